@@ -1,0 +1,47 @@
+import Link from 'next/link';
+import { EmptyState } from '@/components/ui/EmptyState';
+import { TaskFilters } from '@/components/tasks/TaskFilters';
+import { TaskTable } from '@/components/tasks/TaskTable';
+import { regionById } from '@/lib/catalog/regions';
+import { firstParam, type SearchParams } from '@/lib/http/search-params';
+import { listTasks } from '@/lib/tasks/queries';
+
+export const dynamic = 'force-dynamic';
+
+export default async function SyncTasksPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  const params = await searchParams;
+  const region = regionById(firstParam(params, 'region'));
+  const status = firstParam(params, 'status');
+  const search = firstParam(params, 'q');
+  const tasks = await listTasks({ region: region.id, status, search });
+  const filtered = Boolean(status || search);
+  const createHref = `/sync-tasks/new?region=${encodeURIComponent(region.id)}`;
+
+  return (
+    <div className="space-y-5">
+      <div className="flex flex-wrap items-end justify-between gap-4">
+        <div>
+          <h1 className="text-xl font-semibold tracking-tight">Data Synchronization Tasks</h1>
+          <p className="mt-1 text-sm text-slate-500">
+            One-way synchronization between Redis / Tair databases in {region.label}: full migration, then every write in real time.
+          </p>
+        </div>
+        <Link href={createHref} className="rounded-md bg-brand-500 px-4 py-2 text-sm font-medium text-white shadow-sm hover:bg-brand-600">
+          Create Task
+        </Link>
+      </div>
+      <TaskFilters />
+      <section aria-label="Tasks" className="overflow-hidden rounded-lg border border-slate-200 bg-white shadow-sm">
+        {tasks.length > 0 ? (
+          <TaskTable tasks={tasks} />
+        ) : filtered ? (
+          <EmptyState title="No tasks match these filters">Clear the status filter or the search to see every task.</EmptyState>
+        ) : (
+          <EmptyState title="No data synchronization tasks yet">
+            Create a task to copy every key of a source Redis to a destination and keep it in sync.
+          </EmptyState>
+        )}
+      </section>
+    </div>
+  );
+}

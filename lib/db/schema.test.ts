@@ -1,0 +1,113 @@
+/**
+ * Proves prisma/migrations and prisma/schema.prisma agree: every model's table
+ * and columns exist with matching types and nullability, and every model can be
+ * written and read through the generated client on a freshly migrated database.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDb } from './client';
+import { applyMigrations, MigrationError, readMigrations } from './migrate';
+
+const SQL_TYPE: Record<string, string> = {
+  String: 'TEXT', Int: 'INTEGER', BigInt: 'BIGINT', Float: 'REAL', Boolean: 'BOOLEAN', DateTime: 'DATETIME',
+};
+
+interface Field { name: string; type: string; optional: boolean }
+
+function schemaModels(): Map<string, Field[]> {
+  const text = fs.readFileSync(path.resolve('prisma', 'schema.prisma'), 'utf8');
+  const models = new Map<string, Field[]>();
+  for (const m of text.matchAll(/^model (\w+) \{([\s\S]*?)^\}/gm)) {
+    const fields: Field[] = [];
+    for (const line of m[2].split('\n')) {
+      const f = /^\s+(\w+)\s+(\w+)(\?|\[\])?/.exec(line);
+      if (!f || line.trim().startsWith('@@') || line.trim().startsWith('///')) continue;
+      if (f[3] === '[]' || !(f[2] in SQL_TYPE)) continue; // relation fields have no column
+      fields.push({ name: f[1], type: f[2], optional: f[3] === '?' });
+    }
+    models.set(m[1], fields);
+  }
+  return models;
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-schema-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('database migrations', () => {
+  it('create every model of schema.prisma with matching columns', () => {
+    const file = path.join(dir, 'columns.db');
+    expect(applyMigrations(file)).toEqual(readMigrations().map((m) => m.name));
+    const sqlite = new Database(file, { readonly: true });
+    const models = schemaModels();
+    expect([...models.keys()].sort()).toEqual(['Instance', 'Task', 'TaskLog', 'TaskShard']);
+    for (const [model, fields] of models) {
+      const columns = sqlite.prepare(`PRAGMA table_info("${model}")`).all() as
+        { name: string; type: string; notnull: number }[];
+      expect(columns.map((c) => c.name).sort(), model).toEqual(fields.map((f) => f.name).sort());
+      for (const f of fields) {
+        const col = columns.find((c) => c.name === f.name)!;
+        expect(col.type, `${model}.${f.name}`).toBe(SQL_TYPE[f.type]);
+        expect(col.notnull === 0, `${model}.${f.name} nullability`).toBe(f.optional);
+      }
+    }
+    sqlite.close();
+  });
+
+  it('are recorded in _prisma_migrations and applied only once', () => {
+    const file = path.join(dir, 'twice.db');
+    applyMigrations(file);
+    expect(applyMigrations(file)).toEqual([]);
+    const sqlite = new Database(file, { readonly: true });
+    const rows = sqlite.prepare('SELECT migration_name, checksum, finished_at FROM _prisma_migrations').all() as
+      { migration_name: string; checksum: string; finished_at: number }[];
+    sqlite.close();
+    expect(rows.map((r) => [r.migration_name, r.checksum])).toEqual(readMigrations().map((m) => [m.name, m.checksum]));
+    expect(rows.every((r) => r.finished_at > 0)).toBe(true);
+  });
+
+  it('refuse a migration edited after it was applied', () => {
+    const migrations = path.join(dir, 'migrations');
+    fs.cpSync(path.resolve('prisma', 'migrations'), migrations, { recursive: true });
+    const file = path.join(dir, 'edited.db');
+    applyMigrations(file, migrations);
+    const first = readMigrations(migrations)[0];
+    fs.appendFileSync(path.join(migrations, first.name, 'migration.sql'), '\n-- edited\n');
+    expect(() => applyMigrations(file, migrations)).toThrow(MigrationError);
+  });
+
+  it('let the generated client write and read every model', async () => {
+    const prisma = createDb(path.join(dir, 'client.db'));
+    try {
+      const instance = await prisma.instance.create({
+        data: { instanceId: 'r-test1', name: 'primary', region: 'cn-hangzhou', databaseType: 'Tair', mode: 'cluster',
+          host: '127.0.0.1', port: 7000, username: 'admin', passwordEnc: 'x', tls: true },
+      });
+      expect((await prisma.instance.findUniqueOrThrow({ where: { instanceId: 'r-test1' } })).port).toBe(7000);
+      await prisma.instance.update({ where: { id: instance.id }, data: { port: 7001 } });
+
+      const task = await prisma.task.create({
+        data: {
+          id: 'dtstest1', name: 'move', region: 'cn-hangzhou', source: '{"host":"a"}', target: '{"host":"b"}',
+          fullProgress: 42.5, keysDone: 2n ** 40n, keysTotal: 2n ** 41n, bytesDone: 2n ** 50n, delayMs: 12,
+          errorMessage: 'none', startedAt: new Date(), endedAt: new Date(), releasedAt: new Date(),
+          shards: { create: [{ name: '127.0.0.1:6379', stage: 'incremental', replid: 'a'.repeat(40), offset: 2n ** 62n }] },
+          logs: { create: [{ level: 'info', message: 'created' }] },
+        },
+      });
+      const read = await prisma.task.findUniqueOrThrow({ where: { id: task.id }, include: { shards: true, logs: true } });
+      expect(read.status).toBe('NotStarted');
+      expect(read.bytesDone).toBe(2n ** 50n);
+      expect(read.shards[0].offset).toBe(2n ** 62n);
+      expect(read.logs[0].message).toBe('created');
+      await prisma.task.delete({ where: { id: task.id } });
+      expect(await prisma.taskLog.count()).toBe(0);
+      expect(await prisma.taskShard.count()).toBe(0);
+      await prisma.instance.delete({ where: { id: instance.id } });
+    } finally {
+      await prisma.$disconnect();
+    }
+  });
+});

@@ -1,0 +1,8 @@
+/** @type {import('next').NextConfig} */
+const nextConfig = {
+  // Native and Node-only modules stay outside the server bundle.
+  serverExternalPackages: ['better-sqlite3', '@prisma/adapter-better-sqlite3', 'ioredis'],
+  poweredByHeader: false,
+};
+
+export default nextConfig;
