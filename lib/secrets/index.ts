@@ -1,0 +1,2 @@
+export { encryptSecret, decryptSecret, sealOptional, openOptional, SecretDecryptError } from './cipher';
+export { secretKey, keyFilePath, SecretKeyError } from './key';
