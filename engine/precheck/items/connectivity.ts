@@ -1,0 +1,32 @@
+import { addressOf, ConnectError } from '../connect';
+import { SIDE_LABEL, type Role } from '../context';
+import { failed, passed, type PrecheckItemDef } from './item';
+
+function connectivity(role: Role): PrecheckItemDef {
+  const label = SIDE_LABEL[role];
+  return {
+    id: role === 'source' ? 'source-connectivity' : 'target-connectivity',
+    name: role === 'source' ? 'Source database connectivity' : 'Destination database connectivity',
+    ignorable: false,
+    async run(ctx) {
+      const ep = ctx.endpoint(role);
+      const who = ep.username ? `ACL user "${ep.username}"` : ep.password ? 'the default user with a password' : 'no password';
+      try {
+        const side = await ctx.side(role);
+        const details = [
+          `Connected to ${side.seed.address} (${ep.tls ? 'SSL' : 'non-encrypted'}) as ${who}.`,
+          `${side.seed.info.flavor} ${side.seed.info.version}, ${side.seed.info.mode}, role ${side.seed.info.role}.`,
+        ];
+        if (side.cluster) details.push(`${side.shards.length} of ${side.cluster.length} master shards connected.`);
+        return passed(`The ${label} database accepts connections and the credentials.`, details);
+      } catch (err) {
+        const e = err instanceof ConnectError ? err : new ConnectError('error', String(err));
+        return failed(e.message, [`Address: ${addressOf(ep)}`, `Encryption: ${ep.tls ? 'SSL' : 'Non-encrypted'}`, `Credentials: ${who}`, `Failure: ${e.kind}`],
+          e.hint);
+      }
+    },
+  };
+}
+
+export const sourceConnectivity = connectivity('source');
+export const targetConnectivity = connectivity('target');

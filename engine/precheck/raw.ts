@@ -1,0 +1,47 @@
+/**
+ * A one-shot raw RESP exchange: send a few commands, read the first line of
+ * each reply, close at once. Used where a client library would misread the
+ * answer, e.g. a PSYNC that a server might answer by starting a transfer.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import type { RedisEndpoint } from './types';
+
+export function encodeCommand(argv: string[]): string {
+  return `*${argv.length}\r\n${argv.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+}
+
+/** Reply lines (`+…`, `-…`, `:…`), one per command, in order; bare keepalive newlines are skipped. */
+export function rawExchange(ep: RedisEndpoint, commands: string[][], timeoutMs: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = ep.tls
+      ? tls.connect({ host: ep.host, port: ep.port, rejectUnauthorized: false })
+      : net.connect({ host: ep.host, port: ep.port });
+    const lines: string[] = [];
+    let buffer = '';
+    let done = false;
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(lines);
+    };
+    const timer = setTimeout(() => finish(Object.assign(new Error('timed out waiting for a reply'), { code: 'ETIMEDOUT' })), timeoutMs);
+    socket.once(ep.tls ? 'secureConnect' : 'connect', () => socket.write(commands.map(encodeCommand).join('')));
+    socket.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('latin1');
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl).replace(/\r$/, '');
+        buffer = buffer.slice(nl + 1);
+        if (line === '') continue;
+        lines.push(line);
+        if (lines.length >= commands.length) return finish();
+      }
+    });
+    socket.once('error', (err) => finish(err));
+    socket.once('close', () => finish(lines.length ? undefined : Object.assign(new Error('Connection is closed.'), { code: 'ECONNRESET' })));
+  });
+}

@@ -1,0 +1,63 @@
+/** Shapes the precheck works with: plain data, no framework types. */
+
+/** One side of a task as the engine sees it: an address and decrypted credentials. */
+export interface RedisEndpoint {
+  host: string;
+  port: number;
+  /** ACL user; absent for the default user. */
+  username?: string;
+  password?: string;
+  tls: boolean;
+  /** What the user declared; the topology item checks it against the server. */
+  mode: 'standalone' | 'cluster';
+}
+
+export type SyncTypes = 'full+incremental' | 'full' | 'incremental';
+export type ConflictMode = 'block' | 'ignore';
+
+/** A selected source DB and the destination DB it is written to. */
+export interface DbMapping {
+  db: number;
+  targetDb: number;
+}
+
+export interface PrecheckOptions {
+  syncTypes: SyncTypes;
+  conflictMode: ConflictMode;
+  dbs: DbMapping[];
+}
+
+export interface PrecheckInput {
+  source: RedisEndpoint;
+  target: RedisEndpoint;
+  options: PrecheckOptions;
+}
+
+export type PrecheckStatus = 'passed' | 'warning' | 'failed';
+
+export type PrecheckItemId =
+  | 'source-connectivity'
+  | 'target-connectivity'
+  | 'source-version'
+  | 'version-compat'
+  | 'source-psync'
+  | 'target-memory'
+  | 'target-eviction'
+  | 'target-existence'
+  | 'source-replication'
+  | 'cluster-topology'
+  | 'source-modules';
+
+export interface PrecheckResult {
+  id: PrecheckItemId;
+  name: string;
+  status: PrecheckStatus;
+  /** One line a person understands. */
+  reason: string;
+  /** Facts observed, one per line. */
+  details: string[];
+  /** How to fix it (the CONFIG SET that fixes it where one does); empty when passed. */
+  fix?: string;
+  /** Whether a Failed/Warning result may be ignored (never for connectivity, authentication, permission). */
+  ignorable: boolean;
+}

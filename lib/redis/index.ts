@@ -1,0 +1,2 @@
+export { testConnection, toEndpoint } from './connection';
+export type { ConnectionTarget, ConnectionOutcome, ServerSummary, ConnectionFailure } from './connection';
