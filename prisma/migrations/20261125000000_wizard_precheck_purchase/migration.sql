@@ -1,0 +1,4 @@
+-- AlterTable
+ALTER TABLE "Task" ADD COLUMN "billingMethod" TEXT NOT NULL DEFAULT 'PayAsYouGo';
+ALTER TABLE "Task" ADD COLUMN "precheck" TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE "Task" ADD COLUMN "purchasedAt" DATETIME;
