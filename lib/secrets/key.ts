@@ -10,6 +10,9 @@ import { databaseFile } from '@/lib/db/url';
 
 export const KEY_BYTES = 32;
 
+/** Environment variables read here (process.env by default). */
+export type Env = Record<string, string | undefined>;
+
 export class SecretKeyError extends Error {
   constructor(message: string) {
     super(message);
@@ -27,8 +30,8 @@ export function decodeKey(text: string, origin: string): Buffer {
 }
 
 /** Where the generated key lives: beside the database file. */
-export function keyFilePath(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(path.dirname(databaseFile(env)), 'secret.key');
+export function keyFilePath(env: Env = process.env): string {
+  return path.join(path.dirname(databaseFile(env as NodeJS.ProcessEnv)), 'secret.key');
 }
 
 /** Reads the key file, creating it (0600, exclusive) when it does not exist yet. */
@@ -54,7 +57,7 @@ export function readOrCreateKeyFile(file: string): Buffer {
 const cache = new Map<string, Buffer>();
 
 /** The key in force for this environment (cached per source). */
-export function secretKey(env: NodeJS.ProcessEnv = process.env): Buffer {
+export function secretKey(env: Env = process.env): Buffer {
   const fromEnv = env.DTS_SECRET_KEY;
   if (fromEnv) return decodeKey(fromEnv, 'DTS_SECRET_KEY');
   const file = keyFilePath(env);

@@ -1,0 +1,109 @@
+/**
+ * One side of the wizard's step 1 as the browser sends it, and how it becomes
+ * the stored endpoint (password encrypted) plus what Test Connection uses.
+ */
+import { z } from 'zod';
+import { db } from '@/lib/db/client';
+import { decryptSecret, encryptSecret } from '@/lib/secrets';
+import { parseCredentials, type RedisEndpoint } from '@/engine/precheck';
+import type { ConnectionTarget } from '@/lib/redis';
+import { endpointSchema, type Endpoint } from './endpoint';
+
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^\[?[0-9A-Fa-f:.]+\]?$/;
+
+export const endpointInputSchema = z.object({
+  dmsInstance: z.string().default(''),
+  databaseType: z.enum(['Redis', 'Tair']),
+  accessMethod: z.enum(['cloud', 'self-managed']),
+  region: z.string().min(1),
+  instanceId: z.string().trim().default(''),
+  host: z.string().trim().max(255).default(''),
+  port: z.number({ error: 'Port must be a number from 1 to 65535.' }).int('Port must be a whole number.')
+    .min(1, 'Port must be 1–65535.').max(65535, 'Port must be 1–65535.'),
+  mode: z.enum(['standalone', 'cluster']),
+  authMethod: z.enum(['password', 'password-free']),
+  password: z.string().max(1024).default(''),
+  /** Editing a saved task: a blank password keeps the stored one. */
+  keepStoredPassword: z.boolean().default(false),
+  tls: z.boolean(),
+}).superRefine((v, ctx) => {
+  if (v.accessMethod === 'cloud' && !v.instanceId) ctx.addIssue({ code: 'custom', path: ['instanceId'], message: 'Select an Instance ID.' });
+  if (v.accessMethod === 'self-managed') {
+    if (!v.host) ctx.addIssue({ code: 'custom', path: ['host'], message: 'Enter the host name or IP address.' });
+    else if (!HOST.test(v.host)) ctx.addIssue({ code: 'custom', path: ['host'], message: 'Enter a host name or IP address without scheme or port.' });
+  }
+});
+
+export type EndpointInput = z.infer<typeof endpointInputSchema>;
+
+export function defaultEndpointInput(region: string): EndpointInput {
+  return {
+    dmsInstance: '', databaseType: 'Redis', accessMethod: 'self-managed', region, instanceId: '', host: '', port: 6379,
+    mode: 'standalone', authMethod: 'password', password: '', keepStoredPassword: false, tls: false,
+  };
+}
+
+/** A stored endpoint back into the form; the password never leaves the server. */
+export function endpointToInput(e: Endpoint): EndpointInput {
+  return {
+    dmsInstance: e.accessMethod === 'cloud' ? (e.instanceId ?? '') : '',
+    databaseType: e.databaseType, accessMethod: e.accessMethod, region: e.region, instanceId: e.instanceId ?? '',
+    host: e.host, port: e.port, mode: e.mode, authMethod: e.authMethod, password: '',
+    keepStoredPassword: Boolean(e.passwordEnc || e.username), tls: e.tls,
+  };
+}
+
+export interface ResolvedEndpoint {
+  stored: Endpoint;
+  connection: ConnectionTarget;
+}
+
+export type ResolveResult = { ok: true; value: ResolvedEndpoint } | { ok: false; field: keyof EndpointInput; message: string };
+
+function storedPassword(e: { username?: string | null; passwordEnc?: string | null }): string | undefined {
+  const password = e.passwordEnc ? decryptSecret(e.passwordEnc) : '';
+  if (e.username) return `${e.username}:${password}`;
+  return password || undefined;
+}
+
+/** Resolves a Cloud Instance to its registered address and credentials, picks the password, encrypts it for storage. */
+export async function resolveEndpoint(input: EndpointInput, existing?: Endpoint): Promise<ResolveResult> {
+  let host = input.host;
+  let port = input.port;
+  let tls = input.tls;
+  let mode = input.mode;
+  let fallbackPassword: string | undefined;
+  if (input.accessMethod === 'cloud') {
+    const inst = await db().instance.findUnique({ where: { instanceId: input.instanceId } });
+    if (!inst || inst.region !== input.region) {
+      return { ok: false, field: 'instanceId', message: `Instance ${input.instanceId} is not registered in this region.` };
+    }
+    host = inst.host;
+    port = inst.port;
+    tls = input.tls;
+    mode = input.mode;
+    fallbackPassword = storedPassword(inst);
+  }
+  let password: string | undefined;
+  if (input.authMethod === 'password') {
+    if (input.password) password = input.password;
+    else if (input.keepStoredPassword && existing) password = storedPassword(existing);
+    else password = fallbackPassword;
+  }
+  const { username, password: secret } = parseCredentials(password);
+  const stored = endpointSchema.parse({
+    databaseType: input.databaseType, accessMethod: input.accessMethod, region: input.region,
+    instanceId: input.accessMethod === 'cloud' ? input.instanceId : undefined,
+    host, port, mode, authMethod: input.authMethod, username, passwordEnc: secret ? encryptSecret(secret) : undefined, tls,
+  });
+  return { ok: true, value: { stored, connection: { host, port, password, tls, mode } } };
+}
+
+/** A stored endpoint as the engine takes it (password decrypted, in memory only). */
+export function toRedisEndpoint(e: Endpoint): RedisEndpoint {
+  return {
+    host: e.host, port: e.port, tls: e.tls, mode: e.mode,
+    username: e.authMethod === 'password' ? e.username : undefined,
+    password: e.authMethod === 'password' && e.passwordEnc ? decryptSecret(e.passwordEnc) : undefined,
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * Running a task's precheck in the console process: status Prechecking while the
+ * engine's items run, each result persisted as it completes, then Precheck Passed
+ * or Precheck Failed. Ignoring an item re-decides the status.
+ */
+import crypto from 'node:crypto';
+import { PRECHECK_ITEM_INFO, runPrechecks } from '@/engine/precheck';
+import { db } from '@/lib/db/client';
+import { endpointSchema } from './endpoint';
+import { toRedisEndpoint } from './endpoint-input';
+import { CONFLICT_MODES, objectsSchema, SYNC_TYPES } from './options';
+import { parsePrecheckDoc, summarizePrecheck, type PrecheckDoc, type PrecheckView } from './precheck-doc';
+import { canPerform, isTaskStatus } from './status';
+
+export class PrecheckError extends Error {}
+
+const globalRuns = globalThis as unknown as { dtsPrecheckRuns?: Map<string, Promise<void>>; dtsPrecheckLocks?: Map<string, Promise<unknown>> };
+const runs = (globalRuns.dtsPrecheckRuns ??= new Map());
+const locks = (globalRuns.dtsPrecheckLocks ??= new Map());
+
+/** Serializes read-modify-write of one task's precheck document within this process. */
+function withLock<T>(taskId: string, fn: () => Promise<T>): Promise<T> {
+  const prev = locks.get(taskId) ?? Promise.resolve();
+  const next = prev.then(fn, fn);
+  locks.set(taskId, next.catch(() => undefined));
+  return next;
+}
+
+async function updateDoc(taskId: string, change: (doc: PrecheckDoc) => PrecheckDoc | null, extra: (doc: PrecheckDoc) => { status?: string } = () => ({})): Promise<void> {
+  await withLock(taskId, async () => {
+    const task = await db().task.findUniqueOrThrow({ where: { id: taskId }, select: { precheck: true } });
+    const doc = parsePrecheckDoc(task.precheck);
+    if (!doc) return;
+    const next = change(doc);
+    if (!next) return;
+    await db().task.update({ where: { id: taskId }, data: { precheck: JSON.stringify(next), ...extra(next) } });
+  });
+}
+
+function decideStatus(doc: PrecheckDoc): 'PrecheckPassed' | 'PrecheckFailed' {
+  return summarizePrecheck(doc).canProceed ? 'PrecheckPassed' : 'PrecheckFailed';
+}
+
+/** Starts (or restarts) the precheck of a task; returns at once, results stream into Task.precheck. */
+export async function startPrecheck(taskId: string): Promise<void> {
+  if (runs.has(taskId)) return;
+  const task = await db().task.findUnique({ where: { id: taskId } });
+  if (!task) throw new PrecheckError('The task does not exist.');
+  const status = isTaskStatus(task.status) ? task.status : 'Failed';
+  if (!canPerform('edit', status) && status !== 'Prechecking') {
+    throw new PrecheckError(`A task that is ${status} cannot be prechecked again.`);
+  }
+  const source = endpointSchema.parse(JSON.parse(task.source));
+  const target = endpointSchema.parse(JSON.parse(task.target));
+  const objects = objectsSchema.parse(JSON.parse(task.objects));
+  const syncTypes = SYNC_TYPES.find((s) => s === task.syncTypes) ?? 'full+incremental';
+  const conflictMode = CONFLICT_MODES.find((c) => c === task.conflictMode) ?? 'block';
+  const runId = crypto.randomUUID();
+  const doc: PrecheckDoc = {
+    runId, startedAt: new Date().toISOString(),
+    items: PRECHECK_ITEM_INFO.map((i) => ({ id: i.id, name: i.name, status: 'pending', reason: '', details: [], ignorable: i.ignorable, ignored: false })),
+  };
+  await withLock(taskId, () => db().task.update({ where: { id: taskId }, data: { status: 'Prechecking', precheck: JSON.stringify(doc) } }));
+  await db().taskLog.create({ data: { taskId, level: 'info', message: 'precheck started' } });
+
+  const run = (async () => {
+    try {
+      await runPrechecks(
+        { source: toRedisEndpoint(source), target: toRedisEndpoint(target), options: { syncTypes, conflictMode, dbs: objects.dbs } },
+        {
+          onResult: (r) => updateDoc(taskId, (d) => (d.runId !== runId ? null : {
+            ...d, items: d.items.map((i) => (i.id === r.id ? { ...i, status: r.status, reason: r.reason, details: r.details, fix: r.fix, ignored: false } : i)),
+          })),
+        },
+      );
+    } catch (err) {
+      await updateDoc(taskId, (d) => (d.runId !== runId ? null : {
+        ...d, items: d.items.map((i) => (i.status === 'pending' ? { ...i, status: 'failed', reason: `The precheck stopped: ${(err as Error).message}` } : i)),
+      }));
+    }
+    await updateDoc(taskId, (d) => (d.runId !== runId ? null : { ...d, finishedAt: new Date().toISOString() }), (d) => ({ status: decideStatus(d) }));
+    const after = await db().task.findUnique({ where: { id: taskId }, select: { status: true } });
+    await db().taskLog.create({ data: { taskId, level: after?.status === 'PrecheckPassed' ? 'info' : 'warn', message: `precheck finished: ${after?.status}` } });
+  })().finally(() => runs.delete(taskId));
+  runs.set(taskId, run);
+}
+
+/** Marks a Warning or Failed item as ignored (never connectivity, authentication or permission items). */
+export async function ignorePrecheckItem(taskId: string, itemId: string): Promise<void> {
+  let problem: string | undefined;
+  await updateDoc(taskId, (d) => {
+    const item = d.items.find((i) => i.id === itemId);
+    if (!d.finishedAt) problem = 'Wait for the precheck to finish.';
+    else if (!item) problem = 'No such precheck item.';
+    else if (!item.ignorable) problem = `${item.name} cannot be ignored: fix it and run the precheck again.`;
+    else if (item.status === 'passed' || item.status === 'pending') problem = `${item.name} has nothing to ignore.`;
+    if (problem) return null;
+    return { ...d, items: d.items.map((i) => (i.id === itemId ? { ...i, ignored: true } : i)) };
+  }, (d) => ({ status: decideStatus(d) }));
+  if (problem) throw new PrecheckError(problem);
+  const task = await db().task.findUnique({ where: { id: taskId }, select: { precheck: true } });
+  const name = parsePrecheckDoc(task?.precheck ?? '{}')?.items.find((i) => i.id === itemId)?.name ?? itemId;
+  await db().taskLog.create({ data: { taskId, level: 'warn', message: `precheck item ignored by the user: ${name}` } });
+}
+
+export async function readPrecheck(taskId: string): Promise<PrecheckView | null> {
+  const task = await db().task.findUnique({ where: { id: taskId }, select: { id: true, status: true, precheck: true } });
+  if (!task) return null;
+  const doc = parsePrecheckDoc(task.precheck);
+  return { taskId: task.id, status: task.status, doc, summary: summarizePrecheck(doc) };
+}
+
+/** For tests and shutdown: the promise of a running precheck, if any. */
+export function precheckRun(taskId: string): Promise<void> | undefined {
+  return runs.get(taskId);
+}

@@ -1,0 +1,120 @@
+'use server';
+/**
+ * Server actions of the Create Task wizard. Every step is validated here with
+ * zod before the browser moves on; step 1 really connects to both sides.
+ */
+import { redirect } from 'next/navigation';
+import { revalidatePath } from 'next/cache';
+import { testConnection, type ConnectionOutcome, type ServerSummary } from '@/lib/redis';
+import { db } from '@/lib/db/client';
+import { startTask } from '@/lib/engine/manager';
+import { connectionStepSchema, fieldErrors, objectsStepSchema, type FieldErrors } from './draft';
+import { endpointSchema } from './endpoint';
+import { resolveEndpoint } from './endpoint-input';
+import { advancedSchema, purchaseSchema, verificationSchema } from './options';
+import { ignorePrecheckItem, PrecheckError, startPrecheck } from './precheck';
+import { recordPurchase, saveTaskSettings, TaskStateError, type SaveResult } from './service';
+
+export type ConnectionStepResult =
+  | { ok: true; source: ServerSummary; target: ServerSummary }
+  | { ok: false; errors: FieldErrors; source?: ConnectionOutcome; target?: ConnectionOutcome };
+
+export async function testConnectionsAction(input: unknown): Promise<ConnectionStepResult> {
+  const parsed = connectionStepSchema.safeParse(input);
+  if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error) };
+  const step = parsed.data;
+  let existing: { source?: string; target?: string } = {};
+  if (step.taskId) {
+    const task = await db().task.findUnique({ where: { id: step.taskId }, select: { source: true, target: true } });
+    existing = task ?? {};
+  }
+  const [source, target] = await Promise.all([
+    resolveEndpoint(step.source, existing.source ? endpointSchema.parse(JSON.parse(existing.source)) : undefined),
+    resolveEndpoint(step.target, existing.target ? endpointSchema.parse(JSON.parse(existing.target)) : undefined),
+  ]);
+  const errors: FieldErrors = {};
+  if (!source.ok) errors[`source.${source.field}`] = source.message;
+  if (!target.ok) errors[`target.${target.field}`] = target.message;
+  if (!source.ok || !target.ok) return { ok: false, errors };
+  const [s, t] = await Promise.all([testConnection(source.value.connection), testConnection(target.value.connection)]);
+  if (s.ok && t.ok) return { ok: true, source: s, target: t };
+  return { ok: false, errors: {}, source: s, target: t };
+}
+
+export type StepResult = { ok: true } | { ok: false; errors: FieldErrors };
+
+export async function validateObjectsAction(input: unknown): Promise<StepResult> {
+  const parsed = objectsStepSchema.safeParse(input);
+  return parsed.success ? { ok: true } : { ok: false, errors: fieldErrors(parsed.error) };
+}
+
+export async function validateAdvancedAction(input: unknown): Promise<StepResult> {
+  const parsed = advancedSchema.safeParse(input);
+  return parsed.success ? { ok: true } : { ok: false, errors: fieldErrors(parsed.error) };
+}
+
+/** Step 4's button: validates verification and everything before it, then saves the task (Not Started). */
+export async function saveTaskAction(draft: unknown): Promise<SaveResult> {
+  const verification = verificationSchema.safeParse((draft as { verification?: unknown } | null)?.verification);
+  if (!verification.success) {
+    const errors = fieldErrors(verification.error);
+    return { ok: false, errors: Object.fromEntries(Object.entries(errors).map(([k, v]) => [`verification.${k}`, v])) };
+  }
+  const result = await saveTaskSettings(draft);
+  if (result.ok) revalidatePath('/sync-tasks');
+  return result;
+}
+
+export type ActionResult = { ok: true } | { ok: false; message: string };
+
+export async function startPrecheckAction(taskId: string): Promise<ActionResult> {
+  try {
+    await startPrecheck(String(taskId));
+    return { ok: true };
+  } catch (err) {
+    if (err instanceof PrecheckError) return { ok: false, message: err.message };
+    throw err;
+  }
+}
+
+export async function ignorePrecheckItemAction(taskId: string, itemId: string): Promise<ActionResult> {
+  try {
+    await ignorePrecheckItem(String(taskId), String(itemId));
+    return { ok: true };
+  } catch (err) {
+    if (err instanceof PrecheckError) return { ok: false, message: err.message };
+    throw err;
+  }
+}
+
+export type PurchaseState = { errors: FieldErrors } | null;
+
+/** Step 6: store the purchase settings, hand the task to the engine, go to the task. */
+export async function purchaseAction(_prev: PurchaseState, form: FormData): Promise<PurchaseState> {
+  const taskId = String(form.get('taskId') ?? '');
+  const parsed = purchaseSchema.safeParse({
+    billingMethod: form.get('billingMethod'),
+    resourceGroup: form.get('resourceGroup'),
+    instanceClass: form.get('instanceClass'),
+    terms: form.get('terms') === 'on',
+  });
+  if (!parsed.success) return { errors: fieldErrors(parsed.error) };
+  let region = 'local';
+  try {
+    await recordPurchase(taskId, parsed.data);
+    const task = await db().task.findUnique({ where: { id: taskId }, select: { region: true } });
+    region = task?.region ?? region;
+    await startTask(taskId);
+  } catch (err) {
+    if (err instanceof TaskStateError) return { errors: { _: err.message } };
+    return { errors: { _: `The task could not be started: ${(err as Error).message}` } };
+  }
+  revalidatePath('/sync-tasks');
+  redirect(await taskLandingPath(taskId, region));
+}
+
+/** The task's details page when the console has one, else the task list of its region. */
+async function taskLandingPath(taskId: string, region: string): Promise<string> {
+  const { taskDetailsPath } = await import('./routes');
+  return taskDetailsPath(taskId, region);
+}
