@@ -1,0 +1,74 @@
+/**
+ * Where a Redis is and how to log in: parsed from `redis://[user:pass@]host:port`
+ * or `rediss://…` (TLS), or built by the console from a task record.
+ */
+import fs from 'node:fs';
+import { DtsError } from './errors';
+
+export interface TlsSettings {
+  /** PEM CA bundle; undefined uses Node's default trust store. */
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  /** Skip certificate verification (explicit opt-in, for self-signed test setups). */
+  insecure?: boolean;
+  servername?: string;
+}
+
+export interface RedisEndpoint {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  tls?: TlsSettings;
+}
+
+export class EndpointError extends DtsError {}
+
+/** `host:port` for messages. */
+export function endpointAddress(e: Pick<RedisEndpoint, 'host' | 'port'>): string {
+  return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+export function parseRedisUrl(url: string, tls?: TlsSettings): RedisEndpoint {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new EndpointError('BAD_URL', `"${url}" is not a Redis URL`, 'write it as redis://[user:password@]host:port');
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
+    throw new EndpointError('BAD_URL', `"${url}" must start with redis:// or rediss:// (TLS)`);
+  }
+  const port = u.port ? Number(u.port) : 6379;
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!host) throw new EndpointError('BAD_URL', `"${url}" names no host`);
+  const endpoint: RedisEndpoint = { host, port };
+  if (u.username) endpoint.username = decodeURIComponent(u.username);
+  if (u.password) endpoint.password = decodeURIComponent(u.password);
+  if (u.protocol === 'rediss:' || tls) endpoint.tls = { ...(tls ?? {}) };
+  return endpoint;
+}
+
+/**
+ * The console's password field: `<password>` or `<user>:<password>`
+ * (the product spec's format for custom accounts).
+ */
+export function splitAccountPassword(value: string | undefined): { username?: string; password?: string } {
+  if (!value) return {};
+  const colon = value.indexOf(':');
+  if (colon <= 0) return { password: value };
+  return { username: value.slice(0, colon), password: value.slice(colon + 1) };
+}
+
+export function readTlsFiles(files: { ca?: string; cert?: string; key?: string; insecure?: boolean }): TlsSettings {
+  const read = (what: string, file?: string): Buffer | undefined => {
+    if (!file) return undefined;
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw new EndpointError('TLS_FILE', `cannot read the TLS ${what} file ${file}: ${(err as Error).message}`);
+    }
+  };
+  return { ca: read('CA', files.ca), cert: read('certificate', files.cert), key: read('key', files.key), insecure: files.insecure };
+}

@@ -1,0 +1,98 @@
+/**
+ * Which data a task carries: DB selection and mapping, key prefixes to include or
+ * exclude, and the heartbeat key that must never reach the destination.
+ */
+import { DtsError } from './errors';
+import { commandKeys, commandName, keyPositions, type CommandInfo } from './commands/table';
+
+export const HEARTBEAT_PREFIX = 'DTS_REDIS_TIMESTAMP_HEARTBEAT';
+const HEARTBEAT = Buffer.from(HEARTBEAT_PREFIX);
+
+export interface FilterOptions {
+  /** Source DBs to synchronize; undefined means every DB. */
+  dbs?: readonly number[];
+  /** Source DB → destination DB; a DB not listed keeps its number. */
+  dbMap?: ReadonlyMap<number, number>;
+  /** Only keys starting with one of these (empty or undefined: every key). */
+  includePrefixes?: readonly string[];
+  /** Keys starting with one of these are left out. */
+  excludePrefixes?: readonly string[];
+}
+
+export class FilterError extends DtsError {}
+
+/** What to do with one replicated command. */
+export type CommandDecision =
+  | { action: 'pass'; argv: Buffer[] }
+  | { action: 'drop' };
+
+/** Commands that act on each key independently, so they can be cut down to the keys a task carries. */
+const PER_KEY = new Set(['DEL', 'UNLINK', 'TOUCH', 'PFCOUNT', 'MSET', 'MSETNX']);
+
+export class EntryFilter {
+  private readonly dbs?: Set<number>;
+  private readonly include: Buffer[];
+  private readonly exclude: Buffer[];
+
+  constructor(private readonly opts: FilterOptions = {}) {
+    this.dbs = opts.dbs ? new Set(opts.dbs) : undefined;
+    this.include = (opts.includePrefixes ?? []).filter((p) => p.length > 0).map((p) => Buffer.from(p));
+    this.exclude = (opts.excludePrefixes ?? []).filter((p) => p.length > 0).map((p) => Buffer.from(p));
+  }
+
+  acceptsDb(db: number): boolean {
+    return this.dbs ? this.dbs.has(db) : true;
+  }
+
+  /** The destination DB for a source DB. */
+  mapDb(db: number): number {
+    return this.opts.dbMap?.get(db) ?? db;
+  }
+
+  /** The selected source DBs, or undefined for all. */
+  selectedDbs(): number[] | undefined {
+    return this.dbs ? [...this.dbs].sort((a, b) => a - b) : undefined;
+  }
+
+  acceptsKey(key: Buffer): boolean {
+    if (startsWith(key, HEARTBEAT)) return false;
+    if (this.include.length > 0 && !this.include.some((p) => startsWith(key, p))) return false;
+    return !this.exclude.some((p) => startsWith(key, p));
+  }
+
+  /**
+   * Decide a keyed or global command from a selected DB. Commands touching keys on
+   * both sides of the prefix filter are cut down where that keeps their meaning,
+   * and otherwise fail: the destination could not follow them exactly.
+   */
+  filterCommand(info: CommandInfo, argv: Buffer[]): CommandDecision {
+    if (info.kind === 'drop') return { action: 'drop' };
+    if (info.kind === 'global') return { action: 'pass', argv };
+    const positions = keyPositions(info, argv);
+    if (positions.length === 0) return { action: 'pass', argv };
+    const accepted = positions.map((i) => this.acceptsKey(argv[i]));
+    if (accepted.every(Boolean)) return { action: 'pass', argv };
+    if (!accepted.some(Boolean)) return { action: 'drop' };
+
+    const name = commandName(argv);
+    if (PER_KEY.has(name)) {
+      // MSET/MSETNX keys are followed by their values; the others are plain key lists.
+      const step = name.startsWith('MSET') ? 2 : 1;
+      const out = [name.startsWith('MSET') ? Buffer.from('MSET') : argv[0]];
+      positions.forEach((pos, i) => {
+        if (accepted[i]) out.push(...argv.slice(pos, pos + step));
+      });
+      return { action: 'pass', argv: out };
+    }
+    const keys = commandKeys(info, argv).map((k) => k.toString('utf8'));
+    throw new FilterError(
+      'CROSS_FILTER_COMMAND',
+      `${name} touches keys inside and outside the task's key filter (${keys.join(', ')}); the destination cannot follow it exactly`,
+      'widen the key prefix filter so that keys used together are synchronized together',
+    );
+  }
+}
+
+function startsWith(key: Buffer, prefix: Buffer): boolean {
+  return key.length >= prefix.length && key.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+}

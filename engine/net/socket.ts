@@ -1,0 +1,188 @@
+/**
+ * Opening a TCP or TLS connection to a Redis and logging in, with failures
+ * turned into errors that say what went wrong in words a person can act on.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { DtsError } from '../errors';
+import { endpointAddress, type RedisEndpoint } from '../endpoint';
+import { encodeCommand, RespErrorReply, RespParser, type RespArg, type RespValue } from '../resp';
+
+export type NetErrorCode =
+  | 'UNREACHABLE' | 'TIMEOUT' | 'TLS' | 'AUTH_FAILED' | 'NOPERM' | 'LINK_BROKEN' | 'PROTOCOL' | 'CLOSED';
+
+export type Role = 'source' | 'destination';
+
+export class NetError extends DtsError {
+  constructor(readonly netCode: NetErrorCode, message: string, hint?: string, options?: { cause?: unknown }) {
+    super(netCode, message, hint, options);
+  }
+
+  /** Whether retrying later may help (a broken or unreachable link may come back; a wrong password will not). */
+  get transient(): boolean {
+    return this.netCode === 'UNREACHABLE' || this.netCode === 'TIMEOUT' || this.netCode === 'LINK_BROKEN';
+  }
+
+  static fromSocket(err: Error & { code?: string }, e: RedisEndpoint, role: Role): NetError {
+    const where = `the ${role} ${endpointAddress(e)}`;
+    const code = err.code ?? '';
+    if (code === 'ECONNREFUSED') {
+      return new NetError('UNREACHABLE', `${where} refused the connection: nothing listens on that port`,
+        'check the host and port, and that the server is running', { cause: err });
+    }
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      return new NetError('UNREACHABLE', `the ${role} host "${e.host}" could not be resolved`, 'check the host name', { cause: err });
+    }
+    if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
+      return new NetError('UNREACHABLE', `${where} is unreachable from this machine`, 'check the network path and firewall rules', { cause: err });
+    }
+    if (code === 'ETIMEDOUT') {
+      return new NetError('TIMEOUT', `${where} did not answer in time`, 'check the network path and firewall rules', { cause: err });
+    }
+    if (code.startsWith('ERR_SSL') || code.includes('CERT') || code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ||
+      code === 'ERR_TLS_CERT_ALTNAME_INVALID' || /SSL|TLS|certificate/i.test(err.message)) {
+      return new NetError('TLS', `TLS with ${where} failed: ${err.message}`,
+        'check the Encryption setting (SSL or Non-encrypted) and the CA certificate', { cause: err });
+    }
+    if (code === 'ECONNRESET' || code === 'EPIPE') {
+      return new NetError('LINK_BROKEN', `${where} closed the connection (${code})`,
+        e.tls ? 'if the server does not use TLS, set Encryption to Non-encrypted' : 'if the server requires TLS, set Encryption to SSL', { cause: err });
+    }
+    return new NetError('LINK_BROKEN', `connection to ${where} failed: ${err.message}`, undefined, { cause: err });
+  }
+}
+
+export interface OpenOptions {
+  timeoutMs: number;
+  role: Role;
+}
+
+/** Connects (TCP or TLS) and resolves once the socket is ready for bytes. */
+export function openSocket(e: RedisEndpoint, opts: OpenOptions): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    let socket: net.Socket;
+    const onError = (err: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(NetError.fromSocket(err, e, opts.role));
+    };
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new NetError('TIMEOUT', `the ${opts.role} ${endpointAddress(e)} did not accept a connection within ${Math.round(opts.timeoutMs / 1000)} s`,
+        'check the host, the port and firewall rules'));
+    }, opts.timeoutMs);
+    const ready = () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      socket.setKeepAlive(true, 30_000);
+      resolve(socket);
+    };
+    if (e.tls) {
+      socket = tls.connect({
+        host: e.host,
+        port: e.port,
+        ca: e.tls.ca,
+        cert: e.tls.cert,
+        key: e.tls.key,
+        servername: e.tls.servername ?? (net.isIP(e.host) ? undefined : e.host),
+        rejectUnauthorized: !e.tls.insecure,
+      }, ready);
+    } else {
+      socket = net.connect({ host: e.host, port: e.port }, ready);
+    }
+    socket.once('error', onError);
+  });
+}
+
+/**
+ * Request/response on a socket not yet in pipelined use: for the log-in and
+ * the few set-up calls before the data flows. Rejects on a closed socket or timeout.
+ */
+export function request(socket: net.Socket, argv: RespArg[], timeoutMs = 10_000): Promise<RespValue> {
+  return new Promise((resolve, reject) => {
+    const parser = new RespParser();
+    const cleanup = () => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      socket.off('error', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      try {
+        parser.execute(chunk, (value) => {
+          cleanup();
+          resolve(value);
+        });
+      } catch (err) {
+        cleanup();
+        reject(err);
+      }
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new NetError('LINK_BROKEN', `the server closed the connection while answering ${String(argv[0])}`));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new NetError('TIMEOUT', `no answer to ${String(argv[0])} within ${Math.round(timeoutMs / 1000)} s`));
+    }, timeoutMs);
+    socket.on('data', onData);
+    socket.once('close', onClose);
+    socket.once('error', onClose);
+    socket.write(encodeCommand(argv));
+  });
+}
+
+/** AUTH with `password` or `username password`; a refusal becomes AUTH_FAILED naming the account. */
+export async function authenticate(socket: net.Socket, e: RedisEndpoint, role: Role): Promise<void> {
+  if (!e.password) return;
+  const argv = e.username ? ['AUTH', e.username, e.password] : ['AUTH', e.password];
+  const reply = await request(socket, argv);
+  if (reply instanceof RespErrorReply) {
+    const who = e.username ? `the account "${e.username}"` : 'the password';
+    throw new NetError('AUTH_FAILED', `the ${role} ${endpointAddress(e)} refused ${who}: ${reply.message}`,
+      'check the Database Password (<password> or <user>:<password>)');
+  }
+}
+
+/**
+ * A plain request/response connection for control-plane calls on the data path's
+ * own terms (INFO, DBSIZE, SCAN, the heartbeat): one call at a time, typed errors.
+ */
+export class ControlClient {
+  private socket?: net.Socket;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly endpoint: RedisEndpoint, private readonly role: Role, private readonly timeoutMs = 10_000) {}
+
+  async open(): Promise<this> {
+    const socket = await openSocket(this.endpoint, { timeoutMs: this.timeoutMs, role: this.role });
+    socket.on('error', () => undefined); // surfaced by the next call
+    try {
+      await authenticate(socket, this.endpoint, this.role);
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    }
+    this.socket = socket;
+    return this;
+  }
+
+  /** One command; calls are serialized. Error replies are returned, not thrown. */
+  call(argv: RespArg[], timeoutMs = this.timeoutMs): Promise<RespValue> {
+    const run = async () => {
+      if (!this.socket || this.socket.destroyed) {
+        throw new NetError('LINK_BROKEN', `the connection to the ${this.role} ${endpointAddress(this.endpoint)} is closed`);
+      }
+      return request(this.socket, argv, timeoutMs);
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  close(): void {
+    this.socket?.destroy();
+    this.socket = undefined;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Feeds a snapshot (an RDB byte stream) through the parser, the task's filter
+ * and the key writer. Knows the snapshot's format (magic), the DB the
+ * replication stream starts in (aux repl-stream-db), and counts progress.
+ */
+import type { EntryFilter } from '../filter';
+import { parseRdb } from '../rdb';
+import type { RdbEvent } from '../rdb/types';
+import { KeyWriter } from '../writer/key-writer';
+import type { StandaloneWriter } from '../writer/standalone-writer';
+import { SyncError } from './errors';
+
+export interface SnapshotProgress {
+  keysDone: number;
+  bytesDone: number;
+}
+
+export interface SnapshotLoaderOptions {
+  filter: EntryFilter;
+  writer: StandaloneWriter;
+  /** false for "incremental only": the snapshot is read (for its stream position) but not written. */
+  write: boolean;
+  ttlExtendMs: number;
+  log: (level: 'info' | 'warn', message: string) => void;
+  /** Called after each parsed batch; return true to stop reading. */
+  onBatch: (progress: SnapshotProgress) => boolean;
+}
+
+export class SnapshotLoader {
+  private keys?: KeyWriter;
+  /** The key being written in batches, when its DB and name pass the filter. */
+  private inBigKey = false;
+  private streamDb = 0;
+  readonly progress: SnapshotProgress = { keysDone: 0, bytesDone: 0 };
+
+  constructor(private readonly opts: SnapshotLoaderOptions) {}
+
+  /** Reads the whole snapshot; returns the DB the replication stream starts in. */
+  async load(source: AsyncIterable<Buffer>): Promise<number> {
+    const progress = this.progress;
+    async function* counted(): AsyncGenerator<Buffer> {
+      for await (const chunk of source) {
+        progress.bytesDone += chunk.length;
+        yield chunk;
+      }
+    }
+    for await (const batch of parseRdb(counted())) {
+      for (const e of batch) await this.onEvent(e);
+      if (this.opts.onBatch(this.progress)) break;
+    }
+    return this.streamDb;
+  }
+
+  private keyWriter(): KeyWriter {
+    if (!this.keys) throw new SyncError('RDB_NO_HEADER', 'the snapshot has keys before its header');
+    return this.keys;
+  }
+
+  private accepts(e: { db: number; key: Buffer }): boolean {
+    return this.opts.filter.acceptsDb(e.db) && this.opts.filter.acceptsKey(e.key);
+  }
+
+  private async onEvent(e: RdbEvent): Promise<void> {
+    const { writer, write, filter } = this.opts;
+    switch (e.type) {
+      case 'header':
+        this.keys = new KeyWriter(writer, e.magic, { ttlExtendMs: this.opts.ttlExtendMs });
+        return;
+      case 'aux':
+        if (e.key === 'repl-stream-db') this.streamDb = Number(e.value.toString('latin1'));
+        if (e.key === 'lua' && write) await writer.write(['SCRIPT', 'LOAD', e.value]);
+        return;
+      case 'function':
+        if (!write) return;
+        if (!writer.destination.functions) {
+          throw new SyncError('FUNCTIONS_UNSUPPORTED', 'the source holds Redis functions, which the destination (older than 7.0) cannot store',
+            'use a destination running Redis 7.0 or newer');
+        }
+        await writer.write(['FUNCTION', 'LOAD', 'REPLACE', e.source]);
+        return;
+      case 'module-aux':
+        this.opts.log('warn', `the snapshot carries module data of ${e.module.name}, which is not copied`);
+        return;
+      case 'key':
+        if (!this.accepts(e)) return;
+        this.progress.keysDone++;
+        if (write) await this.keyWriter().writeKey(e, filter.mapDb(e.db));
+        return;
+      case 'key-start':
+        if (!this.accepts(e)) return;
+        this.inBigKey = true;
+        this.progress.keysDone++;
+        if (write) await this.keyWriter().startBigKey(e, filter.mapDb(e.db));
+        return;
+      case 'key-batch':
+        if (this.inBigKey && write) await this.keyWriter().bigKeyBatch(e);
+        return;
+      case 'key-end':
+        if (this.inBigKey && write) await this.keyWriter().endBigKey(e);
+        this.inBigKey = false;
+        return;
+      default:
+        return;
+    }
+  }
+}

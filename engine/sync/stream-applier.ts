@@ -1,0 +1,283 @@
+/**
+ * Replays the source's replication stream on the destination: tracks the
+ * selected DB, keeps MULTI/EXEC blocks whole, applies the task's filter and DB
+ * mapping, and handles the commands whose meaning depends on which DBs the task
+ * carries (FLUSHDB, FLUSHALL, SWAPDB, MOVE, COPY … DB). A command it cannot
+ * replay stops the task, naming it: a quiet divergence is worse than an error.
+ */
+import { commandInfo, commandName, keyPositions } from '../commands/table';
+import { DtsError } from '../errors';
+import type { EntryFilter } from '../filter';
+import { HEARTBEAT_PREFIX } from '../filter';
+import type { CommandSink } from '../writer/key-writer';
+import type { StandaloneWriter, StreamPosition } from '../writer/standalone-writer';
+
+export class StreamError extends DtsError {}
+
+export interface StreamCommand {
+  argv: Buffer[];
+  /** Replication offset right after this command. */
+  offset: number;
+}
+
+export interface StreamApplierOptions {
+  filter: EntryFilter;
+  /** Whether the destination is a cluster (SWAPDB and DB moves cannot be followed there). */
+  clusterDestination?: boolean;
+  /** The source DB selected where the stream starts (aux repl-stream-db, or a checkpoint's). */
+  initialDb?: number;
+  /** The heartbeat key this task writes; its values give the synchronization delay. */
+  heartbeatKey?: string;
+  /** Added to expire times written (Extend Expiration Time of Destination Database Key). */
+  ttlExtendMs?: number;
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  onHeartbeat?: (sentAtMs: number) => void;
+}
+
+export type ApplierSink = CommandSink & Pick<StandaloneWriter, 'advance'>;
+
+export interface StreamStats {
+  commands: number;
+  applied: number;
+  dropped: number;
+}
+
+const EXPIRE_AT_MS = new Set(['PEXPIREAT']);
+
+export class StreamApplier {
+  private db: number;
+  /** Commands of an open MULTI block, written at EXEC. */
+  private block?: Buffer[][];
+  private readonly heartbeat: Buffer;
+  readonly stats: StreamStats = { commands: 0, applied: 0, dropped: 0 };
+
+  constructor(private readonly sink: ApplierSink, private readonly opts: StreamApplierOptions) {
+    this.db = opts.initialDb ?? 0;
+    this.heartbeat = Buffer.from(opts.heartbeatKey ?? HEARTBEAT_PREFIX);
+  }
+
+  /** The source DB selected at the current point of the stream. */
+  get currentDb(): number {
+    return this.db;
+  }
+
+  async apply(cmd: StreamCommand): Promise<void> {
+    this.stats.commands++;
+    const { argv } = cmd;
+    const name = commandName(argv);
+    const mark: StreamPosition = { offset: cmd.offset, db: this.db };
+    switch (name) {
+      case 'SELECT':
+        if (this.block) {
+          this.block.push(argv);
+        } else {
+          this.db = Number(argv[1]?.toString('latin1'));
+          this.sink.advance({ offset: cmd.offset, db: this.db });
+        }
+        return;
+      case 'MULTI':
+        this.block = [];
+        return;
+      case 'EXEC':
+        return this.execBlock(cmd);
+    }
+    if (this.block) {
+      this.block.push(argv);
+      return;
+    }
+    const written = await this.applyOne(argv, mark);
+    if (!written) {
+      this.stats.dropped++;
+      this.sink.advance(mark);
+    }
+  }
+
+  /** A MULTI block, written whole at its EXEC (or skipped when none of it concerns the task). */
+  private async execBlock(cmd: StreamCommand): Promise<void> {
+    const block = this.block ?? [];
+    this.block = undefined;
+    const planned: { argv: Buffer[]; db: number }[] = [];
+    let db = this.db;
+    for (const argv of block) {
+      if (commandName(argv) === 'SELECT') db = Number(argv[1]?.toString('latin1'));
+      else planned.push({ argv, db });
+    }
+    const mark: StreamPosition = { offset: cmd.offset, db };
+    if (!planned.some((p) => this.wouldWrite(p.argv, p.db))) {
+      this.db = db;
+      this.stats.dropped += planned.length;
+      this.sink.advance(mark);
+      return;
+    }
+    await this.sink.write(['MULTI']);
+    for (const p of planned) {
+      this.db = p.db;
+      await this.applyOne(p.argv, undefined);
+    }
+    this.db = db;
+    await this.sink.write(['EXEC'], mark);
+  }
+
+  /** Whether a command would produce any write (used to skip empty transactions). */
+  private wouldWrite(argv: Buffer[], db: number): boolean {
+    const info = commandInfo(argv);
+    if (!info) return true; // applyOne will refuse it with a clear error
+    if (info.kind === 'drop') return false;
+    if (info.kind === 'global') return true;
+    if (info.kind === 'control') return true;
+    if (!this.opts.filter.acceptsDb(db)) return false;
+    const positions = keyPositions(info, argv);
+    return positions.length === 0 || positions.some((i) => this.opts.filter.acceptsKey(argv[i]));
+  }
+
+  /** Writes one command (or what it maps to); false when nothing was written. */
+  private async applyOne(argv: Buffer[], mark: StreamPosition | undefined): Promise<boolean> {
+    const name = commandName(argv);
+    const info = commandInfo(argv);
+    if (!info) {
+      throw new StreamError('UNSUPPORTED_COMMAND',
+        `the source sent ${name}, which this engine cannot replay; stopping rather than letting the destination diverge`,
+        'leave the keys it touches out of the task with a key filter, or stop using the command on the source during the task');
+    }
+    const filter = this.opts.filter;
+    if (info.kind === 'drop') return false;
+    if (info.kind === 'global') {
+      await this.sink.write(argv, mark);
+      this.stats.applied++;
+      return true;
+    }
+    if (info.kind === 'control') return this.applyControl(name, argv, mark);
+    if (this.isHeartbeat(argv, info)) return false;
+    if (!filter.acceptsDb(this.db)) return false;
+    const decision = filter.filterCommand(info, argv);
+    if (decision.action === 'drop') return false;
+    this.sink.selectDb(filter.mapDb(this.db));
+    await this.sink.write(this.extendTtl(decision.argv), mark);
+    this.stats.applied++;
+    return true;
+  }
+
+  private isHeartbeat(argv: Buffer[], info: NonNullable<ReturnType<typeof commandInfo>>): boolean {
+    const positions = keyPositions(info, argv);
+    if (positions.length !== 1) return false;
+    const key = argv[positions[0]];
+    if (!key.subarray(0, this.heartbeat.length).equals(this.heartbeat) || key.length !== this.heartbeat.length) return false;
+    const name = commandName(argv);
+    if ((name === 'SET' || name === 'SETEX' || name === 'PSETEX') && this.opts.onHeartbeat) {
+      const value = Number((name === 'SET' ? argv[2] : argv[3])?.toString('latin1'));
+      if (Number.isFinite(value)) this.opts.onHeartbeat(value);
+    }
+    return true;
+  }
+
+  /** Extend Expiration Time: absolute expiries in the stream move by the task's extension. */
+  private extendTtl(argv: Buffer[]): Buffer[] {
+    const ext = this.opts.ttlExtendMs ?? 0;
+    if (ext === 0) return argv;
+    const name = commandName(argv);
+    if (EXPIRE_AT_MS.has(name) && argv[2]) {
+      const out = [...argv];
+      out[2] = Buffer.from(String(Number(argv[2].toString('latin1')) + ext));
+      return out;
+    }
+    if (name === 'SET') {
+      const out = [...argv];
+      for (let i = 3; i < out.length - 1; i++) {
+        const opt = out[i].toString('latin1').toUpperCase();
+        if (opt === 'PXAT') out[i + 1] = Buffer.from(String(Number(out[i + 1].toString('latin1')) + ext));
+        if (opt === 'EXAT') out[i + 1] = Buffer.from(String(Number(out[i + 1].toString('latin1')) + Math.round(ext / 1000)));
+      }
+      return out;
+    }
+    return argv;
+  }
+
+  private async applyControl(name: string, argv: Buffer[], mark: StreamPosition | undefined): Promise<boolean> {
+    const filter = this.opts.filter;
+    switch (name) {
+      case 'FLUSHDB': {
+        if (!filter.acceptsDb(this.db)) return false;
+        const to = filter.mapDb(this.db);
+        this.opts.log('warn', `FLUSHDB on source DB ${this.db}: emptied destination DB ${to}`);
+        this.sink.selectDb(to);
+        await this.sink.write(['FLUSHDB', ...argv.slice(1)], mark);
+        return true;
+      }
+      case 'FLUSHALL': {
+        const dbs = filter.selectedDbs();
+        if (!dbs) {
+          this.opts.log('warn', 'FLUSHALL on the source: emptied every destination DB');
+          await this.sink.write(['FLUSHALL', ...argv.slice(1)], mark);
+          return true;
+        }
+        this.opts.log('warn', `FLUSHALL on the source: emptied destination DB(s) ${dbs.map((d) => filter.mapDb(d)).join(', ')}`);
+        for (const [i, db] of dbs.entries()) {
+          this.sink.selectDb(filter.mapDb(db));
+          await this.sink.write(['FLUSHDB', ...argv.slice(1)], i === dbs.length - 1 ? mark : undefined);
+        }
+        return true;
+      }
+      case 'SWAPDB': {
+        const a = Number(argv[1]?.toString('latin1'));
+        const b = Number(argv[2]?.toString('latin1'));
+        const inA = filter.acceptsDb(a);
+        const inB = filter.acceptsDb(b);
+        if (!inA && !inB) return false;
+        if (inA && inB && !this.opts.clusterDestination) {
+          this.opts.log('warn', `SWAPDB ${a} ${b} on the source: swapped destination DBs ${filter.mapDb(a)} and ${filter.mapDb(b)}`);
+          await this.sink.write(['SWAPDB', filter.mapDb(a), filter.mapDb(b)], mark);
+          return true;
+        }
+        throw new StreamError('SWAPDB', `the source ran SWAPDB ${a} ${b}, which this task cannot follow`,
+          this.opts.clusterDestination ? 'a cluster destination has only DB 0' : 'select both DBs in the task, or neither');
+      }
+      case 'MOVE':
+        return this.moveKey(argv, mark);
+      case 'COPY':
+        return this.copyKey(argv, mark);
+    }
+    return false;
+  }
+
+  /** MOVE key db: follow it when both DBs are carried; a key leaving the task is deleted. */
+  private async moveKey(argv: Buffer[], mark: StreamPosition | undefined): Promise<boolean> {
+    const filter = this.opts.filter;
+    const key = argv[1];
+    const to = Number(argv[2]?.toString('latin1'));
+    if (!filter.acceptsKey(key)) return false;
+    const fromIn = filter.acceptsDb(this.db);
+    const toIn = filter.acceptsDb(to);
+    if (!fromIn && !toIn) return false;
+    if (fromIn && toIn) {
+      this.sink.selectDb(filter.mapDb(this.db));
+      await this.sink.write(['MOVE', key, filter.mapDb(to)], mark);
+      return true;
+    }
+    if (fromIn) {
+      this.sink.selectDb(filter.mapDb(this.db));
+      await this.sink.write(['DEL', key], mark);
+      return true;
+    }
+    throw new StreamError('MOVE_INTO_TASK', `the source moved key "${key.toString()}" from DB ${this.db}, which the task does not carry, into DB ${to}, which it does`,
+      'select both DBs in the task');
+  }
+
+  private async copyKey(argv: Buffer[], mark: StreamPosition | undefined): Promise<boolean> {
+    const filter = this.opts.filter;
+    const dbOpt = argv.findIndex((a, i) => i > 2 && a.toString('latin1').toUpperCase() === 'DB');
+    const to = dbOpt > 0 ? Number(argv[dbOpt + 1]?.toString('latin1')) : this.db;
+    const [src, dst] = [argv[1], argv[2]];
+    const fromIn = filter.acceptsDb(this.db) && filter.acceptsKey(src);
+    const toIn = filter.acceptsDb(to) && filter.acceptsKey(dst);
+    if (!toIn) return false;
+    if (!fromIn) {
+      throw new StreamError('COPY_INTO_TASK', `the source copied key "${src.toString()}" from outside the task into "${dst.toString()}"`,
+        'widen the task\'s DB selection or key filter to include the copied key');
+    }
+    const out = [...argv];
+    if (dbOpt > 0) out[dbOpt + 1] = Buffer.from(String(filter.mapDb(to)));
+    this.sink.selectDb(filter.mapDb(this.db));
+    await this.sink.write(out, mark);
+    return true;
+  }
+}

@@ -1,0 +1,433 @@
+/**
+ * One synchronization task: the source's snapshot is written to the
+ * destination (full migration), then its replication stream is replayed
+ * (incremental) until the task is ended. Resumable: a broken source link
+ * reconnects with PSYNC <replid> <offset+1> and continues on +CONTINUE; a
+ * +FULLRESYNC runs the full migration again (overwriting same-name keys).
+ *
+ *   source ──ReplicaLink──► RdbParser ─► EntryFilter ─► KeyWriter ─┐
+ *                      └──► commands ──► StreamApplier ────────────┴─► StandaloneWriter ─► destination
+ */
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { endpointAddress, type RedisEndpoint } from '../endpoint';
+import { describeError } from '../errors';
+import { EntryFilter, HEARTBEAT_PREFIX, type FilterOptions } from '../filter';
+import { ControlClient } from '../net/socket';
+import { isReplicationControl, ReplicaLink, type SyncInfo } from '../replica/link';
+import { LinkError } from '../replica/errors';
+import { RespErrorReply } from '../resp';
+import { StandaloneWriter, type StreamPosition } from '../writer/standalone-writer';
+import { SyncError } from './errors';
+import { Heartbeat, heartbeatKeyFor } from './heartbeat';
+import { SnapshotLoader } from './snapshot-loader';
+import { StreamApplier } from './stream-applier';
+
+export type SyncType = 'full' | 'incremental' | 'full+incremental';
+export type ConflictMode = 'block' | 'overwrite';
+
+export interface SyncOptions {
+  /** Names the heartbeat key and spool folder. */
+  taskId: string;
+  /** Required unless `rdbFile` is given. */
+  source?: RedisEndpoint;
+  target: RedisEndpoint;
+  type?: SyncType;
+  filter?: FilterOptions;
+  /** block: stop before writing when a selected destination DB holds keys. */
+  conflict?: ConflictMode;
+  /** Commands per second on the destination (the link spec); 0 = unlimited. */
+  rps?: number;
+  ttlExtendSeconds?: number;
+  /** How long a broken link (either side) is retried before the task fails. */
+  connectionRetryMs?: number;
+  /** How long other transient problems (LOADING, BUSY, …) are retried. */
+  otherRetryMs?: number;
+  /** Where the replica link spools the stream while the destination is slow or the task is paused. */
+  spoolDir?: string;
+  /** Continue from a checkpoint (after a restart): PSYNC <replid> <offset+1>. */
+  resume?: { replid: string; offset: number; db: number };
+  /** Restore this RDB file into the target instead of reading a source. */
+  rdbFile?: string;
+  /** Test hook: master silence after which the link is declared dead. */
+  linkTimeoutMs?: number;
+}
+
+export type SyncStage =
+  | 'connecting' | 'waiting-snapshot' | 'full' | 'incremental' | 'paused' | 'retrying' | 'completed' | 'ended' | 'failed';
+
+export interface SyncProgress {
+  stage: SyncStage;
+  /** Keys written (or skipped as expired) during the current full migration. */
+  keysDone: number;
+  /** Keys the snapshot holds in the selected DBs, when known. */
+  keysTotal: number;
+  rdbBytesDone: number;
+  rdbBytesTotal: number | null;
+  /** 0–100, for the Full Data Migration progress bar. */
+  fullPercent: number;
+  replid: string | null;
+  /** Last offset received from the source stream. */
+  receivedOffset: number;
+  /** The checkpoint: last source offset the destination acknowledged. */
+  checkpoint: StreamPosition | null;
+  /** Synchronization delay from the heartbeat, in ms (null until measured). */
+  delayMs: number | null;
+  /** Destination commands per second over the last interval. */
+  rps: number;
+  /** Destination bytes per second over the last interval (commands' payload). */
+  bytesPerSecond: number;
+  commandsApplied: number;
+  fullSyncs: number;
+  partialResyncs: number;
+}
+
+export type SyncLogLevel = 'info' | 'warn' | 'error';
+
+export interface SyncTaskEvents {
+  progress: [SyncProgress];
+  stage: [SyncStage];
+  log: [SyncLogLevel, string];
+  checkpoint: [{ replid: string; offset: number; db: number }];
+}
+
+export { SyncError };
+
+const PROGRESS_INTERVAL_MS = 1000;
+
+export class SyncTask extends EventEmitter<SyncTaskEvents> {
+  private readonly filter: EntryFilter;
+  private readonly writer: StandaloneWriter;
+  private link?: ReplicaLink;
+  private heartbeat?: Heartbeat;
+  private stopping = false;
+  private paused = false;
+  private resumeWaiters: (() => void)[] = [];
+  private readonly spoolDir: string;
+  private timer?: NodeJS.Timeout;
+  /** The source DB selected at the last command delivered (resume point of a broken link). */
+  private lastStreamDb?: number;
+  private lastRate = { at: Date.now(), commands: 0, bytes: 0 };
+  private readonly p: SyncProgress = {
+    stage: 'connecting', keysDone: 0, keysTotal: 0, rdbBytesDone: 0, rdbBytesTotal: null, fullPercent: 0,
+    replid: null, receivedOffset: 0, checkpoint: null, delayMs: null, rps: 0, bytesPerSecond: 0,
+    commandsApplied: 0, fullSyncs: 0, partialResyncs: 0,
+  };
+
+  constructor(private readonly opts: SyncOptions) {
+    super();
+    this.filter = new EntryFilter(opts.filter);
+    this.writer = new StandaloneWriter(opts.target, {
+      rps: opts.rps,
+      connectionRetryMs: opts.connectionRetryMs,
+      otherRetryMs: opts.otherRetryMs,
+      log: (level, message) => this.log(level, message),
+    });
+    this.spoolDir = opts.spoolDir ?? path.join(os.tmpdir(), 'redis-dts-spool', opts.taskId);
+  }
+
+  get progress(): SyncProgress {
+    return { ...this.p, checkpoint: this.writer.checkpoint ?? this.p.checkpoint };
+  }
+
+  private log(level: SyncLogLevel, message: string): void {
+    this.emit('log', level, message);
+  }
+
+  private setStage(stage: SyncStage): void {
+    if (this.p.stage === stage) return;
+    this.p.stage = stage;
+    this.emit('stage', stage);
+    this.emitProgress();
+  }
+
+  private emitProgress(): void {
+    const now = Date.now();
+    const secs = Math.max(0.001, (now - this.lastRate.at) / 1000);
+    this.p.rps = Math.round((this.writer.stats.commands - this.lastRate.commands) / secs);
+    this.p.bytesPerSecond = Math.round((this.p.rdbBytesDone - this.lastRate.bytes) / secs);
+    this.lastRate = { at: now, commands: this.writer.stats.commands, bytes: this.p.rdbBytesDone };
+    const cp = this.writer.checkpoint;
+    if (cp && this.p.replid) this.emit('checkpoint', { replid: this.p.replid, offset: cp.offset, db: cp.db });
+    this.emit('progress', this.progress);
+  }
+
+  /** Runs until the task completes (full only, or an RDB file), is ended, or fails. */
+  async run(): Promise<void> {
+    this.timer = setInterval(() => this.emitProgress(), PROGRESS_INTERVAL_MS);
+    this.timer.unref();
+    try {
+      const dest = await this.writer.open();
+      this.log('info', `destination ${endpointAddress(this.opts.target)} runs ${dest.version.product} ${dest.version.major}.${dest.version.minor}.${dest.version.patch} (RDB ${dest.rdbVersion})`);
+      if (this.opts.rdbFile) {
+        await this.restoreFile(this.opts.rdbFile);
+        this.setStage('completed');
+        return;
+      }
+      await this.runReplication();
+    } catch (err) {
+      this.setStage('failed');
+      throw err;
+    } finally {
+      clearInterval(this.timer);
+      this.writer.close();
+      await this.link?.close();
+      await this.heartbeat?.stop();
+      fs.rmSync(this.spoolDir, { recursive: true, force: true });
+    }
+  }
+
+  private async restoreFile(file: string): Promise<void> {
+    const size = fs.statSync(file).size;
+    this.p.rdbBytesTotal = size;
+    this.setStage('full');
+    await this.loadSnapshot(fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), true);
+    await this.writer.flush();
+    this.p.fullPercent = 100;
+  }
+
+  private async runReplication(): Promise<void> {
+    const source = this.opts.source;
+    if (!source) throw new SyncError('NO_SOURCE', 'the task has neither a source nor an RDB file to read');
+    const type = this.opts.type ?? 'full+incremental';
+    let resume = this.opts.resume;
+    if (!resume && type !== 'incremental' && (this.opts.conflict ?? 'block') === 'block') await this.checkDestinationEmpty();
+    this.p.keysTotal = await this.sourceKeyCount(source);
+    this.heartbeat = new Heartbeat(source, heartbeatKeyFor(this.opts.taskId), (l, m) => this.log(l, m));
+    await this.heartbeat.start();
+
+    let firstConnect = true;
+    let retryDeadline = 0;
+    while (!this.stopping) {
+      const link = new ReplicaLink({
+        host: source.host,
+        port: source.port,
+        username: source.username,
+        password: source.password,
+        tls: source.tls,
+        spoolDir: this.spoolDir,
+        resume: resume ? { replid: resume.replid, offset: resume.offset } : undefined,
+        timeoutMs: this.opts.linkTimeoutMs,
+      });
+      this.link = link;
+      let streamDb = resume?.db ?? 0;
+      let connected = false;
+      let inStream = false;
+      try {
+        this.setStage(firstConnect ? 'connecting' : 'retrying');
+        const info = await link.connect();
+        connected = true;
+        firstConnect = false;
+        retryDeadline = 0;
+        this.p.replid = info.replid;
+        if (info.mode === 'partial') {
+          this.p.partialResyncs++;
+          this.log('info', `resumed by partial resync from offset ${info.offset}`);
+        } else {
+          streamDb = await this.fullMigration(link, info, type);
+          if (type === 'full') {
+            this.setStage('completed');
+            return;
+          }
+        }
+        this.setStage(this.paused ? 'paused' : 'incremental');
+        inStream = true;
+        const last = await this.incremental(link, streamDb);
+        if (this.stopping) break;
+        resume = last;
+      } catch (err) {
+        if (this.stopping) break;
+        const retryable = err instanceof LinkError && err.retryable && !firstConnect;
+        if (!retryable) throw err;
+        const now = Date.now();
+        retryDeadline ||= now + (this.opts.connectionRetryMs ?? 10 * 60_000);
+        if (now > retryDeadline) {
+          throw new SyncError('RETRY_EXHAUSTED', `gave up reconnecting to the source ${endpointAddress(source)}: ${describeError(err)}`,
+            'the retry time for failed connections ran out; check the source, then start the task again');
+        }
+        this.log('warn', `${describeError(err)}; reconnecting`);
+        // Resume only from inside the stream: a snapshot cut short must be read again in full.
+        if (inStream && link.replid && link.canResume) {
+          resume = { replid: link.replid, offset: link.deliveredOffset, db: this.lastStreamDb ?? streamDb };
+        } else if (connected) {
+          resume = undefined;
+        }
+        await link.close();
+        await sleep(1000);
+      }
+    }
+    // Ended: write everything already read, then stop.
+    await this.writer.flush();
+    this.setStage('ended');
+  }
+
+  /** Reads the snapshot; writes it unless the task is incremental only. Returns the stream's starting DB. */
+  private async fullMigration(link: ReplicaLink, info: SyncInfo, type: SyncType): Promise<number> {
+    this.p.fullSyncs++;
+    this.p.keysDone = 0;
+    this.p.rdbBytesDone = 0;
+    this.p.fullPercent = 0;
+    this.setStage('waiting-snapshot');
+    this.log('info', info.mode === 'sync'
+      ? 'the source only supports SYNC: full migration without resume'
+      : `full resynchronization from offset ${info.offset}`);
+    const chunks = link.rdb();
+    const first = await chunks.next();
+    this.p.rdbBytesTotal = link.rdbInfo?.size ?? null;
+    this.setStage('full');
+    async function* all(): AsyncGenerator<Buffer> {
+      if (!first.done) yield first.value;
+      yield* chunks;
+    }
+    const streamDb = await this.loadSnapshot(all(), type !== 'incremental');
+    await this.writer.flush();
+    this.p.fullPercent = 100;
+    this.log('info', type === 'incremental'
+      ? 'snapshot received (not written: incremental only)'
+      : `full migration done: ${this.p.keysDone} keys`);
+    this.emitProgress();
+    return streamDb;
+  }
+
+  /** Parses an RDB stream into writes. Returns the aux repl-stream-db (the stream's starting DB). */
+  private async loadSnapshot(source: AsyncIterable<Buffer>, write: boolean): Promise<number> {
+    const loader = new SnapshotLoader({
+      filter: this.filter,
+      writer: this.writer,
+      write,
+      ttlExtendMs: (this.opts.ttlExtendSeconds ?? 0) * 1000,
+      log: (level, message) => this.log(level, message),
+      onBatch: (progress) => {
+        this.p.keysDone = progress.keysDone;
+        this.p.rdbBytesDone = progress.bytesDone;
+        this.updateFullPercent();
+        return this.stopping;
+      },
+    });
+    return loader.load(source);
+  }
+
+  private updateFullPercent(): void {
+    const p = this.p;
+    if (p.rdbBytesTotal) p.fullPercent = Math.min(99.9, (p.rdbBytesDone / p.rdbBytesTotal) * 100);
+    else if (p.keysTotal > 0) p.fullPercent = Math.min(99.9, (p.keysDone / p.keysTotal) * 100);
+  }
+
+  /** Applies the stream until the link ends (stop) or fails (thrown). Returns where it got to. */
+  private async incremental(link: ReplicaLink, startDb: number): Promise<{ replid: string; offset: number; db: number } | undefined> {
+    this.lastStreamDb = startDb;
+    const applier = new StreamApplier(this.writer, {
+      filter: this.filter,
+      initialDb: startDb,
+      heartbeatKey: heartbeatKeyFor(this.opts.taskId),
+      ttlExtendMs: (this.opts.ttlExtendSeconds ?? 0) * 1000,
+      log: (level, message) => this.log(level, message),
+      onHeartbeat: (sentAt) => {
+        this.p.delayMs = Math.max(0, Date.now() - sentAt);
+      },
+    });
+    for await (const batch of link.commandBatches()) {
+      if (this.paused) await this.waitResume();
+      for (const cmd of batch) {
+        if (isReplicationControl(cmd.argv)) this.writer.advance({ offset: cmd.offset, db: applier.currentDb });
+        else await applier.apply(cmd);
+        this.p.receivedOffset = cmd.offset;
+        this.p.commandsApplied = applier.stats.applied;
+      }
+      this.lastStreamDb = applier.currentDb;
+      if (this.stopping) break;
+    }
+    return link.replid ? { replid: link.replid, offset: link.deliveredOffset, db: applier.currentDb } : undefined;
+  }
+
+  /** Destination Object Data Existence Check, made before anything is written. */
+  private async checkDestinationEmpty(): Promise<void> {
+    const client = await new ControlClient(this.opts.target, 'destination').open();
+    try {
+      const dbs = this.filter.selectedDbs() ?? (await keyspaceDbs(client));
+      const found: string[] = [];
+      for (const db of dbs) {
+        const to = this.filter.mapDb(db);
+        await client.call(['SELECT', to]);
+        const sample = await scanSample(client, (k) => this.filter.acceptsKey(k), 5);
+        if (sample.length > 0) found.push(`DB ${to} (e.g. ${sample.map((k) => JSON.stringify(k.toString())).join(', ')})`);
+      }
+      if (found.length > 0) {
+        throw new SyncError('DESTINATION_NOT_EMPTY',
+          `Destination Object Data Existence Check failed: the destination already holds keys in ${found.join('; ')}`,
+          'empty those DBs, or choose "Ignore Errors And Continue Execution" (--conflict overwrite) to overwrite same-name keys');
+      }
+    } finally {
+      client.close();
+    }
+  }
+
+  private async sourceKeyCount(source: RedisEndpoint): Promise<number> {
+    const client = await new ControlClient(source, 'source').open();
+    try {
+      const info = await client.call(['INFO', 'keyspace']);
+      if (info instanceof RespErrorReply) return 0;
+      let total = 0;
+      for (const m of String(info).matchAll(/^db(\d+):keys=(\d+)/gm)) {
+        if (this.filter.acceptsDb(Number(m[1]))) total += Number(m[2]);
+      }
+      return total;
+    } finally {
+      client.close();
+    }
+  }
+
+  /** Stop writing to the destination; the link stays up and the stream spools to disk. */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    if (this.p.stage === 'incremental') this.setStage('paused');
+    this.log('info', 'paused: the source stream is spooled until the task starts again');
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    for (const w of this.resumeWaiters.splice(0)) w();
+    if (this.p.stage === 'paused') this.setStage('incremental');
+    this.log('info', 'started again');
+  }
+
+  private waitResume(): Promise<void> {
+    if (!this.paused) return Promise.resolve();
+    return new Promise((r) => this.resumeWaiters.push(r));
+  }
+
+  /** End: stop reading, write everything already read, delete the heartbeat key. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.resume();
+    await this.link?.close();
+  }
+}
+
+async function keyspaceDbs(client: ControlClient): Promise<number[]> {
+  const info = String(await client.call(['INFO', 'keyspace']));
+  return [...info.matchAll(/^db(\d+):/gm)].map((m) => Number(m[1]));
+}
+
+async function scanSample(client: ControlClient, accept: (k: Buffer) => boolean, want: number): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  let cursor = '0';
+  do {
+    const reply = await client.call(['SCAN', cursor, 'COUNT', 1000]);
+    if (!Array.isArray(reply)) break;
+    cursor = String(reply[0]);
+    for (const k of (reply[1] as Buffer[]) ?? []) {
+      if (accept(k) && !k.toString('latin1').startsWith(HEARTBEAT_PREFIX)) out.push(k);
+      if (out.length >= want) return out;
+    }
+  } while (cursor !== '0');
+  return out;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,212 @@
+/**
+ * A pipelined RESP connection to one destination node: commands are encoded
+ * straight into Buffers, written in batches, and their replies matched in order.
+ * The number of commands and bytes awaiting replies is bounded; `waitForRoom()`
+ * is the backpressure a writer awaits before sending more.
+ */
+import type net from 'node:net';
+import { encodeCommands, RespErrorReply, RespParser, type RespArg, type RespValue } from '../resp';
+import { authenticate, NetError, openSocket } from '../net/socket';
+import type { RedisEndpoint } from '../endpoint';
+import { endpointAddress } from '../endpoint';
+
+export interface ConnectionOptions {
+  /** Commands awaiting replies before `full` turns true. */
+  maxInFlight?: number;
+  /** Bytes of commands awaiting replies before `full` turns true. */
+  maxInFlightBytes?: number;
+  connectTimeoutMs?: number;
+}
+
+/** Called for each reply, in the order the commands were sent. */
+export type ReplyHandler<T> = (reply: RespValue, tag: T) => void;
+
+interface Pending<T> {
+  tag: T;
+  bytes: number;
+  /** Set for `call()`: the reply goes to this promise, not to onReply. */
+  resolve?: (reply: RespValue) => void;
+  reject?: (err: Error) => void;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export class PipelinedConnection<T> {
+  private socket?: net.Socket;
+  private readonly parser = new RespParser();
+  private readonly pending: Pending<T>[] = [];
+  private pendingHead = 0;
+  private inFlightBytes = 0;
+  private outbox: RespArg[][] = [];
+  private outboxTags: Pending<T>[] = [];
+  private flushScheduled = false;
+  private roomWaiters: Waiter[] = [];
+  private idleWaiters: Waiter[] = [];
+  private failure?: Error;
+  private readonly maxInFlight: number;
+  private readonly maxInFlightBytes: number;
+
+  constructor(
+    readonly endpoint: RedisEndpoint,
+    private readonly onReply: ReplyHandler<T>,
+    private readonly onFailure: (err: Error) => void,
+    private readonly opts: ConnectionOptions = {},
+  ) {
+    this.maxInFlight = opts.maxInFlight ?? 4096;
+    this.maxInFlightBytes = opts.maxInFlightBytes ?? 16 * 1024 * 1024;
+  }
+
+  get address(): string {
+    return endpointAddress(this.endpoint);
+  }
+
+  /** Connects and logs in; rejects with a NetError a person can act on. */
+  async open(): Promise<void> {
+    const socket = await openSocket(this.endpoint, { timeoutMs: this.opts.connectTimeoutMs ?? 10_000, role: 'destination' });
+    try {
+      await authenticate(socket, this.endpoint, 'destination');
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    }
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.fail(NetError.fromSocket(err, this.endpoint, 'destination')));
+    socket.on('close', () => this.fail(new NetError('LINK_BROKEN', `the connection to the destination ${this.address} closed`,
+      'the task retries within its retry time for failed connections')));
+    socket.on('drain', () => this.wakeRoom());
+  }
+
+  get inFlight(): number {
+    return this.pending.length - this.pendingHead + this.outboxTags.length;
+  }
+
+  /** True when the caller should await `waitForRoom()` before sending more. */
+  get full(): boolean {
+    return this.inFlight >= this.maxInFlight || this.inFlightBytes >= this.maxInFlightBytes || (this.socket?.writableNeedDrain ?? false);
+  }
+
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Queue a command; it is written with others queued in the same tick. */
+  send(argv: RespArg[], tag: T): void {
+    this.enqueue(argv, { tag, bytes: estimateBytes(argv) });
+  }
+
+  /** One command whose reply is awaited, in order with the pipelined ones (set-up calls: INFO, SELECT). */
+  call(argv: RespArg[]): Promise<RespValue> {
+    return new Promise((resolve, reject) => {
+      try {
+        this.enqueue(argv, { tag: undefined as T, bytes: estimateBytes(argv), resolve, reject });
+      } catch (err) {
+        reject(err as Error);
+      }
+    });
+  }
+
+  private enqueue(argv: RespArg[], p: Pending<T>): void {
+    if (this.failure) throw this.failure;
+    const bytes = p.bytes;
+    this.outbox.push(argv);
+    this.outboxTags.push(p);
+    this.inFlightBytes += bytes;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.failure || !this.socket || this.outbox.length === 0) return;
+    const payload = encodeCommands(this.outbox);
+    for (const p of this.outboxTags) this.pending.push(p);
+    this.outbox = [];
+    this.outboxTags = [];
+    this.socket.write(payload);
+  }
+
+  waitForRoom(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (!this.full) return Promise.resolve();
+    return new Promise((resolve, reject) => this.roomWaiters.push({ resolve, reject }));
+  }
+
+  /** Resolves when every command sent so far has its reply. */
+  idle(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.idleWaiters.push({ resolve, reject }));
+  }
+
+  private onData(chunk: Buffer): void {
+    try {
+      this.parser.execute(chunk, (value) => {
+        const p = this.pending[this.pendingHead];
+        if (!p) throw new NetError('PROTOCOL', `the destination ${this.address} sent a reply to no command`);
+        this.pending[this.pendingHead++] = undefined as unknown as Pending<T>;
+        this.inFlightBytes -= p.bytes;
+        if (p.resolve) p.resolve(value);
+        else this.onReply(value, p.tag);
+      });
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    if (this.pendingHead > 4096 && this.pendingHead * 2 > this.pending.length) {
+      this.pending.splice(0, this.pendingHead);
+      this.pendingHead = 0;
+    }
+    this.wakeRoom();
+    if (this.inFlight === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w.resolve();
+    }
+  }
+
+  private wakeRoom(): void {
+    if (this.full || this.roomWaiters.length === 0) return;
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) w.resolve();
+  }
+
+  /** Tags of the commands sent but not answered, in order (to resend after a reconnect). */
+  unanswered(): T[] {
+    return [...this.pending.slice(this.pendingHead), ...this.outboxTags].filter((p) => !p.resolve).map((p) => p.tag);
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.socket?.destroy();
+    const waiters = [...this.roomWaiters, ...this.idleWaiters];
+    this.roomWaiters = [];
+    this.idleWaiters = [];
+    for (const w of waiters) w.reject(err);
+    for (const p of [...this.pending.slice(this.pendingHead), ...this.outboxTags]) p.reject?.(err);
+    this.onFailure(err);
+  }
+
+  close(): void {
+    if (!this.failure) this.failure = new NetError('CLOSED', `the connection to ${this.address} was closed`);
+    this.socket?.destroy();
+  }
+}
+
+function estimateBytes(argv: readonly RespArg[]): number {
+  let bytes = 16;
+  for (const a of argv) bytes += Buffer.isBuffer(a) ? a.length + 16 : 24;
+  return bytes;
+}
+
+export function isErrorReply(v: RespValue): v is RespErrorReply {
+  return v instanceof RespErrorReply;
+}

@@ -1,0 +1,270 @@
+/**
+ * Turns the snapshot's keys into writes on the destination.
+ *
+ * - Strings: `SET` (cheaper than RESTORE, same value).
+ * - Other values the destination can load as encoded: `RESTORE … REPLACE ABSTTL`
+ *   with a DUMP payload built from the raw RDB bytes and stamped with the
+ *   destination's RDB version (no re-encoding).
+ * - Values it cannot load (a newer encoding, hash field TTLs into an older
+ *   server, …): rewritten as commands inside MULTI/EXEC, after a DEL.
+ * - Big keys (over the parser's threshold): written in batches into a temporary
+ *   key in the same hash slot, then RENAMEd into place, so nobody ever reads
+ *   half a key.
+ *
+ * Every write replaces what the destination had: the conflict mode is a check
+ * made before the task writes anything.
+ */
+import { randomBytes } from 'node:crypto';
+import { buildDumpPayload } from '../rdb';
+import type {
+  HashEntry, RdbKeyBatchEvent, RdbKeyEndEvent, RdbKeyEvent, RdbKeyStartEvent, RdbMagic, StreamEntry, StreamId, StreamMeta, ZsetEntry,
+} from '../rdb/types';
+import type { RespArg } from '../resp';
+import { canRestoreType, type DestinationCapabilities } from './capabilities';
+import { printable, WriterError } from './errors';
+import type { StreamPosition } from './standalone-writer';
+
+/** Where commands go: a standalone or cluster writer. */
+export interface CommandSink {
+  selectDb(db: number): void;
+  write(argv: RespArg[], mark?: StreamPosition): Promise<void> | undefined;
+  readonly destination: DestinationCapabilities;
+}
+
+export interface KeyWriterOptions {
+  /** Added to every expire time written (the task's "Extend Expiration Time"). */
+  ttlExtendMs?: number;
+  /** Elements per rewritten command (RPUSH/SADD/ZADD/HSET). */
+  itemsPerCommand?: number;
+  now?: () => number;
+}
+
+export interface KeyWriterStats {
+  keys: number;
+  expiredSkipped: number;
+  restored: number;
+  rewritten: number;
+  bigKeys: number;
+}
+
+interface BigKeyState {
+  meta: RdbKeyStartEvent;
+  temp: Buffer;
+  skip: boolean;
+}
+
+export class KeyWriter {
+  private big?: BigKeyState;
+  private readonly ttlExtendMs: number;
+  private readonly perCommand: number;
+  private readonly now: () => number;
+  readonly stats: KeyWriterStats = { keys: 0, expiredSkipped: 0, restored: 0, rewritten: 0, bigKeys: 0 };
+
+  constructor(private readonly sink: CommandSink, private readonly magic: RdbMagic, opts: KeyWriterOptions = {}) {
+    this.ttlExtendMs = opts.ttlExtendMs ?? 0;
+    this.perCommand = opts.itemsPerCommand ?? 128;
+    this.now = opts.now ?? Date.now;
+  }
+
+  private expireAt(meta: { expireAt: number | undefined }): number | undefined {
+    return meta.expireAt === undefined ? undefined : meta.expireAt + this.ttlExtendMs;
+  }
+
+  private expired(at: number | undefined): boolean {
+    return at !== undefined && at <= this.now();
+  }
+
+  /** A whole key. Returns a promise only when the caller must wait for room. */
+  async writeKey(e: RdbKeyEvent, dbOut: number): Promise<void> {
+    const expireAt = this.expireAt(e);
+    if (this.expired(expireAt)) {
+      this.stats.expiredSkipped++;
+      return;
+    }
+    this.sink.selectDb(dbOut);
+    this.stats.keys++;
+    const dest = this.sink.destination;
+    if (e.typeName === 'string') {
+      const argv: RespArg[] = ['SET', e.key, e.value];
+      if (expireAt !== undefined) argv.push('PXAT', expireAt);
+      await this.sink.write(argv);
+      return;
+    }
+    const hasFieldTtl = e.typeName === 'hash' && e.value.some((entry) => entry.length === 3);
+    if (canRestoreType(dest, e.typeId, this.magic) && !(hasFieldTtl && !dest.hashFieldExpiry)) {
+      this.stats.restored++;
+      const payload = buildDumpPayload(e.typeId, e.raw, dest.rdbVersion);
+      const argv: RespArg[] = ['RESTORE', e.key, expireAt ?? 0, payload, 'REPLACE', 'ABSTTL'];
+      if (e.idle !== undefined) argv.push('IDLETIME', e.idle);
+      else if (e.freq !== undefined) argv.push('FREQ', e.freq);
+      await this.sink.write(argv);
+      return;
+    }
+    if (e.typeName === 'module') {
+      throw new WriterError('MODULE_TYPE', `key "${printable(e.key)}" holds a value of module type ${e.value.name}, which the destination cannot load`,
+        `load the module that provides ${e.value.name} on the destination, or leave this key out with a key filter`);
+    }
+    this.stats.rewritten++;
+    await this.sink.write(['MULTI']);
+    await this.sink.write(['DEL', e.key]);
+    switch (e.typeName) {
+      case 'list': await this.items('RPUSH', e.key, e.value); break;
+      case 'set': await this.items('SADD', e.key, e.value); break;
+      case 'zset': await this.zadd(e.key, e.value); break;
+      case 'hash': await this.hset(e.key, e.value); break;
+      case 'stream':
+        await this.xadd(e.key, e.value.entries);
+        await this.streamMeta(e.key, e.value, e.value.entries.length > 0);
+        break;
+    }
+    if (expireAt !== undefined) await this.sink.write(['PEXPIREAT', e.key, expireAt]);
+    await this.sink.write(['EXEC']);
+  }
+
+  async startBigKey(e: RdbKeyStartEvent, dbOut: number): Promise<void> {
+    const skip = this.expired(this.expireAt(e));
+    if (!skip && e.typeName === 'module') {
+      throw new WriterError('MODULE_TYPE', `key "${printable(e.key)}" holds a ${e.module?.name ?? 'module'} value too big to copy without the module's own commands`,
+        'leave this key out with a key filter');
+    }
+    this.big = { meta: e, temp: tempKeyFor(e.key), skip };
+    if (skip) {
+      this.stats.expiredSkipped++;
+      return;
+    }
+    this.stats.keys++;
+    this.stats.bigKeys++;
+    this.sink.selectDb(dbOut);
+    await this.sink.write(['DEL', this.big.temp]);
+  }
+
+  private streamHasEntries = false;
+
+  async bigKeyBatch(e: RdbKeyBatchEvent): Promise<void> {
+    const big = this.big;
+    if (!big || big.skip) return;
+    const t = big.temp;
+    switch (e.typeName) {
+      case 'string':
+        for (const piece of e.items) await this.sink.write(['APPEND', t, piece]);
+        break;
+      case 'list': await this.items('RPUSH', t, e.items); break;
+      case 'set': await this.items('SADD', t, e.items); break;
+      case 'zset': await this.zadd(t, e.items); break;
+      case 'hash': await this.hset(t, e.items); break;
+      case 'stream':
+        if (e.items.length > 0) this.streamHasEntries = true;
+        await this.xadd(t, e.items);
+        break;
+      case 'module':
+        break; // refused at startBigKey
+    }
+  }
+
+  async endBigKey(e: RdbKeyEndEvent): Promise<void> {
+    const big = this.big;
+    this.big = undefined;
+    const hadEntries = this.streamHasEntries;
+    this.streamHasEntries = false;
+    if (!big || big.skip) return;
+    if (e.typeName === 'stream' && e.stream) await this.streamMeta(big.temp, e.stream, hadEntries);
+    const expireAt = this.expireAt(big.meta);
+    if (expireAt !== undefined) await this.sink.write(['PEXPIREAT', big.temp, expireAt]);
+    await this.sink.write(['RENAME', big.temp, big.meta.key]);
+  }
+
+  private async items(cmd: string, key: Buffer, items: Buffer[]): Promise<void> {
+    for (let i = 0; i < items.length; i += this.perCommand) {
+      await this.sink.write([cmd, key, ...items.slice(i, i + this.perCommand)]);
+    }
+  }
+
+  private async zadd(key: Buffer, entries: ZsetEntry[]): Promise<void> {
+    for (let i = 0; i < entries.length; i += this.perCommand) {
+      const argv: RespArg[] = ['ZADD', key];
+      for (const [member, score] of entries.slice(i, i + this.perCommand)) argv.push(formatScore(score), member);
+      await this.sink.write(argv);
+    }
+  }
+
+  private async hset(key: Buffer, entries: HashEntry[]): Promise<void> {
+    const now = this.now();
+    const live = entries.filter((entry) => entry.length === 2 || entry[2] > now);
+    for (let i = 0; i < live.length; i += this.perCommand) {
+      const argv: RespArg[] = ['HSET', key];
+      for (const [field, value] of live.slice(i, i + this.perCommand)) argv.push(field, value);
+      await this.sink.write(argv);
+    }
+    const withTtl = live.filter((entry): entry is [Buffer, Buffer, number] => entry.length === 3);
+    if (withTtl.length === 0) return;
+    if (!this.sink.destination.hashFieldExpiry) {
+      throw new WriterError('HASH_FIELD_TTL', `hash "${printable(key)}" has fields with their own expiry, which the destination cannot store`,
+        'use a destination running Redis 7.4+ or Valkey 9+');
+    }
+    for (const [field, , at] of withTtl) await this.sink.write(['HPEXPIREAT', key, at, 'FIELDS', 1, field]);
+  }
+
+  private async xadd(key: Buffer, entries: StreamEntry[]): Promise<void> {
+    for (const entry of entries) await this.sink.write(['XADD', key, formatId(entry.id), ...entry.fields]);
+  }
+
+  /** Length, ids and consumer groups, the way Redis's own AOF rewrite restores them. */
+  private async streamMeta(key: Buffer, meta: StreamMeta, hadEntries: boolean): Promise<void> {
+    const modern = this.sink.destination.streamMetadata;
+    if (!hadEntries) await this.sink.write(['XADD', key, 'MAXLEN', 0, '0-1', 'x', 'y']);
+    const setid: RespArg[] = ['XSETID', key, formatId(meta.lastId)];
+    if (modern && meta.entriesAdded !== undefined) {
+      setid.push('ENTRIESADDED', meta.entriesAdded, 'MAXDELETEDID', formatId(meta.maxDeletedId ?? { ms: 0n, seq: 0n }));
+    }
+    await this.sink.write(setid);
+    for (const group of meta.groups) {
+      const create: RespArg[] = ['XGROUP', 'CREATE', key, group.name, formatId(group.lastId)];
+      if (modern && group.entriesRead !== undefined) create.push('ENTRIESREAD', group.entriesRead);
+      await this.sink.write(create);
+      const owner = new Map<string, Buffer>();
+      for (const c of group.consumers) for (const id of c.pel) owner.set(formatId(id), c.name);
+      for (const p of group.pel) {
+        const id = formatId(p.id);
+        const consumer = owner.get(id);
+        if (!consumer) continue; // a PEL entry without an owner cannot exist in a valid stream
+        await this.sink.write(['XCLAIM', key, group.name, consumer, 0, id, 'TIME', p.deliveryTime,
+          'RETRYCOUNT', p.deliveryCount, 'JUSTID', 'FORCE']);
+      }
+      for (const c of group.consumers) {
+        if (c.pel.length === 0 && modern) await this.sink.write(['XGROUP', 'CREATECONSUMER', key, group.name, c.name]);
+      }
+    }
+  }
+}
+
+export function formatId(id: StreamId): string {
+  return `${id.ms}-${id.seq}`;
+}
+
+/** Scores as Redis reads them back exactly: shortest round-trip decimal, inf, -inf, and -0 kept. */
+export function formatScore(score: number): string {
+  if (score === Infinity) return 'inf';
+  if (score === -Infinity) return '-inf';
+  if (Object.is(score, -0)) return '-0';
+  return String(score);
+}
+
+/**
+ * A temporary key in the same cluster hash slot as `key`: it carries the key's
+ * hash tag (or the whole key as one), so the final RENAME is single-slot.
+ */
+export function tempKeyFor(key: Buffer): Buffer {
+  const open = key.indexOf(0x7b); // {
+  let hashPart = key;
+  if (open >= 0) {
+    const close = key.indexOf(0x7d, open + 1); // }
+    if (close > open + 1) hashPart = key.subarray(open + 1, close);
+  }
+  const suffix = Buffer.from(`dts-tmp-${randomBytes(6).toString('hex')}`);
+  if (hashPart.includes(0x7d)) {
+    // Cannot be wrapped in a tag; only matters on a cluster destination, where the
+    // writer routes by slot and RENAME would be cross-slot. Keep the key's own bytes first.
+    return Buffer.concat([key, Buffer.from(':'), suffix]);
+  }
+  return Buffer.concat([Buffer.from('{'), hashPart, Buffer.from('}'), suffix]);
+}

@@ -1,0 +1,305 @@
+/**
+ * Writes to a standalone destination: pipelined over one connection with a
+ * bounded in-flight window, every reply checked, DB switches tracked, and a
+ * checkpoint that only moves once the destination has answered everything up to
+ * a source offset. A broken link or a transient error reply (LOADING, BUSY, …)
+ * reconnects and resends everything not yet answered, from the start of its
+ * MULTI block, for as long as the task's retry time allows.
+ */
+import { commandInfo, commandKeys } from '../commands/table';
+import { endpointAddress, type RedisEndpoint } from '../endpoint';
+import { describeError } from '../errors';
+import { NetError } from '../net/socket';
+import { RespErrorReply, type RespArg, type RespValue } from '../resp';
+import { capabilitiesOf, parseVersion, type DestinationCapabilities } from './capabilities';
+import { PipelinedConnection } from './connection';
+import { isTransientReply, rejectedWrite, WriterError } from './errors';
+import { RateLimiter } from './rate-limiter';
+
+export interface WriterOptions {
+  /** Max commands per second (the link spec); 0 = unlimited. */
+  rps?: number;
+  /** How long to keep retrying a broken or unreachable destination. */
+  connectionRetryMs?: number;
+  /** How long to keep retrying transient error replies (LOADING, BUSY, …). */
+  otherRetryMs?: number;
+  maxInFlight?: number;
+  maxInFlightBytes?: number;
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/** A point in the source's replication stream: the offset and the source DB selected there. */
+export interface StreamPosition {
+  offset: number;
+  db: number;
+}
+
+interface Op {
+  argv: RespArg[];
+  db: number;
+  /** The source stream is applied up to here once this op is answered. */
+  mark?: StreamPosition;
+  /** The MULTI block this op belongs to, so a resend starts at its MULTI. */
+  block?: Op[];
+}
+
+export interface WriterStats {
+  commands: number;
+  bytes: number;
+}
+
+export class StandaloneWriter {
+  private conn?: PipelinedConnection<Op>;
+  private readonly limiter: RateLimiter;
+  private capabilities?: DestinationCapabilities;
+  private currentDb = -1;
+  private targetDb = 0;
+  private openBlock?: Op[];
+  private fatal?: Error;
+  private recovering?: Promise<void>;
+  private checkpointMark: StreamPosition | undefined;
+  private lastOp?: Op;
+  /** Ops to resend after a failure; ops still answered on the dead connection leave it. */
+  private resend: Op[] = [];
+  readonly stats: WriterStats = { commands: 0, bytes: 0 };
+
+  constructor(readonly endpoint: RedisEndpoint, private readonly opts: WriterOptions = {}) {
+    this.limiter = new RateLimiter(opts.rps ?? 0);
+  }
+
+  get address(): string {
+    return endpointAddress(this.endpoint);
+  }
+
+  /** Connects and reads what the destination can accept. */
+  async open(): Promise<DestinationCapabilities> {
+    await this.connect();
+    const info = await this.conn!.call(['INFO', 'server']);
+    if (info instanceof RespErrorReply) throw rejectedWrite(this.address, 'INFO', undefined, info);
+    this.capabilities = capabilitiesOf(parseVersion(String(info)));
+    return this.capabilities;
+  }
+
+  get destination(): DestinationCapabilities {
+    if (!this.capabilities) throw new Error('StandaloneWriter.open() was not called');
+    return this.capabilities;
+  }
+
+  /** The furthest source position whose writes the destination has all acknowledged. */
+  get checkpoint(): StreamPosition | undefined {
+    return this.checkpointMark;
+  }
+
+  /**
+   * The source stream has reached `mark` with nothing (more) to write, e.g. a
+   * dropped PING: the checkpoint moves there once earlier writes are answered.
+   */
+  advance(mark: StreamPosition): void {
+    if (this.fatal) return;
+    const conn = this.conn;
+    if (!this.recovering && conn && conn.inFlight === 0) this.checkpointMark = mark;
+    else if (this.lastOp) this.lastOp.mark = mark;
+  }
+
+  setRate(rps: number): void {
+    this.limiter.setRate(rps);
+  }
+
+  private async connect(): Promise<void> {
+    const conn: PipelinedConnection<Op> = new PipelinedConnection<Op>(
+      this.endpoint,
+      (reply, op) => this.onReply(conn, reply, op),
+      (err) => this.onConnectionFailure(conn, err),
+      { maxInFlight: this.opts.maxInFlight, maxInFlightBytes: this.opts.maxInFlightBytes },
+    );
+    await conn.open();
+    this.conn = conn;
+    this.currentDb = -1;
+  }
+
+  /** The DB the next writes go to. */
+  selectDb(db: number): void {
+    this.targetDb = db;
+  }
+
+  /**
+   * Queue one command. Returns a promise only when the caller must wait
+   * (window full, rate limit, or reconnecting); otherwise undefined, so the hot
+   * path does not allocate a promise per command.
+   */
+  write(argv: RespArg[], mark?: StreamPosition): Promise<void> | undefined {
+    if (this.fatal) throw this.fatal;
+    if (this.recovering || !this.conn || this.conn.full) return this.writeSlow(argv, mark);
+    const delay = this.limiter.unlimited ? 0 : this.limiter.take(1);
+    if (delay > 0) return sleep(delay).then(() => this.writeNow(argv, mark));
+    this.writeNow(argv, mark);
+    return undefined;
+  }
+
+  private async writeSlow(argv: RespArg[], mark?: StreamPosition): Promise<void> {
+    for (;;) {
+      if (this.fatal) throw this.fatal;
+      if (this.recovering) {
+        await this.recovering;
+        continue;
+      }
+      if (!this.conn) throw new WriterError('NOT_OPEN', 'the destination writer is not open');
+      if (this.conn.full) {
+        try {
+          await this.conn.waitForRoom();
+        } catch {
+          // the failure handler starts recovery; loop
+          await Promise.resolve();
+        }
+        continue;
+      }
+      break;
+    }
+    const delay = this.limiter.take(1);
+    if (delay > 0) await sleep(delay);
+    this.writeNow(argv, mark);
+  }
+
+  private writeNow(argv: RespArg[], mark?: StreamPosition): void {
+    const conn = this.conn!;
+    if (this.currentDb !== this.targetDb) {
+      conn.send(['SELECT', this.targetDb], { argv: ['SELECT', this.targetDb], db: this.targetDb });
+      this.currentDb = this.targetDb;
+    }
+    const name = typeof argv[0] === 'string' ? argv[0] : String(argv[0]);
+    const op: Op = { argv, db: this.targetDb, mark };
+    this.lastOp = op;
+    if (name === 'MULTI') this.openBlock = [];
+    if (this.openBlock) {
+      op.block = this.openBlock;
+      this.openBlock.push(op);
+    }
+    if (name === 'EXEC') this.openBlock = undefined;
+    conn.send(argv, op);
+    this.stats.commands++;
+  }
+
+  private onReply(conn: PipelinedConnection<Op>, reply: RespValue, op: Op): void {
+    if (conn.failed) {
+      // Replies still arriving on a connection being replaced: what succeeded needs no resend.
+      if (!(reply instanceof RespErrorReply && isTransientReply(reply))) this.resend = this.resend.filter((o) => o !== op);
+      return;
+    }
+    if (reply instanceof RespErrorReply) {
+      if (isTransientReply(reply)) {
+        conn.close();
+        this.onConnectionFailure(conn, new TransientReplyError(this.address, reply), op);
+        return;
+      }
+      this.setFatal(op, reply);
+      return;
+    }
+    if (Array.isArray(reply) && op.block && commandNameOf(op.argv) === 'EXEC') {
+      const failed = reply.find((r): r is RespErrorReply => r instanceof RespErrorReply);
+      if (failed) {
+        this.setFatal(op, failed);
+        return;
+      }
+    }
+    if (op.mark !== undefined) this.checkpointMark = op.mark;
+  }
+
+  private setFatal(op: Op, reply: RespErrorReply): void {
+    if (this.fatal) return;
+    const argv = op.argv.map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(String(a))));
+    const info = commandInfo(argv);
+    const key = info ? commandKeys(info, argv)[0] : undefined;
+    this.fatal = rejectedWrite(this.address, commandNameOf(op.argv), key, reply);
+    this.conn?.close();
+  }
+
+  /** Start reconnecting once; `firstFailed` marks where a transient error reply hit. */
+  private onConnectionFailure(conn: PipelinedConnection<Op>, err: Error, firstFailed?: Op): void {
+    if (conn !== this.conn || this.fatal || this.recovering) return;
+    this.resend = firstFailed ? [firstFailed, ...conn.unanswered()] : conn.unanswered();
+    this.recovering = this.recover(err).finally(() => {
+      this.recovering = undefined;
+    });
+  }
+
+  private async recover(cause: Error): Promise<void> {
+    const deadline = Date.now() + (cause instanceof TransientReplyError
+      ? this.opts.otherRetryMs ?? 10 * 60_000
+      : this.opts.connectionRetryMs ?? 10 * 60_000);
+    this.opts.log?.('warn', `${describeError(cause)}; retrying`);
+    let backoff = 200;
+    for (;;) {
+      await sleep(backoff);
+      try {
+        await this.connect();
+        break;
+      } catch (err) {
+        if (err instanceof NetError && !err.transient) {
+          this.fatal = err;
+          return;
+        }
+        if (Date.now() > deadline) {
+          this.fatal = new WriterError('RETRY_EXHAUSTED', `gave up reconnecting to the destination ${this.address}: ${describeError(err)}`,
+            'the retry time ran out; check the destination and start the task again');
+          return;
+        }
+        backoff = Math.min(backoff * 2, 5_000);
+      }
+    }
+    // Resend what was not answered, from the start of any MULTI block it sits in.
+    let ops = this.resend;
+    this.resend = [];
+    const block = ops[0]?.block;
+    if (block) {
+      const from = block.indexOf(ops[0]);
+      ops = [...block.slice(0, from), ...ops];
+    }
+    const conn = this.conn!;
+    for (const op of ops) {
+      if (this.currentDb !== op.db) {
+        conn.send(['SELECT', op.db], { argv: ['SELECT', op.db], db: op.db });
+        this.currentDb = op.db;
+      }
+      conn.send(op.argv, op);
+    }
+    this.opts.log?.('info', `reconnected to the destination ${this.address}; resent ${ops.length} unanswered command(s)`);
+  }
+
+  /** Resolves when everything written so far is acknowledged; throws the task-stopping error if any. */
+  async flush(): Promise<void> {
+    for (;;) {
+      if (this.fatal) throw this.fatal;
+      if (this.recovering) {
+        await this.recovering;
+        continue;
+      }
+      try {
+        await this.conn!.idle();
+      } catch {
+        await Promise.resolve();
+        continue;
+      }
+      if (this.fatal) throw this.fatal;
+      if (!this.recovering) return;
+    }
+  }
+
+  close(): void {
+    this.conn?.close();
+  }
+}
+
+/** A transient error reply (LOADING, BUSY, …), retried for the "other issues" retry time. */
+class TransientReplyError extends WriterError {
+  constructor(address: string, reply: RespErrorReply) {
+    super('DESTINATION_BUSY', `the destination ${address} answered ${reply.message}`);
+  }
+}
+
+function commandNameOf(argv: RespArg[]): string {
+  return String(Buffer.isBuffer(argv[0]) ? argv[0].toString('latin1') : argv[0]).toUpperCase();
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
