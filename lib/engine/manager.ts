@@ -1,11 +1,311 @@
 /**
- * Placeholder bridge to the engine, written by the wizard so "Purchase And
- * Start" has something to call: it only queues the task. The engine manager
- * (worker per task, progress, checkpoints) replaces this file.
+ * The bridge between task records and the engine. One manager per console
+ * process (started by instrumentation.ts): each running task gets its own
+ * engine process (engine/worker/task-worker.ts), whose stages, progress,
+ * checkpoints and logs are written back to the task record (progress throttled),
+ * so a page load always shows the latest state and a restart resumes from the
+ * checkpoint by partial resync.
  */
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { SyncOptions, SyncProgress, SyncStage } from '@/engine/sync/sync-task';
+import type { ManagerMessage, WorkerMessage } from '@/engine/worker/protocol';
 import { db } from '@/lib/db/client';
+import { databaseFile } from '@/lib/db/url';
+import { syncOptionsFor } from './task-options';
+import type { TaskStatus } from '@/lib/tasks/status';
+import { canPerform, isTaskStatus, type TaskAction } from '@/lib/tasks/status';
 
+const STAGE_STATUS: Record<SyncStage, TaskStatus> = {
+  connecting: 'Initializing',
+  'waiting-snapshot': 'Initializing',
+  full: 'FullMigration',
+  incremental: 'Running',
+  paused: 'Paused',
+  retrying: 'Retrying',
+  completed: 'Completed',
+  ended: 'Ended',
+  failed: 'Failed',
+};
+
+/** States in which a task has (or should have) an engine process. */
+const ACTIVE: readonly TaskStatus[] = ['Initializing', 'FullMigration', 'Running', 'Retrying', 'Paused'];
+
+const PERSIST_INTERVAL_MS = 1000;
+
+interface Worker {
+  taskId: string;
+  child: ChildProcess;
+  progress?: SyncProgress;
+  dirty: boolean;
+  timer: NodeJS.Timeout;
+  exited: Promise<void>;
+  /** Set by End/Release so the exit is recorded as Ended, not Failed. */
+  stopping: boolean;
+  failure?: string;
+  /** Messages are handled one after another, in order (status, logs, checkpoints). */
+  queue: Promise<void>;
+}
+
+export class TaskActionError extends Error {}
+
+export class EngineManager {
+  private readonly workers = new Map<string, Worker>();
+  /** The console is stopping: tasks keep their status and resume at the next start. */
+  private shuttingDown = false;
+
+  spoolDir(taskId: string): string {
+    return path.join(path.dirname(databaseFile()), 'spool', taskId);
+  }
+
+  isRunning(taskId: string): boolean {
+    return this.workers.has(taskId);
+  }
+
+  /** Start (or Start again) a task: resumes from its checkpoint when it has one. */
+  async start(taskId: string): Promise<void> {
+    const existing = this.workers.get(taskId);
+    if (existing) {
+      this.send(existing, { type: 'resume' });
+      await this.setStatus(taskId, 'Running');
+      await this.log(taskId, 'info', 'started again');
+      return;
+    }
+    const task = await db().task.findUnique({ where: { id: taskId }, include: { shards: true } });
+    if (!task) throw new TaskActionError('This task no longer exists.');
+    const shard = task.shards.find((s) => s.replid && s.offset !== null);
+    const options: SyncOptions = {
+      ...syncOptionsFor(task),
+      spoolDir: this.spoolDir(taskId),
+      resume: shard?.replid && shard.offset !== null ? { replid: shard.replid, offset: Number(shard.offset), db: shard.db } : undefined,
+    };
+    await db().task.update({
+      where: { id: taskId },
+      data: { status: 'Initializing', startedAt: task.startedAt ?? new Date(), errorMessage: null, endedAt: null },
+    });
+    await this.log(taskId, 'info', options.resume
+      ? `starting from checkpoint offset ${options.resume.offset} (partial resync)`
+      : 'starting: full data migration first');
+    this.spawn(taskId, options);
+  }
+
+  private spawn(taskId: string, options: SyncOptions): void {
+    const script = path.join(process.cwd(), 'engine', 'worker', 'task-worker.ts');
+    const child = fork(script, [], {
+      execArgv: ['--import', 'tsx'],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      cwd: process.cwd(),
+    });
+    const worker: Worker = {
+      taskId,
+      child,
+      dirty: false,
+      stopping: false,
+      timer: setInterval(() => void this.persistProgress(worker), PERSIST_INTERVAL_MS),
+      exited: new Promise((resolve) => child.once('exit', () => resolve())),
+      queue: Promise.resolve(),
+    };
+    worker.timer.unref();
+    this.workers.set(taskId, worker);
+    const enqueue = (job: () => Promise<void>) => {
+      worker.queue = worker.queue.then(job).catch((err: unknown) => console.error(`engine manager (task ${taskId}):`, err));
+    };
+    child.on('message', (msg: WorkerMessage) => enqueue(() => this.onMessage(worker, msg)));
+    child.once('exit', (code, signal) => enqueue(() => this.onExit(worker, code, signal)));
+    this.send(worker, { type: 'start', options });
+  }
+
+  private send(worker: Worker, msg: ManagerMessage): void {
+    if (worker.child.connected) worker.child.send(msg);
+  }
+
+  private async onMessage(worker: Worker, msg: WorkerMessage): Promise<void> {
+    const { taskId } = worker;
+    switch (msg.type) {
+      case 'progress':
+        worker.progress = msg.progress;
+        worker.dirty = true;
+        return;
+      case 'stage': {
+        const status = STAGE_STATUS[msg.stage];
+        if (msg.stage === 'failed' || msg.stage === 'ended' || msg.stage === 'completed') return; // recorded at exit
+        await this.persistProgress(worker);
+        await this.setStatus(taskId, status);
+        return;
+      }
+      case 'log':
+        await this.log(taskId, msg.level, msg.message);
+        return;
+      case 'checkpoint':
+        await this.saveCheckpoint(taskId, msg.replid, msg.offset, msg.db);
+        return;
+      case 'done':
+        await this.persistProgress(worker);
+        return;
+      case 'failed':
+        worker.failure = msg.message;
+        return;
+    }
+  }
+
+  private async onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    clearInterval(worker.timer);
+    this.workers.delete(worker.taskId);
+    await this.persistProgress(worker);
+    const stage = worker.progress?.stage;
+    const { taskId } = worker;
+    if (this.shuttingDown) return;
+    const current = await db().task.findUnique({ where: { id: taskId }, select: { status: true } });
+    if (!current || current.status === 'Released') return;
+    if (worker.failure && !worker.stopping) {
+      await db().task.update({ where: { id: taskId }, data: { status: 'Failed', errorMessage: worker.failure } });
+      await this.log(taskId, 'error', worker.failure);
+    } else if (stage === 'completed') {
+      await db().task.update({ where: { id: taskId }, data: { status: 'Completed', endedAt: new Date(), fullProgress: 100 } });
+      await this.log(taskId, 'info', 'full data migration completed');
+    } else if (worker.stopping || stage === 'ended') {
+      await db().task.update({ where: { id: taskId }, data: { status: 'Ended', endedAt: new Date() } });
+      await this.log(taskId, 'info', 'task ended');
+    } else {
+      const why = `the engine process stopped unexpectedly (${signal ?? `exit code ${code}`})`;
+      await db().task.update({ where: { id: taskId }, data: { status: 'Failed', errorMessage: why } });
+      await this.log(taskId, 'error', why);
+    }
+  }
+
+  private async persistProgress(worker: Worker): Promise<void> {
+    const p = worker.progress;
+    if (!p || !worker.dirty) return;
+    worker.dirty = false;
+    await db().task.update({
+      where: { id: worker.taskId },
+      data: {
+        fullProgress: p.fullPercent,
+        keysDone: BigInt(p.keysDone),
+        keysTotal: BigInt(p.keysTotal),
+        bytesDone: BigInt(p.rdbBytesDone),
+        delayMs: p.delayMs,
+      },
+    }).catch(() => undefined); // the task may have been deleted meanwhile
+  }
+
+  private async saveCheckpoint(taskId: string, replid: string, offset: number, streamDb: number): Promise<void> {
+    const task = await db().task.findUnique({ where: { id: taskId }, select: { source: true } });
+    if (!task) return;
+    const name = shardName(task.source);
+    await db().taskShard.upsert({
+      where: { taskId_name: { taskId, name } },
+      create: { taskId, name, replid, offset: BigInt(offset), db: streamDb, stage: 'incremental' },
+      update: { replid, offset: BigInt(offset), db: streamDb, stage: 'incremental' },
+    });
+  }
+
+  private async setStatus(taskId: string, status: TaskStatus): Promise<void> {
+    await db().task.update({ where: { id: taskId }, data: { status } }).catch(() => undefined);
+  }
+
+  private async log(taskId: string, level: string, message: string): Promise<void> {
+    await db().taskLog.create({ data: { taskId, level, message } }).catch(() => undefined);
+  }
+
+  async pause(taskId: string): Promise<void> {
+    const worker = this.workers.get(taskId);
+    if (!worker) throw new TaskActionError('The task is not running, so it cannot be paused.');
+    this.send(worker, { type: 'pause' });
+    await this.setStatus(taskId, 'Paused');
+  }
+
+  /** End: stop cleanly, write everything already read, delete the heartbeat key; keep the record. */
+  async end(taskId: string): Promise<void> {
+    const worker = this.workers.get(taskId);
+    if (!worker) {
+      await db().task.update({ where: { id: taskId }, data: { status: 'Ended', endedAt: new Date() } });
+      await this.log(taskId, 'info', 'task ended');
+      return;
+    }
+    worker.stopping = true;
+    this.send(worker, { type: 'stop' });
+    const killer = setTimeout(() => worker.child.kill('SIGKILL'), 60_000);
+    await worker.exited;
+    clearTimeout(killer);
+    await worker.queue; // onExit has recorded Ended
+    await new Promise((r) => setImmediate(r));
+    await worker.queue;
+  }
+
+  /** Release: free the engine process and spool and hide the task from the list. */
+  async release(taskId: string): Promise<void> {
+    if (this.workers.has(taskId)) await this.end(taskId);
+    fs.rmSync(this.spoolDir(taskId), { recursive: true, force: true });
+    await db().task.update({ where: { id: taskId }, data: { status: 'Released', releasedAt: new Date() } });
+    await this.log(taskId, 'info', 'task released');
+  }
+
+  /** At server start: tasks that were running get their engine back, resuming from their checkpoints. */
+  async recover(): Promise<void> {
+    const tasks = await db().task.findMany({ where: { status: { in: [...ACTIVE] } }, select: { id: true, status: true } });
+    for (const t of tasks) {
+      if (this.workers.has(t.id)) continue;
+      if (t.status === 'Paused') continue; // resumes when the user presses Start
+      await this.log(t.id, 'warn', 'the console restarted; resuming the task');
+      await this.start(t.id).catch(async (err: unknown) => {
+        await db().task.update({ where: { id: t.id }, data: { status: 'Failed', errorMessage: String(err) } });
+      });
+    }
+  }
+
+  /**
+   * The console is shutting down: each engine writes what it has read and
+   * reports its final checkpoint, so the next start resumes exactly there.
+   */
+  async shutdown(timeoutMs = 10_000): Promise<void> {
+    this.shuttingDown = true;
+    const workers = [...this.workers.values()];
+    for (const w of workers) this.send(w, { type: 'stop' });
+    const deadline = new Promise((r) => setTimeout(r, timeoutMs).unref());
+    await Promise.race([Promise.all(workers.map((w) => w.exited)), deadline]);
+    for (const w of workers) w.child.kill('SIGKILL');
+    await Promise.all(workers.map((w) => w.queue)); // the last checkpoints are saved
+  }
+
+  /** Runs one of the task actions of PRODUCT.md after checking the state allows it. */
+  async perform(taskId: string, action: Exclude<TaskAction, 'edit' | 'clone'>): Promise<void> {
+    const task = await db().task.findUnique({ where: { id: taskId }, select: { status: true } });
+    if (!task) throw new TaskActionError('This task no longer exists.');
+    const status = isTaskStatus(task.status) ? task.status : 'Failed';
+    if (!canPerform(action, status)) throw new TaskActionError(`A task that is ${status} cannot be ${ACTION_PAST[action]}.`);
+    switch (action) {
+      case 'start': return this.start(taskId);
+      case 'pause': return this.pause(taskId);
+      case 'end': return this.end(taskId);
+      case 'release': return this.release(taskId);
+    }
+  }
+}
+
+const ACTION_PAST: Record<Exclude<TaskAction, 'edit' | 'clone'>, string> = {
+  start: 'started', pause: 'paused', end: 'ended', release: 'released',
+};
+
+function shardName(sourceJson: string): string {
+  try {
+    const s = JSON.parse(sourceJson) as { host?: string; port?: number };
+    return `${s.host ?? 'source'}:${s.port ?? 6379}`;
+  } catch {
+    return 'source';
+  }
+}
+
+const globalForEngine = globalThis as unknown as { dtsEngine?: EngineManager };
+
+export function engineManager(): EngineManager {
+  globalForEngine.dtsEngine ??= new EngineManager();
+  return globalForEngine.dtsEngine;
+}
+
+/** Purchase And Start, and Start from the task list. */
 export async function startTask(taskId: string): Promise<void> {
-  await db().task.update({ where: { id: taskId }, data: { status: 'Initializing', startedAt: new Date() } });
-  await db().taskLog.create({ data: { taskId, level: 'info', message: 'queued for the engine' } });
+  await engineManager().start(taskId);
 }

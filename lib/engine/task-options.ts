@@ -1,0 +1,67 @@
+/**
+ * A task record as the engine takes it: endpoints with decrypted passwords (in
+ * memory only), the objects filter, retry times, throttles and the link spec.
+ */
+import type { RedisEndpoint } from '@/engine/endpoint';
+import type { SyncOptions } from '@/engine/sync/sync-task';
+import { LINK_SPECS } from '@/lib/catalog/link-specs';
+import { decryptSecret } from '@/lib/secrets';
+import { endpointSchema, type Endpoint } from '@/lib/tasks/endpoint';
+import {
+  advancedSchema, DEFAULT_ADVANCED, DEFAULT_OBJECTS, objectsSchema, parseStored, SYNC_TYPES, type SyncTypes,
+} from '@/lib/tasks/options';
+
+export interface TaskRecord {
+  id: string;
+  syncTypes: string;
+  conflictMode: string;
+  instanceClass: string;
+  source: string;
+  target: string;
+  objects: string;
+  advanced: string;
+}
+
+export function engineEndpoint(e: Endpoint): RedisEndpoint {
+  const withPassword = e.authMethod === 'password' && e.passwordEnc;
+  return {
+    host: e.host,
+    port: e.port,
+    username: withPassword ? e.username : undefined,
+    password: withPassword ? decryptSecret(e.passwordEnc!) : undefined,
+    tls: e.tls ? {} : undefined,
+  };
+}
+
+/** The rate the task may write at: its link spec, lowered by an enabled throttle (the lower of the two stages'). */
+function rateLimit(instanceClass: string, advanced: typeof DEFAULT_ADVANCED): number {
+  const spec = LINK_SPECS.find((s) => s.id === instanceClass);
+  const limits = [spec?.maxRps ?? Infinity];
+  if (advanced.fullThrottle.enabled) limits.push(advanced.fullThrottle.rps);
+  if (advanced.incrementalThrottle.enabled) limits.push(advanced.incrementalThrottle.rps);
+  const rps = Math.min(...limits);
+  return Number.isFinite(rps) ? rps : 0;
+}
+
+export function syncOptionsFor(task: TaskRecord): SyncOptions {
+  const objects = parseStored(objectsSchema, task.objects, DEFAULT_OBJECTS);
+  const advanced = parseStored(advancedSchema, task.advanced, DEFAULT_ADVANCED);
+  const type: SyncTypes = (SYNC_TYPES as readonly string[]).includes(task.syncTypes) ? (task.syncTypes as SyncTypes) : 'full+incremental';
+  return {
+    taskId: task.id,
+    source: engineEndpoint(endpointSchema.parse(JSON.parse(task.source))),
+    target: engineEndpoint(endpointSchema.parse(JSON.parse(task.target))),
+    type,
+    conflict: task.conflictMode === 'block' ? 'block' : 'overwrite',
+    filter: {
+      dbs: objects.dbs.length > 0 ? objects.dbs.map((d) => d.db) : undefined,
+      dbMap: new Map(objects.dbs.filter((d) => d.db !== d.targetDb).map((d) => [d.db, d.targetDb])),
+      includePrefixes: objects.keyPrefixes.include,
+      excludePrefixes: objects.keyPrefixes.exclude,
+    },
+    rps: rateLimit(task.instanceClass, advanced),
+    ttlExtendSeconds: advanced.ttlExtensionSeconds,
+    connectionRetryMs: advanced.retryConnectionMinutes * 60_000,
+    otherRetryMs: advanced.retryOtherMinutes * 60_000,
+  };
+}

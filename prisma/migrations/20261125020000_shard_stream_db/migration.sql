@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "TaskShard" ADD COLUMN "db" INTEGER NOT NULL DEFAULT 0;
