@@ -7,6 +7,7 @@
  * checkpoint by partial resync.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SyncOptions, SyncProgress, SyncStage } from '@/engine/sync/sync-task';
@@ -50,8 +51,54 @@ interface Worker {
 
 export class TaskActionError extends Error {}
 
+/** One point of a task's live metrics (charts, progress modules). */
+export interface TaskSample {
+  at: number;
+  stage: SyncStage;
+  fullPercent: number;
+  keysDone: number;
+  keysTotal: number;
+  rdbBytesDone: number;
+  rps: number;
+  bytesPerSecond: number;
+  delayMs: number | null;
+  receivedOffset: number;
+  checkpointOffset: number | null;
+  replid: string | null;
+}
+
+/** Samples kept per task for the charts: ten minutes at one per second. */
+const HISTORY = 600;
+
 export class EngineManager {
   private readonly workers = new Map<string, Worker>();
+  private readonly samples = new Map<string, TaskSample[]>();
+  private readonly events = new EventEmitter().setMaxListeners(0);
+
+  /** The recent samples of a task (oldest first); empty when it has not run in this process. */
+  history(taskId: string): TaskSample[] {
+    return [...(this.samples.get(taskId) ?? [])];
+  }
+
+  /** Calls `listener` with each new sample of the task; returns the unsubscribe function. */
+  subscribe(taskId: string, listener: (sample: TaskSample) => void): () => void {
+    const event = `sample:${taskId}`;
+    this.events.on(event, listener);
+    return () => this.events.off(event, listener);
+  }
+
+  private record(taskId: string, p: SyncProgress): void {
+    const sample: TaskSample = {
+      at: Date.now(), stage: p.stage, fullPercent: p.fullPercent, keysDone: p.keysDone, keysTotal: p.keysTotal,
+      rdbBytesDone: p.rdbBytesDone, rps: p.rps, bytesPerSecond: p.bytesPerSecond, delayMs: p.delayMs,
+      receivedOffset: p.receivedOffset, checkpointOffset: p.checkpoint?.offset ?? null, replid: p.replid,
+    };
+    const list = this.samples.get(taskId) ?? [];
+    list.push(sample);
+    if (list.length > HISTORY) list.splice(0, list.length - HISTORY);
+    this.samples.set(taskId, list);
+    this.events.emit(`sample:${taskId}`, sample);
+  }
   /** The console is stopping: tasks keep their status and resume at the next start. */
   private shuttingDown = false;
 
@@ -127,6 +174,7 @@ export class EngineManager {
       case 'progress':
         worker.progress = msg.progress;
         worker.dirty = true;
+        this.record(taskId, msg.progress);
         return;
       case 'stage': {
         const status = STAGE_STATUS[msg.stage];
