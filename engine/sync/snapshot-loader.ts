@@ -21,6 +21,8 @@ export interface SnapshotLoaderOptions {
   /** false for "incremental only": the snapshot is read (for its stream position) but not written. */
   write: boolean;
   ttlExtendMs: number;
+  /** Values encoded bigger than this are written in batches (the parser's default when undefined). */
+  bigKeyThreshold?: number;
   log: (level: 'info' | 'warn', message: string) => void;
   /** Called after each parsed batch; return true to stop reading. */
   onBatch: (progress: SnapshotProgress) => boolean;
@@ -44,7 +46,7 @@ export class SnapshotLoader {
         yield chunk;
       }
     }
-    for await (const batch of parseRdb(counted())) {
+    for await (const batch of parseRdb(counted(), { bigKeyThreshold: this.opts.bigKeyThreshold })) {
       for (const e of batch) await this.onEvent(e);
       if (this.opts.onBatch(this.progress)) break;
     }

@@ -53,6 +53,8 @@ export interface SyncOptions {
   rdbFile?: string;
   /** Test hook: master silence after which the link is declared dead. */
   linkTimeoutMs?: number;
+  /** Test hook: values encoded bigger than this are written in batches through a temporary key (default 8 MiB). */
+  bigKeyThreshold?: number;
 }
 
 export type SyncStage =
@@ -277,9 +279,15 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     const first = await chunks.next();
     this.p.rdbBytesTotal = link.rdbInfo?.size ?? null;
     this.setStage('full');
+    // The parser stops reading at the RDB's end, maybe while the first chunk is still out:
+    // closing this wrapper must close the link's RDB reader too, or the stream cannot be read.
     async function* all(): AsyncGenerator<Buffer> {
-      if (!first.done) yield first.value;
-      yield* chunks;
+      try {
+        if (!first.done) yield first.value;
+        yield* chunks;
+      } finally {
+        await chunks.return(undefined);
+      }
     }
     const streamDb = await this.loadSnapshot(all(), type !== 'incremental');
     await this.writer.flush();
@@ -298,6 +306,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       writer: this.writer,
       write,
       ttlExtendMs: (this.opts.ttlExtendSeconds ?? 0) * 1000,
+      bigKeyThreshold: this.opts.bigKeyThreshold,
       log: (level, message) => this.log(level, message),
       onBatch: (progress) => {
         this.p.keysDone = progress.keysDone;
