@@ -4,22 +4,36 @@ export interface InstanceListItem {
   id: string;
   instanceId: string;
   name: string;
-  databaseType: string;
-  mode: string;
+  region: string;
+  databaseType: 'Redis' | 'Tair';
+  mode: 'standalone' | 'cluster';
+  host: string;
+  port: number;
   address: string;
   tls: boolean;
+  /** Whether credentials are stored (they themselves never leave the server). */
+  hasPassword: boolean;
+  username: string | null;
+}
+
+type Row = Awaited<ReturnType<ReturnType<typeof db>['instance']['findMany']>>[number];
+
+function toItem(r: Row): InstanceListItem {
+  return {
+    id: r.id, instanceId: r.instanceId, name: r.name, region: r.region,
+    databaseType: r.databaseType === 'Tair' ? 'Tair' : 'Redis', mode: r.mode === 'cluster' ? 'cluster' : 'standalone',
+    host: r.host, port: r.port, address: `${r.host}:${r.port}`, tls: r.tls, hasPassword: Boolean(r.passwordEnc), username: r.username,
+  };
 }
 
 /** Registered instances of a region; credentials never leave the server. */
 export async function listInstances(region: string): Promise<InstanceListItem[]> {
   const rows = await db().instance.findMany({ where: { region }, orderBy: { instanceId: 'asc' } });
-  return rows.map((r) => ({
-    id: r.id,
-    instanceId: r.instanceId,
-    name: r.name,
-    databaseType: r.databaseType,
-    mode: r.mode,
-    address: `${r.host}:${r.port}`,
-    tls: r.tls,
-  }));
+  return rows.map(toItem);
+}
+
+/** Every registered instance (the wizard filters by Instance Region). */
+export async function listAllInstances(): Promise<InstanceListItem[]> {
+  const rows = await db().instance.findMany({ orderBy: [{ region: 'asc' }, { instanceId: 'asc' }] });
+  return rows.map(toItem);
 }

@@ -1,0 +1,5 @@
+import { WizardSkeleton } from '@/components/wizard/WizardSkeleton';
+
+export default function Loading() {
+  return <WizardSkeleton />;
+}

@@ -1,0 +1,13 @@
+import { CreateTaskWizard } from '@/components/wizard/CreateTaskWizard';
+import { REGIONS, regionById } from '@/lib/catalog/regions';
+import { firstParam, type SearchParams } from '@/lib/http/search-params';
+import { listAllInstances } from '@/lib/instances/queries';
+import { newTaskDraft } from '@/lib/tasks/draft';
+
+export const dynamic = 'force-dynamic';
+
+export default async function NewTaskPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  const region = regionById(firstParam(await searchParams, 'region'));
+  const instances = await listAllInstances();
+  return <CreateTaskWizard initialDraft={newTaskDraft(region.id)} initialStep={0} instances={instances} regions={REGIONS} />;
+}
