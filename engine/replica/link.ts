@@ -1,0 +1,814 @@
+/**
+ * ReplicaLink: connects to a Redis master as a replica (REFERENCE §1) and hands the consumer
+ * the snapshot (RDB bytes) and then the command stream with byte-exact replication offsets.
+ *
+ * Usage:
+ *   const link = new ReplicaLink({ host, port, password, spoolDir });
+ *   const sync = await link.connect();              // handshake up to +FULLRESYNC / +CONTINUE / SYNC
+ *   if (sync.mode !== 'partial') for await (const chunk of link.rdb()) parser.write(chunk);
+ *   for await (const { argv, offset } of link.commands()) apply(argv, offset);
+ *   await link.close();
+ *
+ * Behaviour:
+ * - Handshake in Redis's order: PING (a `-NOAUTH`/`-NOPERM` reply is accepted, as Redis does),
+ *   then AUTH, REPLCONF listening-port and REPLCONF capa eof capa psync2 (pipelined), then
+ *   `PSYNC ? -1`, or `PSYNC <replid> <offset+1>` with `resume`. `+CONTINUE [<replid>]` adopts
+ *   the new replid. `-ERR` to PSYNC falls back to `SYNC` (mode 'sync': no replid, offsets count
+ *   from 0, never ACKs, cannot resume).
+ * - The socket is always drained: RDB and stream bytes go through a ByteSpool (memory budget,
+ *   then files in `spoolDir`, bounded by `maxSpoolBytes`), so a slow consumer never makes the
+ *   master drop us for its output-buffer limit.
+ * - Offsets: each command's `offset` is the replication offset right after it:
+ *   fullresync offset (or the resumed offset) + stream bytes up to and including it.
+ *   Keepalive newlines, the status line and the RDB do not count; PING and REPLCONF GETACK do.
+ * - Every command is yielded, including the master's `PING` and `REPLCONF GETACK *`, so that a
+ *   consumer's checkpoint advances through idle periods (otherwise, after days of PINGs only,
+ *   the saved offset could fall out of the master's backlog). Use `isReplicationControl(argv)`
+ *   to skip them when applying.
+ * - ACKs report the *received* offset (bytes safely in the spool, as RedisShake does), every
+ *   `ackIntervalMs`, right after a diskless RDB (then every 20 ms until the stream starts, at
+ *   most 2 s: Redis starts the stream only on an ACK that follows its own detection of the RDB
+ *   child's exit), and at once when a `REPLCONF GETACK` arrives
+ *   (found by scanning the received bytes, so it is answered even while the consumer is busy).
+ *   The checkpoint to resume from is the offset of the last command the consumer applied.
+ * - The master is declared dead after `timeoutMs` (60 s) without a byte.
+ * - Errors are LinkErrors. After the handshake they are delivered through the iterators, after
+ *   every byte received before the failure, so the consumer's offset is exact when it resumes.
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import tls from 'node:tls';
+import { encodeCommand, encodeCommands, type RespArg } from '../resp/encoder';
+import { RespParser } from '../resp/parser';
+import { RespError, type RespValue } from '../resp/values';
+import { LinkError, type LinkErrorCode } from './errors';
+import { ReplicationFramer, type RdbFraming } from './framer';
+import { ByteSpool, type SpoolStats } from './spool';
+
+export interface ReplicaTlsOptions {
+  /** PEM CA certificate(s) to trust (default: Node's bundled roots). */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** PEM client certificate and key, for servers with `tls-auth-clients yes`. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Skip certificate verification (explicit opt-in). */
+  insecure?: boolean;
+  /** SNI / name to verify; default the host when it is a name (IPs are checked against IP SANs). */
+  servername?: string;
+}
+
+export interface ReplicaLinkOptions {
+  host: string;
+  port: number;
+  /** ACL user (Redis 6+); AUTH <username> <password>. */
+  username?: string;
+  password?: string;
+  tls?: ReplicaTlsOptions;
+  /** TCP + TLS connect, and each handshake reply (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Master silence after which the link is declared dead (default 60 s). */
+  timeoutMs?: number;
+  /** Interval of REPLCONF ACK (default 1 s). */
+  ackIntervalMs?: number;
+  /** Port announced with REPLCONF listening-port (shown in the master's INFO); default our local port. */
+  listeningPort?: number;
+  /** Directory for spool files. */
+  spoolDir: string;
+  /** Bytes of RDB/stream held in memory before spilling to disk (default 64 MB). */
+  memoryBudgetBytes?: number;
+  /** Hard bound of the spool on disk (default 64 GB); past it the link fails with SPOOL_FULL. */
+  maxSpoolBytes?: number;
+  /** Resume with PSYNC <replid> <offset+1>; `offset` is the offset of the last command applied. */
+  resume?: { replid: string; offset: number };
+}
+
+export type SyncMode = 'full' | 'partial' | 'sync';
+
+export interface SyncInfo {
+  /** 'full': an RDB follows; 'partial': the stream continues at `offset`; 'sync': legacy SYNC (RDB, no offsets). */
+  mode: SyncMode;
+  /** The master's replication id (null after SYNC). */
+  replid: string | null;
+  /** Offset the RDB reflects ('full'), the resumed offset ('partial'), 0 ('sync'). */
+  offset: number;
+}
+
+export interface RdbInfo {
+  kind: 'disk' | 'diskless';
+  /** Byte size for disk mode; null for diskless until the end. */
+  size: number | null;
+}
+
+export interface ReplCommand {
+  argv: Buffer[];
+  /** Replication offset right after this command. */
+  offset: number;
+}
+
+export type LinkState = 'new' | 'connecting' | 'handshake' | 'rdb' | 'stream' | 'failed' | 'closed';
+
+const GETACK = Buffer.from('\r\n$6\r\nGETACK\r\n');
+/** Bytes of `$1\r\n*\r\n` that follow the GETACK match. */
+const GETACK_REST = 7;
+
+/** True for the master's PING and REPLCONF (GETACK) — counted in offsets, never to be applied. */
+export function isReplicationControl(argv: Buffer[]): boolean {
+  const name = argv[0];
+  if (name === undefined) return false;
+  if (name.length === 4) return name.toString('latin1').toUpperCase() === 'PING';
+  if (name.length === 8) return name.toString('latin1').toUpperCase() === 'REPLCONF';
+  return false;
+}
+
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EADDRNOTAVAIL']);
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
+
+function isTlsErrorCode(code: string): boolean {
+  return code === 'EPROTO' || /SSL|TLS|CERT|SIGNATURE|ISSUER|HOSTNAME|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code);
+}
+
+interface Waiter {
+  resolve(line: string): void;
+  reject(err: LinkError): void;
+}
+
+export class ReplicaLink extends EventEmitter {
+  /** `host:port` as used in messages. */
+  readonly address: string;
+  private readonly opts: ReplicaLinkOptions;
+  private readonly spool: ByteSpool;
+  private readonly framer: ReplicationFramer;
+
+  private socket: net.Socket | null = null;
+  private _state: LinkState = 'new';
+  private failure: LinkError | null = null;
+  private closePromise: Promise<void> | null = null;
+  private bytesIn = 0;
+
+  private waiters: Waiter[] = [];
+  private lines: string[] = [];
+  private replyTimer: NodeJS.Timeout | null = null;
+  private expectPsync = false;
+  private rdbHeaderWaiter: Waiter | null = null;
+
+  private info: SyncInfo | null = null;
+  private _replid: string | null = null;
+  private legacySync = false;
+  private baseOffset = 0;
+  /** Stream bytes received (socket side). */
+  private streamIn = 0;
+  private _rdb: RdbInfo | null = null;
+  /** RDB bytes received; the RDB's total once known (-1 before). */
+  private rdbIn = 0;
+  private rdbLength = -1;
+
+  private getackTail: Buffer = Buffer.alloc(0);
+  private ackDue = -1;
+  private _ackedOffset = -1;
+  private ackTimer: NodeJS.Timeout | null = null;
+  private startupAckTimer: NodeJS.Timeout | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
+  private lastRx = 0;
+
+  // Consumer side.
+  private readerActive = false;
+  private held: Buffer | null = null;
+  private rdbOut = 0;
+  private parser: RespParser | null = null;
+  private parsedOffset = 0;
+  private queue: ReplCommand[] = [];
+  private queueHead = 0;
+  private _deliveredOffset = 0;
+
+  constructor(opts: ReplicaLinkOptions) {
+    super();
+    this.opts = opts;
+    this.address = `${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
+    this.spool = new ByteSpool({
+      dir: opts.spoolDir,
+      memoryBytes: opts.memoryBudgetBytes ?? 64 * 1024 * 1024,
+      maxDiskBytes: opts.maxSpoolBytes ?? 64 * 1024 ** 3,
+      label: `replica-${opts.host}-${opts.port}`,
+    });
+    this.framer = new ReplicationFramer({
+      line: (line) => this.onLine(line),
+      rdbStart: (f) => this.onRdbStart(f),
+      rdbData: (chunk) => {
+        this.rdbIn += chunk.length;
+        this.spool.push(chunk);
+      },
+      rdbEnd: () => this.onRdbEnd(),
+      rdbError: (line) => this.onRdbError(line),
+      stream: (chunk) => this.onStream(chunk),
+    });
+  }
+
+  get state(): LinkState {
+    return this._state;
+  }
+  private isClosed(): boolean {
+    return this._state === 'closed';
+  }
+  /** The master's replication id (adopted from `+CONTINUE <replid>`); null before the handshake and after SYNC. */
+  get replid(): string | null {
+    return this._replid;
+  }
+  /** Offset of the bytes received from the master so far (what ACKs report). */
+  get receivedOffset(): number {
+    return this.baseOffset + this.streamIn;
+  }
+  /** Offset right after the last command handed to the consumer. */
+  get deliveredOffset(): number {
+    return this._deliveredOffset;
+  }
+  /** The last offset sent in a REPLCONF ACK (-1 before the first). */
+  get ackedOffset(): number {
+    return this._ackedOffset;
+  }
+  /** False after a SYNC fallback: such a link has no replid/offset to resume from. */
+  get canResume(): boolean {
+    return !this.legacySync && this._replid !== null;
+  }
+  get rdbInfo(): RdbInfo | null {
+    return this._rdb;
+  }
+  get error(): LinkError | null {
+    return this.failure;
+  }
+  spoolStats(): SpoolStats {
+    return this.spool.stats();
+  }
+
+  // ---------------------------------------------------------------- connection and handshake
+
+  /** Connects and runs the handshake; resolves when the sync mode is known. Rejects with a LinkError. */
+  async connect(): Promise<SyncInfo> {
+    if (this._state !== 'new') throw new Error('ReplicaLink.connect() may be called once');
+    this._state = 'connecting';
+    try {
+      await this.openSocket();
+      this._state = 'handshake';
+      return await this.handshake();
+    } catch (err) {
+      const e = err instanceof LinkError ? err : this.linkError('PROTOCOL', `Handshake with ${this.address} failed: ${(err as Error).message}`, undefined, err);
+      if (this.isClosed()) throw this.closedError();
+      this.fail(e);
+      throw this.failure ?? e;
+    }
+  }
+
+  private openSocket(): Promise<void> {
+    const { host, port } = this.opts;
+    const timeoutMs = this.opts.connectTimeoutMs ?? 10_000;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (err?: LinkError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      };
+      const t = this.opts.tls;
+      const socket = t
+        ? tls.connect({
+          host,
+          port,
+          ca: t.ca,
+          cert: t.cert,
+          key: t.key,
+          rejectUnauthorized: !t.insecure,
+          servername: t.servername ?? (net.isIP(host) ? undefined : host),
+        })
+        : net.connect({ host, port });
+      this.socket = socket;
+      const timer = setTimeout(() => {
+        settle(this.linkError('TIMEOUT', `No connection to ${this.address} within ${timeoutMs / 1000} s`,
+          'check the host and port, and that no firewall or security group drops the traffic'));
+        socket.destroy();
+      }, timeoutMs);
+      socket.once(t ? 'secureConnect' : 'connect', () => {
+        socket.setNoDelay(true);
+        socket.setKeepAlive(true, 30_000);
+        settle();
+      });
+      socket.on('data', (chunk: Buffer) => this.onData(chunk));
+      socket.on('error', (err) => {
+        const e = this.mapSocketError(err as NodeJS.ErrnoException);
+        if (!settled) settle(this.isClosed() ? this.closedError() : e);
+        else this.fail(e);
+      });
+      socket.on('close', () => {
+        if (!settled) {
+          settle(this.isClosed() ? this.closedError()
+            : this.linkError('LINK_BROKEN', `${this.address} closed the connection while connecting`));
+          return;
+        }
+        this.onSocketClose();
+      });
+    });
+  }
+
+  private async handshake(): Promise<SyncInfo> {
+    const a = this.address;
+    this.send(['PING']);
+    const pong = await this.reply('PING');
+    if (pong[0] === '-') {
+      const code = errorCode(pong);
+      if (code === 'NOAUTH' && !this.opts.password) {
+        throw this.linkError('AUTH_FAILED', `${a} requires a password and none was given (${pong.slice(1)})`,
+          'set the source password (user:password for an ACL user)');
+      }
+      if (code === 'LOADING' || code === 'MASTERDOWN') throw this.notReady(pong);
+      if (code !== 'NOAUTH' && code !== 'NOPERM') throw this.rejected(pong);
+    }
+
+    const cmds: RespArg[][] = [];
+    if (this.opts.password !== undefined) {
+      cmds.push(this.opts.username ? ['AUTH', this.opts.username, this.opts.password] : ['AUTH', this.opts.password]);
+    }
+    cmds.push(['REPLCONF', 'listening-port', this.opts.listeningPort ?? this.socket?.localPort ?? 0]);
+    cmds.push(['REPLCONF', 'capa', 'eof', 'capa', 'psync2']);
+    this.write(encodeCommands(cmds));
+    if (this.opts.password !== undefined) {
+      const auth = await this.reply('AUTH');
+      if (auth[0] === '-') {
+        const who = this.opts.username ? `user "${this.opts.username}"` : 'the password';
+        throw this.linkError('AUTH_FAILED', `${a} refused ${who}: ${auth.slice(1)}`,
+          this.opts.username ? 'check the ACL user name and password' : 'check the source password (user:password for an ACL user)');
+      }
+    }
+    for (let i = 0; i < 2; i++) {
+      const r = await this.reply('REPLCONF');
+      if (r[0] !== '-') continue;
+      const code = errorCode(r);
+      if (code === 'NOPERM') throw this.noPerm(r);
+      if (code === 'NOAUTH') {
+        throw this.linkError('AUTH_FAILED', `${a} requires a password and none was given (${r.slice(1)})`,
+          'set the source password (user:password for an ACL user)');
+      }
+      // Other REPLCONF errors are harmless (an old master without the option).
+    }
+
+    const resume = this.opts.resume;
+    this.expectPsync = true;
+    this.framer.expectPsyncReply();
+    this.send(resume ? ['PSYNC', resume.replid, resume.offset + 1] : ['PSYNC', '?', -1]);
+    const status = await this.reply('PSYNC');
+    if (this.info !== null) return this.info; // +FULLRESYNC / +CONTINUE, applied synchronously in onLine
+    if (status[0] === '+') throw this.linkError('PROTOCOL', `${a} answered PSYNC with an unexpected status "${status.slice(0, 80)}"`);
+    const code = errorCode(status);
+    if (code === 'NOMASTERLINK' || code === 'LOADING' || code === 'MASTERDOWN') throw this.notReady(status);
+    if (code === 'NOPERM') throw this.noPerm(status);
+    if (code === 'NOAUTH') {
+      throw this.linkError('AUTH_FAILED', `${a} requires authentication: ${status.slice(1)}`, 'set the source password');
+    }
+
+    // A master without PSYNC (< 2.8): SYNC, no replid, no offsets, no ACKs.
+    this.legacySync = true;
+    this.baseOffset = 0;
+    this.parsedOffset = 0;
+    this._deliveredOffset = 0;
+    this.framer.expectRdb();
+    this.send(['SYNC']);
+    this._state = 'rdb';
+    this.startWatchdog();
+    await new Promise<string>((resolve, reject) => {
+      this.rdbHeaderWaiter = { resolve, reject };
+    });
+    this.info = { mode: 'sync', replid: null, offset: 0 };
+    return this.info;
+  }
+
+  /** Next reply line, within the connect timeout. */
+  private reply(what: string): Promise<string> {
+    const queued = this.lines.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (this.failure) return Promise.reject(this.failure);
+    if (this._state === 'closed') return Promise.reject(this.closedError());
+    const ms = this.opts.connectTimeoutMs ?? 10_000;
+    return new Promise<string>((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.armReplyTimer(what, ms);
+    });
+  }
+
+  private armReplyTimer(what: string, ms: number): void {
+    if (this.replyTimer) clearTimeout(this.replyTimer);
+    this.replyTimer = setTimeout(() => {
+      this.fail(this.linkError('TIMEOUT', `${this.address} did not answer ${what} within ${ms / 1000} s`,
+        'the server may be overloaded, or this port is not a Redis server (or needs TLS)'));
+    }, ms);
+  }
+
+  private onLine(line: string): void {
+    if (this.expectPsync) {
+      this.expectPsync = false;
+      this.applyPsyncStatus(line);
+    }
+    const w = this.waiters.shift();
+    if (this.waiters.length === 0 && this.replyTimer) {
+      clearTimeout(this.replyTimer);
+      this.replyTimer = null;
+    }
+    if (w) w.resolve(line);
+    else this.lines.push(line);
+  }
+
+  /** Runs synchronously inside the framer, before any RDB or stream byte of the same read is handled. */
+  private applyPsyncStatus(line: string): void {
+    const parts = line.split(' ');
+    if (parts[0] === '+FULLRESYNC') {
+      const replid = parts[1] ?? '';
+      const offset = Number(parts[2]);
+      if (!/^[0-9a-f]{40}$/i.test(replid) || !Number.isSafeInteger(offset) || offset < 0) {
+        throw new RespError('RESP_PROTOCOL', `malformed +FULLRESYNC status "${line.slice(0, 120)}"`);
+      }
+      this._replid = replid;
+      this.baseOffset = offset;
+      this.parsedOffset = offset;
+      this._deliveredOffset = offset;
+      this._state = 'rdb';
+      this.info = { mode: 'full', replid, offset };
+      this.startWatchdog();
+    } else if (parts[0] === '+CONTINUE') {
+      const resume = this.opts.resume;
+      if (!resume) throw new RespError('RESP_PROTOCOL', 'the master answered +CONTINUE to PSYNC ? -1');
+      this._replid = parts[1] && /^[0-9a-f]{40}$/i.test(parts[1]) ? parts[1] : resume.replid;
+      this.baseOffset = resume.offset;
+      this.parsedOffset = resume.offset;
+      this._deliveredOffset = resume.offset;
+      this.rdbLength = 0;
+      this._state = 'stream';
+      this.info = { mode: 'partial', replid: this._replid, offset: resume.offset };
+      this.startWatchdog();
+      this.startAcks();
+    }
+  }
+
+  // ---------------------------------------------------------------- socket side
+
+  private onData(chunk: Buffer): void {
+    this.lastRx = Date.now();
+    this.bytesIn += chunk.length;
+    if (this._state === 'closed' || this._state === 'failed') return;
+    try {
+      this.framer.push(chunk);
+    } catch (err) {
+      this.fail(this.toLinkError(err));
+    }
+  }
+
+  private onRdbStart(f: RdbFraming): void {
+    this._rdb = { kind: f.kind, size: f.kind === 'disk' ? f.size : null };
+    if (f.kind === 'disk') this.rdbLength = f.size;
+    this.emit('rdb-start', this._rdb);
+    const w = this.rdbHeaderWaiter;
+    this.rdbHeaderWaiter = null;
+    w?.resolve('$');
+  }
+
+  private onRdbEnd(): void {
+    this.rdbLength = this.rdbIn;
+    if (this._rdb) this._rdb.size = this.rdbIn;
+    this._state = 'stream';
+    if (!this.legacySync) {
+      this.startAcks();
+      if (this._rdb?.kind === 'diskless') {
+        // The master starts streaming only on an ACK it receives after it has noticed its RDB
+        // child exit (an earlier one is ignored), and buffers writes for us until then. So ACK
+        // now, then every 20 ms until the first stream byte arrives (at most 2 s), to keep that
+        // window, which a write burst could fill up to the output-buffer limit, short.
+        this.sendAck();
+        const until = Date.now() + 2000;
+        this.startupAckTimer = setInterval(() => {
+          if (this.streamIn > 0 || Date.now() > until) {
+            clearInterval(this.startupAckTimer!);
+            this.startupAckTimer = null;
+            return;
+          }
+          this.sendAck();
+        }, 20);
+        this.startupAckTimer.unref();
+      }
+    }
+    this.spool.interrupt();
+    this.emit('rdb-end', { bytes: this.rdbIn });
+  }
+
+  private onRdbError(reply: string): void {
+    const code = errorCode('-' + reply);
+    const e = code === 'NOPERM'
+      ? this.noPerm('-' + reply)
+      : this.linkError('SYNC_ABORTED', `${this.address} aborted the snapshot transfer: ${reply}`,
+        'see the source\'s log (a failed BGSAVE is usually disk space or fork memory); the sync can be retried');
+    this.fail(e);
+  }
+
+  private onStream(chunk: Buffer): void {
+    this.spool.push(chunk);
+    const before = this.streamIn;
+    this.streamIn += chunk.length;
+    if (this.legacySync) return;
+    // REPLCONF GETACK: answer at once with the received offset (a false match only sends an extra ACK).
+    let found = -1;
+    const tail = this.getackTail;
+    if (tail.length > 0) {
+      const joint = Buffer.concat([tail, chunk.subarray(0, GETACK.length - 1)]);
+      const i = joint.indexOf(GETACK);
+      if (i >= 0) found = before - tail.length + i + GETACK.length;
+    }
+    const j = chunk.lastIndexOf(GETACK);
+    if (j >= 0) found = before + j + GETACK.length;
+    const keep = GETACK.length - 1;
+    this.getackTail = chunk.length >= keep ? chunk.subarray(chunk.length - keep) : Buffer.concat([tail, chunk]).subarray(-keep);
+    if (found >= 0) this.ackDue = Math.max(this.ackDue, found + GETACK_REST);
+    if (this.ackDue >= 0 && this.streamIn >= this.ackDue) {
+      this.ackDue = -1;
+      this.sendAck();
+    }
+  }
+
+  private sendAck(): void {
+    if (this.legacySync || !this.socket || this.socket.destroyed) return;
+    const offset = this.receivedOffset;
+    this.write(encodeCommand(['REPLCONF', 'ACK', offset]));
+    this._ackedOffset = offset;
+  }
+
+  private startAcks(): void {
+    if (this.ackTimer || this.legacySync) return;
+    this.ackTimer = setInterval(() => this.sendAck(), this.opts.ackIntervalMs ?? 1000);
+    this.ackTimer.unref();
+  }
+
+  private startWatchdog(): void {
+    if (this.replyTimer) {
+      clearTimeout(this.replyTimer);
+      this.replyTimer = null;
+    }
+    if (this.watchdog) return;
+    const timeoutMs = this.opts.timeoutMs ?? 60_000;
+    this.lastRx = Date.now();
+    this.watchdog = setInterval(() => {
+      const silent = Date.now() - this.lastRx;
+      if (silent > timeoutMs) {
+        this.fail(this.linkError('TIMEOUT', `${this.address} sent nothing for ${(silent / 1000).toFixed(1)} s; the master is considered dead`,
+          'check the source server and the network; the link can be resumed with a partial resync'));
+      }
+    }, Math.max(10, Math.min(1000, timeoutMs / 4)));
+    this.watchdog.unref();
+  }
+
+  private send(argv: RespArg[]): void {
+    this.write(encodeCommand(argv));
+  }
+
+  private write(buf: Buffer): void {
+    const s = this.socket;
+    if (s && !s.destroyed && s.writable) s.write(buf);
+  }
+
+  private onSocketClose(): void {
+    if (this._state === 'closed' || this.failure) return;
+    if (this._state === 'handshake' && this.lines.length === 0 && !this.opts.tls && this.bytesIn === 0) {
+      this.fail(this.linkError('TLS', `${this.address} closed the connection without answering PING; it probably expects TLS`,
+        'enable TLS for this endpoint (rediss://) with its CA certificate'));
+      return;
+    }
+    const where = this._state === 'handshake' ? 'during the handshake' : this._state === 'rdb' ? 'during the snapshot transfer' : 'during the command stream';
+    this.fail(this.linkError('LINK_BROKEN', `${this.address} closed the replication connection ${where}`,
+      this.canResume ? 'reconnect with PSYNC <replid> <offset+1> to continue with a partial resync' : 'reconnect to start again'));
+  }
+
+  private mapSocketError(err: NodeJS.ErrnoException): LinkError {
+    const code = err.code ?? '';
+    const a = this.address;
+    if (UNREACHABLE_CODES.has(code)) {
+      const what = code === 'ECONNREFUSED' ? 'connection refused' : 'host unreachable';
+      return this.linkError('UNREACHABLE', `Cannot reach ${a}: ${what} (${code})`,
+        'check the host and port, that the server is running, and that this machine may reach it', err);
+    }
+    if (DNS_CODES.has(code)) {
+      return this.linkError('UNREACHABLE', `Cannot resolve the host name of ${a} (${code})`, 'check the host name', err);
+    }
+    if (code === 'ETIMEDOUT') {
+      return this.linkError('TIMEOUT', `The connection to ${a} timed out (${code})`, 'check the network path to the source', err);
+    }
+    if (this.opts.tls && (isTlsErrorCode(code) || this._state === 'connecting')) {
+      return this.linkError('TLS', `TLS with ${a} failed: ${err.message}`,
+        'check the CA certificate, the server name, the client certificate if the server requires one, and that the port speaks TLS', err);
+    }
+    if (this._state === 'connecting' || this._state === 'handshake') {
+      return this.linkError('LINK_BROKEN', `The connection to ${a} failed during the handshake: ${err.message}`,
+        'check that the port is a Redis server (and whether it needs TLS)', err);
+    }
+    return this.linkError('LINK_BROKEN', `The replication link to ${a} broke: ${err.message}`,
+      'reconnect with PSYNC <replid> <offset+1> to continue with a partial resync', err);
+  }
+
+  private toLinkError(err: unknown): LinkError {
+    if (err instanceof LinkError) return err;
+    if (err instanceof RespError) {
+      return this.linkError('PROTOCOL', `Unexpected data from ${this.address}: ${err.message}`, err.hint, err);
+    }
+    return this.linkError('PROTOCOL', `Replication from ${this.address} failed: ${(err as Error)?.message ?? String(err)}`, undefined, err);
+  }
+
+  private linkError(code: LinkErrorCode, message: string, hint?: string, cause?: unknown): LinkError {
+    return new LinkError(code, message, hint, cause === undefined ? undefined : { cause });
+  }
+
+  private closedError(): LinkError {
+    return this.linkError('CLOSED', `The replication link to ${this.address} was closed`);
+  }
+
+  private notReady(reply: string): LinkError {
+    return this.linkError('MASTER_NOT_READY', `${this.address} cannot serve a replica yet: ${reply.slice(1)}`,
+      'it is loading its data or has no link to its own master; retry in a few seconds');
+  }
+
+  private noPerm(reply: string): LinkError {
+    const user = this.opts.username ? `user "${this.opts.username}"` : 'the default user';
+    return this.linkError('NOPERM', `${user} on ${this.address} may not replicate: ${reply.slice(1)}`,
+      `grant replication rights, e.g. ACL SETUSER ${this.opts.username ?? 'default'} +psync +sync +replconf +ping`);
+  }
+
+  private rejected(reply: string): LinkError {
+    return this.linkError('REJECTED', `${this.address} refused the replica: ${reply.slice(1)}`,
+      'see the reply: protected mode, client limit or a proxy that does not allow replication');
+  }
+
+  /** Records the first failure, tears the socket down, and queues the error after the spooled bytes. */
+  private fail(err: LinkError): void {
+    if (this.failure || this._state === 'closed') return;
+    this.failure = err;
+    this._state = 'failed';
+    this.stopTimers();
+    this.socket?.destroy();
+    for (const w of this.waiters.splice(0)) w.reject(err);
+    const hw = this.rdbHeaderWaiter;
+    this.rdbHeaderWaiter = null;
+    hw?.reject(err);
+    this.spool.end(err);
+    this.emit('failed', err);
+  }
+
+  private stopTimers(): void {
+    for (const t of [this.replyTimer, this.ackTimer, this.startupAckTimer, this.watchdog]) if (t) clearTimeout(t);
+    this.replyTimer = this.ackTimer = this.startupAckTimer = this.watchdog = null;
+  }
+
+  /** Closes the socket, deletes the spool, ends the iterators. Idempotent. */
+  close(): Promise<void> {
+    if (this.closePromise) return this.closePromise;
+    this._state = 'closed';
+    this.stopTimers();
+    const closed = this.closedError();
+    for (const w of this.waiters.splice(0)) w.reject(closed);
+    const hw = this.rdbHeaderWaiter;
+    this.rdbHeaderWaiter = null;
+    hw?.reject(closed);
+    this.spool.close();
+    const s = this.socket;
+    this.closePromise = new Promise<void>((resolve) => {
+      if (!s || s.closed) return resolve();
+      s.once('close', () => resolve());
+      s.destroy();
+    });
+    return this.closePromise;
+  }
+
+  // ---------------------------------------------------------------- consumer side
+
+  private acquire(): void {
+    if (this.info === null) throw new Error('ReplicaLink: connect() must resolve before reading');
+    if (this.readerActive) throw new Error('ReplicaLink: only one iterator may read at a time');
+    this.readerActive = true;
+  }
+
+  private async nextChunk(): Promise<Buffer | null> {
+    const h = this.held;
+    if (h !== null) {
+      this.held = null;
+      return h;
+    }
+    return this.spool.read();
+  }
+
+  private rdbDone(): boolean {
+    return this.rdbLength >= 0 && this.rdbOut >= this.rdbLength;
+  }
+
+  /**
+   * The RDB bytes, in order, as they arrive (disk or diskless framing removed). Ends after the
+   * last byte; empty after a partial resync. Throws the LinkError if the link fails first.
+   */
+  async *rdb(): AsyncGenerator<Buffer, void, undefined> {
+    this.acquire();
+    try {
+      yield* this.rdbChunks();
+    } finally {
+      this.readerActive = false;
+    }
+  }
+
+  private async *rdbChunks(): AsyncGenerator<Buffer, void, undefined> {
+    for (;;) {
+      if (this.rdbDone()) return;
+      let chunk = await this.nextChunk();
+      if (chunk === null) return;
+      if (chunk.length === 0) continue; // interrupt(): the RDB may just have ended
+      if (this.rdbLength >= 0) {
+        const rest = this.rdbLength - this.rdbOut;
+        if (chunk.length > rest) {
+          this.held = chunk.subarray(rest);
+          chunk = chunk.subarray(0, rest);
+        }
+      }
+      this.rdbOut += chunk.length;
+      if (chunk.length > 0) yield chunk;
+    }
+  }
+
+  /** Parses the next stream bytes into commands; null once the link is closed. */
+  private async nextBatch(): Promise<ReplCommand[] | null> {
+    if (!this.rdbDone()) {
+      // The consumer skipped (the rest of) the snapshot.
+      for await (const chunk of this.rdbChunks()) void chunk;
+      if (!this.rdbDone()) return null;
+    }
+    const parser = (this.parser ??= new RespParser());
+    for (;;) {
+      const chunk = await this.nextChunk();
+      if (chunk === null) return null;
+      if (chunk.length === 0) continue;
+      const batch: ReplCommand[] = [];
+      try {
+        parser.execute(chunk, (value, bytes) => {
+          this.parsedOffset += bytes;
+          batch.push({ argv: asCommand(value), offset: this.parsedOffset });
+        });
+      } catch (err) {
+        const e = this.toLinkError(err);
+        this.fail(e);
+        throw e;
+      }
+      if (batch.length > 0) return batch;
+    }
+  }
+
+  /** Commands in batches (one per chunk read), for consumers that pipeline. */
+  async *commandBatches(): AsyncGenerator<ReplCommand[], void, undefined> {
+    this.acquire();
+    try {
+      if (this.queueHead < this.queue.length) {
+        const rest = this.queue.slice(this.queueHead);
+        this.queue = [];
+        this.queueHead = 0;
+        this._deliveredOffset = rest[rest.length - 1]!.offset;
+        yield rest;
+      }
+      for (;;) {
+        const batch = await this.nextBatch();
+        if (batch === null) return;
+        this._deliveredOffset = batch[batch.length - 1]!.offset;
+        yield batch;
+      }
+    } finally {
+      this.readerActive = false;
+    }
+  }
+
+  /** The command stream, one command at a time, each with the offset right after it. */
+  async *commands(): AsyncGenerator<ReplCommand, void, undefined> {
+    this.acquire();
+    try {
+      for (;;) {
+        while (this.queueHead < this.queue.length) {
+          const cmd = this.queue[this.queueHead++]!;
+          this._deliveredOffset = cmd.offset;
+          yield cmd;
+        }
+        const batch = await this.nextBatch();
+        if (batch === null) return;
+        this.queue = batch;
+        this.queueHead = 0;
+      }
+    } finally {
+      this.readerActive = false;
+    }
+  }
+}
+
+function errorCode(line: string): string {
+  const s = line[0] === '-' ? line.slice(1) : line;
+  const sp = s.indexOf(' ');
+  return (sp < 0 ? s : s.slice(0, sp)).toUpperCase();
+}
+
+function asCommand(value: RespValue): Buffer[] {
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => Buffer.isBuffer(v))) return value as Buffer[];
+  const shown = Buffer.isBuffer(value) ? value.toString('latin1', 0, 40) : JSON.stringify(value)?.slice(0, 80);
+  throw new RespError('RESP_PROTOCOL', `the replication stream holds a value that is not a command: ${shown}`);
+}
