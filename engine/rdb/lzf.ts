@@ -67,7 +67,8 @@ export function lzfDecompress(src: Uint8Array, start: number, end: number, outLe
 
 /**
  * Incremental LZF decoder. Feed compressed bytes with `push`, which returns the newly produced
- * output as fresh Buffers (never reused). Keeps at most a 8 KiB window plus one output chunk.
+ * output as fresh Buffers (never reused) of at most chunkSize + 263 bytes. Keeps at most an 8 KiB
+ * window plus one output chunk.
  */
 export class LzfStream {
   private win: Buffer;
@@ -83,7 +84,7 @@ export class LzfStream {
   consumed = 0;
 
   constructor(readonly outLen: number, private readonly chunkSize = 64 * 1024) {
-    this.win = Buffer.allocUnsafe(LZF_MAX_BACK + chunkSize);
+    this.win = Buffer.allocUnsafe(LZF_MAX_BACK + chunkSize + 264);
   }
 
   /** Decode as much of `input` as possible; returns the output produced (possibly empty). */
@@ -108,8 +109,8 @@ export class LzfStream {
       if (ctrl < 32) need = ctrl + 2;
       else need = ctrl >> 5 === 7 ? 3 : 2;
       if (ip + need > end) break;
-      // Make room: at most 264 bytes are written by one sequence.
-      if (this.op + 264 > cap) this.flush(out);
+      // Emit in pieces of about chunkSize; one sequence writes at most 264 bytes, which fit.
+      if (this.op - this.emitFrom >= this.chunkSize || this.op + 264 > cap) this.flush(out);
       let op = this.op;
       if (ctrl < 32) {
         const len = ctrl + 1;

@@ -88,10 +88,18 @@ export class RdbParser implements Core {
     return this.r.base + this.r.pos;
   }
 
-  /** Bytes currently buffered by the parser (not yet consumed), for memory accounting. */
+  /**
+   * Bytes the parser retains right now: unconsumed input, a small key's raw bytes so far, and
+   * decoded items not yet emitted (approximate). Bounded by about bigKeyThreshold + one element
+   * + one input chunk + batchMaxBytes.
+   */
   get bufferedBytes(): number {
     let n = this.r.end - this.r.pos + this.pendingBytes;
-    if (this.key) for (const piece of this.key.rawPieces) n += piece.length;
+    const k = this.key;
+    if (k) {
+      for (const piece of k.rawPieces) n += piece.length;
+      if (k.sink) n += k.sink.bytes;
+    }
     return n;
   }
 

@@ -307,7 +307,7 @@ function* stringValue(p: Core, k: KeyState): Machine {
   }
   if (k.small) p.goBig(k);
   let remaining = clen;
-  const dec = lzf ? new LzfStream(ulen) : null;
+  const dec = lzf ? new LzfStream(ulen, Math.min(64 * 1024, p.batchMaxBytes)) : null;
   while (remaining > 0) {
     const avail = r.end - r.pos;
     if (avail === 0) {
