@@ -21,6 +21,9 @@ export interface ConnectionOptions {
 /** Called for each reply, in the order the commands were sent. */
 export type ReplyHandler<T> = (reply: RespValue, tag: T) => void;
 
+/** Queued command bytes that trigger a socket write without waiting for the end of the burst. */
+const FLUSH_BYTES = 256 * 1024;
+
 interface Pending<T> {
   tag: T;
   bytes: number;
@@ -43,6 +46,7 @@ export class PipelinedConnection<T> {
   private outbox: RespArg[][] = [];
   private outboxTags: Pending<T>[] = [];
   private flushScheduled = false;
+  private outboxBytes = 0;
   private roomWaiters: Waiter[] = [];
   private idleWaiters: Waiter[] = [];
   private failure?: Error;
@@ -116,14 +120,19 @@ export class PipelinedConnection<T> {
     this.outbox.push(argv);
     this.outboxTags.push(p);
     this.inFlightBytes += bytes;
-    if (!this.flushScheduled) {
+    this.outboxBytes += bytes;
+    // One socket write per batch, not per command: flush once enough is queued, or
+    // after the current burst of work (setImmediate runs after pending I/O).
+    if (this.outboxBytes >= FLUSH_BYTES) this.flush();
+    else if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
+      setImmediate(() => this.flush());
     }
   }
 
   private flush(): void {
     this.flushScheduled = false;
+    this.outboxBytes = 0;
     if (this.failure || !this.socket || this.outbox.length === 0) return;
     const payload = encodeCommands(this.outbox);
     for (const p of this.outboxTags) this.pending.push(p);
