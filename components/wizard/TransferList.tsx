@@ -53,7 +53,7 @@ export function TransferList({ available, selected, onChange, error, maxTargetDb
         <Listbox label="Source Objects" selected={left} onSelect={setLeft} onActivate={moveRight} emptyText="Every DB is selected."
           items={remaining.map((a) => ({
             key: a.db,
-            content: <><span className="font-medium">DB {a.db}</span><span className="text-xs opacity-80">{keysLabel(a.keys)}</span></>,
+            content: <><span className="font-medium">DB {a.db}</span>{' '}<span className="text-xs opacity-80">{keysLabel(a.keys)}</span></>,
           }))} />
         <div className="flex flex-row justify-center gap-2 md:flex-col">
           <Button variant="secondary" onClick={moveRight} disabled={!left.size} aria-label="Move to Selected Objects" title="Move to Selected Objects">
@@ -67,7 +67,7 @@ export function TransferList({ available, selected, onChange, error, maxTargetDb
           items={selected.map((s) => ({
             key: s.db,
             content: <>
-              <span className="font-medium">DB {s.db}{s.targetDb !== s.db ? ` → DB ${s.targetDb}` : ''}</span>
+              <span className="font-medium">DB {s.db}{s.targetDb !== s.db ? ` → DB ${s.targetDb}` : ''}</span>{' '}
               <span className="text-xs opacity-80">{keysLabel(keysOf.get(s.db) ?? 0)}</span>
             </>,
           }))} />
