@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareKeyByKey } from '../testing/compare';
 import { RedisServer } from '../testing/redis-server';
 import {
-  endTask, endpointOf, expectDigestEqual, expectEqual, fillEveryEncoding, runTask, startSource, waitCaughtUp, waitStage,
+  endTask, endpointOf, withoutSeenTime, expectDigestEqual, expectEqual, fillEveryEncoding, runTask, startSource, waitCaughtUp, waitStage,
 } from './test-support';
 
 describe('SyncTask: every Redis 7.0 encoding, several DBs, expiry', () => {
@@ -96,7 +96,3 @@ async function totalKeys(c: Redis): Promise<number> {
   return n;
 }
 
-/** XINFO STREAM FULL groups (as compareKeyByKey shows them) with each consumer's seen-time blanked. */
-function withoutSeenTime(groups: string | undefined): string {
-  return (groups ?? '').replace(/"seen-time",\d+/g, '"seen-time",0');
-}

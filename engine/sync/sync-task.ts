@@ -98,6 +98,8 @@ export interface SyncTaskEvents {
 export { SyncError };
 
 const PROGRESS_INTERVAL_MS = 1000;
+const RECONNECT_FIRST_MS = 100;
+const RECONNECT_MAX_MS = 5000;
 
 export class SyncTask extends EventEmitter<SyncTaskEvents> {
   private readonly filter: EntryFilter;
@@ -202,6 +204,9 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
 
     let firstConnect = true;
     let retryDeadline = 0;
+    // The first reconnect is quick: every second away lets the source's backlog move on,
+    // and a partial resync is only possible while it still holds our offset.
+    let backoffMs = RECONNECT_FIRST_MS;
     while (!this.stopping) {
       const link = new ReplicaLink({
         host: source.host,
@@ -223,6 +228,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
         connected = true;
         firstConnect = false;
         retryDeadline = 0;
+        backoffMs = RECONNECT_FIRST_MS;
         this.p.replid = info.replid;
         if (info.mode === 'partial') {
           this.p.partialResyncs++;
@@ -257,7 +263,8 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
           resume = undefined;
         }
         await link.close();
-        await sleep(1000);
+        await sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, RECONNECT_MAX_MS);
       }
     }
     // Ended: write everything already read, then stop.

@@ -1,0 +1,120 @@
+/**
+ * Writes of every supported command while the full migration runs and after it,
+ * and a replica link killed mid-incremental, against real servers.
+ */
+import type Redis from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisServer } from '../testing/redis-server';
+import {
+  endTask, endpointOf, expectDigestEqual, expectEqualExceptSeenTime, masterReplOffset, runTask, sleep, startSource, waitCaughtUp, waitFor, waitStage,
+} from './test-support';
+import { startWorkload, WORKLOAD_DBS } from './workload';
+
+async function seed(c: Redis, keys: number): Promise<void> {
+  const p = c.pipeline();
+  for (let i = 0; i < keys; i++) {
+    if (i % 4 === 0) p.hset(`seed:h:${i}`, 'a', String(i), 'b', 'x');
+    else p.set(`seed:s:${i}`, `value-${i}`);
+  }
+  await p.exec();
+}
+
+async function functionList(c: Redis): Promise<string> {
+  return JSON.stringify(await c.call('FUNCTION', 'LIST', 'WITHCODE'));
+}
+
+describe('SyncTask: every supported command during and after the full migration', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let src: Redis;
+  let load: Redis;
+  let dst: Redis;
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startSource(), RedisServer.start()]);
+    src = source.client();
+    load = source.client();
+    dst = target.client();
+    await seed(src, 20_000);
+  });
+  afterAll(async () => {
+    for (const c of [src, load, dst]) c?.disconnect();
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  it('the destination equals the source once the writes stop', async () => {
+    const workload = startWorkload(load);
+    await waitFor(() => workload.rounds() >= 2, 10_000, 'the write load to start');
+    // A rate limit stretches the full migration so that many writes land while it runs.
+    const run = runTask({ source: endpointOf(source), target: endpointOf(target), rps: 10_000 });
+    await waitStage(run, 'full');
+    const roundsAtFull = workload.rounds();
+    await waitStage(run, 'incremental');
+    const roundsDuringFull = workload.rounds() - roundsAtFull;
+    const offsetAtIncremental = await masterReplOffset(src);
+    // Keep writing in the incremental phase.
+    await waitFor(() => workload.rounds() >= roundsAtFull + roundsDuringFull + 5, 20_000, 'rounds after the full migration');
+    const rounds = await workload.stop();
+    await sleep(300); // let the load's short-lived keys expire (their DELs travel too)
+    await waitCaughtUp(run, src);
+
+    // The stream held writes made while the snapshot was written, and more after it.
+    const snapshotOffset = Number(/full resynchronization from offset (\d+)/.exec(run.logText())?.[1]);
+    expect(offsetAtIncremental - snapshotOffset).toBeGreaterThan(20_000);
+    expect(roundsDuringFull).toBeGreaterThanOrEqual(1);
+    expect(await masterReplOffset(src)).toBeGreaterThan(offsetAtIncremental);
+    expect(rounds).toBeGreaterThan(5);
+    await expectEqualExceptSeenTime(src, dst, { dbs: [...WORKLOAD_DBS, 1, 3] });
+    expect(await functionList(dst)).toBe(await functionList(src));
+    const progress = await endTask(run);
+    expect(progress.fullSyncs).toBe(1);
+    expect(progress.commandsApplied).toBeGreaterThan(100);
+    await expectDigestEqual(src, dst);
+  });
+});
+
+describe('SyncTask: replica link killed mid-incremental', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let src: Redis;
+  let load: Redis;
+  let dst: Redis;
+
+  beforeAll(async () => {
+    // A backlog that outlives the reconnect under this write load (the default 1 MB does not).
+    [source, target] = await Promise.all([startSource({ config: { 'repl-backlog-size': '64mb' } }), RedisServer.start()]);
+    src = source.client();
+    load = source.client();
+    dst = target.client();
+    await seed(src, 2_000);
+  });
+  afterAll(async () => {
+    for (const c of [src, load, dst]) c?.disconnect();
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  it('resumes by partial resync (no second full migration) and ends equal', async () => {
+    const run = runTask({ source: endpointOf(source), target: endpointOf(target) });
+    await waitStage(run, 'incremental');
+    const workload = startWorkload(load);
+    for (let kill = 1; kill <= 2; kill++) {
+      await waitFor(() => workload.rounds() >= kill * 3, 10_000, 'some writes');
+      const killed = Number(await src.call('CLIENT', 'KILL', 'TYPE', 'replica'));
+      expect(killed).toBe(1);
+      await waitFor(() => run.task.progress.partialResyncs >= kill, 15_000,
+        () => `partial resync ${kill}; stage ${run.task.progress.stage}\n${run.logText()}`);
+    }
+    await sleep(300);
+    await workload.stop();
+    await sleep(300);
+    await waitCaughtUp(run, src);
+
+    await expectEqualExceptSeenTime(src, dst, { dbs: [...WORKLOAD_DBS, 1] });
+    const progress = await endTask(run);
+    expect(progress.fullSyncs).toBe(1);
+    expect(progress.partialResyncs).toBe(2);
+    expect(source.log()).toMatch(/Partial resynchronization request from .* accepted/);
+    expect(source.log().match(/Starting BGSAVE for SYNC/g)?.length ?? 0).toBe(1);
+    await expectDigestEqual(src, dst);
+  });
+});

@@ -1,0 +1,20 @@
+import { it } from 'vitest';
+import { RedisServer } from '../testing/redis-server';
+import { endpointOf, runTask, startSource, waitFor, waitStage, endTask } from './test-support';
+import { startWorkload } from './workload';
+it('dbg', async () => {
+  const [source, target] = await Promise.all([startSource(), RedisServer.start()]);
+  const src = source.client(); const load = source.client();
+  const run = runTask({ source: endpointOf(source), target: endpointOf(target) });
+  await waitStage(run, 'incremental');
+  const w = startWorkload(load);
+  await waitFor(() => w.rounds() >= 3, 10000, 'x');
+  console.log('before kill', String(await src.info('replication')), run.task.progress);
+  await src.call('CLIENT', 'KILL', 'TYPE', 'replica');
+  await new Promise((r) => setTimeout(r, 2500));
+  await w.stop();
+  console.log(run.logText());
+  console.log(source.log());
+  await endTask(run).catch(e => console.log(e));
+  src.disconnect(); load.disconnect(); await source.stop(); await target.stop();
+}, 30000);
