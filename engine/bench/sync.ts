@@ -1,0 +1,184 @@
+/**
+ * Sync benchmarks, as ratios against native Redis replication measured in the same run:
+ *
+ * - Full migration: 1M small strings + 100k small hashes. Native: a fresh
+ *   redis-server doing REPLICAOF (diskless, no delay) until its link is up.
+ *   Ours: SyncTask `full` into an empty redis-server.
+ * - Incremental: a `redis-benchmark -P 32` SET burst on the source. Native: how
+ *   fast an attached replica's offset catches up. Ours: how fast the task's
+ *   checkpoint catches up. Reported as commands applied per second.
+ * - Engine memory: peak RSS of this process during each phase.
+ *
+ * Sizes can be lowered for a quick run: BENCH_KEYS, BENCH_HASHES, BENCH_BURST.
+ */
+import { spawn } from 'node:child_process';
+import type Redis from 'ioredis';
+import { parseRedisUrl } from '../endpoint';
+import { SyncTask } from '../sync/sync-task';
+import { RedisServer, requireBinary } from '../testing/redis-server';
+
+const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
+const HASHES = Number(process.env.BENCH_HASHES ?? 100_000);
+const BURST = Number(process.env.BENCH_BURST ?? 1_000_000);
+
+const MASTER_CONFIG = { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': 0, 'repl-backlog-size': '512mb',
+  'client-output-buffer-limit': 'replica 0 0 0' };
+
+class RssSampler {
+  peak = 0;
+  private timer = setInterval(() => {
+    this.peak = Math.max(this.peak, process.memoryUsage().rss);
+  }, 50);
+  stop(): number {
+    clearInterval(this.timer);
+    return Math.max(this.peak, process.memoryUsage().rss);
+  }
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(0)} MB`;
+}
+
+async function info(client: Redis, section: string, field: string): Promise<string | undefined> {
+  const text = await client.info(section);
+  return new RegExp(`^${field}:(.*)$`, 'm').exec(text)?.[1]?.trim();
+}
+
+async function waitUntil(probe: () => Promise<boolean>, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error('benchmark step timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function populate(source: RedisServer): Promise<void> {
+  const c = source.client();
+  await c.call('DEBUG', 'POPULATE', KEYS, 'key', 16);
+  await c.eval(`for i=1,${HASHES} do redis.call('HSET','hash:'..i,'f1','v1','f2','v2','f3','v3') end`, 0);
+  c.disconnect();
+}
+
+/** Seconds for a fresh replica to be fully synchronized with `master`. */
+async function nativeFullSync(master: RedisServer): Promise<number> {
+  const replica = await RedisServer.start();
+  const c = replica.client();
+  try {
+    const t0 = performance.now();
+    await c.call('REPLICAOF', '127.0.0.1', master.port);
+    await waitUntil(async () => (await info(c, 'replication', 'master_link_status')) === 'up');
+    return (performance.now() - t0) / 1000;
+  } finally {
+    c.disconnect();
+    await replica.stop();
+  }
+}
+
+async function ourFullSync(master: RedisServer, log: (l: string) => void): Promise<{ seconds: number; rss: number }> {
+  const target = await RedisServer.start();
+  const rss = new RssSampler();
+  try {
+    const task = new SyncTask({ taskId: 'benchfull', source: parseRedisUrl(master.url), target: parseRedisUrl(target.url), type: 'full' });
+    const t0 = performance.now();
+    await task.run();
+    const seconds = (performance.now() - t0) / 1000;
+    const t = target.client();
+    const keys = await t.dbsize();
+    t.disconnect();
+    if (keys !== KEYS + HASHES) log(`  WARNING: destination holds ${keys} keys, expected ${KEYS + HASHES}`);
+    return { seconds, rss: rss.stop() };
+  } finally {
+    await target.stop();
+  }
+}
+
+/** Runs the burst in another process while this one keeps applying (async: the engine must not be blocked). */
+function burst(port: number): Promise<void> {
+  const bin = requireBinary('redis-benchmark', 'redis-server');
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['-p', String(port), '-t', 'set', '-n', String(BURST), '-P', '32', '-r', '100000', '-d', '16', '-q'],
+      { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`redis-benchmark failed: ${stderr}`))));
+  });
+}
+
+/** Commands per second a native replica applies during a SET burst. */
+async function nativeApplyRate(): Promise<number> {
+  const master = await RedisServer.start({ config: MASTER_CONFIG });
+  const replica = await RedisServer.start();
+  const m = master.client();
+  const r = replica.client();
+  try {
+    await r.call('REPLICAOF', '127.0.0.1', master.port);
+    await waitUntil(async () => (await info(r, 'replication', 'master_link_status')) === 'up');
+    const t0 = performance.now();
+    await burst(master.port);
+    const target = Number(await info(m, 'replication', 'master_repl_offset'));
+    await waitUntil(async () => Number(await info(r, 'replication', 'slave_repl_offset')) >= target);
+    return BURST / ((performance.now() - t0) / 1000);
+  } finally {
+    m.disconnect();
+    r.disconnect();
+    await Promise.all([master.stop(), replica.stop()]);
+  }
+}
+
+async function ourApplyRate(): Promise<{ rate: number; rss: number }> {
+  const master = await RedisServer.start({ config: MASTER_CONFIG });
+  const target = await RedisServer.start();
+  const m = master.client();
+  const task = new SyncTask({ taskId: 'benchincr', source: parseRedisUrl(master.url), target: parseRedisUrl(target.url) });
+  const running = task.run();
+  let failure: unknown;
+  running.catch((err: unknown) => {
+    failure = err;
+  });
+  try {
+    await waitUntil(async () => {
+      if (failure) throw failure;
+      return task.progress.stage === 'incremental';
+    });
+    const rss = new RssSampler();
+    const t0 = performance.now();
+    await burst(master.port);
+    const targetOffset = Number(await info(m, 'replication', 'master_repl_offset'));
+    await waitUntil(async () => {
+      if (failure) throw failure;
+      return (task.progress.checkpoint?.offset ?? 0) >= targetOffset;
+    });
+    const rate = BURST / ((performance.now() - t0) / 1000);
+    return { rate, rss: rss.stop() };
+  } finally {
+    await task.stop();
+    await running.catch(() => undefined);
+    m.disconnect();
+    await Promise.all([master.stop(), target.stop()]);
+  }
+}
+
+export async function run(log: (line: string) => void): Promise<void> {
+  log(`full migration: ${KEYS.toLocaleString('en-US')} strings + ${HASHES.toLocaleString('en-US')} hashes`);
+  const master = await RedisServer.start({ config: MASTER_CONFIG });
+  try {
+    await populate(master);
+    const native = await nativeFullSync(master);
+    const ours = await ourFullSync(master, log);
+    log(`  native REPLICAOF full sync: ${native.toFixed(2)} s`);
+    log(`  redis-dts full migration:   ${ours.seconds.toFixed(2)} s (${Math.round((KEYS + HASHES) / ours.seconds).toLocaleString('en-US')} keys/s), engine peak RSS ${mb(ours.rss)}`);
+    log(`  ratio (ours / native):      ${(ours.seconds / native).toFixed(2)}x  (goal: within 1.5x)`);
+  } finally {
+    await master.stop();
+  }
+
+  log(`incremental: redis-benchmark SET burst of ${BURST.toLocaleString('en-US')} commands, -P 32`);
+  const nativeRate = await nativeApplyRate();
+  const ours = await ourApplyRate();
+  log(`  native replica apply rate:  ${Math.round(nativeRate).toLocaleString('en-US')} cmd/s`);
+  log(`  redis-dts apply rate:       ${Math.round(ours.rate).toLocaleString('en-US')} cmd/s, engine peak RSS ${mb(ours.rss)}`);
+  log(`  ratio (ours / native):      ${(ours.rate / nativeRate).toFixed(2)}x  (goal: at least 0.5x)`);
+}
