@@ -25,6 +25,8 @@ import { errorsUnder } from './types';
 export type WizardStep = 0 | 1 | 2 | 3 | 4 | 5;
 
 interface Props {
+  /** Create Task, or Edit Task Settings of a saved task. */
+  mode: 'create' | 'edit';
   initialDraft: TaskDraft;
   initialStep: WizardStep;
   instances: InstanceListItem[];
@@ -40,7 +42,7 @@ function sourceDbsOf(summary: ServerSummary | undefined, selected: TaskDraft['ob
   return [...dbs].sort((a, b) => a - b).map((db) => ({ db, keys: keys.get(db) ?? 0 }));
 }
 
-export function CreateTaskWizard({ initialDraft, initialStep, instances, regions }: Props) {
+export function CreateTaskWizard({ mode, initialDraft, initialStep, instances, regions }: Props) {
   const [draft, setDraft] = useState<TaskDraft>(initialDraft);
   const [step, setStep] = useState<WizardStep>(initialStep);
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -98,7 +100,7 @@ export function CreateTaskWizard({ initialDraft, initialStep, instances, regions
     });
   }
 
-  const title = draft.taskId ? 'Edit Task Settings' : 'Create Task';
+  const title = mode === 'edit' ? 'Edit Task Settings' : 'Create Task';
   return (
     <div className="mx-auto max-w-6xl space-y-6">
       <div>

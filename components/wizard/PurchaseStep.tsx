@@ -38,7 +38,7 @@ export function PurchaseStep({ taskId, onBack }: { taskId: string; onBack: () =>
                 <input type="radio" name="instanceClass" value={s.id} checked={spec === s.id} onChange={() => setSpec(s.id)} className="accent-brand-500" />
                 <span>
                   <span className="block font-medium text-slate-900">{s.label}</span>
-                  <span className="block text-xs text-slate-500">Max {maxRpsLabel(s.maxRps)}</span>
+                  <span className="block text-xs text-slate-500">{maxRpsLabel(s.maxRps)}</span>
                 </span>
               </label>
             ))}

@@ -15,5 +15,5 @@ export const LINK_SPEC_IDS = LINK_SPECS.map((s) => s.id) as [LinkSpecId, ...Link
 export const DEFAULT_LINK_SPEC: LinkSpecId = 'large';
 
 export function maxRpsLabel(maxRps: number | null): string {
-  return maxRps === null ? 'no throttle' : `${maxRps.toLocaleString('en-US')} RPS`;
+  return maxRps === null ? 'No throttle' : `Max ${maxRps.toLocaleString('en-US')} RPS`;
 }

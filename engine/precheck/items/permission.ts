@@ -4,6 +4,8 @@ import type { NodeHandle } from '../context';
 import { rawExchange } from '../raw';
 import { failed, passed, warning, type PrecheckItemDef } from './item';
 
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
 export const HEARTBEAT_KEY = 'DTS_REDIS_TIMESTAMP_HEARTBEAT';
 
 type Verdict = { ok: true; how: string } | { ok: false; why: string } | { ok: 'unknown'; why: string };
@@ -86,17 +88,17 @@ export const sourcePsync: PrecheckItemDef = {
       : 'Use an account that may run PSYNC (ACL: +psync +sync +replconf).';
     if (denied.length) {
       const what = ctx.options.syncTypes === 'full'
-        ? `${user} cannot replicate from ${denied.join(', ')}: the full migration cannot read a snapshot.`
-        : `${user} cannot replicate from ${denied.join(', ')}: incremental synchronization is impossible.`;
+        ? `${capitalize(user)} cannot replicate from ${denied.join(', ')}: the full migration cannot read a snapshot.`
+        : `${capitalize(user)} cannot replicate from ${denied.join(', ')}: incremental synchronization is impossible.`;
       return failed(what, details, grant);
     }
     if (unknown.length) {
       return warning(`Could not confirm PSYNC permission on ${unknown.join(', ')}.`, details, grant);
     }
     if (noWrite.length) {
-      return warning(`${user} can replicate but cannot write the heartbeat key on ${noWrite.join(', ')}: the delay is measured from offsets only.`,
+      return warning(`${capitalize(user)} can replicate but cannot write the heartbeat key on ${noWrite.join(', ')}: the delay is measured from offsets only.`,
         details, source.endpoint.username ? `ACL SETUSER ${source.endpoint.username} +setex ~${HEARTBEAT_KEY}*` : undefined);
     }
-    return passed(`${user} may replicate (PSYNC) and write the heartbeat key on every source shard.`, details);
+    return passed(`${capitalize(user)} may replicate (PSYNC) and write the heartbeat key on every source shard.`, details);
   },
 };

@@ -9,5 +9,5 @@ export const dynamic = 'force-dynamic';
 export default async function NewTaskPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const region = regionById(firstParam(await searchParams, 'region'));
   const instances = await listAllInstances();
-  return <CreateTaskWizard initialDraft={newTaskDraft(region.id)} initialStep={0} instances={instances} regions={REGIONS} />;
+  return <CreateTaskWizard mode="create" initialDraft={newTaskDraft(region.id)} initialStep={0} instances={instances} regions={REGIONS} />;
 }

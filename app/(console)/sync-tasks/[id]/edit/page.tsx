@@ -29,5 +29,5 @@ export default async function EditTaskPage({ params, searchParams }: { params: P
   // Purchase needs a passed precheck; otherwise show the precheck.
   const step: WizardStep = task.status === 'Prechecking' ? 4 : wanted === 5 && task.status !== 'PrecheckPassed' ? 4 : wanted;
   const instances = await listAllInstances();
-  return <CreateTaskWizard initialDraft={task.draft} initialStep={step} instances={instances} regions={REGIONS} />;
+  return <CreateTaskWizard mode="edit" initialDraft={task.draft} initialStep={step} instances={instances} regions={REGIONS} />;
 }

@@ -1,0 +1,116 @@
+/**
+ * The wizard's server side against real servers and a scratch database: option
+ * defaults, saving a task with its password encrypted, and a precheck run that
+ * fails, is ignored, and passes.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisServer } from '@/engine/testing/redis-server';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-wizard-'));
+process.env.DATABASE_URL = `file:${path.join(dir, 'dts.db')}`;
+process.env.DTS_SECRET_KEY = crypto.randomBytes(32).toString('base64');
+
+const { db } = await import('@/lib/db/client');
+const { DEFAULT_ADVANCED, DEFAULT_VERIFICATION, advancedSchema } = await import('./options');
+const { newTaskDraft } = await import('./draft');
+const { saveTaskSettings, loadTaskDraft } = await import('./service');
+const { startPrecheck, precheckRun, readPrecheck, ignorePrecheckItem, PrecheckError } = await import('./precheck');
+const { decryptSecret } = await import('@/lib/secrets');
+
+let source: RedisServer;
+let target: RedisServer;
+
+beforeAll(async () => {
+  source = await RedisServer.start({ password: 's3cret-pw' });
+  target = await RedisServer.start();
+  const t = target.client();
+  await t.set('taken', '1');
+  t.disconnect();
+});
+
+afterAll(async () => {
+  await source?.stop();
+  await target?.stop();
+  await db().$disconnect();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function draftFor() {
+  const d = newTaskDraft('local');
+  d.name = 'unit-wizard';
+  d.source = { ...d.source, host: '127.0.0.1', port: source.port, password: 's3cret-pw' };
+  d.target = { ...d.target, host: '127.0.0.1', port: target.port };
+  d.objects = { dbs: [{ db: 0, targetDb: 0 }], keyPrefixes: { include: [], exclude: [] } };
+  return d;
+}
+
+describe('task options', () => {
+  it('default to PRODUCT.md and enforce its ranges', () => {
+    expect(DEFAULT_ADVANCED).toMatchObject({ retryConnectionMinutes: 720, retryOtherMinutes: 10, ttlExtensionSeconds: 0, useSlaveNode: false,
+      fullThrottle: { enabled: false }, incrementalThrottle: { enabled: false }, environmentTag: '', monitoring: { enabled: false } });
+    expect(DEFAULT_VERIFICATION).toMatchObject({ full: { enabled: true, mode: 'full' }, incremental: { enabled: false } });
+    const bad = advancedSchema.safeParse({ retryConnectionMinutes: 30, retryOtherMinutes: 30 });
+    expect(bad.success).toBe(false);
+    expect(advancedSchema.safeParse({ retryConnectionMinutes: 5 }).success).toBe(false);
+  });
+});
+
+describe('saving and prechecking a task', () => {
+  it('stores the task Not Started with the password encrypted and never returns it', async () => {
+    const saved = await saveTaskSettings(draftFor());
+    if (!saved.ok) throw new Error(JSON.stringify(saved.errors));
+    const row = await db().task.findUniqueOrThrow({ where: { id: saved.taskId } });
+    expect(row.status).toBe('NotStarted');
+    expect(row.source).not.toContain('s3cret-pw');
+    expect(decryptSecret(JSON.parse(row.source).passwordEnc)).toBe('s3cret-pw');
+    const loaded = await loadTaskDraft(saved.taskId);
+    expect(loaded?.draft.source.password).toBe('');
+    expect(loaded?.draft.source.keepStoredPassword).toBe(true);
+    expect(JSON.stringify(loaded)).not.toContain('s3cret-pw');
+  });
+
+  it('rejects an invalid draft with field errors', async () => {
+    const d = draftFor();
+    d.source.host = '';
+    d.objects.dbs = [];
+    const r = await saveTaskSettings(d);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.errors['source.host']).toMatch(/host/);
+      expect(r.errors['objects.dbs']).toMatch(/at least one DB/);
+    }
+  });
+
+  it('runs the precheck: Precheck Failed on an occupied destination, Precheck Passed once the item is ignored', async () => {
+    const saved = await saveTaskSettings(draftFor());
+    if (!saved.ok) throw new Error('save failed');
+    await startPrecheck(saved.taskId);
+    expect((await db().task.findUniqueOrThrow({ where: { id: saved.taskId } })).status).toBe('Prechecking');
+    await precheckRun(saved.taskId);
+    const view = await readPrecheck(saved.taskId);
+    expect(view?.status).toBe('PrecheckFailed');
+    expect(view?.summary).toMatchObject({ finished: true, failed: 1, blocking: 1, canProceed: false, total: 11 });
+    await expect(ignorePrecheckItem(saved.taskId, 'source-connectivity')).rejects.toBeInstanceOf(PrecheckError);
+    await ignorePrecheckItem(saved.taskId, 'target-existence');
+    const after = await readPrecheck(saved.taskId);
+    expect(after?.status).toBe('PrecheckPassed');
+    expect(after?.summary.canProceed).toBe(true);
+    const logs = await db().taskLog.findMany({ where: { taskId: saved.taskId } });
+    expect(logs.map((l) => l.message)).toContain('precheck item ignored by the user: Destination Object Data Existence Check');
+  });
+
+  it('keeps the stored password when the settings are saved again without retyping it', async () => {
+    const saved = await saveTaskSettings(draftFor());
+    if (!saved.ok) throw new Error('save failed');
+    const loaded = await loadTaskDraft(saved.taskId);
+    const again = await saveTaskSettings({ ...loaded!.draft, name: 'renamed' });
+    expect(again.ok).toBe(true);
+    const row = await db().task.findUniqueOrThrow({ where: { id: saved.taskId } });
+    expect(row.name).toBe('renamed');
+    expect(decryptSecret(JSON.parse(row.source).passwordEnc)).toBe('s3cret-pw');
+  });
+});
