@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RespError } from '../resp/values';
-import { ReplicationFramer } from './framer';
+import { GetackWatch, ReplicationFramer } from './framer';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 const REPLID = '8de9bf3fcd1e0b5ab0a6f0a7d64b1d3aa2e1f0a1';
@@ -139,5 +139,39 @@ describe('ReplicationFramer: other replies', () => {
     expect(() => frame([Buffer.concat([HANDSHAKE, b(`+FULLRESYNC ${REPLID} 0\r\n$EOF:short\r\n`)])])).toThrow(/end mark of 5 bytes/);
     expect(() => frame([Buffer.concat([HANDSHAKE, b(`+FULLRESYNC ${REPLID} 0\r\nHTTP/1.1 400\r\n`)])])).toThrow(/expected the RDB header/);
     expect(() => frame([Buffer.alloc(70_000, 0x41)])).toThrow(/no line end/);
+  });
+});
+
+describe('GetackWatch', () => {
+  const GETACK = b('*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n');
+  const SET = b('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n');
+
+  /** Byte counts at which the watch asks for an ACK. */
+  function acksAt(parts: Buffer[]): number[] {
+    const w = new GetackWatch();
+    const at: number[] = [];
+    let n = 0;
+    for (const p of parts) {
+      n += p.length;
+      if (w.push(p)) at.push(n);
+    }
+    return at;
+  }
+
+  it('asks for an ACK once the whole GETACK has arrived, wherever the reads split it', () => {
+    const wire = Buffer.concat([SET, GETACK, SET]);
+    const end = SET.length + GETACK.length;
+    expect(acksAt([wire])).toEqual([wire.length]);
+    for (let i = 1; i < wire.length; i++) {
+      expect(acksAt([wire.subarray(0, i), wire.subarray(i)]), `split at ${i}`).toEqual([i >= end ? i : wire.length]);
+    }
+    const bytes: Buffer[] = [];
+    for (let i = 0; i < wire.length; i++) bytes.push(wire.subarray(i, i + 1));
+    expect(acksAt(bytes)).toEqual([end]);
+  });
+
+  it('asks once per read that completes GETACKs, and not for other commands', () => {
+    expect(acksAt([Buffer.concat([GETACK, SET, GETACK]), SET])).toEqual([GETACK.length * 2 + SET.length]);
+    expect(acksAt([SET, SET, b('*1\r\n$4\r\nPING\r\n')])).toEqual([]);
   });
 });

@@ -207,3 +207,39 @@ export class ReplicationFramer {
     }
   }
 }
+
+const GETACK = Buffer.from('\r\n$6\r\nGETACK\r\n');
+/** Bytes of `$1\r\n*\r\n` that complete `REPLCONF GETACK *` after the matched part. */
+const GETACK_REST = 7;
+
+/**
+ * Spots `REPLCONF GETACK *` in raw stream bytes, across reads, without parsing them, so the
+ * link can ACK at once even while its consumer is far behind. `push` returns true when an ACK
+ * is due: the whole GETACK command has been received. A value that happens to contain the
+ * same bytes only causes one extra (harmless) ACK.
+ */
+export class GetackWatch {
+  private tail: Buffer = EMPTY;
+  private received = 0;
+  private due = -1;
+
+  push(chunk: Buffer): boolean {
+    const before = this.received;
+    this.received += chunk.length;
+    const tail = this.tail;
+    if (tail.length > 0) {
+      const joint = Buffer.concat([tail, chunk.subarray(0, GETACK.length - 1)]);
+      const i = joint.indexOf(GETACK);
+      if (i >= 0) this.due = Math.max(this.due, before - tail.length + i + GETACK.length + GETACK_REST);
+    }
+    const j = chunk.lastIndexOf(GETACK);
+    if (j >= 0) this.due = Math.max(this.due, before + j + GETACK.length + GETACK_REST);
+    const keep = GETACK.length - 1;
+    this.tail = chunk.length >= keep ? chunk.subarray(chunk.length - keep) : Buffer.concat([tail, chunk]).subarray(-keep);
+    if (this.due >= 0 && this.received >= this.due) {
+      this.due = -1;
+      return true;
+    }
+    return false;
+  }
+}

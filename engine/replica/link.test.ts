@@ -153,6 +153,21 @@ describe('ReplicaLink: full sync, diskless ($EOF:<mark>)', () => {
     await reader.return();
   });
 
+  it('waits through repl-diskless-sync-delay: keepalive newlines keep the PSYNC wait alive past the connect timeout', async () => {
+    await c.call('CONFIG', 'SET', 'repl-diskless-sync-delay', '3');
+    try {
+      const link = newLink(master, { connectTimeoutMs: 1500 });
+      const t0 = Date.now();
+      const sync = await link.connect(); // +FULLRESYNC comes only when the delayed BGSAVE starts
+      expect(Date.now() - t0).toBeGreaterThan(1500);
+      expect(sync.mode).toBe('full');
+      const rdb = await withTimeout(collectRdb(link), 20_000, 'RDB');
+      expect(crc64(rdb.subarray(0, rdb.length - 8))).toBe(rdb.readBigUInt64LE(rdb.length - 8));
+    } finally {
+      await c.call('CONFIG', 'SET', 'repl-diskless-sync-delay', '0');
+    }
+  });
+
   it('answers REPLCONF GETACK at once: WAIT 1 1000 returns 1 with periodic ACKs disabled and no consumer reading', async () => {
     const link = newLink(master, { ackIntervalMs: 600_000 });
     await link.connect();

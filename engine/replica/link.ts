@@ -42,7 +42,7 @@ import { encodeCommand, encodeCommands, type RespArg } from '../resp/encoder';
 import { RespParser } from '../resp/parser';
 import { RespError, type RespValue } from '../resp/values';
 import { LinkError, type LinkErrorCode } from './errors';
-import { ReplicationFramer, type RdbFraming } from './framer';
+import { GetackWatch, ReplicationFramer, type RdbFraming } from './framer';
 import { ByteSpool, type SpoolStats } from './spool';
 
 export interface ReplicaTlsOptions {
@@ -107,9 +107,6 @@ export interface ReplCommand {
 
 export type LinkState = 'new' | 'connecting' | 'handshake' | 'rdb' | 'stream' | 'failed' | 'closed';
 
-const GETACK = Buffer.from('\r\n$6\r\nGETACK\r\n');
-/** Bytes of `$1\r\n*\r\n` that follow the GETACK match. */
-const GETACK_REST = 7;
 
 /** True for the master's PING and REPLCONF (GETACK) — counted in offsets, never to be applied. */
 export function isReplicationControl(argv: Buffer[]): boolean {
@@ -162,8 +159,7 @@ export class ReplicaLink extends EventEmitter {
   private rdbIn = 0;
   private rdbLength = -1;
 
-  private getackTail: Buffer = Buffer.alloc(0);
-  private ackDue = -1;
+  private readonly getack = new GetackWatch();
   private _ackedOffset = -1;
   private ackTimer: NodeJS.Timeout | null = null;
   private startupAckTimer: NodeJS.Timeout | null = null;
@@ -282,9 +278,14 @@ export class ReplicaLink extends EventEmitter {
         })
         : net.connect({ host, port });
       this.socket = socket;
+      let tcpUp = false;
+      if (t) socket.once('connect', () => (tcpUp = true));
       const timer = setTimeout(() => {
-        settle(this.linkError('TIMEOUT', `No connection to ${this.address} within ${timeoutMs / 1000} s`,
-          'check the host and port, and that no firewall or security group drops the traffic'));
+        settle(tcpUp
+          ? this.linkError('TLS', `The TLS handshake with ${this.address} did not complete within ${timeoutMs / 1000} s`,
+            'the port probably does not speak TLS: use the TLS port, or connect without TLS')
+          : this.linkError('TIMEOUT', `No connection to ${this.address} within ${timeoutMs / 1000} s`,
+            'check the host and port, and that no firewall or security group drops the traffic'));
         socket.destroy();
       }, timeoutMs);
       socket.once(t ? 'secureConnect' : 'connect', () => {
@@ -393,15 +394,29 @@ export class ReplicaLink extends EventEmitter {
     });
   }
 
+  /**
+   * Fails the link when nothing at all arrives for `ms` while a reply is awaited. Any byte
+   * re-arms it: a master delaying a diskless sync (`repl-diskless-sync-delay`) answers PSYNC
+   * only when its BGSAVE starts, sending `\n` keepalives meanwhile.
+   */
   private armReplyTimer(what: string, ms: number): void {
     if (this.replyTimer) clearTimeout(this.replyTimer);
+    this.replyWhat = what;
     this.replyTimer = setTimeout(() => {
       this.fail(this.linkError('TIMEOUT', `${this.address} did not answer ${what} within ${ms / 1000} s`,
         'the server may be overloaded, or this port is not a Redis server (or needs TLS)'));
     }, ms);
   }
 
+  private replyWhat = '';
+
   private onLine(line: string): void {
+    if (line[0] !== '+' && line[0] !== '-') {
+      // Not a RESP status or error: an HTTP proxy, SSH, a TLS port read as text, ...
+      const shown = line.slice(0, 60).replace(/[^\x20-\x7e]/g, '.');
+      throw new LinkError('PROTOCOL', `${this.address} does not speak the Redis protocol: it answered "${shown}"`,
+        'check the port (and whether the endpoint needs TLS or sits behind a proxy that blocks replication)');
+    }
     if (this.expectPsync) {
       this.expectPsync = false;
       this.applyPsyncStatus(line);
@@ -451,6 +466,7 @@ export class ReplicaLink extends EventEmitter {
   private onData(chunk: Buffer): void {
     this.lastRx = Date.now();
     this.bytesIn += chunk.length;
+    if (this.replyTimer) this.armReplyTimer(this.replyWhat, this.opts.connectTimeoutMs ?? 10_000);
     if (this._state === 'closed' || this._state === 'failed') return;
     try {
       this.framer.push(chunk);
@@ -507,26 +523,8 @@ export class ReplicaLink extends EventEmitter {
 
   private onStream(chunk: Buffer): void {
     this.spool.push(chunk);
-    const before = this.streamIn;
     this.streamIn += chunk.length;
-    if (this.legacySync) return;
-    // REPLCONF GETACK: answer at once with the received offset (a false match only sends an extra ACK).
-    let found = -1;
-    const tail = this.getackTail;
-    if (tail.length > 0) {
-      const joint = Buffer.concat([tail, chunk.subarray(0, GETACK.length - 1)]);
-      const i = joint.indexOf(GETACK);
-      if (i >= 0) found = before - tail.length + i + GETACK.length;
-    }
-    const j = chunk.lastIndexOf(GETACK);
-    if (j >= 0) found = before + j + GETACK.length;
-    const keep = GETACK.length - 1;
-    this.getackTail = chunk.length >= keep ? chunk.subarray(chunk.length - keep) : Buffer.concat([tail, chunk]).subarray(-keep);
-    if (found >= 0) this.ackDue = Math.max(this.ackDue, found + GETACK_REST);
-    if (this.ackDue >= 0 && this.streamIn >= this.ackDue) {
-      this.ackDue = -1;
-      this.sendAck();
-    }
+    if (!this.legacySync && this.getack.push(chunk)) this.sendAck();
   }
 
   private sendAck(): void {
@@ -571,9 +569,8 @@ export class ReplicaLink extends EventEmitter {
 
   private onSocketClose(): void {
     if (this._state === 'closed' || this.failure) return;
-    if (this._state === 'handshake' && this.lines.length === 0 && !this.opts.tls && this.bytesIn === 0) {
-      this.fail(this.linkError('TLS', `${this.address} closed the connection without answering PING; it probably expects TLS`,
-        'enable TLS for this endpoint (rediss://) with its CA certificate'));
+    if (this._state === 'handshake' && !this.opts.tls && this.bytesIn === 0) {
+      this.fail(this.plainToTlsError());
       return;
     }
     const where = this._state === 'handshake' ? 'during the handshake' : this._state === 'rdb' ? 'during the snapshot transfer' : 'during the command stream';
@@ -595,8 +592,17 @@ export class ReplicaLink extends EventEmitter {
     if (code === 'ETIMEDOUT') {
       return this.linkError('TIMEOUT', `The connection to ${a} timed out (${code})`, 'check the network path to the source', err);
     }
+    if (!this.opts.tls && this._state === 'handshake' && this.bytesIn === 0 && (code === 'ECONNRESET' || code === 'EPIPE')) {
+      return this.plainToTlsError();
+    }
     if (this.opts.tls && (isTlsErrorCode(code) || this._state === 'connecting')) {
-      return this.linkError('TLS', `TLS with ${a} failed: ${err.message}`,
+      // OpenSSL messages look like "80AC…:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:../deps/…".
+      const reason = /SSL routines:[^:]*:([^:]+)/.exec(err.message)?.[1]?.trim() ?? err.message.trim();
+      if (/certificate required/.test(reason)) {
+        return this.linkError('TLS', `TLS with ${a} failed: the server requires a client certificate (${reason})`,
+          'provide a client certificate and key signed by a CA the server trusts', err);
+      }
+      return this.linkError('TLS', `TLS with ${a} failed: ${reason}`,
         'check the CA certificate, the server name, the client certificate if the server requires one, and that the port speaks TLS', err);
     }
     if (this._state === 'connecting' || this._state === 'handshake') {
@@ -605,6 +611,12 @@ export class ReplicaLink extends EventEmitter {
     }
     return this.linkError('LINK_BROKEN', `The replication link to ${a} broke: ${err.message}`,
       'reconnect with PSYNC <replid> <offset+1> to continue with a partial resync', err);
+  }
+
+  /** Redis's TLS port drops a plain-text client without a byte: the likeliest cause of that. */
+  private plainToTlsError(): LinkError {
+    return this.linkError('TLS', `${this.address} closed the connection without answering PING; it probably expects TLS`,
+      'enable TLS for this endpoint (rediss://) with its CA certificate');
   }
 
   private toLinkError(err: unknown): LinkError {
