@@ -554,7 +554,7 @@ export class RdbParser implements Core {
     } else {
       k.rawPieces = [];
       if (k.typeName === 'string' && k.value instanceof Buffer) {
-        // Not reachable today (strings go big before being read), kept for completeness.
+        // A string read whole (e.g. an integer encoding) that turned out over the threshold.
         this.emitBatch(k, [k.value]);
         k.value = undefined;
       }
@@ -602,6 +602,8 @@ export class RdbParser implements Core {
   private finishKey(k: KeyState): void {
     const r = this.r;
     if (k.sink) k.sink.finish();
+    // Decoders check the threshold per element; this makes it exact for the last one too.
+    if (k.small && r.base + r.pos - k.valueStart > this.threshold) this.goBig(k);
     if (!k.small) {
       if (k.typeName === 'module') this.collectRaw(k);
       else this.flushSink(k);
