@@ -16,6 +16,7 @@ import { endpointAddress, type RedisEndpoint } from '../endpoint';
 import { describeError } from '../errors';
 import { EntryFilter, HEARTBEAT_PREFIX, type FilterOptions } from '../filter';
 import { ControlClient } from '../net/socket';
+import { parseRdbFile, RdbError } from '../rdb';
 import { isReplicationControl, ReplicaLink, type SyncInfo } from '../replica/link';
 import { LinkError } from '../replica/errors';
 import { RespErrorReply } from '../resp';
@@ -184,12 +185,36 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
   }
 
   private async restoreFile(file: string): Promise<void> {
-    const size = fs.statSync(file).size;
+    let size: number;
+    try {
+      size = fs.statSync(file).size;
+    } catch (err) {
+      throw new SyncError('RDB_FILE', `cannot read the RDB file ${file}: ${(err as Error).message}`, 'check the path and its permissions');
+    }
     this.p.rdbBytesTotal = size;
+    if ((this.opts.conflict ?? 'block') === 'block') await this.checkDestinationEmpty();
+    // A damaged file is refused before anything is written: most damage (a flipped bit, a cut
+    // end) only shows at the CRC-64 trailer, after every key was read.
+    this.setStage('waiting-snapshot');
+    this.log('info', `checking ${file} (${size} bytes)`);
+    await this.verifyFile(file);
     this.setStage('full');
     await this.loadSnapshot(fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), true);
     await this.writer.flush();
     this.p.fullPercent = 100;
+  }
+
+  /** Parses the whole file without writing; an RdbError becomes the task's failure. */
+  private async verifyFile(file: string): Promise<void> {
+    try {
+      for await (const batch of parseRdbFile(file, { bigKeyThreshold: this.opts.bigKeyThreshold, highWaterMark: 1024 * 1024 })) {
+        void batch;
+        if (this.stopping) return;
+      }
+    } catch (err) {
+      if (!(err instanceof RdbError)) throw err;
+      throw new SyncError(err.code, `the RDB file ${file} is not usable, nothing was written: ${err.message}`, err.hint, { cause: err });
+    }
   }
 
   private async runReplication(): Promise<void> {

@@ -83,6 +83,10 @@ function maxTypeId(rdbVersion: number): number {
  */
 export function canRestoreType(dest: DestinationCapabilities, typeId: number, sourceMagic: 'REDIS' | 'VALKEY'): boolean {
   if (typeId === 6) return false; // pre-GA module type: nobody can load it
+  // Zipmap (Redis ≤ 2.4 hashes): modern servers convert it on load anyway, and their integrity
+  // check is stricter than the old writers (a header count of 255, which 2.x read as "count the
+  // entries", is refused as "Bad data format"), so it is always rewritten as HSET.
+  if (typeId === 9) return false;
   const destValkey = dest.version.product === 'valkey';
   if (typeId >= 22 && typeId <= 25) {
     if (sourceMagic === 'VALKEY' || destValkey) return typeId === 22 && sourceMagic === 'VALKEY' && destValkey && dest.rdbVersion >= 80;
