@@ -1,6 +1,8 @@
 import { db } from '@/lib/db/client';
+import { LINK_SPECS, type LinkSpecId } from '@/lib/catalog/link-specs';
+import { regionById } from '@/lib/catalog/regions';
 import { endpointLabel } from './endpoint';
-import { isTaskStatus, type TaskStatus } from './status';
+import { canPerform, isTaskStatus, TASK_STATUSES, type TaskStatus } from './status';
 
 export interface TaskListFilter {
   region: string;
@@ -8,37 +10,97 @@ export interface TaskListFilter {
   search?: string;
 }
 
+/**
+ * What a user can do to a task from the list or the details page, besides View Details
+ * (always). `upgrade` is Upgrade Instance Class.
+ */
+export const TASK_CONTROLS = ['start', 'pause', 'end', 'release', 'clone', 'edit', 'upgrade'] as const;
+export type TaskControl = (typeof TASK_CONTROLS)[number];
+
+/** Upgrading the instance class is allowed while the task holds (or held) an engine: Running, Paused, Failed. */
+export const UPGRADE_ALLOWED: readonly TaskStatus[] = ['Running', 'Paused', 'Failed'];
+
+export function canUpgrade(status: TaskStatus): boolean {
+  return UPGRADE_ALLOWED.includes(status);
+}
+
+/** The classes above `current` (an upgrade never lowers the rate); empty at the top class. */
+export function upgradeTargets(current: string): LinkSpecId[] {
+  const at = LINK_SPECS.findIndex((s) => s.id === current);
+  return LINK_SPECS.slice(at + 1).map((s) => s.id);
+}
+
+/** The controls a task in `status` offers, in display order (PRODUCT.md, "States and actions"). */
+export function availableControls(status: TaskStatus, instanceClass: string): TaskControl[] {
+  const out: TaskControl[] = [];
+  if (canPerform('start', status)) out.push('start');
+  if (canPerform('pause', status)) out.push('pause');
+  if (canPerform('end', status)) out.push('end');
+  if (canPerform('release', status)) out.push('release');
+  if (canPerform('edit', status)) out.push('edit');
+  if (canUpgrade(status) && upgradeTargets(instanceClass).length > 0) out.push('upgrade');
+  if (canPerform('clone', status)) out.push('clone');
+  return out;
+}
+
+export function statusOf(raw: string): TaskStatus {
+  return isTaskStatus(raw) ? raw : 'Failed';
+}
+
 export interface TaskListItem {
   id: string;
   name: string;
+  region: string;
   status: TaskStatus;
   fullProgress: number;
   delayMs: number | null;
   source: string;
   target: string;
+  instanceClass: string;
   createdAt: string;
+  controls: TaskControl[];
+  /** The classes Upgrade Instance Class offers. */
+  upgradeTargets: string[];
 }
 
 /** Tasks of a region, newest first; Released tasks are hidden (PRODUCT.md: Release hides the task). */
 export async function listTasks(filter: TaskListFilter): Promise<TaskListItem[]> {
   const search = filter.search?.trim();
+  const status = isTaskStatus(filter.status) && filter.status !== 'Released' ? filter.status : undefined;
   const rows = await db().task.findMany({
     where: {
       region: filter.region,
-      status: isTaskStatus(filter.status) ? filter.status : { not: 'Released' },
+      status: status ?? { not: 'Released' },
       ...(search ? { OR: [{ id: { contains: search } }, { name: { contains: search } }] } : {}),
     },
     orderBy: { createdAt: 'desc' },
     take: 500,
   });
-  return rows.map((t) => ({
-    id: t.id,
-    name: t.name,
-    status: isTaskStatus(t.status) ? t.status : 'Failed',
-    fullProgress: t.fullProgress,
-    delayMs: t.delayMs,
-    source: endpointLabel(t.source),
-    target: endpointLabel(t.target),
-    createdAt: t.createdAt.toISOString(),
-  }));
+  return rows.map((t) => {
+    const s = statusOf(t.status);
+    return {
+      id: t.id,
+      name: t.name,
+      region: t.region,
+      status: s,
+      fullProgress: t.fullProgress,
+      delayMs: t.delayMs,
+      source: endpointLabel(t.source),
+      target: endpointLabel(t.target),
+      instanceClass: t.instanceClass,
+      createdAt: t.createdAt.toISOString(),
+      controls: availableControls(s, t.instanceClass),
+      upgradeTargets: upgradeTargets(t.instanceClass),
+    };
+  });
+}
+
+/** Query-string input of the list route (`/api/tasks`), checked at the boundary. */
+export function listFilterFromParams(params: URLSearchParams): TaskListFilter {
+  const status = params.get('status') ?? undefined;
+  return {
+    region: regionById(params.get('region')).id,
+    status: status && (TASK_STATUSES as readonly string[]).includes(status) ? status : undefined,
+    search: params.get('q')?.slice(0, 200) || undefined,
+  };
 }
