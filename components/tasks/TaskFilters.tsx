@@ -9,11 +9,18 @@ export function TaskFilters() {
   const pathname = usePathname();
   const params = useSearchParams();
   const [search, setSearch] = useState(params.get('q') ?? '');
+  // The filters in force, kept here too: while a push is in flight useSearchParams still shows
+  // the previous URL, and building the next URL from it would bring back a filter just cleared.
+  const [applied, setApplied] = useState({ status: params.get('status') ?? '', q: params.get('q') ?? '' });
 
-  function update(name: string, value: string) {
+  function update(name: 'status' | 'q', value: string) {
+    const filters = { ...applied, [name]: value };
+    setApplied(filters);
     const next = new URLSearchParams(params);
-    if (value) next.set(name, value);
-    else next.delete(name);
+    for (const [k, v] of Object.entries(filters)) {
+      if (v) next.set(k, v);
+      else next.delete(k);
+    }
     router.push(`${pathname}?${next.toString()}`);
   }
 
@@ -21,7 +28,7 @@ export function TaskFilters() {
     <div className="flex flex-wrap items-center gap-3">
       <select
         aria-label="Status"
-        value={params.get('status') ?? ''}
+        value={applied.status}
         onChange={(e) => update('status', e.target.value)}
         className="rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm shadow-sm"
       >
