@@ -259,6 +259,11 @@ describe('ReplicaLink: TLS (certificates made with openssl)', () => {
     expect(e.message).toMatch(/requires a client certificate/);
   });
 
+  it('a key that is not PEM → TLS, before any connection', async () => {
+    const e = await expectLinkError(newLink({ port: tlsPort, tls: { ca: pem('ca.crt'), cert: pem('client.crt'), key: Buffer.from('not a key') } }), 'TLS', 500);
+    expect(e.message).toMatch(/Cannot use the TLS settings/);
+  });
+
   it('plain text to the TLS port → TLS', async () => {
     const e = await expectLinkError(newLink({ port: tlsPort }), 'TLS', 2000);
     expect(e.message).toMatch(/probably expects TLS/);

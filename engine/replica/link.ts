@@ -145,6 +145,7 @@ export class ReplicaLink extends EventEmitter {
   private waiters: Waiter[] = [];
   private lines: string[] = [];
   private replyTimer: NodeJS.Timeout | null = null;
+  private replyWhat = '';
   private expectPsync = false;
   private rdbHeaderWaiter: Waiter | null = null;
 
@@ -266,17 +267,25 @@ export class ReplicaLink extends EventEmitter {
         else resolve();
       };
       const t = this.opts.tls;
-      const socket = t
-        ? tls.connect({
-          host,
-          port,
-          ca: t.ca,
-          cert: t.cert,
-          key: t.key,
-          rejectUnauthorized: !t.insecure,
-          servername: t.servername ?? (net.isIP(host) ? undefined : host),
-        })
-        : net.connect({ host, port });
+      let socket: net.Socket;
+      try {
+        socket = t
+          ? tls.connect({
+            host,
+            port,
+            ca: t.ca,
+            cert: t.cert,
+            key: t.key,
+            rejectUnauthorized: !t.insecure,
+            servername: t.servername ?? (net.isIP(host) ? undefined : host),
+          })
+          : net.connect({ host, port });
+      } catch (err) {
+        // Node validates certificates and keys synchronously.
+        reject(this.linkError('TLS', `Cannot use the TLS settings for ${this.address}: ${(err as Error).message}`,
+          'check that the CA, certificate and key are PEM text and that the key matches the certificate', err));
+        return;
+      }
       this.socket = socket;
       let tcpUp = false;
       if (t) socket.once('connect', () => (tcpUp = true));
@@ -381,7 +390,7 @@ export class ReplicaLink extends EventEmitter {
     return this.info;
   }
 
-  /** Next reply line, within the connect timeout. */
+  /** Next reply line; fails after `connectTimeoutMs` without any byte from the server. */
   private reply(what: string): Promise<string> {
     const queued = this.lines.shift();
     if (queued !== undefined) return Promise.resolve(queued);
@@ -407,8 +416,6 @@ export class ReplicaLink extends EventEmitter {
         'the server may be overloaded, or this port is not a Redis server (or needs TLS)'));
     }, ms);
   }
-
-  private replyWhat = '';
 
   private onLine(line: string): void {
     if (line[0] !== '+' && line[0] !== '-') {

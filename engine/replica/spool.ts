@@ -83,6 +83,8 @@ export class ByteSpool {
   private failure: Error | null = null;
   private closed = false;
   private reading = false;
+  /** A descriptor whose close waits for the read in flight on it. */
+  private deferredClose = -1;
   private interrupted = false;
   private waiter: (() => void) | null = null;
   private readonly s = { pushedBytes: 0, readBytes: 0, spilledBytes: 0, peakMemoryBytes: 0, peakDiskBytes: 0, filesCreated: 0 };
@@ -192,8 +194,6 @@ export class ByteSpool {
     if (this.reading && segs[0]) this.deferredClose = segs[0].fd;
     this.notify();
   }
-
-  private deferredClose = -1;
 
   private notify(): void {
     const w = this.waiter;
