@@ -2,8 +2,10 @@
  * Test helpers proving that a destination equals a source, as PRODUCT.md defines
  * exactness: per key type, DEBUG DIGEST-VALUE, absolute expire time (PEXPIRETIME)
  * and stream consumer groups. DEBUG DIGEST compares a whole DB cheaply first.
+ * Either side may be one server (an ioredis client) or a cluster (its masters).
  */
-import type Redis from 'ioredis';
+import Redis from 'ioredis';
+import { keySlot } from '../cluster/slot';
 
 export const HEARTBEAT_PREFIX = 'DTS_REDIS_TIMESTAMP_HEARTBEAT';
 
@@ -15,12 +17,43 @@ export interface KeyDifference {
   target?: string;
 }
 
+/** A cluster side: one client per master, and which master owns each slot. */
+export interface ClusterSide {
+  kind: 'cluster';
+  masters: Redis[];
+  slotOwner: Int16Array;
+}
+
+export type Side = Redis | ClusterSide;
+
+/** Reads CLUSTER SLOTS once; the clients must stay open while comparing. */
+export async function clusterSide(ports: number[], password?: string): Promise<ClusterSide> {
+  const masters = ports.map((port) => new Redis({ host: '127.0.0.1', port, password, maxRetriesPerRequest: 1 }));
+  const slots = (await masters[0].call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+  const slotOwner = new Int16Array(16384).fill(-1);
+  for (const [start, end, [, port]] of slots) slotOwner.fill(ports.indexOf(Number(port)), start, end + 1);
+  return { kind: 'cluster', masters, slotOwner };
+}
+
+export function closeSide(side: Side): void {
+  if (side instanceof Redis) side.disconnect();
+  else for (const m of side.masters) m.disconnect();
+}
+
+function isCluster(side: Side): side is ClusterSide {
+  return !(side instanceof Redis);
+}
+
+function clientFor(side: Side, key: Buffer): Redis {
+  return isCluster(side) ? side.masters[side.slotOwner[keySlot(key)]] : side;
+}
+
 export async function debugDigest(client: Redis, db = 0): Promise<string> {
   await client.select(db);
   return String(await client.call('DEBUG', 'DIGEST'));
 }
 
-async function allKeys(client: Redis, db: number): Promise<Buffer[]> {
+async function scanAll(client: Redis, db: number): Promise<Buffer[]> {
   await client.select(db);
   const keys: Buffer[] = [];
   let cursor = '0';
@@ -32,6 +65,17 @@ async function allKeys(client: Redis, db: number): Promise<Buffer[]> {
   return keys.filter((k) => !k.toString('latin1').startsWith(HEARTBEAT_PREFIX));
 }
 
+async function allKeys(side: Side, db: number): Promise<Buffer[]> {
+  if (!isCluster(side)) return scanAll(side, db);
+  if (db !== 0) return [];
+  return (await Promise.all(side.masters.map((m) => scanAll(m, 0)))).flat();
+}
+
+async function selectDb(side: Side, db: number): Promise<void> {
+  if (isCluster(side)) return;
+  await side.select(db);
+}
+
 interface KeyFacts {
   type: string;
   digest: string;
@@ -39,7 +83,8 @@ interface KeyFacts {
   groups: string;
 }
 
-async function keyFacts(client: Redis, key: Buffer): Promise<KeyFacts> {
+async function keyFacts(side: Side, key: Buffer): Promise<KeyFacts> {
+  const client = clientFor(side, key);
   const type = String(await client.type(key));
   const digest = String(await client.call('DEBUG', 'DIGEST-VALUE', key));
   const expireAt = Number(await client.call('PEXPIRETIME', key));
@@ -63,8 +108,8 @@ function pick(reply: unknown, field: string): unknown {
  * relative to "now" by old servers; PEXPIRETIME is absolute so 0 is the norm.
  */
 export async function compareKeyByKey(
-  source: Redis,
-  target: Redis,
+  source: Side,
+  target: Side,
   dbs: number[] = [0],
   opts: { ttlToleranceMs?: number; dbMap?: Record<number, number> } = {},
 ): Promise<KeyDifference[]> {
@@ -76,8 +121,8 @@ export async function compareKeyByKey(
     const targetKeys = await allKeys(target, tdb);
     const targetSet = new Set(targetKeys.map((k) => k.toString('latin1')));
     const sourceSet = new Set(sourceKeys.map((k) => k.toString('latin1')));
-    await source.select(db);
-    await target.select(tdb);
+    await selectDb(source, db);
+    await selectDb(target, tdb);
     for (const key of sourceKeys) {
       const name = key.toString('latin1');
       if (!targetSet.has(name)) {
@@ -99,7 +144,7 @@ export async function compareKeyByKey(
     }
     for (const name of targetSet) if (!sourceSet.has(name)) diffs.push({ db, key: name, kind: 'lack_source' });
   }
-  await source.select(0);
-  await target.select(0);
+  await selectDb(source, 0);
+  await selectDb(target, 0);
   return diffs;
 }

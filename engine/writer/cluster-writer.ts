@@ -1,0 +1,506 @@
+/**
+ * Writes to a Redis Cluster destination. Every command goes to the master that
+ * owns its keys' slot, pipelined per node. MOVED refreshes the slot map and
+ * resends; ASK sends ASKING and the command to the importing node once;
+ * TRYAGAIN and CLUSTERDOWN are retried. A broken node connection rediscovers
+ * the topology (a failover promotes a replica) and resends what that node had
+ * not answered, in order.
+ *
+ * Commands whose keys hash to different slots keep their meaning (PRODUCT.md):
+ * per-key commands are split by slot; any other is emulated from the
+ * destination's own data: its keys are copied (DUMP/RESTORE, expiry kept) into
+ * temporary keys sharing one slot, the command runs there, and the results are
+ * copied back. MULTI/EXEC blocks run per slot, in order.
+ *
+ * The checkpoint moves to a source position only once every command sent
+ * before it, on every node, has been answered.
+ */
+import { commandInfo, commandName, keyPositions } from '../commands/table';
+import type { RedisEndpoint } from '../endpoint';
+import { endpointAddress } from '../endpoint';
+import { describeError } from '../errors';
+import { RespErrorReply, type RespArg, type RespValue } from '../resp';
+import { discoverCluster, SlotMap, type ClusterNode } from '../cluster/topology';
+import { keySlot, tagForSlot } from '../cluster/slot';
+import { capabilitiesOf, parseVersion, type DestinationCapabilities } from './capabilities';
+import { PipelinedConnection } from './connection';
+import { isTransientReply, printable, rejectedWrite, WriterError } from './errors';
+import { RateLimiter } from './rate-limiter';
+import type { StreamPosition, WriterOptions, WriterStats } from './standalone-writer';
+
+interface Op {
+  argv: RespArg[];
+  seq: number;
+  slot: number;
+  /** Set for commands sent to every master: how many replies are still due. */
+  fanout?: { remaining: number };
+  /** Resolves a `call()` (emulation reads); such ops have no seq of their own. */
+  resolve?: (reply: RespValue) => void;
+  reject?: (err: Error) => void;
+  asking?: boolean;
+}
+
+interface Node {
+  endpoint: RedisEndpoint;
+  conn?: PipelinedConnection<Op>;
+}
+
+/** Per-key commands that can be split by slot without changing their result. */
+const SPLITTABLE: Record<string, number> = { DEL: 1, UNLINK: 1, TOUCH: 1, EXISTS: 1, MSET: 2 };
+
+export class ClusterWriter {
+  private nodes: Node[] = [];
+  private slots?: SlotMap;
+  private capabilities?: DestinationCapabilities;
+  private readonly limiter: RateLimiter;
+  private fatal?: Error;
+  private recovering?: Promise<void>;
+  private nextSeq = 0;
+  private floor = 0;
+  private readonly done = new Set<number>();
+  private readonly marks = new Map<number, StreamPosition>();
+  private checkpointMark?: StreamPosition;
+  private block?: RespArg[][];
+  private blockMark?: StreamPosition;
+  private readonly slotTags = new Map<number, string>();
+  private emulations = 0;
+  /** Commands awaiting a reply, per slot: a moved slot's new commands wait until its old ones are redirected. */
+  private readonly slotInflight = new Uint32Array(16384);
+  /** Slots being moved: commands written meanwhile, in order. */
+  private readonly held = new Map<number, Op[]>();
+  private redirects: Promise<void> = Promise.resolve();
+  readonly stats: WriterStats = { commands: 0, bytes: 0 };
+
+  constructor(readonly seed: RedisEndpoint, private readonly opts: WriterOptions = {}) {
+    this.limiter = new RateLimiter(opts.rps ?? 0);
+  }
+
+  get address(): string {
+    return `cluster ${endpointAddress(this.seed)}`;
+  }
+
+  async open(): Promise<DestinationCapabilities> {
+    await this.refreshTopology();
+    const info = await this.call(0, ['INFO', 'server']);
+    if (info instanceof RespErrorReply) throw rejectedWrite(this.address, 'INFO', undefined, info);
+    this.capabilities = capabilitiesOf(parseVersion(String(info)));
+    return this.capabilities;
+  }
+
+  get destination(): DestinationCapabilities {
+    if (!this.capabilities) throw new Error('ClusterWriter.open() was not called');
+    return this.capabilities;
+  }
+
+  get checkpoint(): StreamPosition | undefined {
+    return this.checkpointMark;
+  }
+
+  /** How many masters the destination has. */
+  get masters(): number {
+    return this.nodes.length;
+  }
+
+  setRate(rps: number): void {
+    this.limiter.setRate(rps);
+  }
+
+  /** A cluster has only DB 0: anything else is refused (the precheck says so first). */
+  selectDb(db: number): void {
+    if (db !== 0) {
+      throw new WriterError('CLUSTER_DB', `the destination is a cluster, which has only DB 0, but the task writes to DB ${db}`,
+        'map the source DB to DB 0 in Selected Objects');
+    }
+  }
+
+  private async refreshTopology(): Promise<void> {
+    const topology = await discoverCluster(this.seed, 'destination');
+    const byAddress = new Map(this.nodes.map((n) => [endpointAddress(n.endpoint), n]));
+    const nodes: Node[] = [];
+    for (const m of topology.masters) {
+      const existing = byAddress.get(endpointAddress(m.endpoint));
+      nodes.push(existing && !existing.conn?.failed ? existing : { endpoint: m.endpoint });
+    }
+    for (const n of this.nodes) if (!nodes.includes(n)) n.conn?.close();
+    this.nodes = nodes;
+    this.slots = new SlotMap(topology.masters as ClusterNode[]);
+    await Promise.all(nodes.map((n, i) => this.connect(i)));
+  }
+
+  private async connect(index: number): Promise<PipelinedConnection<Op>> {
+    const node = this.nodes[index];
+    if (node.conn && !node.conn.failed) return node.conn;
+    const conn: PipelinedConnection<Op> = new PipelinedConnection<Op>(
+      node.endpoint,
+      (reply, op) => this.onReply(reply, op),
+      (err) => this.onConnectionFailure(conn, err),
+      { maxInFlight: this.opts.maxInFlight, maxInFlightBytes: this.opts.maxInFlightBytes },
+    );
+    await conn.open();
+    node.conn = conn;
+    return conn;
+  }
+
+  private nodeIndexFor(slot: number): number {
+    const i = this.slots!.nodeFor(slot);
+    if (i < 0) throw new WriterError('SLOT_UNSERVED', `no destination master serves slot ${slot}`);
+    return i;
+  }
+
+  /** Sends one op to the node owning its slot (or every node for a fan-out op). */
+  private dispatch(op: Op, node = op.fanout ? -1 : this.nodeIndexFor(op.slot)): void {
+    if (node < 0) {
+      for (const n of this.nodes) n.conn!.send(op.argv, op);
+      return;
+    }
+    const conn = this.nodes[node].conn!;
+    if (op.asking) conn.send(['ASKING'], { argv: ['ASKING'], seq: -1, slot: op.slot });
+    this.slotInflight[op.slot]++;
+    conn.send(op.argv, op);
+  }
+
+  /** A slot's last in-flight command came back: commands held while it moved can go now, in order. */
+  private settle(slot: number): void {
+    if (--this.slotInflight[slot] > 0) return;
+    const held = this.held.get(slot);
+    if (!held) return;
+    this.held.delete(slot);
+    for (const op of held) this.dispatch(op);
+  }
+
+  private complete(seq: number): void {
+    if (seq < 0) return;
+    this.done.add(seq);
+    while (this.done.has(this.floor)) {
+      this.done.delete(this.floor);
+      const mark = this.marks.get(this.floor);
+      if (mark) {
+        this.checkpointMark = mark;
+        this.marks.delete(this.floor);
+      }
+      this.floor++;
+    }
+  }
+
+  advance(mark: StreamPosition): void {
+    const seq = this.nextSeq++;
+    this.marks.set(seq, mark);
+    this.complete(seq);
+  }
+
+  private onReply(reply: RespValue, op: Op): void {
+    if (op.resolve) {
+      op.resolve(reply);
+      return;
+    }
+    if (op.seq < 0) return; // ASKING
+    const redirect = reply instanceof RespErrorReply ? /^(MOVED|ASK) (\d+) (\S+)$/.exec(reply.message) : null;
+    if (redirect) {
+      const kind = redirect[1] as 'MOVED' | 'ASK';
+      if (kind === 'MOVED' && !this.held.has(op.slot)) this.held.set(op.slot, []);
+      this.redirects = this.redirects.then(() => this.redirect(op, kind, Number(redirect[2]), redirect[3]));
+      return;
+    }
+    if (!op.fanout) this.settle(op.slot);
+    if (reply instanceof RespErrorReply) {
+      if (isTransientReply(reply)) {
+        setTimeout(() => {
+          if (!this.fatal) this.dispatch(op);
+        }, 100);
+        return;
+      }
+      this.setFatal(op, reply);
+      return;
+    }
+    if (Array.isArray(reply) && commandName(toBuffers(op.argv)) === 'EXEC') {
+      const failed = reply.find((r): r is RespErrorReply => r instanceof RespErrorReply);
+      if (failed) {
+        this.setFatal(op, failed);
+        return;
+      }
+    }
+    if (op.fanout && --op.fanout.remaining > 0) return;
+    this.complete(op.seq);
+  }
+
+  private async redirect(op: Op, kind: 'MOVED' | 'ASK', slot: number, address: string): Promise<void> {
+    try {
+      const colon = address.lastIndexOf(':');
+      const host = address.slice(0, colon) || this.seed.host;
+      const port = Number(address.slice(colon + 1));
+      let index = this.nodes.findIndex((n) => n.endpoint.host === host && n.endpoint.port === port);
+      if (index < 0) {
+        this.nodes.push({ endpoint: { ...this.seed, host, port } });
+        index = this.nodes.length - 1;
+        await this.connect(index);
+      }
+      if (kind === 'MOVED') this.slots!.assign(slot, index);
+      this.slotInflight[op.slot]--; // the redirected copy is counted when dispatched
+      this.dispatch({ ...op, asking: kind === 'ASK' }, index);
+    } catch (err) {
+      this.fatal ??= err instanceof Error ? err : new Error(String(err));
+    }
+  }
+
+  private setFatal(op: Op, reply: RespErrorReply): void {
+    if (this.fatal) return;
+    const argv = toBuffers(op.argv);
+    const info = commandInfo(argv);
+    const key = info ? keyPositions(info, argv).map((i) => argv[i])[0] : undefined;
+    this.fatal = rejectedWrite(this.address, commandName(argv), key, reply);
+  }
+
+  /** A node's connection broke: rediscover (failover), reconnect, resend what it had not answered. */
+  private onConnectionFailure(conn: PipelinedConnection<Op>, err: Error): void {
+    if (this.fatal) return;
+    const unanswered = conn.unanswered();
+    const previous = this.recovering ?? Promise.resolve();
+    this.recovering = previous.then(() => this.recover(err, unanswered)).finally(() => {
+      this.recovering = undefined;
+    });
+  }
+
+  private async recover(cause: Error, unanswered: Op[]): Promise<void> {
+    if (this.fatal) return;
+    const deadline = Date.now() + (this.opts.connectionRetryMs ?? 10 * 60_000);
+    this.opts.log?.('warn', `${describeError(cause)}; rediscovering the destination cluster`);
+    let backoff = 200;
+    for (;;) {
+      await sleep(backoff);
+      try {
+        await this.refreshTopology();
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) {
+          this.fatal = new WriterError('RETRY_EXHAUSTED', `gave up reconnecting to the destination ${this.address}: ${describeError(err)}`,
+            'the retry time ran out; check the destination cluster and start the task again');
+          return;
+        }
+        backoff = Math.min(backoff * 2, 5_000);
+      }
+    }
+    for (const op of unanswered) {
+      if (op.resolve) op.reject?.(cause);
+      else if (op.seq >= 0) {
+        if (!op.fanout) this.slotInflight[op.slot]--; // counted again when resent
+        this.dispatch(op);
+      }
+    }
+    this.opts.log?.('info', `reconnected to the destination cluster; resent ${unanswered.length} unanswered command(s)`);
+  }
+
+  /** A command whose reply the writer needs (emulation), in order with everything sent to that node. */
+  private call(node: number, argv: RespArg[], asking = false): Promise<RespValue> {
+    return new Promise((resolve, reject) => {
+      const conn = this.nodes[node].conn!;
+      if (asking) conn.send(['ASKING'], { argv: ['ASKING'], seq: -1, slot: 0 });
+      conn.send(argv, { argv, seq: -1, slot: 0, resolve, reject });
+    });
+  }
+
+  private async callForKey(key: Buffer, argv: RespArg[]): Promise<RespValue> {
+    const reply = await this.call(this.nodeIndexFor(keySlot(key)), argv);
+    if (reply instanceof RespErrorReply) {
+      const moved = /^(MOVED|ASK) (\d+) (\S+)$/.exec(reply.message);
+      if (moved) {
+        await this.refreshTopology();
+        return this.callForKey(key, argv);
+      }
+    }
+    return reply;
+  }
+
+  write(argv: RespArg[], mark?: StreamPosition): Promise<void> | undefined {
+    if (this.fatal) throw this.fatal;
+    const name = typeof argv[0] === 'string' ? argv[0].toUpperCase() : String(argv[0]).toUpperCase();
+    if (this.block) {
+      if (name === 'EXEC') {
+        const block = this.block;
+        this.block = undefined;
+        return this.runBlock(block, mark ?? this.blockMark);
+      }
+      this.block.push(argv);
+      return undefined;
+    }
+    if (name === 'MULTI') {
+      this.block = [];
+      this.blockMark = mark;
+      return undefined;
+    }
+    return this.writeOne(argv, mark);
+  }
+
+  private writeOne(argv: RespArg[], mark?: StreamPosition): Promise<void> | undefined {
+    const buffers = toBuffers(argv);
+    const info = commandInfo(buffers);
+    const positions = info ? keyPositions(info, buffers) : [];
+    const slots = new Set(positions.map((i) => keySlot(buffers[i])));
+    if (slots.size > 1) return this.crossSlot(argv, buffers, positions, mark);
+    const op: Op = { argv, seq: this.nextSeq++, slot: slots.size === 1 ? [...slots][0] : 0 };
+    if (positions.length === 0) op.fanout = { remaining: this.nodes.length };
+    if (mark) this.marks.set(op.seq, mark);
+    return this.enqueue(op);
+  }
+
+  private enqueue(op: Op): Promise<void> | undefined {
+    if (this.recovering) return this.recovering.then(() => this.enqueue(op));
+    this.stats.commands++;
+    const delay = this.limiter.unlimited ? 0 : this.limiter.take(1);
+    const held = op.fanout ? undefined : this.held.get(op.slot);
+    if (held) {
+      held.push(op);
+      return undefined;
+    }
+    const node = op.fanout ? -1 : this.nodeIndexFor(op.slot);
+    const targets = node < 0 ? this.nodes : [this.nodes[node]];
+    const full = targets.find((n) => n.conn!.full);
+    if (delay === 0 && !full) {
+      this.dispatch(op, node);
+      return undefined;
+    }
+    return (async () => {
+      if (delay > 0) await sleep(delay);
+      for (const n of targets) await n.conn!.waitForRoom();
+      if (this.fatal) throw this.fatal;
+      this.dispatch(op, node);
+    })();
+  }
+
+  /** MULTI/EXEC on a cluster: consecutive commands of one slot run as one transaction, in order. */
+  private async runBlock(block: RespArg[][], mark?: StreamPosition): Promise<void> {
+    let group: RespArg[][] = [];
+    let groupSlot = -1;
+    const flushGroup = async () => {
+      if (group.length === 0) return;
+      const cmds = group;
+      group = [];
+      if (cmds.length === 1) await this.writeOne(cmds[0]);
+      else {
+        await this.enqueue({ argv: ['MULTI'], seq: this.nextSeq++, slot: groupSlot });
+        for (const c of cmds) await this.enqueue({ argv: c, seq: this.nextSeq++, slot: groupSlot });
+        await this.enqueue({ argv: ['EXEC'], seq: this.nextSeq++, slot: groupSlot });
+      }
+    };
+    for (const argv of block) {
+      const buffers = toBuffers(argv);
+      const info = commandInfo(buffers);
+      const positions = info ? keyPositions(info, buffers) : [];
+      const slots = new Set(positions.map((i) => keySlot(buffers[i])));
+      if (slots.size === 1 && ([...slots][0] === groupSlot || group.length === 0)) {
+        groupSlot = [...slots][0];
+        group.push(argv);
+        continue;
+      }
+      await flushGroup();
+      if (slots.size === 1) {
+        groupSlot = [...slots][0];
+        group.push(argv);
+      } else {
+        await this.writeOne(argv);
+      }
+    }
+    await flushGroup();
+    if (mark) this.advance(mark);
+  }
+
+  /** A command whose keys live in different slots: split it, or emulate it on co-located copies. */
+  private async crossSlot(argv: RespArg[], buffers: Buffer[], positions: number[], mark?: StreamPosition): Promise<void> {
+    const name = commandName(buffers);
+    const step = SPLITTABLE[name];
+    if (step) {
+      const bySlot = new Map<number, RespArg[]>();
+      for (const pos of positions) {
+        const slot = keySlot(buffers[pos]);
+        const cmd = bySlot.get(slot) ?? [argv[0]];
+        cmd.push(...argv.slice(pos, pos + step));
+        bySlot.set(slot, cmd);
+      }
+      const parts = [...bySlot.values()];
+      for (const [i, part] of parts.entries()) await this.writeOne(part, i === parts.length - 1 ? mark : undefined);
+      return;
+    }
+    await this.emulate(name, argv, buffers, positions);
+    if (mark) this.advance(mark);
+  }
+
+  /**
+   * Runs a cross-slot command on temporary copies of its keys placed in one slot,
+   * then puts each key's new value (or its absence) back. The engine is the
+   * destination's only writer, so reading the keys here sees what the command saw.
+   */
+  private async emulate(name: string, argv: RespArg[], buffers: Buffer[], positions: number[]): Promise<void> {
+    await this.quiesce();
+    const slot = keySlot(buffers[positions[0]]);
+    const tag = this.tagFor(slot);
+    const nonce = `${Date.now().toString(36)}${(this.emulations++).toString(36)}`;
+    const keys = [...new Map(positions.map((p) => [buffers[p].toString('latin1'), buffers[p]])).values()];
+    const temp = new Map<string, Buffer>();
+    keys.forEach((k, i) => temp.set(k.toString('latin1'), Buffer.from(`{${tag}}dts-emu:${nonce}:${i}`)));
+    try {
+      for (const k of keys) await this.copyKey(k, temp.get(k.toString('latin1'))!);
+      const rewritten = buffers.map((b, i) => (positions.includes(i) ? temp.get(b.toString('latin1'))! : b));
+      const reply = await this.call(this.nodeIndexFor(slot), rewritten);
+      if (reply instanceof RespErrorReply) {
+        throw rejectedWrite(this.address, name, buffers[positions[0]], reply);
+      }
+      for (const k of keys) await this.copyKey(temp.get(k.toString('latin1'))!, k);
+      this.opts.log?.('info', `${name} across hash slots was applied by emulation (keys ${keys.map((k) => `"${printable(k)}"`).join(', ')})`);
+    } finally {
+      for (const t of temp.values()) await this.callForKey(t, ['DEL', t]).catch(() => undefined);
+    }
+  }
+
+  /** Copies a key's value and absolute expiry to another key (or deletes the target when the source has none). */
+  private async copyKey(from: Buffer, to: Buffer): Promise<void> {
+    const dump = await this.callForKey(from, ['DUMP', from]);
+    if (dump instanceof RespErrorReply) throw rejectedWrite(this.address, 'DUMP', from, dump);
+    if (dump === null) {
+      await this.callForKey(to, ['DEL', to]);
+      return;
+    }
+    const expireAt = Number(await this.callForKey(from, ['PEXPIRETIME', from]));
+    const reply = await this.callForKey(to, ['RESTORE', to, expireAt > 0 ? expireAt : 0, dump as Buffer, 'REPLACE', 'ABSTTL']);
+    if (reply instanceof RespErrorReply) throw rejectedWrite(this.address, 'RESTORE', to, reply);
+  }
+
+  private tagFor(slot: number): string {
+    let tag = this.slotTags.get(slot);
+    if (!tag) {
+      tag = tagForSlot((s) => s === slot);
+      this.slotTags.set(slot, tag);
+    }
+    return tag;
+  }
+
+  /** Waits until every node has answered everything sent so far. */
+  private async quiesce(): Promise<void> {
+    for (;;) {
+      if (this.fatal) throw this.fatal;
+      if (this.recovering) {
+        await this.recovering;
+        continue;
+      }
+      await Promise.all(this.nodes.map((n) => n.conn!.idle().catch(() => undefined)));
+      if (!this.recovering && this.floor === this.nextSeq) return;
+      await sleep(1);
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (this.block) throw new WriterError('OPEN_BLOCK', 'a MULTI block was left open');
+    await this.quiesce();
+    if (this.fatal) throw this.fatal;
+  }
+
+  close(): void {
+    for (const n of this.nodes) n.conn?.close();
+  }
+}
+
+function toBuffers(argv: RespArg[]): Buffer[] {
+  return argv.map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(String(a))));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
