@@ -12,8 +12,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer } from '../testing/redis-server';
 import { LinkError } from './errors';
 import { ReplicaLink, isReplicationControl } from './link';
+import { crc64 } from '../rdb/crc64';
 import {
-  CommandReader, collectRdb, crc64, dataCommands, infoReplication, masterOffset, tempDir, waitFor, withTimeout,
+  CommandReader, collectRdb, dataCommands, infoReplication, masterOffset, tempDir, waitFor, withTimeout,
 } from './test-helpers';
 
 const spoolRoot = tempDir('dts-replica-spool-');

@@ -214,7 +214,10 @@ export class ReplicaLink extends EventEmitter {
   get receivedOffset(): number {
     return this.baseOffset + this.streamIn;
   }
-  /** Offset right after the last command handed to the consumer. */
+  /**
+   * Offset right after the last command handed to the consumer (for `commandBatches()`, the
+   * last command of the last batch): the checkpoint to resume from once those are applied.
+   */
   get deliveredOffset(): number {
     return this._deliveredOffset;
   }

@@ -7,24 +7,6 @@ import path from 'node:path';
 import type Redis from 'ioredis';
 import { isReplicationControl, type ReplCommand, type ReplicaLink } from './link';
 
-/** CRC-64/Jones as RDB uses it (REFERENCE §2.12): reflected, table constant 0x95ac9329ac4bc9b5, init 0, no final XOR. */
-const CRC_TABLE = (() => {
-  const t = new BigUint64Array(256);
-  const poly = 0x95ac9329ac4bc9b5n;
-  for (let i = 0; i < 256; i++) {
-    let c = BigInt(i);
-    for (let k = 0; k < 8; k++) c = c & 1n ? (c >> 1n) ^ poly : c >> 1n;
-    t[i] = c;
-  }
-  return t;
-})();
-
-export function crc64(buf: Buffer): bigint {
-  let crc = 0n;
-  for (let i = 0; i < buf.length; i++) crc = CRC_TABLE[Number((crc ^ BigInt(buf[i]!)) & 0xffn)]! ^ (crc >> 8n);
-  return crc;
-}
-
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
