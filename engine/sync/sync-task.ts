@@ -100,6 +100,7 @@ export { SyncError };
 
 const PROGRESS_INTERVAL_MS = 1000;
 const RECONNECT_FIRST_MS = 100;
+const FAILURE_FLUSH_MS = 10_000;
 const RECONNECT_MAX_MS = 5000;
 
 export class SyncTask extends EventEmitter<SyncTaskEvents> {
@@ -173,6 +174,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       }
       await this.runReplication();
     } catch (err) {
+      await this.settleWrites();
       this.setStage('failed');
       throw err;
     } finally {
@@ -181,6 +183,19 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       await this.link?.close();
       await this.heartbeat?.stop();
       fs.rmSync(this.spoolDir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * After a failure that did not come from the destination (a command that cannot be
+   * replayed, a broken source), the writes already sent are let through, so the
+   * destination holds everything before the failure and the checkpoint says where that is.
+   */
+  private async settleWrites(): Promise<void> {
+    const flushed = this.writer.flush().then(() => true, () => false);
+    const settled = await Promise.race([flushed, sleep(FAILURE_FLUSH_MS).then(() => false)]);
+    if (!settled && !this.writer.failed) {
+      this.log('warn', `the destination did not acknowledge the last writes within ${FAILURE_FLUSH_MS / 1000} s of the failure; the checkpoint stays before them`);
     }
   }
 

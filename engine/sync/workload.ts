@@ -201,7 +201,7 @@ export async function writeRound(c: Redis, r: number): Promise<void> {
 }
 
 export interface Workload {
-  /** Rounds completed so far. */
+  /** Rounds completed so far (throws the load's error if a write failed). */
   rounds: () => number;
   /** Finishes the current round; resolves with the rounds done (rejects with the first write error). */
   stop: () => Promise<number>;
@@ -211,6 +211,7 @@ export interface Workload {
 export function startWorkload(c: Redis, firstRound = 0): Workload {
   let stopping = false;
   let r = firstRound;
+  let failure: unknown;
   const done = (async () => {
     while (!stopping) {
       await writeRound(c, r);
@@ -218,9 +219,14 @@ export function startWorkload(c: Redis, firstRound = 0): Workload {
     }
     return r - firstRound;
   })();
-  done.catch(() => undefined);
+  done.catch((err: unknown) => {
+    failure = err;
+  });
   return {
-    rounds: () => r - firstRound,
+    rounds: () => {
+      if (failure) throw failure;
+      return r - firstRound;
+    },
     stop: async () => {
       stopping = true;
       return done;

@@ -194,6 +194,12 @@ export class PipelinedConnection<T> {
 
   private fail(err: Error): void {
     if (this.failure) return;
+    this.teardown(err);
+    this.onFailure(err);
+  }
+
+  /** Marks the connection dead and wakes everyone waiting on it (with `err`). */
+  private teardown(err: Error): void {
     this.failure = err;
     this.socket?.destroy();
     const waiters = [...this.roomWaiters, ...this.idleWaiters];
@@ -201,12 +207,19 @@ export class PipelinedConnection<T> {
     this.idleWaiters = [];
     for (const w of waiters) w.reject(err);
     for (const p of [...this.pending.slice(this.pendingHead), ...this.outboxTags]) p.reject?.(err);
-    this.onFailure(err);
   }
 
+  /**
+   * Closes on purpose (the writer gave up on it or is done): no failure callback, but
+   * whoever awaits room, idleness or a reply is woken, or a writer stopped by a fatal
+   * reply would wait forever.
+   */
   close(): void {
-    if (!this.failure) this.failure = new NetError('CLOSED', `the connection to ${this.address} was closed`);
-    this.socket?.destroy();
+    if (this.failure) {
+      this.socket?.destroy();
+      return;
+    }
+    this.teardown(new NetError('CLOSED', `the connection to ${this.address} was closed`));
   }
 }
 

@@ -85,6 +85,11 @@ export class StandaloneWriter {
     return this.capabilities;
   }
 
+  /** The error that stopped this writer (a refused write, the retry time run out), if any. */
+  get failed(): Error | undefined {
+    return this.fatal;
+  }
+
   /** The furthest source position whose writes the destination has all acknowledged. */
   get checkpoint(): StreamPosition | undefined {
     return this.checkpointMark;

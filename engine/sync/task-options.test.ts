@@ -1,0 +1,377 @@
+/**
+ * Task options against real servers: the conflict check, DB mapping and key prefix
+ * filters in both phases, FLUSHDB/FLUSHALL/SWAPDB as PRODUCT.md says, a destination
+ * out of memory, pause/resume under load, incremental only, TTL extension, and a
+ * command the engine cannot replay.
+ */
+import type Redis from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DtsError } from '../errors';
+import { RedisServer } from '../testing/redis-server';
+import {
+  endTask, endpointOf, expectEqualExceptSeenTime, masterReplOffset, runTask, sleep, startSource,
+  waitCaughtUp, waitFor, waitStage, type RunningTask,
+} from './test-support';
+import { startWorkload, WORKLOAD_DBS } from './workload';
+
+let source: RedisServer;
+let target: RedisServer;
+let src: Redis;
+let dst: Redis;
+let running: RunningTask[] = [];
+
+beforeAll(async () => {
+  [source, target] = await Promise.all([startSource({ config: { 'repl-backlog-size': '16mb' } }), RedisServer.start()]);
+  src = source.client();
+  dst = target.client();
+});
+afterAll(async () => {
+  src?.disconnect();
+  dst?.disconnect();
+  await Promise.all([source?.stop(), target?.stop()]);
+});
+beforeEach(async () => {
+  await Promise.all([src.flushall(), dst.flushall()]);
+  await src.call('FUNCTION', 'FLUSH');
+  await dst.call('FUNCTION', 'FLUSH');
+});
+afterEach(async () => {
+  // A test that failed half-way must not leave its task replicating into the next one.
+  for (const run of running.splice(0)) {
+    await run.task.stop();
+    await run.done;
+  }
+});
+
+function start(opts: Parameters<typeof runTask>[0]): RunningTask {
+  const run = runTask(opts);
+  running.push(run);
+  return run;
+}
+
+async function failure(run: RunningTask): Promise<DtsError> {
+  await run.done;
+  const err = run.error();
+  if (!(err instanceof DtsError)) throw new Error(`expected the task to fail with a DtsError, got ${String(err)}\n${run.logText()}`);
+  expect(run.task.progress.stage).toBe('failed');
+  return err;
+}
+
+/** Keys of one DB as sorted strings. */
+async function keysOf(c: Redis, db: number): Promise<string[]> {
+  await c.select(db);
+  const keys = (await c.keys('*')).filter((k) => !k.startsWith('DTS_REDIS_TIMESTAMP_HEARTBEAT')).sort();
+  await c.select(0);
+  return keys;
+}
+
+/**
+ * The destination DB holds exactly the source DB's keys that `accept` takes (plus the
+ * destination's own `others`), with equal type, value and expiry.
+ */
+async function expectFilteredCopy(srcDb: number, dstDb: number, accept: (key: string) => boolean, others: string[] = []): Promise<void> {
+  const want = (await keysOf(src, srcDb)).filter(accept);
+  expect(await keysOf(dst, dstDb)).toEqual([...want, ...others].sort());
+  for (const key of want) {
+    await src.select(srcDb);
+    await dst.select(dstDb);
+    const facts = (c: Redis) => Promise.all([c.type(key), c.call('DEBUG', 'DIGEST-VALUE', key), c.call('PEXPIRETIME', key)]);
+    expect({ key, facts: await facts(dst) }).toEqual({ key, facts: await facts(src) });
+  }
+  await src.select(0);
+  await dst.select(0);
+}
+
+describe('conflict mode', () => {
+  it('block: a key in a selected destination DB fails the task before anything is written', async () => {
+    await src.set('a', '1');
+    await src.select(4);
+    await src.set('b', '2');
+    await src.select(0);
+    await dst.select(4);
+    await dst.set('existing:key', 'dest');
+    await dst.select(9); // not selected: does not block
+    await dst.set('elsewhere', 'x');
+    await dst.select(0);
+
+    const run = start({ source: endpointOf(source), target: endpointOf(target), filter: { dbs: [0, 4] } });
+    const err = await failure(run);
+    expect(err.code).toBe('DESTINATION_NOT_EMPTY');
+    expect(err.message).toContain('DB 4 (e.g. "existing:key")');
+    expect(err.message).not.toContain('DB 9');
+    expect(err.describe()).toMatch(/--conflict overwrite/);
+    // Nothing written, no replication started.
+    expect(await keysOf(dst, 0)).toEqual([]);
+    expect(await keysOf(dst, 4)).toEqual(['existing:key']);
+    await dst.select(4);
+    expect(await dst.get('existing:key')).toBe('dest');
+    await dst.select(0);
+    expect(source.log()).not.toMatch(/Full resync requested/);
+  });
+
+  it('block: with the source DB mapped, it is the mapped destination DB that is checked', async () => {
+    await src.set('a', '1');
+    await dst.select(1);
+    await dst.set('in-mapped-db', 'x');
+    await dst.select(0);
+    const run = start({ source: endpointOf(source), target: endpointOf(target), filter: { dbs: [0], dbMap: new Map([[0, 1]]) } });
+    const err = await failure(run);
+    expect(err.message).toContain('DB 1 (e.g. "in-mapped-db")');
+  });
+
+  it('overwrite: same-name keys are replaced, other destination keys stay', async () => {
+    await src.set('k', 'from-source');
+    await src.hset('h', 'f', 'v');
+    await src.set('ttl', 'x', 'PXAT', Date.now() + 600_000);
+    await dst.set('k', 'old');
+    await dst.rpush('h', 'a list before');
+    await dst.set('ttl', 'no ttl here');
+    await dst.set('dest-only', 'stays');
+    const run = start({ source: endpointOf(source), target: endpointOf(target), type: 'full', conflict: 'overwrite' });
+    await run.done;
+    if (run.error()) throw run.error();
+    expect(run.task.progress.stage).toBe('completed');
+    await expectFilteredCopy(0, 0, () => true, ['dest-only']);
+    expect(await dst.get('dest-only')).toBe('stays');
+  });
+});
+
+describe('DB mapping and key prefix filters, in both phases', () => {
+  const accept = (k: string) => (k.startsWith('a:') || k.startsWith('b:')) && !k.startsWith('a:skip');
+
+  async function fill(tag: string): Promise<void> {
+    for (const db of [0, 2, 3]) {
+      await src.select(db);
+      await src.set(`a:${tag}:1`, `db${db}`);
+      await src.hset(`b:${tag}:h`, 'f', tag);
+      await src.set(`a:skip:${tag}`, 'excluded');
+      await src.set(`c:${tag}`, 'not included');
+      await src.rpush(`a:${tag}:l`, '1', '2', '3');
+      await src.set(`b:${tag}:ttl`, 'x', 'PX', 600_000);
+    }
+    await src.select(0);
+  }
+
+  it('source DB 0 → destination DB 1 and DB 2 → 2, prefixes a: b: without a:skip, DB 3 left out', async () => {
+    await fill('snap');
+    const filter = { dbs: [0, 2], dbMap: new Map([[0, 1]]), includePrefixes: ['a:', 'b:'], excludePrefixes: ['a:skip'] };
+    const run = start({ source: endpointOf(source), target: endpointOf(target), filter });
+    await waitStage(run, 'incremental');
+    await fill('stream');
+    // Commands whose keys straddle the filter are cut down where that keeps their meaning.
+    await src.mset('a:m1', '1', 'c:m2', '2', 'b:m3', '3');
+    await src.del('a:snap:1', 'c:snap');
+    await src.rename('a:stream:l', 'b:renamed');
+    await src.multi().incr('a:counter').incr('c:counter').select(2).incr('b:counter').select(0).exec();
+    await src.move('a:stream:1', 2); // DB 0 → DB 2: both carried
+    await src.select(2);
+    await src.del('a:stream:1'); // (the moved key arrived in DB 2, delete it there to leave room)
+    await src.select(0);
+    await src.set('a:moved-out', 'leaves');
+    await src.move('a:moved-out', 3); // into a DB the task does not carry: deleted on the destination
+    await src.call('COPY', 'b:snap:h', 'b:copied', 'DB', 2);
+    await waitCaughtUp(run, src);
+
+    await expectFilteredCopy(0, 1, accept);
+    await expectFilteredCopy(2, 2, accept);
+    expect(await keysOf(dst, 0)).toEqual([]);
+    expect(await keysOf(dst, 3)).toEqual([]);
+    await dst.select(1);
+    expect(await dst.get('a:m1')).toBe('1');
+    expect(await dst.exists('a:moved-out')).toBe(0);
+    await dst.select(0);
+    const progress = await endTask(run);
+    expect(progress.fullSyncs).toBe(1);
+  });
+});
+
+describe('FLUSHDB, FLUSHALL and SWAPDB on the source (PRODUCT.md)', () => {
+  const filter = { dbs: [0, 2], dbMap: new Map([[0, 1]]) };
+
+  async function fillBoth(): Promise<void> {
+    for (const db of [0, 2, 5]) {
+      await src.select(db);
+      await src.set(`k${db}`, `v${db}`);
+      await src.hset(`h${db}`, 'f', String(db));
+    }
+    await src.select(0);
+  }
+
+  it('FLUSHDB empties the mapped destination DB; FLUSHALL every mapped DB and nothing else; SWAPDB swaps the mapped DBs', async () => {
+    // Destination DBs the task does not map to hold keys of their own.
+    for (const db of [0, 5, 7]) {
+      await dst.select(db);
+      await dst.set(`outsider${db}`, 'keep me');
+    }
+    await dst.select(0);
+    await fillBoth();
+    const run = start({ source: endpointOf(source), target: endpointOf(target), filter });
+    await waitStage(run, 'incremental');
+    await waitCaughtUp(run, src);
+    expect(await keysOf(dst, 1)).toEqual(['h0', 'k0']);
+
+    await src.select(2);
+    await src.flushdb();
+    await src.select(0);
+    await waitCaughtUp(run, src);
+    expect(await keysOf(dst, 2)).toEqual([]);
+    expect(await keysOf(dst, 1)).toEqual(['h0', 'k0']);
+
+    await src.select(2);
+    await src.set('two', '2');
+    await src.call('SWAPDB', 0, 2);
+    await src.select(0);
+    await waitCaughtUp(run, src);
+    expect(await keysOf(dst, 1)).toEqual(['two']);
+    expect(await keysOf(dst, 2)).toEqual(['h0', 'k0']);
+    await expectFilteredCopy(0, 1, () => true);
+    await expectFilteredCopy(2, 2, () => true);
+
+    await src.flushall();
+    await src.set('after-flushall', '1');
+    await waitCaughtUp(run, src);
+    expect(await keysOf(dst, 1)).toEqual(['after-flushall']);
+    expect(await keysOf(dst, 2)).toEqual([]);
+    for (const db of [0, 5, 7]) expect(await keysOf(dst, db)).toEqual([`outsider${db}`]);
+    expect(run.logText()).toMatch(/FLUSHALL on the source/);
+    expect(run.logText()).toMatch(/FLUSHDB on source DB 2/);
+    await endTask(run);
+  });
+
+  it('SWAPDB of a selected and an unselected DB fails the task with the reason', async () => {
+    await fillBoth();
+    const run = start({ source: endpointOf(source), target: endpointOf(target), filter });
+    await waitStage(run, 'incremental');
+    await src.call('SWAPDB', 2, 5);
+    const err = await failure(run);
+    expect(err.code).toBe('SWAPDB');
+    expect(err.describe()).toMatch(/SWAPDB 2 5.*cannot follow.*select both DBs in the task, or neither/);
+  });
+});
+
+describe('failures a person must see', () => {
+  it('a destination out of memory (noeviction) fails the task with the OOM reply', async () => {
+    const small = await RedisServer.start({ config: { maxmemory: '3mb', 'maxmemory-policy': 'noeviction' } });
+    try {
+      const p = src.pipeline();
+      for (let i = 0; i < 400; i++) p.set(`big:${i}`, 'x'.repeat(10_000));
+      await p.exec();
+      const run = start({ source: endpointOf(source), target: endpointOf(small) });
+      const err = await failure(run);
+      expect(err.code).toBe('DESTINATION_OOM');
+      expect(err.message).toMatch(/out of memory and refused SET on key "big:\d+": OOM command not allowed when used memory > 'maxmemory'/);
+      expect(err.describe()).toMatch(/raise maxmemory/);
+    } finally {
+      await small.stop();
+    }
+  });
+
+  it('a command the engine cannot replay fails the task, naming it', async () => {
+    await src.set('before', '1');
+    const run = start({ source: endpointOf(source), target: endpointOf(target) });
+    await waitStage(run, 'incremental');
+    await src.pfadd('hll', 'a', 'b', 'c');
+    // PFDEBUG TODENSE rewrites a sparse HyperLogLog as dense; the master replicates it verbatim.
+    await src.call('PFDEBUG', 'TODENSE', 'hll');
+    const err = await failure(run);
+    expect(err.code).toBe('UNSUPPORTED_COMMAND');
+    expect(err.message).toMatch(/^the source sent PFDEBUG, which this engine cannot replay/);
+    // What came before it was written.
+    expect(await dst.pfcount('hll')).toBe(3);
+  });
+});
+
+describe('pause and resume', () => {
+  it('under write load: the stream waits, then continues without a second full migration', async () => {
+    const load = source.client();
+    try {
+      const run = start({ source: endpointOf(source), target: endpointOf(target) });
+      await waitStage(run, 'incremental');
+      const fullSyncsServed = source.log().match(/Starting BGSAVE for SYNC/g)?.length;
+      const workload = startWorkload(load);
+      await waitFor(() => workload.rounds() >= 3, 10_000, 'writes');
+      run.task.pause();
+      await waitStage(run, 'paused');
+      await sleep(200);
+      const held = run.task.progress.checkpoint?.offset ?? 0;
+      const dstDigest = await dst.call('DEBUG', 'DIGEST');
+      const offsetAtPause = await masterReplOffset(src);
+      const roundsAtPause = workload.rounds();
+      await waitFor(() => workload.rounds() >= roundsAtPause + 10, 20_000, 'writes while paused');
+      expect(await masterReplOffset(src)).toBeGreaterThan(offsetAtPause + 10_000);
+      expect(run.task.progress.checkpoint?.offset ?? 0).toBe(held);
+      expect(await dst.call('DEBUG', 'DIGEST')).toBe(dstDigest);
+
+      run.task.resume();
+      await waitStage(run, 'incremental');
+      await sleep(200);
+      await workload.stop();
+      await sleep(300);
+      await waitCaughtUp(run, src);
+      await expectEqualExceptSeenTime(src, dst, { dbs: [...WORKLOAD_DBS, 1] });
+      const progress = await endTask(run);
+      expect(progress.fullSyncs).toBe(1);
+      expect(progress.partialResyncs).toBe(0);
+      expect(source.log().match(/Starting BGSAVE for SYNC/g)?.length).toBe(fullSyncsServed);
+    } finally {
+      load.disconnect();
+    }
+  });
+});
+
+describe('sync types and expiry', () => {
+  it('incremental only: the snapshot is read but not written; the stream is applied from its offset', async () => {
+    await src.set('in-snapshot', '1');
+    await dst.set('dest-own', 'kept'); // incremental only does not run the conflict check
+    const run = start({ source: endpointOf(source), target: endpointOf(target), type: 'incremental' });
+    await waitStage(run, 'incremental');
+    await src.set('after', '2');
+    await src.incr('in-snapshot');
+    await waitCaughtUp(run, src);
+    expect(await keysOf(dst, 0)).toEqual(['after', 'dest-own', 'in-snapshot']);
+    expect(await dst.get('in-snapshot')).toBe('1'); // INCR on a key the destination did not have
+    expect(run.logText()).toMatch(/snapshot received \(not written: incremental only\)/);
+    await endTask(run);
+  });
+
+  it('full only: completes after the snapshot', async () => {
+    await src.set('x', '1');
+    const run = start({ source: endpointOf(source), target: endpointOf(target), type: 'full' });
+    await run.done;
+    if (run.error()) throw run.error();
+    expect(run.task.progress.stage).toBe('completed');
+    expect(await dst.get('x')).toBe('1');
+  });
+
+  it('TTL extension moves every absolute expiry written, in both phases', async () => {
+    const at = Date.now() + 600_000;
+    await src.set('snap-ttl', 'v', 'PXAT', at);
+    await src.hset('snap-hash', 'f', 'v');
+    await src.pexpireat('snap-hash', at + 1);
+    const run = start({ source: endpointOf(source), target: endpointOf(target), ttlExtendSeconds: 100 });
+    await waitStage(run, 'incremental');
+    await src.set('stream-set', 'v', 'PXAT', at + 2);
+    await src.set('stream-ex', 'v', 'EX', 600);
+    await src.rpush('stream-list', 'a');
+    await src.expire('stream-list', 600);
+    await waitCaughtUp(run, src);
+    for (const key of ['snap-ttl', 'snap-hash', 'stream-set', 'stream-ex', 'stream-list']) {
+      const [s, d] = await Promise.all([src.call('PEXPIRETIME', key), dst.call('PEXPIRETIME', key)]);
+      expect({ key, extendedBy: Number(d) - Number(s) }).toEqual({ key, extendedBy: 100_000 });
+    }
+    await endTask(run);
+  });
+});
+
+describe('the heartbeat', () => {
+  it('is written on the source, measured, never copied, and deleted at the end', async () => {
+    const run = start({ source: endpointOf(source), target: endpointOf(target), taskId: 'hb1' });
+    await waitStage(run, 'incremental');
+    await waitFor(() => run.task.progress.delayMs !== null, 5_000, 'a delay measurement');
+    expect(await src.exists('DTS_REDIS_TIMESTAMP_HEARTBEAT_hb1')).toBe(1);
+    await waitCaughtUp(run, src);
+    expect(await dst.exists('DTS_REDIS_TIMESTAMP_HEARTBEAT_hb1')).toBe(0);
+    await endTask(run);
+    expect(await src.exists('DTS_REDIS_TIMESTAMP_HEARTBEAT_hb1')).toBe(0);
+  });
+});
