@@ -14,8 +14,13 @@
 import fs from 'node:fs';
 import { Crc64 } from './crc64';
 import { hex64, RdbError } from './errors';
-import { NEED_MORE, Reader } from './reader';
-import { rdbTypeInfo, RDB_OPCODE } from './typeinfo';
+import { BufferSink, HashSink, ZsetSink } from './elements';
+import { IntsetFeeder } from './intset';
+import { ListpackFeeder } from './listpack';
+import { blobReader, NEED_MORE, Reader, view } from './reader';
+import { rdbTypeInfo, RDB_OPCODE, type RdbTypeInfo } from './typeinfo';
+import { ZiplistFeeder } from './ziplist';
+import { ZipmapFeeder } from './zipmap';
 import type {
   ModuleValue,
   RdbEvent,
@@ -32,6 +37,21 @@ export const DEFAULT_MAX_ELEMENT_SIZE = 512 * 1024 * 1024;
 
 const EMPTY = Buffer.alloc(0);
 const NO_EVENTS: RdbEvent[] = [];
+
+/** Types handled by `fastKey`: 1 = elements, 2 = hash pairs, 3 = zset pairs (0 = not handled). */
+const FAST_LIST = 1;
+const FAST_HASH = 2;
+const FAST_ZSET = 3;
+const FAST_TYPES = new Uint8Array(256);
+FAST_TYPES[0] = FAST_LIST; // string (the kind is unused)
+FAST_TYPES[9] = FAST_HASH; // zipmap
+FAST_TYPES[10] = FAST_LIST; // list ziplist
+FAST_TYPES[11] = FAST_LIST; // intset
+FAST_TYPES[12] = FAST_ZSET; // zset ziplist
+FAST_TYPES[13] = FAST_HASH; // hash ziplist
+FAST_TYPES[16] = FAST_HASH; // hash listpack
+FAST_TYPES[17] = FAST_ZSET; // zset listpack
+FAST_TYPES[20] = FAST_LIST; // set listpack
 
 const ST_HEADER = 0;
 const ST_RECORDS = 1;
@@ -341,6 +361,8 @@ export class RdbParser implements Core {
         r.pos = start + 1;
         const info = rdbTypeInfo(b, this.magic);
         if (!info) this.unknownType(b, start);
+        if (FAST_TYPES[b] !== 0 && this.fastKey(b, start, info)) continue;
+        r.pos = start + 1;
         const k = new KeyState(r.base + start, this.db, b, info.typeName, info.encoding, this.expireAt, this.idle, this.freq);
         this.expireAt = undefined;
         this.idle = undefined;
@@ -453,6 +475,62 @@ export class RdbParser implements Core {
         throw e;
       }
     }
+  }
+
+  /**
+   * Hot path for a fully buffered key of a type whose value is one string (plain strings and
+   * single-blob encodings): decode synchronously without a resumable decoder. Returns false
+   * (leaving r.pos anywhere) when the record is not fully buffered, is over the threshold, is
+   * empty or fails to decode; the caller then uses the resumable decoder from the start, which
+   * handles (and reports) all of these.
+   */
+  private fastKey(b: number, start: number, info: RdbTypeInfo): boolean {
+    const r = this.r;
+    let key: Buffer;
+    let value: unknown;
+    let vs: number;
+    try {
+      key = r.readString();
+      vs = r.pos;
+      if (r.pos < r.end && r.buf[r.pos] === 0xc3) {
+        r.readStringHeader();
+        if (r.hdrULen > this.threshold) return false;
+        r.pos = vs;
+      }
+      const str = r.readString();
+      if (b === 0) {
+        value = str;
+      } else {
+        const kind = FAST_TYPES[b]!;
+        const sink = kind === FAST_HASH ? new HashSink() : kind === FAST_ZSET ? new ZsetSink() : new BufferSink();
+        const feeder = b === 9 ? new ZipmapFeeder(str.length) : b === 11 ? new IntsetFeeder(str.length) : b <= 13 ? new ZiplistFeeder(str.length) : new ListpackFeeder(str.length);
+        feeder.feed(blobReader(str, info.encoding, r.base + vs), sink);
+        sink.finish();
+        if (sink.items.length === 0) return false;
+        value = sink.items;
+      }
+    } catch {
+      return false;
+    }
+    if (r.pos - vs > this.threshold) return false;
+    this.out.push({
+      type: 'key',
+      offset: r.base + start,
+      db: this.db,
+      key,
+      typeId: b,
+      typeName: info.typeName,
+      encoding: info.encoding,
+      expireAt: this.expireAt,
+      idle: this.idle,
+      freq: this.freq,
+      value,
+      raw: view(r.buf, vs, r.pos),
+    } as RdbEvent);
+    this.expireAt = undefined;
+    this.idle = undefined;
+    this.freq = undefined;
+    return true;
   }
 
   private unknownType(b: number, start: number): never {
@@ -639,7 +717,7 @@ export class RdbParser implements Core {
         }
     }
     let raw: Buffer;
-    const tail = r.buf.subarray(k.rawFrom - r.base, r.pos);
+    const tail = view(r.buf, k.rawFrom - r.base, r.pos);
     if (k.rawPieces.length === 0) raw = tail;
     else {
       k.rawPieces.push(tail);
@@ -669,7 +747,7 @@ function describeKey(key: Buffer): string {
 }
 
 /** Chunks bigger than this are fed in slices so each yielded batch of events stays bounded. */
-const MAX_FEED = 256 * 1024;
+const MAX_FEED = 64 * 1024;
 
 /**
  * Parse an RDB from an async iterable of Buffers (a file or socket stream), yielding arrays of

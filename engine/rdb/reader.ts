@@ -14,6 +14,11 @@ import { LzfError, LZF_MAX_RATIO, lzfDecompress } from './lzf';
 /** Thrown (by identity) when a read needs more input than is buffered. Never escapes the parser. */
 export const NEED_MORE: { readonly needMore: true } = Object.freeze({ needMore: true as const });
 
+/** A Buffer view of buf[start, end) sharing its memory (the parser's zero-copy slices). */
+export function view(buf: Buffer, start: number, end: number): Buffer {
+  return buf.subarray(start, end);
+}
+
 /** 2^32 */
 export const TWO32 = 4294967296;
 
@@ -157,7 +162,7 @@ export class Reader {
     if (this.pos + n > this.end) this.short(n);
     const p = this.pos;
     this.pos = p + n;
-    return this.buf.subarray(p, p + n);
+    return view(this.buf, p, p + n);
   }
 
   skip(n: number): void {
@@ -210,7 +215,7 @@ export class Reader {
     if (this.pos + len > this.end) this.short(len);
     const p = this.pos;
     this.pos = p + len;
-    return this.buf.subarray(p, p + len);
+    return view(this.buf, p, p + len);
   }
 
   private tooLong(len: number): never {

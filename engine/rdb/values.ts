@@ -497,6 +497,8 @@ function* blobValue(p: Core, k: KeyState, kind: number, sink: Sink<any>, name: s
     }
     const blob = lzf ? decompress(r, clen, ulen, name, at) : r.bytes(clen);
     makeFeeder(kind, blob.length).feed(blobReader(blob, name, at), sink);
+    // A small key's decompressed parts must be within the threshold too.
+    if (k.small && lzf && ulen > p.threshold) p.goBig(k);
     p.afterElement(k);
     return;
   }
