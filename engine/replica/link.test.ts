@@ -265,6 +265,57 @@ describe('ReplicaLink: partial resync after CLIENT KILL TYPE replica', () => {
   });
 });
 
+describe('ReplicaLink: resume on a promoted replica (failover) adopts the new replid', () => {
+  let a: RedisServer;
+  let b: RedisServer;
+  let ca: Redis;
+  let cb: Redis;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([
+      RedisServer.start({ config: { 'repl-diskless-sync-delay': 0 } }),
+      RedisServer.start({ config: { 'repl-diskless-sync-delay': 0 } }),
+    ]);
+    ca = a.client();
+    cb = b.client();
+  });
+  afterAll(async () => {
+    ca?.disconnect();
+    cb?.disconnect();
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
+
+  it('PSYNC <old replid> <offset+1> to the promoted replica gets +CONTINUE <new replid>', async () => {
+    await cb.call('REPLICAOF', '127.0.0.1', String(a.port));
+    await waitFor(async () => (await infoReplication(cb)).master_link_status === 'up', 10_000, 'B replicating A');
+    const link1 = newLink(a);
+    const sync1 = await link1.connect();
+    const reader1 = new CommandReader(link1);
+    await ca.set('before-failover', '1');
+    const end = await masterOffset(ca);
+    expect(dataCommands(await reader1.until(end))).toContain('SET before-failover 1');
+    await reader1.return();
+    await link1.close();
+    await waitFor(async () => Number((await infoReplication(cb)).master_repl_offset) >= end, 10_000, 'B caught up');
+
+    await cb.call('REPLICAOF', 'NO', 'ONE');
+    const infoB = await infoReplication(cb);
+    expect(infoB.master_replid).not.toBe(sync1.replid);
+    expect(infoB.master_replid2).toBe(sync1.replid);
+
+    const link2 = newLink(b, { resume: { replid: sync1.replid!, offset: end } });
+    const sync2 = await link2.connect();
+    expect(sync2).toEqual({ mode: 'partial', replid: infoB.master_replid, offset: end });
+    expect(link2.replid).toBe(infoB.master_replid);
+    const reader2 = new CommandReader(link2);
+    await cb.set('after-failover', '2');
+    const endB = await masterOffset(cb);
+    const cmds = await reader2.until(endB);
+    expect(dataCommands(cmds).filter((x) => x.startsWith('SET'))).toEqual(['SET after-failover 2']);
+    expect(b.log()).toMatch(/Partial resynchronization request from .* accepted/);
+    await reader2.return();
+  });
+});
+
 describe('ReplicaLink: a slow consumer under a small replica output-buffer limit', () => {
   let master: RedisServer;
   let c: Redis;
@@ -349,4 +400,39 @@ describe('ReplicaLink: a slow consumer under a small replica output-buffer limit
     expect(link.spoolStats().filesOpen).toBe(0);
     await reader.return();
   }, 120_000);
+
+  it('past the spool\'s disk bound the link fails with SPOOL_FULL, after delivering every byte before it', async () => {
+    const link = newLink(master, { memoryBudgetBytes: 64 * 1024, maxSpoolBytes: 2 * 1024 * 1024 });
+    await link.connect();
+    await withTimeout(collectRdb(link), 20_000, 'RDB');
+    await c.set('full:start', '1');
+    const started = await masterOffset(c);
+    await waitFor(() => link.receivedOffset === started, 5000, 'the stream to start');
+    const w = master.client();
+    try {
+      const p = w.pipeline();
+      for (let j = 0; j < 5000; j++) p.set(`full:${j}`, VALUE); // about 5 MB, nobody reading
+      await p.exec();
+    } finally {
+      w.disconnect();
+    }
+    await waitFor(() => link.state === 'failed', 10_000, 'the link to fail');
+    expect(link.error?.code).toBe('SPOOL_FULL');
+    const reader = new CommandReader(link);
+    let err: unknown;
+    try {
+      for (;;) await reader.next(5000);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(LinkError);
+    expect((err as LinkError).code).toBe('SPOOL_FULL');
+    expect((err as LinkError).message).toMatch(/disk limit of 2\.0 MB/);
+    // What arrived before the limit is intact and in order.
+    const sets = dataCommands(reader.all).filter((x) => x.startsWith('SET full:') && x !== 'SET full:start 1');
+    expect(sets.length).toBeGreaterThan(1000);
+    expect(sets.length).toBeLessThan(5000);
+    expect(sets.every((x, i) => x === `SET full:${i} ${VALUE.toString()}`)).toBe(true);
+    expect(link.spoolStats().filesOpen).toBe(0);
+  });
 });
