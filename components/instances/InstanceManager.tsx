@@ -1,6 +1,6 @@
 'use client';
 /** Instances of a region: list, register, edit, delete. Stored passwords are never shown. */
-import { useActionState, useEffect, useState } from 'react';
+import { startTransition, useActionState, useEffect, useState } from 'react';
 import { Button, FieldShell, FormError, inputClass } from '@/components/form/fields';
 import { EmptyState } from '@/components/ui/EmptyState';
 import type { Region } from '@/lib/catalog/regions';
@@ -92,7 +92,8 @@ function InstanceForm({ instance, region, regions, onDone, onCancel }: {
     <FieldShell label={label} error={errors[name]} hint={hint}>{input}</FieldShell>
   );
   return (
-    <form action={action} aria-label={instance ? `Edit instance ${instance.instanceId}` : 'Register instance'}
+    // Submitted by hand (not the action prop) so a rejected form keeps what was typed: React resets action forms.
+    <form onSubmit={(e) => { e.preventDefault(); const data = new FormData(e.currentTarget); startTransition(() => action(data)); }} aria-label={instance ? `Edit instance ${instance.instanceId}` : 'Register instance'}
       className="space-y-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
       <h2 className="text-base font-semibold">{instance ? `Edit ${instance.instanceId}` : 'Register Instance'}</h2>
       {instance && <input type="hidden" name="id" value={instance.id} />}
