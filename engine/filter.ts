@@ -54,6 +54,18 @@ export class EntryFilter {
     return this.dbs ? [...this.dbs].sort((a, b) => a - b) : undefined;
   }
 
+  /**
+   * The destination DBs a FLUSHALL on the source must empty (PRODUCT.md: every mapped
+   * destination DB and nothing else), or undefined when that is every DB, so a plain
+   * FLUSHALL is exact: all source DBs carried, none moved elsewhere.
+   */
+  flushAllTargets(sourceDatabases: number): number[] | undefined {
+    const moved = [...(this.opts.dbMap ?? new Map<number, number>())].some(([from, to]) => from !== to);
+    if (!this.dbs && !moved) return undefined;
+    const from = this.dbs ? [...this.dbs] : Array.from({ length: sourceDatabases }, (_, i) => i);
+    return [...new Set(from.map((db) => this.mapDb(db)))].sort((a, b) => a - b);
+  }
+
   acceptsKey(key: Buffer): boolean {
     if (startsWith(key, HEARTBEAT)) return false;
     if (this.include.length > 0 && !this.include.some((p) => startsWith(key, p))) return false;

@@ -24,6 +24,8 @@ export interface StreamApplierOptions {
   filter: EntryFilter;
   /** Whether the destination is a cluster (SWAPDB and DB moves cannot be followed there). */
   clusterDestination?: boolean;
+  /** How many DBs the source has (its `databases` setting; default 16). */
+  sourceDatabases?: number;
   /** The source DB selected where the stream starts (aux repl-stream-db, or a checkpoint's). */
   initialDb?: number;
   /** The heartbeat key this task writes; its values give the synchronization delay. */
@@ -204,15 +206,15 @@ export class StreamApplier {
         return true;
       }
       case 'FLUSHALL': {
-        const dbs = filter.selectedDbs();
+        const dbs = filter.flushAllTargets(this.opts.sourceDatabases ?? 16);
         if (!dbs) {
           this.opts.log('warn', 'FLUSHALL on the source: emptied every destination DB');
           await this.sink.write(['FLUSHALL', ...argv.slice(1)], mark);
           return true;
         }
-        this.opts.log('warn', `FLUSHALL on the source: emptied destination DB(s) ${dbs.map((d) => filter.mapDb(d)).join(', ')}`);
+        this.opts.log('warn', `FLUSHALL on the source: emptied destination DB(s) ${dbs.join(', ')}`);
         for (const [i, db] of dbs.entries()) {
-          this.sink.selectDb(filter.mapDb(db));
+          this.sink.selectDb(db);
           await this.sink.write(['FLUSHDB', ...argv.slice(1)], i === dbs.length - 1 ? mark : undefined);
         }
         return true;

@@ -115,6 +115,8 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
   private timer?: NodeJS.Timeout;
   /** The source DB selected at the last command delivered (resume point of a broken link). */
   private lastStreamDb?: number;
+  /** The source's `databases` setting (learnt at start). */
+  private sourceDatabases = 16;
   private lastRate = { at: Date.now(), commands: 0, bytes: 0 };
   private readonly p: SyncProgress = {
     stage: 'connecting', keysDone: 0, keysTotal: 0, rdbBytesDone: 0, rdbBytesTotal: null, fullPercent: 0,
@@ -238,7 +240,9 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     const type = this.opts.type ?? 'full+incremental';
     let resume = this.opts.resume;
     if (!resume && type !== 'incremental' && (this.opts.conflict ?? 'block') === 'block') await this.checkDestinationEmpty();
-    this.p.keysTotal = await this.sourceKeyCount(source);
+    const sourceInfo = await this.sourceFacts(source);
+    this.p.keysTotal = sourceInfo.keys;
+    this.sourceDatabases = sourceInfo.databases;
     this.heartbeat = new Heartbeat(source, heartbeatKeyFor(this.opts.taskId), (l, m) => this.log(l, m));
     await this.heartbeat.start();
 
@@ -377,6 +381,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     const applier = new StreamApplier(this.writer, {
       filter: this.filter,
       initialDb: startDb,
+      sourceDatabases: this.sourceDatabases,
       heartbeatKey: heartbeatKeyFor(this.opts.taskId),
       ttlExtendMs: (this.opts.ttlExtendSeconds ?? 0) * 1000,
       log: (level, message) => this.log(level, message),
@@ -420,16 +425,21 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     }
   }
 
-  private async sourceKeyCount(source: RedisEndpoint): Promise<number> {
+  /** Keys in the selected DBs (for the progress bar) and the source's number of DBs (for FLUSHALL). */
+  private async sourceFacts(source: RedisEndpoint): Promise<{ keys: number; databases: number }> {
     const client = await new ControlClient(source, 'source').open();
     try {
       const info = await client.call(['INFO', 'keyspace']);
-      if (info instanceof RespErrorReply) return 0;
-      let total = 0;
-      for (const m of String(info).matchAll(/^db(\d+):keys=(\d+)/gm)) {
-        if (this.filter.acceptsDb(Number(m[1]))) total += Number(m[2]);
+      let keys = 0;
+      if (!(info instanceof RespErrorReply)) {
+        for (const m of String(info).matchAll(/^db(\d+):keys=(\d+)/gm)) {
+          if (this.filter.acceptsDb(Number(m[1]))) keys += Number(m[2]);
+        }
       }
-      return total;
+      // CONFIG may be refused (managed services): Redis's default then.
+      const config = await client.call(['CONFIG', 'GET', 'databases']);
+      const databases = Array.isArray(config) && config[1] !== undefined ? Number(String(config[1])) : NaN;
+      return { keys, databases: Number.isInteger(databases) && databases > 0 ? databases : 16 };
     } finally {
       client.close();
     }
