@@ -1,0 +1,651 @@
+/**
+ * Key-by-key comparison of a batch of keys between the source and the
+ * destination: existence both ways, type, expiry, value (DEBUG DIGEST-VALUE as a
+ * fast path, else the values themselves, big keys in chunks) and stream metadata
+ * and consumer groups. Used by the Verifier (rounds) and the IncrementalVerifier.
+ */
+import type { Cmd, NodeCaps, Reply, Side } from './side';
+import { SlotMovedError, VerifyError } from './side';
+import { preview, printable } from './keys';
+import { RateLimiter, sleep } from './rate';
+import type { CompareOptions, ConflictKind, VerifyMode } from './types';
+
+/** Differing fields reported per key. */
+export const MAX_FIELDS = 10;
+/** Collections up to this many elements (strings up to WHOLE_BYTES) are read in one command. */
+export const WHOLE_ELEMENTS = 1024;
+export const WHOLE_BYTES = 512 * 1024;
+/** Elements per HSCAN/SSCAN/ZSCAN/LRANGE/XRANGE/XPENDING chunk of a big key. */
+export const CHUNK_ELEMENTS = 512;
+export const CHUNK_BYTES = 256 * 1024;
+/** DEBUG DIGEST-VALUE blocks the server for the whole key: only below these sizes. */
+export const DIGEST_MAX_ELEMENTS = 65_536;
+export const DIGEST_MAX_BYTES = 8 * 1024 * 1024;
+/** Pending entries read through XINFO STREAM FULL (the rest through XPENDING). */
+export const XINFO_COUNT = 100;
+
+export interface CompareSettings {
+  mode: VerifyMode;
+  bigKeyThreshold: number;
+  ttlExtendMs: number;
+  ttlToleranceMs: number;
+  /** Use DEBUG DIGEST-VALUE (both sides allow it). */
+  digest: boolean;
+}
+
+export function compareSettings(opts: CompareOptions, source: Side, target: Side): CompareSettings {
+  return {
+    mode: opts.mode ?? 'full',
+    bigKeyThreshold: opts.bigKeyThreshold ?? 16_384,
+    ttlExtendMs: Math.round((opts.ttlExtendSeconds ?? 0) * 1000),
+    ttlToleranceMs: opts.ttlToleranceMs ?? 1000,
+    digest: (opts.useDigest ?? true) && source.digest && target.digest,
+  };
+}
+
+/** A conflict of one key, before it is placed in a DB's result. */
+export interface KeyConflict {
+  key: Buffer;
+  kind: ConflictKind;
+  keyType?: string;
+  field?: string;
+  moreFields?: string[];
+  source?: string;
+  target?: string;
+}
+
+interface Diff {
+  field?: string;
+  source?: string;
+  target?: string;
+}
+
+interface Facts {
+  type: string;
+  /** Absolute expiry in ms; -1 no expiry; -2 no key. */
+  expireAt: number;
+  len: number | null;
+}
+
+/** The key changed type while it was being read (WRONGTYPE): a later round or recheck will tell. */
+class KeyChanged extends Error {}
+
+const LEN_CMD: Record<string, string> = { string: 'STRLEN', list: 'LLEN', set: 'SCARD', zset: 'ZCARD', hash: 'HLEN', stream: 'XLEN' };
+const WHOLE_CMD: Record<string, (key: Buffer) => Cmd> = {
+  string: (k) => ['GET', k],
+  list: (k) => ['LRANGE', k, 0, -1],
+  set: (k) => ['SMEMBERS', k],
+  zset: (k) => ['ZRANGE', k, 0, -1, 'WITHSCORES'],
+  hash: (k) => ['HGETALL', k], // upper case: ioredis only turns 'hgetall' replies into objects
+  stream: (k) => ['XRANGE', k, '-', '+'],
+};
+
+function value(r: Reply): unknown {
+  if (r.err) {
+    if (/^WRONGTYPE/.test(r.err.message)) throw new KeyChanged(r.err.message);
+    throw new VerifyError('COMMAND', `verification command failed: ${r.err.message}`);
+  }
+  return r.value;
+}
+
+const str = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString('latin1') : v === null || v === undefined ? '' : String(v));
+const show = (v: unknown): string => (Buffer.isBuffer(v) ? preview(v) : v === null || v === undefined ? '(missing)' : String(v));
+
+function parseScore(v: unknown): number {
+  const s = str(v).toLowerCase();
+  if (s === 'inf' || s === '+inf') return Infinity;
+  if (s === '-inf') return -Infinity;
+  return Number(s);
+}
+
+function expiryText(ms: number): string {
+  return ms < 0 ? 'no expiry' : new Date(ms).toISOString();
+}
+
+export class KeyComparator {
+  constructor(
+    readonly source: Side,
+    readonly target: Side,
+    readonly settings: CompareSettings,
+    private readonly limiter: RateLimiter = new RateLimiter(),
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  /** Compares `keys` of source DB `db` with destination DB `tdb`. */
+  async compare(db: number, tdb: number, keys: Buffer[]): Promise<KeyConflict[]> {
+    if (keys.length === 0) return [];
+    await this.limiter.take(keys.length, this.signal);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.compareOnce(db, tdb, keys);
+      } catch (err) {
+        if (!(err instanceof SlotMovedError) || attempt >= 5) throw err;
+        await sleep(100 * (attempt + 1), this.signal);
+        await Promise.all([this.source.refreshSlots(), this.target.refreshSlots()]);
+      }
+    }
+  }
+
+  /** For each destination key: true when none of the source DBs `dbs` has it. */
+  async missingOnSource(dbs: number[], keys: Buffer[]): Promise<boolean[]> {
+    await this.limiter.take(keys.length, this.signal);
+    const missing = keys.map(() => true);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        for (const db of dbs) {
+          const replies = await this.source.perKey(db, keys, (k) => [['EXISTS', k]]);
+          replies.forEach(([r], i) => {
+            if (Number(value(r)) > 0) missing[i] = false;
+          });
+        }
+        return missing;
+      } catch (err) {
+        if (!(err instanceof SlotMovedError) || attempt >= 5) throw err;
+        await sleep(100 * (attempt + 1), this.signal);
+        await this.source.refreshSlots();
+      }
+    }
+  }
+
+  private async facts(side: Side, db: number, keys: Buffer[]): Promise<Facts[]> {
+    const replies = await side.perKey(db, keys, (k) => [['TYPE', k], [side.nodeFor(k).caps.pexpiretime ? 'PEXPIRETIME' : 'PTTL', k]]);
+    const now = Date.now();
+    return replies.map(([type, ttl], i) => {
+      const t = str(value(type));
+      const n = Number(value(ttl));
+      const absolute = side.nodeFor(keys[i]).caps.pexpiretime;
+      return { type: t, expireAt: n < 0 || absolute ? n : now + n, len: null };
+    });
+  }
+
+  private async lengths(side: Side, db: number, keys: Buffer[], types: string[], out: Facts[], idx: number[]): Promise<Set<number>> {
+    const changed = new Set<number>();
+    const replies = await side.perKey(db, keys, (k, i) => (LEN_CMD[types[i]] ? [[LEN_CMD[types[i]], k]] : []));
+    replies.forEach((r, i) => {
+      if (r.length === 0) return;
+      if (r[0].err && /^WRONGTYPE/.test(r[0].err.message)) changed.add(idx[i]);
+      else out[i].len = Number(value(r[0]));
+    });
+    return changed;
+  }
+
+  private async compareOnce(db: number, tdb: number, keys: Buffer[]): Promise<KeyConflict[]> {
+    const { mode } = this.settings;
+    const [sf, tf] = await Promise.all([this.facts(this.source, db, keys), this.facts(this.target, tdb, keys)]);
+    const conflicts: KeyConflict[] = [];
+    const live: number[] = [];
+    keys.forEach((key, i) => {
+      const s = sf[i];
+      const t = tf[i];
+      if (s.type === 'none' && t.type === 'none') return;
+      if (t.type === 'none') return void conflicts.push({ key, kind: 'lack_target', keyType: s.type });
+      if (s.type === 'none') return void conflicts.push({ key, kind: 'lack_source', keyType: t.type });
+      if (mode === 'keys') return;
+      if (s.type !== t.type) return void conflicts.push({ key, kind: 'type', keyType: s.type, source: s.type, target: t.type });
+      const ttl = this.ttlConflict(s.expireAt, t.expireAt);
+      if (ttl) conflicts.push({ key, kind: 'ttl', keyType: s.type, ...ttl });
+      live.push(i);
+    });
+    if (live.length === 0) return conflicts;
+
+    // Lengths (bytes of strings, elements of collections) of the keys both sides have with one type.
+    const liveKeys = live.map((i) => keys[i]);
+    const liveTypes = live.map((i) => sf[i].type);
+    const sLive = live.map((i) => sf[i]);
+    const tLive = live.map((i) => tf[i]);
+    const changed = new Set<number>();
+    const [cs, ct] = await Promise.all([
+      this.lengths(this.source, db, liveKeys, liveTypes, sLive, live),
+      this.lengths(this.target, tdb, liveKeys, liveTypes, tLive, live),
+    ]);
+    for (const i of [...cs, ...ct]) changed.add(i);
+
+    const lengthOnly: number[] = [];
+    const fullValue: number[] = [];
+    const streams: number[] = [];
+    for (const i of live) {
+      if (changed.has(i)) continue;
+      const { len: sl, type } = sf[i];
+      const tl = tf[i].len;
+      if (mode === 'length') {
+        if (sl !== null) lengthOnly.push(i);
+        continue;
+      }
+      if (type === 'stream') streams.push(i);
+      const big = sl !== null && tl !== null && Math.max(sl, tl) > this.settings.bigKeyThreshold;
+      if (mode === 'full-length-above' && big) lengthOnly.push(i);
+      else fullValue.push(i);
+    }
+    for (const i of lengthOnly) {
+      if (sf[i].len !== tf[i].len) {
+        conflicts.push({ key: keys[i], kind: 'value', keyType: sf[i].type, field: '(length)', source: String(sf[i].len), target: String(tf[i].len) });
+      }
+    }
+
+    // Fast path: equal digests mean equal values.
+    let toRead = fullValue;
+    if (this.settings.digest && fullValue.length > 0) {
+      const digestable = fullValue.filter((i) => {
+        const { type, len } = sf[i];
+        if (!LEN_CMD[type] || len === null || len !== tf[i].len) return false; // module types may not digest; unequal lengths must be read anyway
+        return type === 'string' ? len <= DIGEST_MAX_BYTES : len <= DIGEST_MAX_ELEMENTS;
+      });
+      const dKeys = digestable.map((i) => keys[i]);
+      const [sd, td] = await Promise.all([
+        this.source.perKey(db, dKeys, (k) => [['DEBUG', 'DIGEST-VALUE', k]]),
+        this.target.perKey(tdb, dKeys, (k) => [['DEBUG', 'DIGEST-VALUE', k]]),
+      ]);
+      const same = new Set<number>();
+      digestable.forEach((i, j) => {
+        const a = sd[j][0];
+        const b = td[j][0];
+        if (!a.err && !b.err && str((a.value as unknown[])[0]) === str((b.value as unknown[])[0])) same.add(i);
+      });
+      toRead = fullValue.filter((i) => !same.has(i));
+    }
+
+    // Values: small keys in one pipeline per side, big keys chunk by chunk.
+    const small = toRead.filter((i) => {
+      const len = Math.max(sf[i].len ?? 0, tf[i].len ?? 0);
+      return sf[i].type === 'string' ? len <= WHOLE_BYTES : len <= WHOLE_ELEMENTS;
+    });
+    const big = toRead.filter((i) => !small.includes(i));
+    const diffs = new Map<number, Diff[]>();
+    await this.readSmall(db, tdb, keys, sf, small, diffs, changed);
+    for (const i of big) {
+      try {
+        diffs.set(i, await this.compareBig(db, tdb, keys[i], sf[i], tf[i]));
+      } catch (err) {
+        if (!(err instanceof KeyChanged)) throw err;
+        changed.add(i);
+      }
+    }
+    for (const i of streams) {
+      if (changed.has(i)) continue;
+      try {
+        const extra = await this.compareStreamMeta(db, tdb, keys[i]);
+        if (extra.length > 0) diffs.set(i, [...(diffs.get(i) ?? []), ...extra]);
+      } catch (err) {
+        if (!(err instanceof KeyChanged)) throw err;
+        changed.add(i);
+      }
+    }
+    for (const [i, d] of diffs) {
+      if (d.length === 0 || changed.has(i)) continue;
+      const [first, ...rest] = d;
+      const more = rest.map((x) => x.field).filter((f): f is string => f !== undefined).slice(0, MAX_FIELDS - 1);
+      conflicts.push({
+        key: keys[i], kind: 'value', keyType: sf[i].type, field: first.field, source: first.source, target: first.target,
+        ...(more.length > 0 ? { moreFields: more } : {}),
+      });
+    }
+    for (const i of changed) {
+      conflicts.push({ key: keys[i], kind: 'value', keyType: sf[i].type, field: '(changed while verifying)' });
+    }
+    return conflicts;
+  }
+
+  private ttlConflict(s: number, t: number): Diff | undefined {
+    const adjusted = t >= 0 ? t - this.settings.ttlExtendMs : t;
+    const note = this.settings.ttlExtendMs && t >= 0 ? ` (after taking off the ${this.settings.ttlExtendMs / 1000} s extension)` : '';
+    if ((s < 0) !== (t < 0) || (s >= 0 && Math.abs(s - adjusted) > this.settings.ttlToleranceMs)) {
+      return { source: expiryText(s), target: `${expiryText(adjusted)}${note}` };
+    }
+    return undefined;
+  }
+
+  private async readSmall(db: number, tdb: number, keys: Buffer[], sf: Facts[], idx: number[], diffs: Map<number, Diff[]>, changed: Set<number>): Promise<void> {
+    if (idx.length === 0) return;
+    const ks = idx.map((i) => keys[i]);
+    const cmd = (k: Buffer, j: number): Cmd[] => [WHOLE_CMD[sf[idx[j]].type]?.(k) ?? ['DUMP', k]];
+    const [sr, tr] = await Promise.all([this.source.perKey(db, ks, cmd), this.target.perKey(tdb, ks, cmd)]);
+    idx.forEach((i, j) => {
+      try {
+        diffs.set(i, diffWhole(sf[i].type, value(sr[j][0]), value(tr[j][0])));
+      } catch (err) {
+        if (!(err instanceof KeyChanged)) throw err;
+        changed.add(i);
+      }
+    });
+  }
+
+  private async compareBig(db: number, tdb: number, key: Buffer, s: Facts, t: Facts): Promise<Diff[]> {
+    switch (s.type) {
+      case 'string': return this.bigString(db, tdb, key, s.len ?? 0, t.len ?? 0);
+      case 'list': return this.bigList(db, tdb, key, s.len ?? 0, t.len ?? 0);
+      case 'stream': return this.bigStream(db, tdb, key);
+      case 'hash': case 'set': case 'zset': return this.bigUnordered(s.type, db, tdb, key, s.len ?? 0, t.len ?? 0);
+      default: return [];
+    }
+  }
+
+  private chunk(): Promise<void> {
+    this.signal?.throwIfAborted();
+    return this.limiter.take(1, this.signal);
+  }
+
+  private async bigString(db: number, tdb: number, key: Buffer, sl: number, tl: number): Promise<Diff[]> {
+    const common = Math.min(sl, tl);
+    for (let at = 0; at < common; at += CHUNK_BYTES) {
+      await this.chunk();
+      const end = Math.min(at + CHUNK_BYTES, common) - 1;
+      const [a, b] = await Promise.all([
+        this.source.callKey(db, key, ['GETRANGE', key, at, end]),
+        this.target.callKey(tdb, key, ['GETRANGE', key, at, end]),
+      ]) as [Buffer, Buffer];
+      if (!a.equals(b)) {
+        let k = 0;
+        while (k < a.length && k < b.length && a[k] === b[k]) k++;
+        return [{ field: `offset ${at + k}`, source: preview(a.subarray(k, k + 64)), target: preview(b.subarray(k, k + 64)) }];
+      }
+    }
+    return sl === tl ? [] : [{ field: '(length)', source: String(sl), target: String(tl) }];
+  }
+
+  private async bigList(db: number, tdb: number, key: Buffer, sl: number, tl: number): Promise<Diff[]> {
+    const diffs: Diff[] = [];
+    const common = Math.min(sl, tl);
+    for (let at = 0; at < common && diffs.length < MAX_FIELDS; at += CHUNK_ELEMENTS) {
+      await this.chunk();
+      const end = Math.min(at + CHUNK_ELEMENTS, common) - 1;
+      const [a, b] = await Promise.all([
+        this.source.callKey(db, key, ['LRANGE', key, at, end]),
+        this.target.callKey(tdb, key, ['LRANGE', key, at, end]),
+      ]) as [Buffer[], Buffer[]];
+      for (let k = 0; k < Math.max(a.length, b.length) && diffs.length < MAX_FIELDS; k++) {
+        if (!a[k] || !b[k] || !a[k].equals(b[k])) diffs.push({ field: `[${at + k}]`, source: show(a[k]), target: show(b[k]) });
+      }
+    }
+    if (sl !== tl && diffs.length < MAX_FIELDS) diffs.push({ field: '(length)', source: String(sl), target: String(tl) });
+    return diffs;
+  }
+
+  /**
+   * Hashes, sets and sorted sets: scan the source in chunks and look the chunk up
+   * on the destination; when the destination has more than that explained, scan
+   * it too for the fields the source lacks.
+   */
+  private async bigUnordered(type: 'hash' | 'set' | 'zset', db: number, tdb: number, key: Buffer, sl: number, tl: number): Promise<Diff[]> {
+    const diffs: Diff[] = [];
+    const missingOnTarget = await this.scanLookup(type, 'forward', db, tdb, key, diffs);
+    if (diffs.length < MAX_FIELDS && tl - (sl - missingOnTarget) > 0) await this.scanLookup(type, 'backward', db, tdb, key, diffs);
+    if (diffs.length === 0 && sl !== tl) diffs.push({ field: '(length)', source: String(sl), target: String(tl) });
+    return diffs;
+  }
+
+  /** Returns how many scanned elements the other side lacks. */
+  private async scanLookup(type: 'hash' | 'set' | 'zset', dir: 'forward' | 'backward', db: number, tdb: number, key: Buffer, diffs: Diff[]): Promise<number> {
+    const [from, fromDb, other, otherDb] = dir === 'forward'
+      ? [this.source, db, this.target, tdb] as const
+      : [this.target, tdb, this.source, db] as const;
+    const scanCmd = type === 'hash' ? 'HSCAN' : type === 'set' ? 'SSCAN' : 'ZSCAN';
+    const otherCaps: NodeCaps = other.nodeFor(key).caps;
+    let missing = 0;
+    let cursor = '0';
+    do {
+      await this.chunk();
+      const [next, flat] = (await from.callKey(fromDb, key, [scanCmd, key, cursor, 'COUNT', CHUNK_ELEMENTS])) as [Buffer, Buffer[]];
+      cursor = next.toString();
+      const step = type === 'set' ? 1 : 2;
+      const names: Buffer[] = [];
+      for (let i = 0; i < flat.length; i += step) names.push(flat[i]);
+      if (names.length === 0) continue;
+      let found: unknown[];
+      if (type === 'hash') {
+        found = (await other.callKey(otherDb, key, ['HMGET', key, ...names])) as unknown[];
+      } else if (otherCaps.v62) {
+        found = (await other.callKey(otherDb, key, [type === 'set' ? 'SMISMEMBER' : 'ZMSCORE', key, ...names])) as unknown[];
+      } else {
+        const replies = await other.nodeFor(key).pipeline(otherDb, names.map((n): Cmd => [type === 'set' ? 'SISMEMBER' : 'ZSCORE', key, n]));
+        found = replies.map(value);
+      }
+      names.forEach((name, j) => {
+        const there = found[j];
+        const absent = there === null || there === undefined || (type === 'set' && Number(there) === 0);
+        if (absent) missing++;
+        if (diffs.length >= MAX_FIELDS) return;
+        const here = type === 'set' ? 'member' : flat[j * 2 + 1];
+        const field = printable(name);
+        if (absent) {
+          const mine = type === 'set' ? 'member' : show(here);
+          diffs.push(dir === 'forward' ? { field, source: mine, target: '(missing)' } : { field, source: '(missing)', target: mine });
+        } else if (dir === 'forward') {
+          const differs = type === 'zset' ? parseScore(here) !== parseScore(there) : type === 'hash' ? !(here as Buffer).equals(there as Buffer) : false;
+          if (differs) diffs.push({ field, source: show(here), target: show(there) });
+        }
+      });
+    } while (cursor !== '0' && diffs.length < MAX_FIELDS);
+    return missing;
+  }
+
+  /** Walks both streams in id order, chunk by chunk, until the first difference. */
+  private async bigStream(db: number, tdb: number, key: Buffer): Promise<Diff[]> {
+    const sCaps = this.source.nodeFor(key).caps;
+    const tCaps = this.target.nodeFor(key).caps;
+    let after: string | null = null;
+    for (;;) {
+      await this.chunk();
+      const range = (caps: NodeCaps): Cmd => ['XRANGE', key, after === null ? '-' : caps.v62 ? `(${after}` : nextId(after), '+', 'COUNT', CHUNK_ELEMENTS];
+      const [a, b] = await Promise.all([
+        this.source.callKey(db, key, range(sCaps)),
+        this.target.callKey(tdb, key, range(tCaps)),
+      ]) as [StreamEntry[], StreamEntry[]];
+      const d = diffEntries(a, b, true);
+      if (d.length > 0) return d;
+      if (a.length < CHUNK_ELEMENTS || a.length === 0) return [];
+      after = str(a[a.length - 1][0]);
+    }
+  }
+
+  /**
+   * Stream metadata and consumer groups (XINFO STREAM … FULL), which
+   * DEBUG DIGEST-VALUE leaves out. Volatile fields are not compared: a
+   * consumer's seen-time and active-time change whenever it reads, and the
+   * radix-tree sizes depend on how the stream was built.
+   */
+  private async compareStreamMeta(db: number, tdb: number, key: Buffer): Promise<Diff[]> {
+    const cmd: Cmd = ['XINFO', 'STREAM', key, 'FULL', 'COUNT', XINFO_COUNT];
+    const [a, b] = await Promise.all([this.source.callKey(db, key, cmd), this.target.callKey(tdb, key, cmd)]);
+    const s = pairs(a);
+    const t = pairs(b);
+    const diffs: Diff[] = [];
+    for (const f of ['last-generated-id', 'max-deleted-entry-id', 'entries-added']) {
+      if (s.has(f) && t.has(f) && fmt(s.get(f)) !== fmt(t.get(f))) diffs.push({ field: `(${f})`, source: show(s.get(f)), target: show(t.get(f)) });
+    }
+    const sg = byName(s.get('groups'));
+    const tg = byName(t.get('groups'));
+    for (const name of new Set([...sg.keys(), ...tg.keys()])) {
+      if (diffs.length >= MAX_FIELDS) break;
+      const g1 = sg.get(name);
+      const g2 = tg.get(name);
+      const label = `group ${printable(Buffer.from(name, 'latin1'))}`;
+      if (!g1 || !g2) {
+        diffs.push({ field: label, source: g1 ? 'exists' : '(missing)', target: g2 ? 'exists' : '(missing)' });
+        continue;
+      }
+      for (const f of ['last-delivered-id', 'entries-read', 'lag', 'pel-count']) {
+        if (g1.has(f) && g2.has(f) && fmt(g1.get(f)) !== fmt(g2.get(f))) diffs.push({ field: `${label} ${f}`, source: show(g1.get(f)), target: show(g2.get(f)) });
+      }
+      // Group PEL: [id, consumer, delivery-time, delivery-count].
+      diffs.push(...diffRows(`${label} pending`, g1.get('pending'), g2.get('pending'), ['consumer', 'delivery-time', 'delivery-count']));
+      const c1 = byName(g1.get('consumers'));
+      const c2 = byName(g2.get('consumers'));
+      for (const cname of new Set([...c1.keys(), ...c2.keys()])) {
+        const x = c1.get(cname);
+        const y = c2.get(cname);
+        const clabel = `${label} consumer ${printable(Buffer.from(cname, 'latin1'))}`;
+        if (!x || !y) {
+          diffs.push({ field: clabel, source: x ? 'exists' : '(missing)', target: y ? 'exists' : '(missing)' });
+          continue;
+        }
+        if (fmt(x.get('pel-count')) !== fmt(y.get('pel-count'))) diffs.push({ field: `${clabel} pel-count`, source: show(x.get('pel-count')), target: show(y.get('pel-count')) });
+        // Consumer PEL: [id, delivery-time, delivery-count].
+        diffs.push(...diffRows(`${clabel} pending`, x.get('pending'), y.get('pending'), ['delivery-time', 'delivery-count']));
+      }
+      // Beyond the first XINFO_COUNT pending entries: XPENDING in chunks (id, consumer, delivery count).
+      const pel = Number(g1.get('pel-count'));
+      const pending = g1.get('pending') as unknown[][] | undefined;
+      if (diffs.length === 0 && pel > XINFO_COUNT && fmt(g1.get('pel-count')) === fmt(g2.get('pel-count')) && pending?.length) {
+        diffs.push(...(await this.comparePending(db, tdb, key, Buffer.from(name, 'latin1'), str(pending[pending.length - 1][0]), label)));
+      }
+    }
+    return diffs.slice(0, MAX_FIELDS);
+  }
+
+  private async comparePending(db: number, tdb: number, key: Buffer, group: Buffer, after: string, label: string): Promise<Diff[]> {
+    const sCaps = this.source.nodeFor(key).caps;
+    const tCaps = this.target.nodeFor(key).caps;
+    for (;;) {
+      await this.chunk();
+      const cmd = (caps: NodeCaps): Cmd => ['XPENDING', key, group, caps.v62 ? `(${after}` : nextId(after), '+', CHUNK_ELEMENTS];
+      const [a, b] = await Promise.all([this.source.callKey(db, key, cmd(sCaps)), this.target.callKey(tdb, key, cmd(tCaps))]) as [unknown[][], unknown[][]];
+      // XPENDING rows: [id, consumer, idle ms, delivery count]; idle depends on when it is asked, so it is left out.
+      const strip = (rows: unknown[][]) => rows.map((r) => [r[0], r[1], r[3]]);
+      const d = diffRows(`${label} pending`, strip(a), strip(b), ['consumer', 'delivery-count']);
+      if (d.length > 0 || a.length < CHUNK_ELEMENTS) return d;
+      after = str(a[a.length - 1][0]);
+    }
+  }
+}
+
+type StreamEntry = [Buffer, Buffer[]];
+
+/** The smallest stream id after `id` (for servers without exclusive ranges). */
+function nextId(id: string): string {
+  const [ms, seq] = id.split('-');
+  const s = BigInt(seq ?? '0');
+  return s === 0xffffffffffffffffn ? `${BigInt(ms) + 1n}-0` : `${ms}-${s + 1n}`;
+}
+
+function fmt(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(fmt).join(',')}]`;
+  if (Buffer.isBuffer(v)) return JSON.stringify(v.toString('latin1'));
+  return v === null || v === undefined ? 'nil' : JSON.stringify(v);
+}
+
+/** A RESP2 map ([k, v, k, v, …]) as a Map with string keys. */
+function pairs(reply: unknown): Map<string, unknown> {
+  const m = new Map<string, unknown>();
+  if (!Array.isArray(reply)) return m;
+  for (let i = 0; i + 1 < reply.length; i += 2) m.set(str(reply[i]), reply[i + 1]);
+  return m;
+}
+
+/** A list of RESP2 maps, by their `name` field. */
+function byName(list: unknown): Map<string, Map<string, unknown>> {
+  const out = new Map<string, Map<string, unknown>>();
+  if (!Array.isArray(list)) return out;
+  for (const item of list) {
+    const m = pairs(item);
+    out.set(str(m.get('name')), m);
+  }
+  return out;
+}
+
+/** Rows keyed by an id in their first column, compared in order. */
+function diffRows(label: string, a: unknown, b: unknown, cols: string[]): Diff[] {
+  const x = (Array.isArray(a) ? a : []) as unknown[][];
+  const y = (Array.isArray(b) ? b : []) as unknown[][];
+  const describe = (r: unknown[] | undefined) => (r ? cols.map((c, i) => `${c}=${show(r[i + 1])}`).join(' ') : '(missing)');
+  const diffs: Diff[] = [];
+  for (let i = 0; i < Math.max(x.length, y.length) && diffs.length < MAX_FIELDS; i++) {
+    if (fmt(x[i]) === fmt(y[i])) continue;
+    const ids = [x[i]?.[0], y[i]?.[0]].filter((v) => v !== undefined).map(str).sort(compareIds);
+    const id = ids[0];
+    const rx = x.find((r) => str(r[0]) === id);
+    const ry = y.find((r) => str(r[0]) === id);
+    diffs.push({ field: `${label} ${id}`, source: describe(rx), target: describe(ry) });
+    if (str(x[i]?.[0]) !== str(y[i]?.[0])) break; // misaligned from here on
+  }
+  return diffs;
+}
+
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map((n) => BigInt(n || '0'));
+  const [bm, bs] = b.split('-').map((n) => BigInt(n || '0'));
+  return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
+}
+
+/** Stream entries in id order; stops at the first misalignment (`stopAtFirst`) or at MAX_FIELDS. */
+function diffEntries(a: StreamEntry[], b: StreamEntry[], stopAtFirst: boolean): Diff[] {
+  const diffs: Diff[] = [];
+  let i = 0;
+  let j = 0;
+  const entryText = (e: StreamEntry) => e[1].map((x) => preview(x, 24)).join(' ');
+  while ((i < a.length || j < b.length) && diffs.length < MAX_FIELDS) {
+    const ea = a[i];
+    const eb = b[j];
+    const c = !ea ? 1 : !eb ? -1 : compareIds(str(ea[0]), str(eb[0]));
+    if (c < 0) {
+      diffs.push({ field: str(ea[0]), source: entryText(ea), target: '(missing)' });
+      i++;
+    } else if (c > 0) {
+      diffs.push({ field: str(eb[0]), source: '(missing)', target: entryText(eb) });
+      j++;
+    } else {
+      if (fmt(ea[1]) !== fmt(eb[1])) diffs.push({ field: str(ea[0]), source: entryText(ea), target: entryText(eb) });
+      i++;
+      j++;
+      continue;
+    }
+    if (stopAtFirst) break;
+  }
+  return diffs;
+}
+
+/** Differences between two whole values of one type. */
+function diffWhole(type: string, a: unknown, b: unknown): Diff[] {
+  const diffs: Diff[] = [];
+  const push = (d: Diff) => diffs.length < MAX_FIELDS && diffs.push(d);
+  switch (type) {
+    case 'string': {
+      if (!(a as Buffer).equals(b as Buffer)) push({ source: show(a), target: show(b) });
+      break;
+    }
+    case 'list': {
+      const x = a as Buffer[];
+      const y = b as Buffer[];
+      for (let i = 0; i < Math.max(x.length, y.length); i++) {
+        if (!x[i] || !y[i] || !x[i].equals(y[i])) push({ field: `[${i}]`, source: show(x[i]), target: show(y[i]) });
+      }
+      break;
+    }
+    case 'set': {
+      const x = new Set((a as Buffer[]).map(str));
+      const y = new Set((b as Buffer[]).map(str));
+      for (const m of x) if (!y.has(m)) push({ field: printable(Buffer.from(m, 'latin1')), source: 'member', target: '(missing)' });
+      for (const m of y) if (!x.has(m)) push({ field: printable(Buffer.from(m, 'latin1')), source: '(missing)', target: 'member' });
+      break;
+    }
+    case 'hash':
+    case 'zset': {
+      const toMap = (flat: Buffer[]) => {
+        const m = new Map<string, Buffer>();
+        for (let i = 0; i + 1 < flat.length; i += 2) m.set(str(flat[i]), flat[i + 1]);
+        return m;
+      };
+      const x = toMap(a as Buffer[]);
+      const y = toMap(b as Buffer[]);
+      const same = (p: Buffer, q: Buffer) => (type === 'zset' ? parseScore(p) === parseScore(q) : p.equals(q));
+      for (const [f, v] of x) {
+        const w = y.get(f);
+        if (!w || !same(v, w)) push({ field: printable(Buffer.from(f, 'latin1')), source: show(v), target: show(w) });
+      }
+      for (const [f, w] of y) if (!x.has(f)) push({ field: printable(Buffer.from(f, 'latin1')), source: '(missing)', target: show(w) });
+      break;
+    }
+    case 'stream':
+      diffs.push(...diffEntries(a as StreamEntry[], b as StreamEntry[], false));
+      break;
+    default: {
+      // Module types: the DUMP payload without its footer (RDB version and CRC64).
+      const x = a as Buffer | null;
+      const y = b as Buffer | null;
+      const body = (p: Buffer | null) => (p && p.length >= 10 ? p.subarray(0, p.length - 10) : p);
+      const bx = body(x);
+      const by = body(y);
+      if (!bx || !by || !bx.equals(by)) push({ field: '(serialized value)', source: x ? `${x.length} bytes` : '(missing)', target: y ? `${y.length} bytes` : '(missing)' });
+    }
+  }
+  return diffs;
+}
