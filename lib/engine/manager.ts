@@ -138,12 +138,13 @@ export class EngineManager {
   }
 
   private spawn(taskId: string, options: SyncOptions): void {
-    const script = path.join(process.cwd(), 'engine', 'worker', 'task-worker.ts');
+    // Run from the project's sources at run time (tsx), not bundled by Next.
+    const script = path.join(/*turbopackIgnore: true*/ process.cwd(), 'engine', 'worker', 'task-worker.ts');
     const child = fork(script, [], {
       execArgv: ['--import', 'tsx'],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      cwd: process.cwd(),
+      cwd: /*turbopackIgnore: true*/ process.cwd(),
     });
     const worker: Worker = {
       taskId,
