@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, RedisCluster, RedisServer } from '@/engine/testing/redis-server';
 import { precheckPasses, PRECHECK_ITEMS, runPrechecks } from './run';
-import { buildProbeModule, gccAvailable } from './testing/module';
+import { buildProbeModule } from './testing/module';
 import { infoText, startScriptedServer, type ScriptedServer } from './testing/scripted-server';
 import type { PrecheckInput, PrecheckItemId, PrecheckOptions, PrecheckResult, RedisEndpoint } from './types';
 
@@ -217,7 +217,7 @@ describe('runPrechecks', () => {
     }
   });
 
-  it.skipIf(!gccAvailable())('modules: a module loaded on the source fails, naming it', async () => {
+  it('modules: a module loaded on the source fails, naming it (builds a probe module with gcc)', async () => {
     const mod = buildProbeModule();
     const withModule = await RedisServer.start({ args: ['--loadmodule', mod.file] });
     try {

@@ -20,10 +20,6 @@ int RedisModule_OnLoad(RedisModuleCtx *ctx, void **argv, int argc) {
 }
 `;
 
-export function gccAvailable(): boolean {
-  return spawnSync('sh', ['-c', 'command -v gcc']).status === 0;
-}
-
 /** Path of the built module .so, and a cleanup. */
 export function buildProbeModule(): { file: string; cleanup(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-module-'));
@@ -31,6 +27,8 @@ export function buildProbeModule(): { file: string; cleanup(): void } {
   const file = path.join(dir, 'probe.so');
   fs.writeFileSync(src, SOURCE);
   const res = spawnSync('gcc', ['-shared', '-fPIC', '-O0', '-o', file, src], { encoding: 'utf8' });
-  if (res.status !== 0) throw new Error(`gcc could not build the probe module:\n${res.stderr}`);
+  if (res.error || res.status !== 0) {
+    throw new Error(`gcc could not build the probe module (install the Debian package gcc):\n${res.error?.message ?? res.stderr}`);
+  }
   return { file, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
