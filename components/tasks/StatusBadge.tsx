@@ -10,7 +10,7 @@ const TONE_CLASS: Record<StatusTone, string> = {
 
 export function StatusBadge({ status }: { status: TaskStatus }) {
   return (
-    <span className={`inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${TONE_CLASS[STATUS_TONE[status]]}`}>
+    <span className={`inline-flex items-center whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${TONE_CLASS[STATUS_TONE[status]]}`}>
       {STATUS_LABEL[status]}
     </span>
   );

@@ -12,7 +12,7 @@ import { db } from '@/lib/db/client';
 import { engineManager, TaskActionError } from '@/lib/engine/manager';
 import { canUpgrade, statusOf, upgradeTargets } from './queries';
 import { newTaskId } from './service';
-import { STATUS_LABEL } from './status';
+import { canPerform, STATUS_LABEL } from './status';
 
 export type TaskActionResult = { ok: true } | { ok: false; message: string };
 export type CloneResult = { ok: true; taskId: string; name: string } | { ok: false; message: string };
@@ -36,6 +36,11 @@ export async function performTaskAction(taskId: string, action: EngineAction): P
   const id = taskIdSchema.safeParse(taskId);
   const act = engineActionSchema.safeParse(action);
   if (!id.success || !act.success) return { ok: false, message: 'Unknown task or action.' };
+  // The manager checks too; checking here first names the state as the console shows it.
+  const task = await db().task.findUnique({ where: { id: id.data }, select: { status: true } });
+  if (!task) return { ok: false, message: 'This task no longer exists.' };
+  const status = statusOf(task.status);
+  if (!canPerform(act.data, status)) return { ok: false, message: `A task that is ${STATUS_LABEL[status]} cannot be ${VERB[act.data]}.` };
   try {
     await engineManager().perform(id.data, act.data);
   } catch (err) {

@@ -123,7 +123,7 @@ describe('live stream', () => {
     const manager = engineManager();
     manager['record']('dtsev1', {
       stage: 'incremental', keysDone: 40, keysTotal: 40, rdbBytesDone: 4096, rdbBytesTotal: 4096, fullPercent: 100, replid: 'abc',
-      receivedOffset: 1000, checkpoint: { replid: 'abc', offset: 900, db: 0 }, delayMs: 5, rps: 10, bytesPerSecond: 2048,
+      receivedOffset: 1000, checkpoint: { offset: 900, db: 0 }, delayMs: 5, rps: 10, bytesPerSecond: 2048,
       commandsApplied: 1, fullSyncs: 1, partialResyncs: 0,
     });
     await db().task.update({ where: { id: 'dtsev1' }, data: { status: 'Paused' } });
@@ -204,5 +204,12 @@ describe('server actions', () => {
     expect((await db().task.findUniqueOrThrow({ where: { id: 'dtsact2' } })).status).toBe('Ended');
     expect(await performTaskAction('dtsact2', 'release')).toEqual({ ok: true });
     expect((await db().task.findUniqueOrThrow({ where: { id: 'dtsact2' } })).status).toBe('Released');
+  });
+});
+
+describe('state names in refusals', () => {
+  it('names the state as the console shows it', async () => {
+    await createTask('dtsact3', { status: 'FullMigration' });
+    expect(await performTaskAction('dtsact3', 'pause')).toEqual({ ok: false, message: 'A task that is Performing Full Data Migration cannot be paused.' });
   });
 });

@@ -1,7 +1,6 @@
 import Link from 'next/link';
-import { EmptyState } from '@/components/ui/EmptyState';
+import { LiveTaskList } from '@/components/tasks/LiveTaskList';
 import { TaskFilters } from '@/components/tasks/TaskFilters';
-import { TaskTable } from '@/components/tasks/TaskTable';
 import { regionById } from '@/lib/catalog/regions';
 import { firstParam, type SearchParams } from '@/lib/http/search-params';
 import { listTasks } from '@/lib/tasks/queries';
@@ -14,7 +13,7 @@ export default async function SyncTasksPage({ searchParams }: { searchParams: Pr
   const status = firstParam(params, 'status');
   const search = firstParam(params, 'q');
   const tasks = await listTasks({ region: region.id, status, search });
-  const filtered = Boolean(status || search);
+  const readAt = Date.now();
   const createHref = `/sync-tasks/new?region=${encodeURIComponent(region.id)}`;
 
   return (
@@ -31,17 +30,7 @@ export default async function SyncTasksPage({ searchParams }: { searchParams: Pr
         </Link>
       </div>
       <TaskFilters />
-      <section aria-label="Tasks" className="overflow-hidden rounded-lg border border-slate-200 bg-white shadow-sm">
-        {tasks.length > 0 ? (
-          <TaskTable tasks={tasks} />
-        ) : filtered ? (
-          <EmptyState title="No tasks match these filters">Clear the status filter or the search to see every task.</EmptyState>
-        ) : (
-          <EmptyState title="No data synchronization tasks yet">
-            Create a task to copy every key of a source Redis to a destination and keep it in sync.
-          </EmptyState>
-        )}
-      </section>
+      <LiveTaskList region={region.id} status={status} search={search} initialTasks={tasks} initialAt={readAt} />
     </div>
   );
 }
