@@ -1,0 +1,21 @@
+import type { Metadata } from 'next';
+import { notFound } from 'next/navigation';
+import { TaskDetailsView } from '@/components/tasks/TaskDetailsView';
+import { getTaskDetails } from '@/lib/tasks/details';
+
+export const dynamic = 'force-dynamic';
+
+type Params = { params: Promise<{ id: string }> };
+
+export async function generateMetadata({ params }: Params): Promise<Metadata> {
+  const { id } = await params;
+  return { title: `Task ${id} — redis-dts` };
+}
+
+/** Task details: status, progress modules, performance charts, offsets, log and configuration, updated live. */
+export default async function TaskDetailsPage({ params }: Params) {
+  const { id } = await params;
+  const details = await getTaskDetails(id);
+  if (!details) notFound();
+  return <TaskDetailsView details={details} />;
+}
