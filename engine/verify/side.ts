@@ -58,6 +58,8 @@ export async function connectClient(ep: RedisEndpoint, role: Role, db: number, t
     maxRetriesPerRequest: 0,
     enableReadyCheck: false,
     autoResubscribe: false,
+    // A server that stops answering must not hang the verification forever.
+    commandTimeout: 120_000,
     tls: ep.tls ? {
       ca: ep.tls.ca, cert: ep.tls.cert, key: ep.tls.key,
       rejectUnauthorized: !ep.tls.insecure,
@@ -174,6 +176,9 @@ export class NodeConn {
     if (err instanceof DtsError) return err;
     const e = err as Error & { code?: string };
     if (e.code) return NetError.fromSocket(e, this.endpoint, this.role);
+    if (/Command timed out/i.test(e.message)) {
+      return new NetError('TIMEOUT', `the ${this.role} ${this.address} did not answer within 120 s`, 'check the server load and the network');
+    }
     if (/Connection is closed|Stream isn't writeable/i.test(e.message)) {
       return new NetError('LINK_BROKEN', `the connection to the ${this.role} ${this.address} broke during verification`,
         'run the verification again once the server is reachable');
