@@ -114,6 +114,9 @@ export type TaskStreamEvent =
   | { type: 'logs'; data: TaskLogEntry[] }
   | { type: 'sample'; data: LiveSample };
 
+/** Events queued for a reader that does not read before the stream gives up on it. */
+const MAX_UNREAD_EVENTS = 1000;
+
 /** Log lines kept in the view (newest first). */
 export const LOG_LIMIT = 200;
 
@@ -289,6 +292,8 @@ export async function openTaskEventStream(taskId: string, opts: TaskStreamOption
     start(controller) {
       const write = (text: string) => {
         if (closed) return;
+        // Nobody has read for minutes (a reader that went away without cancelling): stop.
+        if ((controller.desiredSize ?? 0) < -MAX_UNREAD_EVENTS) return finish();
         try {
           controller.enqueue(encoder.encode(text));
         } catch {
@@ -296,7 +301,7 @@ export async function openTaskEventStream(taskId: string, opts: TaskStreamOption
         }
       };
       const send = (event: TaskStreamEvent) => write(encodeEvent(event));
-      const finish = () => {
+      function finish(): void {
         if (closed) return;
         stop();
         try {
@@ -304,7 +309,7 @@ export async function openTaskEventStream(taskId: string, opts: TaskStreamOption
         } catch {
           // already closed by the reader
         }
-      };
+      }
       if (opts.signal?.aborted) return finish();
       opts.signal?.addEventListener('abort', finish);
 
