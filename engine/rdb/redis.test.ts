@@ -315,3 +315,28 @@ describe('RDB from redis-server 7.0', () => {
     }
   });
 });
+
+describe('RDB from redis-server 7.0 with LRU/LFU eviction policies', () => {
+  for (const [policy, field] of [['allkeys-lru', 'idle'], ['allkeys-lfu', 'freq']] as const) {
+    it(`${policy}: every key carries its ${field} (opcode ${field === 'idle' ? 'F8' : 'F9'})`, async () => {
+      const server = await RedisServer.start({ config: { 'maxmemory-policy': policy } });
+      try {
+        const client = server.client();
+        for (let i = 0; i < 20; i++) await client.set(`k${i}`, `v${i}`);
+        for (let i = 0; i < 50; i++) await client.get('k0'); // raise k0's LFU counter
+        await client.call('SAVE');
+        client.disconnect();
+        const evs = parseWhole(fs.readFileSync(path.join(server.dir, 'dump.rdb')));
+        const ks = assembleKeys(evs);
+        expect(ks).toHaveLength(20);
+        for (const k of ks) expect(k[field], b2s(k.key)).toBeTypeOf('number');
+        if (field === 'freq') {
+          const k0 = ks.find((k) => b2s(k.key) === 'k0')!;
+          expect(k0.freq!).toBeGreaterThan(ks.find((k) => b2s(k.key) === 'k1')!.freq!);
+        }
+      } finally {
+        await server.stop();
+      }
+    });
+  }
+});
