@@ -254,6 +254,39 @@ describe('rounds (DB 4)', () => {
   });
 });
 
+describe('a copy still receiving writes (DB 9)', () => {
+  it('converges to zero: keys in flight in round 1 are equal when rechecked', async () => {
+    const s = client(src, 9);
+    const t = client(dst, 9);
+    for (let i = 0; i < 200; i++) await s.set(`old:${i}`, String(i));
+    await copyDb(s, t);
+    // The "replication": every write reaches the destination 150 ms after the source, all through the verification.
+    let n = 0;
+    let writing = true;
+    const inFlight: Promise<unknown>[] = [];
+    const writer = (async () => {
+      while (writing) {
+        const key = `live:${n++}`;
+        await s.set(key, 'v');
+        inFlight.push(new Promise((res) => setTimeout(res, 150)).then(() => t.set(key, 'v')));
+        await new Promise((res) => setTimeout(res, 2));
+      }
+    })();
+    await new Promise((res) => setTimeout(res, 200));
+    try {
+      const r = await verify(opts(dst, { filter: { dbs: [9] }, rounds: 3, intervalMs: 300 }));
+      expect(r.rounds[0].counts.lack_target).toBeGreaterThan(0);
+      expect(r.rounds[0].dbs[0].sample.every((c) => c.key.startsWith('live:'))).toBe(true);
+      expect(r.final.conflicts).toBe(0);
+      expect(r.equal).toBe(true);
+    } finally {
+      writing = false;
+      await writer;
+      await Promise.all(inFlight);
+    }
+  });
+});
+
 describe('DB mapping and key prefixes (source DB 5 → destination DB 6)', () => {
   beforeAll(async () => {
     const s = client(src, 5);
