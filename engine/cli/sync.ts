@@ -167,8 +167,13 @@ async function main(): Promise<number> {
   try {
     await task.run();
     const p = task.progress;
-    if (json) emit({ type: 'done', stage: p.stage, keys: p.keysDone, offset: p.receivedOffset });
-    else process.stderr.write(`done (${p.stage}): ${p.keysDone} keys in the last full migration, ${p.commandsApplied} commands replayed\n`);
+    // Where a later run resumes from (--resume is the console's; the CLI reports it).
+    const checkpoint = p.replid && p.checkpoint ? { replid: p.replid, offset: p.checkpoint.offset, db: p.checkpoint.db } : null;
+    if (json) emit({ type: 'done', stage: p.stage, keys: p.keysDone, offset: p.receivedOffset, checkpoint });
+    else {
+      const at = checkpoint ? `; checkpoint ${checkpoint.replid} ${checkpoint.offset} (DB ${checkpoint.db})` : '';
+      process.stderr.write(`done (${p.stage}): ${p.keysDone} keys in the last full migration, ${p.commandsApplied} commands replayed${at}\n`);
+    }
     return 0;
   } catch (err) {
     const line = describeError(err);

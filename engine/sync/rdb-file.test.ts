@@ -3,7 +3,6 @@
  * Redis 7.0 destination, in-process and through the CLI (`--rdb FILE`), and damaged
  * files refused before anything is written.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type Redis from 'ioredis';
@@ -11,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RedisServer } from '../testing/redis-server';
 import { canRestoreType, capabilitiesOf } from '../writer/capabilities';
 import { expectedOn70, readFileModel, readLiveModel } from './rdb-expect';
-import { endpointOf, runTask, tempDir } from './test-support';
+import { endpointOf, errorLine, runCli, runTask, tempDir } from './test-support';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../rdb/fixtures');
 const DEST_70 = capabilitiesOf({ product: 'redis', major: 7, minor: 0, patch: 15 });
@@ -20,40 +19,6 @@ const DEST_70 = capabilitiesOf({ product: 'redis', major: 7, minor: 0, patch: 15
 const FIELD_TTL_FILES = ['hash_with_hfe.rdb', 'hash_as_listpack_with_hfe.rdb', 'valkey_hash2_with_hfe.rdb'];
 const ALL_FILES = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.rdb')).sort();
 const RESTORABLE = ALL_FILES.filter((f) => !FIELD_TTL_FILES.includes(f));
-
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const TSX = path.resolve(import.meta.dirname, '../../node_modules/.bin/tsx');
-const CLI = path.resolve(import.meta.dirname, '../cli/sync.ts');
-
-/** Runs the sync CLI (`tsx engine/cli/sync.ts …`) to completion. */
-export function runCli(args: string[], timeoutMs = 30_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the CLI did not exit within ${timeoutMs} ms:\n${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** The last "error: …" line the CLI wrote to stderr. */
-function errorLine(r: CliResult): string {
-  return r.stderr.split('\n').filter((l) => l.startsWith('error: ')).at(-1) ?? '';
-}
 
 describe('restoring RDB files into Redis 7.0', () => {
   let target: RedisServer;

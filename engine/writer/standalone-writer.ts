@@ -148,13 +148,13 @@ export class StandaloneWriter {
         await this.recovering;
         continue;
       }
-      if (!this.conn) throw new WriterError('NOT_OPEN', 'the destination writer is not open');
-      if (this.conn.full) {
+      const conn = this.conn;
+      if (!conn) throw new WriterError('NOT_OPEN', 'the destination writer is not open');
+      if (conn.full) {
         try {
-          await this.conn.waitForRoom();
-        } catch {
-          // the failure handler starts recovery; loop
-          await Promise.resolve();
+          await conn.waitForRoom();
+        } catch (err) {
+          this.throwUnlessRecovering(conn, err);
         }
         continue;
       }
@@ -278,15 +278,27 @@ export class StandaloneWriter {
         await this.recovering;
         continue;
       }
+      const conn = this.conn;
+      if (!conn) throw new WriterError('NOT_OPEN', 'the destination writer is not open');
       try {
-        await this.conn!.idle();
-      } catch {
-        await Promise.resolve();
+        await conn.idle();
+      } catch (err) {
+        this.throwUnlessRecovering(conn, err);
         continue;
       }
       if (this.fatal) throw this.fatal;
       if (!this.recovering) return;
     }
+  }
+
+  /**
+   * After `conn` failed under a waiter: a broken link or a transient reply has started
+   * recovery (or a fatal reply stopped the writer), so the caller loops and waits for
+   * that; a connection closed on purpose (the writer was closed) ends the wait with its error.
+   */
+  private throwUnlessRecovering(conn: PipelinedConnection<Op>, err: unknown): void {
+    if (this.fatal || this.recovering || conn !== this.conn) return;
+    throw err;
   }
 
   close(): void {
