@@ -4,7 +4,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { Panel } from '@/components/ui/Panel';
-import type { TaskDetails } from '@/lib/tasks/details';
+import type { EndpointView, TaskDetails } from '@/lib/tasks/details';
 import { STATUS_LABEL } from '@/lib/tasks/status';
 import { PerformanceCharts } from './PerformanceCharts';
 import { ProgressModules } from './ProgressModules';
@@ -16,6 +16,10 @@ import { TaskLog } from './TaskLog';
 import { formatTime } from './format';
 import { activeSample } from './live-view';
 import { useTaskLive, type StreamStatus } from './useTaskLive';
+
+function endpointText(e: EndpointView | null): string {
+  return e ? (e.instanceId ?? `${e.host}:${e.port}`) : 'unknown';
+}
 
 const STREAM_LABEL: Record<StreamStatus, { text: string; dot: string }> = {
   connecting: { text: 'Connecting…', dot: 'bg-slate-400' },
@@ -49,6 +53,10 @@ export function TaskDetailsView({ details }: { details: TaskDetails }) {
             </div>
             <dl className="flex flex-wrap gap-x-5 gap-y-1 text-xs text-slate-500">
               <div className="flex gap-1"><dt>ID</dt><dd className="font-mono text-slate-700">{state.id}</dd></div>
+              <div className="flex gap-1">
+                <dt>Source → Destination</dt>
+                <dd className="font-mono text-slate-700">{endpointText(details.config.source)} → {endpointText(details.config.target)}</dd>
+              </div>
               <div className="flex gap-1"><dt>Instance Class</dt><dd className="text-slate-700">{state.instanceClass} ({state.instanceClassRate})</dd></div>
               <div className="flex gap-1"><dt>Created</dt><dd className="text-slate-700">{formatTime(state.createdAt)} UTC</dd></div>
               {state.startedAt && <div className="flex gap-1"><dt>Started</dt><dd className="text-slate-700">{formatTime(state.startedAt)} UTC</dd></div>}
@@ -67,7 +75,9 @@ export function TaskDetailsView({ details }: { details: TaskDetails }) {
           <div role="alert" className="mt-4 rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800">
             <p className="font-semibold">The task failed</p>
             <p className="mt-1 break-words">{state.errorMessage ?? 'The engine stopped without a message; see the task log below.'}</p>
-            <p className="mt-1 text-xs text-red-700">Fix the cause and Start the task again: it resumes from its checkpoint when the source still holds it.</p>
+            <p className="mt-1 text-xs text-red-700">
+              Fix the cause, then Start the task again: it resumes from its checkpoint when the source still holds it, otherwise it runs a new full migration.
+            </p>
           </div>
         )}
         {state.status === 'Released' && (
