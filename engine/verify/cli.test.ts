@@ -1,5 +1,7 @@
 /** `npm run verify` (engine/cli/verify.ts) as a child process: output, exit codes 0 / 1 / 2 and its error lines. */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,11 +40,23 @@ const errors = (r: Run) => r.stderr.split('\n').filter((l) => l.startsWith('erro
 let src: RedisServer;
 let dst: RedisServer;
 let locked: RedisServer;
+let secure: RedisServer;
+let tlsPort: number;
+let certDir: string;
 let s: Redis;
 let t: Redis;
 
 beforeAll(async () => {
-  [src, dst, locked] = await Promise.all([RedisServer.start(), RedisServer.start(), RedisServer.start({ password: 'pw' })]);
+  // A self-signed certificate for a destination that also listens with TLS.
+  certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'verify-tls-'));
+  const cert = path.join(certDir, 'cert.pem');
+  const key = path.join(certDir, 'key.pem');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`openssl failed: ${made.stderr}`);
+  tlsPort = await freePort();
+  [src, dst, locked, secure] = await Promise.all([RedisServer.start(), RedisServer.start(), RedisServer.start({ password: 'pw' }),
+    RedisServer.start({ args: ['--tls-port', String(tlsPort), '--tls-cert-file', cert, '--tls-key-file', key, '--tls-ca-cert-file', cert, '--tls-auth-clients', 'no'] })]);
   s = src.client();
   t = dst.client();
   for (const c of [s, t]) {
@@ -65,7 +79,8 @@ beforeAll(async () => {
 afterAll(async () => {
   s?.disconnect();
   t?.disconnect();
-  await Promise.all([src?.stop(), dst?.stop(), locked?.stop()]);
+  await Promise.all([src?.stop(), dst?.stop(), locked?.stop(), secure?.stop()]);
+  fs.rmSync(certDir, { recursive: true, force: true });
 });
 
 describe('npm run verify', () => {
@@ -118,5 +133,21 @@ describe('npm run verify', () => {
     expect(errors(badDb)).toEqual([`error: the source 127.0.0.1:${src.port} has no DB 40: ERR DB index is out of range (check the DB selection and mapping)`]);
     expect(help.stdout).toContain('usage: npm run verify');
     for (const r of [refused, password, badDb]) expect(r.stdout).toBe('');
+  });
+
+  it('reads a TLS destination (rediss://) with --tls-ca, and says why without it', async () => {
+    const c = secure.client();
+    await c.set('same', '1');
+    await c.hset('h', 'f', 'v');
+    c.disconnect();
+    const target = `rediss://127.0.0.1:${tlsPort}`;
+    const [ok, untrusted] = await Promise.all([
+      run(['--source', src.url, '--target', target, '--db', '0', '--key-prefix', 'same', '--tls-ca', path.join(certDir, 'cert.pem'), '--rounds', '1']),
+      run(['--source', src.url, '--target', target, '--rounds', '1']),
+    ]);
+    expect(errors(ok)).toEqual([]);
+    expect(ok.code).toBe(0);
+    expect(untrusted.code).toBe(2);
+    expect(errors(untrusted)).toEqual([`error: TLS with the destination 127.0.0.1:${tlsPort} failed: self-signed certificate (check the Encryption setting (SSL or Non-encrypted) and the CA certificate)`]);
   });
 });

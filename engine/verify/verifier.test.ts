@@ -274,7 +274,7 @@ describe('a copy still receiving writes (DB 9)', () => {
     })();
     await new Promise((res) => setTimeout(res, 200));
     try {
-      const r = await verify(opts(dst, { filter: { dbs: [9] }, rounds: 3, intervalMs: 300 }));
+      const r = await verify(opts(dst, { filter: { dbs: [9] }, rounds: 3, intervalMs: 500 }));
       expect(r.rounds[0].counts.lack_target).toBeGreaterThan(0);
       expect(r.rounds[0].dbs[0].sample.every((c) => c.key.startsWith('live:'))).toBe(true);
       expect(r.final.conflicts).toBe(0);
