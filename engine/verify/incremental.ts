@@ -11,6 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { EntryFilter, type FilterOptions } from '../filter';
 import type { RedisEndpoint } from '../endpoint';
+import { describeError } from '../errors';
 import { KeyComparator, compareSettings, type KeyConflict } from './compare';
 import { keyId, printable } from './keys';
 import { RateLimiter } from './rate';
@@ -49,6 +50,9 @@ export interface IncrementalStats {
   retried: number;
   /** Writes ignored because the task does not carry that DB or key. */
   filtered: number;
+  /** Checks that failed (e.g. a broken connection); their keys stay queued and are tried again. */
+  errors: number;
+  lastError?: string;
 }
 
 interface Entry {
@@ -68,7 +72,8 @@ export class IncrementalVerifier extends EventEmitter<IncrementalVerifierEvents>
   private readonly filter: EntryFilter;
   private readonly queue = new Map<string, Entry>();
   private readonly recent: Conflict[] = [];
-  private readonly counters = { merged: 0, dropped: 0, equal: 0, different: 0, retried: 0, filtered: 0 };
+  private readonly counters = { merged: 0, dropped: 0, equal: 0, different: 0, retried: 0, filtered: 0, errors: 0 };
+  private lastError?: string;
   private source?: Side;
   private target?: Side;
   private comparator?: KeyComparator;
@@ -124,7 +129,7 @@ export class IncrementalVerifier extends EventEmitter<IncrementalVerifierEvents>
   }
 
   stats(): IncrementalStats {
-    return { queued: this.queue.size, ...this.counters };
+    return { queued: this.queue.size, ...this.counters, ...(this.lastError ? { lastError: this.lastError } : {}) };
   }
 
   /** The most recent differences (at most `sampleSize`), oldest first. */
@@ -158,6 +163,8 @@ export class IncrementalVerifier extends EventEmitter<IncrementalVerifierEvents>
     if (this.busy || this.stopped) return;
     this.busy = this.checkDue(false)
       .catch((err: unknown) => {
+        this.counters.errors++;
+        this.lastError = describeError(err);
         if (this.listenerCount('error') > 0) this.emit('error', err instanceof Error ? err : new Error(String(err)));
       })
       .finally(() => { this.busy = undefined; });
