@@ -216,7 +216,7 @@ export class RedisCluster {
   }
 }
 
-/** Kill every harness redis-server still recorded (called from the global teardown). */
+/** Kill every harness redis-server still recorded and remove the harness folder (global teardown, bench exit). */
 export function reapAll(): number {
   const dir = path.join(HARNESS_ROOT, 'pids');
   let killed = 0;
@@ -232,5 +232,6 @@ export function reapAll(): number {
     fs.rmSync(serverDir, { recursive: true, force: true });
     fs.rmSync(path.join(dir, name), { force: true });
   }
+  fs.rmSync(HARNESS_ROOT, { recursive: true, force: true });
   return killed;
 }
