@@ -8,7 +8,7 @@ import { RedisServer } from '../testing/redis-server';
 import {
   endTask, endpointOf, expectDigestEqual, expectEqualExceptSeenTime, masterReplOffset, runTask, sleep, startSource, waitCaughtUp, waitFor, waitStage,
 } from './test-support';
-import { startWorkload, WORKLOAD_DBS } from './workload';
+import { startTransactionLoad, startWorkload, WORKLOAD_DBS } from './workload';
 
 async function seed(c: Redis, keys: number): Promise<void> {
   const p = c.pipeline();
@@ -76,10 +76,12 @@ describe('SyncTask: every supported command during and after the full migration'
 });
 
 describe('SyncTask: replica link killed mid-incremental', () => {
+  const KILLS = 4;
   let source: RedisServer;
   let target: RedisServer;
   let src: Redis;
   let load: Redis;
+  let txLoad: Redis;
   let dst: Redis;
 
   beforeAll(async () => {
@@ -87,11 +89,12 @@ describe('SyncTask: replica link killed mid-incremental', () => {
     [source, target] = await Promise.all([startSource({ config: { 'repl-backlog-size': '64mb' } }), RedisServer.start()]);
     src = source.client();
     load = source.client();
+    txLoad = source.client();
     dst = target.client();
     await seed(src, 2_000);
   });
   afterAll(async () => {
-    for (const c of [src, load, dst]) c?.disconnect();
+    for (const c of [src, load, txLoad, dst]) c?.disconnect();
     await Promise.all([source?.stop(), target?.stop()]);
   });
 
@@ -99,8 +102,9 @@ describe('SyncTask: replica link killed mid-incremental', () => {
     const run = runTask({ source: endpointOf(source), target: endpointOf(target) });
     await waitStage(run, 'incremental');
     const workload = startWorkload(load);
-    for (let kill = 1; kill <= 2; kill++) {
-      await waitFor(() => workload.rounds() >= kill * 3, 10_000, 'some writes');
+    const transactions = startTransactionLoad(txLoad);
+    for (let kill = 1; kill <= KILLS; kill++) {
+      await waitFor(() => workload.rounds() >= kill * 2 && transactions.rounds() >= kill * 5, 10_000, 'some writes');
       const killed = Number(await src.call('CLIENT', 'KILL', 'TYPE', 'replica'));
       expect(killed).toBe(1);
       await waitFor(() => run.task.progress.partialResyncs >= kill, 15_000,
@@ -108,13 +112,14 @@ describe('SyncTask: replica link killed mid-incremental', () => {
     }
     await sleep(300);
     await workload.stop();
+    await transactions.stop();
     await sleep(300);
     await waitCaughtUp(run, src);
 
     await expectEqualExceptSeenTime(src, dst, { dbs: [...WORKLOAD_DBS, 1] });
     const progress = await endTask(run);
     expect(progress.fullSyncs).toBe(1);
-    expect(progress.partialResyncs).toBe(2);
+    expect(progress.partialResyncs).toBe(KILLS);
     expect(source.log()).toMatch(/Partial resynchronization request from .* accepted/);
     expect(source.log().match(/Starting BGSAVE for SYNC/g)?.length ?? 0).toBe(1);
     await expectDigestEqual(src, dst);

@@ -28,6 +28,8 @@ export interface StreamApplierOptions {
   sourceDatabases?: number;
   /** The source DB selected where the stream starts (aux repl-stream-db, or a checkpoint's). */
   initialDb?: number;
+  /** The replication offset where the stream starts (the snapshot's, or the resumed one). */
+  initialOffset?: number;
   /** The heartbeat key this task writes; its values give the synchronization delay. */
   heartbeatKey?: string;
   /** Added to expire times written (Extend Expiration Time of Destination Database Key). */
@@ -50,12 +52,15 @@ export class StreamApplier {
   private db: number;
   /** Commands of an open MULTI block, written at EXEC. */
   private block?: Buffer[][];
+  /** End of the last command fully handled (written or skipped) outside any open MULTI block. */
+  private handled: StreamPosition;
   private readonly heartbeat: Buffer;
   readonly stats: StreamStats = { commands: 0, applied: 0, dropped: 0 };
 
   constructor(private readonly sink: ApplierSink, private readonly opts: StreamApplierOptions) {
     this.db = opts.initialDb ?? 0;
     this.heartbeat = Buffer.from(opts.heartbeatKey ?? HEARTBEAT_PREFIX);
+    this.handled = { offset: opts.initialOffset ?? 0, db: this.db };
   }
 
   /** The source DB selected at the current point of the stream. */
@@ -63,7 +68,21 @@ export class StreamApplier {
     return this.db;
   }
 
+  /**
+   * Where a broken link must resume (PSYNC <replid> <offset+1>) and the DB selected there:
+   * after the last command handled, but before the MULTI of a transaction whose EXEC has
+   * not arrived yet — its commands are only held here, and would be lost otherwise.
+   */
+  get resumePoint(): StreamPosition {
+    return { ...this.handled };
+  }
+
   async apply(cmd: StreamCommand): Promise<void> {
+    await this.applyCommand(cmd);
+    if (!this.block) this.handled = { offset: cmd.offset, db: this.db };
+  }
+
+  private async applyCommand(cmd: StreamCommand): Promise<void> {
     this.stats.commands++;
     const { argv } = cmd;
     const name = commandName(argv);

@@ -17,7 +17,7 @@ import { describeError } from '../errors';
 import { EntryFilter, HEARTBEAT_PREFIX, type FilterOptions } from '../filter';
 import { ControlClient } from '../net/socket';
 import { parseRdbFile, RdbError } from '../rdb';
-import { isReplicationControl, ReplicaLink, type SyncInfo } from '../replica/link';
+import { ReplicaLink, type SyncInfo } from '../replica/link';
 import { LinkError } from '../replica/errors';
 import { RespErrorReply } from '../resp';
 import { StandaloneWriter, type StreamPosition } from '../writer/standalone-writer';
@@ -113,8 +113,8 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
   private resumeWaiters: (() => void)[] = [];
   private readonly spoolDir: string;
   private timer?: NodeJS.Timeout;
-  /** The source DB selected at the last command delivered (resume point of a broken link). */
-  private lastStreamDb?: number;
+  /** Applies the current link's stream; knows where a broken link must resume. */
+  private applier?: StreamApplier;
   /** The source's `databases` setting (learnt at start). */
   private sourceDatabases = 16;
   private lastRate = { at: Date.now(), commands: 0, bytes: 0 };
@@ -286,7 +286,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
         }
         this.setStage(this.paused ? 'paused' : 'incremental');
         inStream = true;
-        const last = await this.incremental(link, streamDb);
+        const last = await this.incremental(link, streamDb, info.offset);
         if (this.stopping) break;
         resume = last;
       } catch (err) {
@@ -301,8 +301,10 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
         }
         this.log('warn', `${describeError(err)}; reconnecting`);
         // Resume only from inside the stream: a snapshot cut short must be read again in full.
-        if (inStream && link.replid && link.canResume) {
-          resume = { replid: link.replid, offset: link.deliveredOffset, db: this.lastStreamDb ?? streamDb };
+        // The applier says where: before a transaction cut in two, whose start it held back.
+        if (inStream && link.replid && link.canResume && this.applier) {
+          const at = this.applier.resumePoint;
+          resume = { replid: link.replid, offset: at.offset, db: at.db };
         } else if (connected) {
           resume = undefined;
         }
@@ -376,11 +378,11 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
   }
 
   /** Applies the stream until the link ends (stop) or fails (thrown). Returns where it got to. */
-  private async incremental(link: ReplicaLink, startDb: number): Promise<{ replid: string; offset: number; db: number } | undefined> {
-    this.lastStreamDb = startDb;
+  private async incremental(link: ReplicaLink, startDb: number, startOffset: number): Promise<{ replid: string; offset: number; db: number } | undefined> {
     const applier = new StreamApplier(this.writer, {
       filter: this.filter,
       initialDb: startDb,
+      initialOffset: startOffset,
       sourceDatabases: this.sourceDatabases,
       heartbeatKey: heartbeatKeyFor(this.opts.taskId),
       ttlExtendMs: (this.opts.ttlExtendSeconds ?? 0) * 1000,
@@ -389,18 +391,19 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
         this.p.delayMs = Math.max(0, Date.now() - sentAt);
       },
     });
+    this.applier = applier;
     for await (const batch of link.commandBatches()) {
       if (this.paused) await this.waitResume();
       for (const cmd of batch) {
-        if (isReplicationControl(cmd.argv)) this.writer.advance({ offset: cmd.offset, db: applier.currentDb });
-        else await applier.apply(cmd);
+        // The master's PING and REPLCONF GETACK are dropped there too; they move the checkpoint.
+        await applier.apply(cmd);
         this.p.receivedOffset = cmd.offset;
         this.p.commandsApplied = applier.stats.applied;
       }
-      this.lastStreamDb = applier.currentDb;
       if (this.stopping) break;
     }
-    return link.replid ? { replid: link.replid, offset: link.deliveredOffset, db: applier.currentDb } : undefined;
+    const at = applier.resumePoint;
+    return link.replid ? { replid: link.replid, offset: at.offset, db: at.db } : undefined;
   }
 
   /** Destination Object Data Existence Check, made before anything is written. */

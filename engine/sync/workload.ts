@@ -233,3 +233,37 @@ export function startWorkload(c: Redis, firstRound = 0): Workload {
     },
   };
 }
+
+/**
+ * Big transactions (MULTI, 200 INCRBY and an RPUSH, EXEC) in a loop: their bytes
+ * dominate the stream, so a link broken at a random moment likely breaks inside one.
+ * A transaction lost or applied twice shows as a different counter or log.
+ */
+export function startTransactionLoad(c: Redis): Workload {
+  let stopping = false;
+  let n = 0;
+  let failure: unknown;
+  const done = (async () => {
+    while (!stopping) {
+      const tx = c.multi();
+      for (let i = 0; i < 200; i++) tx.incrby(`tx:counter:${i % 20}`, i + 1);
+      tx.rpush('tx:log', String(n));
+      await tx.exec();
+      n++;
+    }
+    return n;
+  })();
+  done.catch((err: unknown) => {
+    failure = err;
+  });
+  return {
+    rounds: () => {
+      if (failure) throw failure;
+      return n;
+    },
+    stop: async () => {
+      stopping = true;
+      return done;
+    },
+  };
+}
