@@ -125,3 +125,50 @@ describe('SyncTask: replica link killed mid-incremental', () => {
     await expectDigestEqual(src, dst);
   });
 });
+
+describe('SyncTask: destination connection killed mid-incremental', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let src: Redis;
+  let load: Redis;
+  let txLoad: Redis;
+  let dst: Redis;
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startSource(), RedisServer.start()]);
+    src = source.client();
+    load = source.client();
+    txLoad = source.client();
+    dst = target.client();
+  });
+  afterAll(async () => {
+    for (const c of [src, load, txLoad, dst]) c?.disconnect();
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  it('reconnects, resends what was not answered, and ends equal', async () => {
+    const run = runTask({ source: endpointOf(source), target: endpointOf(target) });
+    await waitStage(run, 'incremental');
+    const workload = startWorkload(load);
+    const transactions = startTransactionLoad(txLoad);
+    const own = Number(await dst.call('CLIENT', 'ID'));
+    for (let kill = 1; kill <= 3; kill++) {
+      await waitFor(() => workload.rounds() >= kill * 2 && transactions.rounds() >= kill * 5, 10_000, 'some writes');
+      const clients = String(await dst.call('CLIENT', 'LIST', 'TYPE', 'normal'));
+      const writer = [...clients.matchAll(/^id=(\d+) /gm)].map((m) => Number(m[1])).filter((id) => id !== own);
+      expect(writer.length).toBeGreaterThanOrEqual(1);
+      for (const id of writer) await dst.call('CLIENT', 'KILL', 'ID', id);
+      await waitFor(() => run.logText().split('reconnected to the destination').length > kill, 10_000,
+        () => `reconnect ${kill}:\n${run.logText()}`);
+    }
+    await workload.stop();
+    await transactions.stop();
+    await sleep(300);
+    await waitCaughtUp(run, src);
+    await expectEqualExceptSeenTime(src, dst, { dbs: [...WORKLOAD_DBS, 1] });
+    const progress = await endTask(run);
+    expect(progress.fullSyncs).toBe(1);
+    expect(progress.partialResyncs).toBe(0);
+    await expectDigestEqual(src, dst);
+  });
+});
