@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { parseCli, UsageError } from './options';
+
+describe('sync CLI options', () => {
+  it('turns the documented flags into task options', () => {
+    const o = parseCli([
+      '--source', 'redis://user:p%40ss@src.example:6380', '--target', 'redis://127.0.0.1:6400',
+      '--type', 'full', '--db', '0,1,5', '--db-map', '0:1,5:5', '--key-prefix', 'a:,b:', '--exclude-prefix', 'tmp:',
+      '--conflict', 'overwrite', '--rps', '5000', '--ttl-extend', '30', '--retry-minutes', '2', '--task-id', 'job7',
+    ]);
+    expect(o).toMatchObject({
+      taskId: 'job7',
+      source: { host: 'src.example', port: 6380, username: 'user', password: 'p@ss' },
+      target: { host: '127.0.0.1', port: 6400 },
+      type: 'full',
+      conflict: 'overwrite',
+      rps: 5000,
+      ttlExtendSeconds: 30,
+      connectionRetryMs: 120_000,
+      otherRetryMs: 120_000,
+      filter: { dbs: [0, 1, 5], includePrefixes: ['a:', 'b:'], excludePrefixes: ['tmp:'] },
+    });
+    expect([...(o.filter?.dbMap ?? new Map())]).toEqual([[0, 1], [5, 5]]);
+  });
+
+  it('defaults: full+incremental, block, every DB, 10 minutes of retries', () => {
+    const o = parseCli(['--source', 'redis://a:1', '--target', 'redis://b:2']);
+    expect(o).toMatchObject({ type: 'full+incremental', conflict: 'block', connectionRetryMs: 600_000 });
+    expect(o.filter?.dbs).toBeUndefined();
+    expect(o.source?.tls).toBeUndefined();
+  });
+
+  it('--rdb needs no source', () => {
+    expect(parseCli(['--rdb', '/tmp/x.rdb', '--target', 'redis://b:2'])).toMatchObject({ rdbFile: '/tmp/x.rdb', source: undefined });
+  });
+
+  it('rediss:// turns TLS on; a CA file that cannot be read is named', () => {
+    expect(parseCli(['--source', 'rediss://a:1', '--target', 'redis://b:2']).source?.tls).toEqual({});
+    expect(() => parseCli(['--source', 'rediss://a:1', '--target', 'redis://b:2', '--tls-ca', '/nonexistent/ca.pem']))
+      .toThrow(/cannot read the TLS CA file \/nonexistent\/ca\.pem/);
+  });
+
+  it.each([
+    [['--source', 'redis://a:1'], /--target is required/],
+    [['--target', 'redis://b:2'], /--source \(or --rdb FILE\) is required/],
+    [['--source', 'redis://a:1', '--target', 'redis://b:2', '--type', 'partial'], /--type: "partial" is not full, incremental or full\+incremental/],
+    [['--source', 'redis://a:1', '--target', 'redis://b:2', '--conflict', 'ignore'], /--conflict: "ignore" is not block or overwrite/],
+    [['--source', 'redis://a:1', '--target', 'redis://b:2', '--db', '256'], /--db: "256" is not a DB number \(0-255\)/],
+    [['--source', 'redis://a:1', '--target', 'redis://b:2', '--db-map', '1'], /--db-map: "1" is not FROM:TO/],
+    [['--source', 'redis://a:1', '--target', 'redis://b:2', '--rps=-1'], /--rps: "-1" is not a non-negative number/],
+    [['--source', 'redis://a:1', '--target', 'redis://b:2', '--rps', '-1'], /use '--rps=-XYZ'/],
+    [['--source', 'redis://a:1', '--target', 'redis://b:2', '--bogus'], /Unknown option '--bogus'/],
+    [['--source', 'redis://a:1', '--target'], /--target/],
+    [['--source', 'redis://a:1', '--target', 'redis://b:2', '--target-cluster'], /cluster .* not supported/],
+  ])('refuses %j', (args, message) => {
+    expect(() => parseCli(args)).toThrow(UsageError);
+    expect(() => parseCli(args)).toThrow(message);
+  });
+
+  it('refuses a URL that is not redis:// or rediss://', () => {
+    expect(() => parseCli(['--source', 'http://a:1', '--target', 'redis://b:2'])).toThrow(/must start with redis:\/\/ or rediss:\/\//);
+  });
+});

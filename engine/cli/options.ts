@@ -1,0 +1,117 @@
+/**
+ * The sync CLI's arguments (the contract in issue 5) turned into SyncOptions.
+ * Kept apart from the entry point, which runs a task as soon as it is loaded.
+ */
+import { parseArgs } from 'node:util';
+import { parseRedisUrl, readTlsFiles, type RedisEndpoint, type TlsSettings } from '../endpoint';
+import type { ConflictMode, SyncOptions, SyncType } from '../sync/sync-task';
+
+export const USAGE = `usage: npm run sync -- --source redis://[user:pass@]host:port --target redis://[user:pass@]host:port [options]
+
+  --type full|incremental|full+incremental   what to synchronize (default full+incremental)
+  --db 0,1,5                 source DBs to synchronize (default: all)
+  --db-map 0:1,5:5           write source DB 0 into destination DB 1, …
+  --key-prefix a:,b:         only keys with these prefixes
+  --exclude-prefix tmp:      leave out keys with these prefixes
+  --conflict block|overwrite block (default): stop before writing if a selected destination DB holds keys
+  --rps N                    at most N commands per second on the destination
+  --ttl-extend SECONDS       add SECONDS to every expiry written
+  --retry-minutes N          keep retrying a broken link for N minutes (default 10)
+  --tls-ca FILE --tls-cert FILE --tls-key FILE --tls-insecure   TLS settings for rediss:// URLs
+  --rdb FILE                 restore an RDB file into --target instead of reading a source
+  --task-id ID               names the heartbeat key (default: a random id)
+  --json                     NDJSON events on stdout instead of progress lines
+`;
+
+/** Bad arguments: the CLI prints the message and the usage, and exits 2. */
+export class UsageError extends Error {}
+
+function list(value: string | undefined): string[] {
+  return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [];
+}
+
+function dbNumber(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 255) throw new UsageError(`${flag}: "${text}" is not a DB number (0-255)`);
+  return n;
+}
+
+export function parseCli(argv: string[]): SyncOptions {
+  const { values } = parseFlags(argv);
+  if (values.help) throw new UsageError('');
+  if (!values.target) throw new UsageError('--target is required');
+  if (!values.source && !values.rdb) throw new UsageError('--source (or --rdb FILE) is required');
+  if (values['source-cluster'] || values['target-cluster']) {
+    throw new UsageError('cluster sources and destinations are not supported by this version yet');
+  }
+
+  const type = (values.type ?? 'full+incremental') as SyncType;
+  if (!['full', 'incremental', 'full+incremental'].includes(type)) throw new UsageError(`--type: "${type}" is not full, incremental or full+incremental`);
+  const conflict = (values.conflict ?? 'block') as ConflictMode;
+  if (!['block', 'overwrite'].includes(conflict)) throw new UsageError(`--conflict: "${conflict}" is not block or overwrite`);
+
+  const tlsFiles = { ca: values['tls-ca'], cert: values['tls-cert'], key: values['tls-key'], insecure: values['tls-insecure'] };
+  const tls: TlsSettings | undefined = tlsFiles.ca || tlsFiles.cert || tlsFiles.key || tlsFiles.insecure ? readTlsFiles(tlsFiles) : undefined;
+  const endpoint = (url: string): RedisEndpoint => {
+    const e = parseRedisUrl(url);
+    if (e.tls && tls) e.tls = { ...tls };
+    return e;
+  };
+
+  const dbMap = new Map<number, number>();
+  for (const pair of list(values['db-map'])) {
+    const [from, to] = pair.split(':');
+    if (to === undefined) throw new UsageError(`--db-map: "${pair}" is not FROM:TO`);
+    dbMap.set(dbNumber(from, '--db-map'), dbNumber(to, '--db-map'));
+  }
+  const dbs = list(values.db).map((d) => dbNumber(d, '--db'));
+  const numberFlag = (flag: 'rps' | 'ttl-extend' | 'retry-minutes'): number | undefined => {
+    const v = values[flag];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${flag}: "${v}" is not a non-negative number`);
+    return n;
+  };
+  const retryMs = (numberFlag('retry-minutes') ?? 10) * 60_000;
+
+  return {
+    taskId: values['task-id'] ?? `cli${Date.now().toString(36)}`,
+    source: values.source ? endpoint(values.source) : undefined,
+    target: endpoint(values.target),
+    type,
+    conflict,
+    filter: {
+      dbs: dbs.length > 0 ? dbs : undefined,
+      dbMap,
+      includePrefixes: list(values['key-prefix']),
+      excludePrefixes: list(values['exclude-prefix']),
+    },
+    rps: numberFlag('rps'),
+    ttlExtendSeconds: numberFlag('ttl-extend'),
+    connectionRetryMs: retryMs,
+    otherRetryMs: retryMs,
+    rdbFile: values.rdb,
+  };
+}
+
+
+/** node:util parseArgs, its errors (an unknown flag, a missing value) turned into usage errors. */
+function parseFlags(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        source: { type: 'string' }, target: { type: 'string' }, type: { type: 'string' }, db: { type: 'string' },
+        'db-map': { type: 'string' }, 'key-prefix': { type: 'string' }, 'exclude-prefix': { type: 'string' },
+        conflict: { type: 'string' }, rps: { type: 'string' }, 'ttl-extend': { type: 'string' },
+        'retry-minutes': { type: 'string' }, 'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' }, 'tls-insecure': { type: 'boolean' }, rdb: { type: 'string' },
+        'task-id': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+        'source-cluster': { type: 'boolean' }, 'target-cluster': { type: 'boolean' },
+      },
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
