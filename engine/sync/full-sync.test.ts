@@ -1,8 +1,9 @@
 /**
  * Full migration of every Redis 7.0 encoding, then incremental, against real servers.
  */
-import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Redis from 'ioredis';
+import { parseRedisUrl } from '../endpoint';
 import { compareKeyByKey } from '../testing/compare';
 import { RedisServer } from '../testing/redis-server';
 import {
@@ -96,3 +97,36 @@ async function totalKeys(c: Redis): Promise<number> {
   return n;
 }
 
+
+describe('SyncTask: a source replicating through a disk RDB, logged in as an ACL user', () => {
+  it('reads the $<len> snapshot and the stream as user:password', async () => {
+    const [source, target] = await Promise.all([
+      startSource({ config: { 'repl-diskless-sync': 'no' } }),
+      RedisServer.start(),
+    ]);
+    const src = source.client();
+    const dst = target.client();
+    try {
+      await src.call('ACL', 'SETUSER', 'dts', 'on', '>dts-pass', '~*', '&*', '+@all');
+      await src.call('ACL', 'SETUSER', 'default', 'off');
+      const admin = new Redis({ port: source.port, host: '127.0.0.1', username: 'dts', password: 'dts-pass' });
+      try {
+        await fillEveryEncoding(admin);
+        const run = runTask({ source: parseRedisUrl(`redis://dts:dts-pass@127.0.0.1:${source.port}`), target: endpointOf(target) });
+        await waitStage(run, 'incremental');
+        await admin.set('after', 'disk snapshot');
+        await waitCaughtUp(run, admin);
+        await expectEqual(admin, dst);
+        await endTask(run);
+        expect(source.log()).toMatch(/Starting BGSAVE for SYNC with target: disk/);
+        await expectDigestEqual(admin, dst);
+      } finally {
+        admin.disconnect();
+      }
+    } finally {
+      src.disconnect();
+      dst.disconnect();
+      await Promise.all([source.stop(), target.stop()]);
+    }
+  });
+});
