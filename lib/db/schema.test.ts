@@ -42,7 +42,7 @@ describe('database migrations', () => {
     expect(applyMigrations(file)).toEqual(readMigrations().map((m) => m.name));
     const sqlite = new Database(file, { readonly: true });
     const models = schemaModels();
-    expect([...models.keys()].sort()).toEqual(['Instance', 'Task', 'TaskLog', 'TaskShard']);
+    expect([...models.keys()].sort()).toEqual(['Instance', 'Task', 'TaskLog', 'TaskShard', 'VerificationRound', 'VerificationRun']);
     for (const [model, fields] of models) {
       const columns = sqlite.prepare(`PRAGMA table_info("${model}")`).all() as
         { name: string; type: string; notnull: number }[];
