@@ -136,12 +136,27 @@ export class StandaloneWriter {
     if (this.fatal) throw this.fatal;
     if (this.recovering || !this.conn || this.conn.full) return this.writeSlow(argv, mark);
     const delay = this.limiter.unlimited ? 0 : this.limiter.take(1);
-    if (delay > 0) return sleep(delay).then(() => this.writeNow(argv, mark));
+    if (delay > 0) return this.writeLater(delay, argv, mark);
     this.writeNow(argv, mark);
     return undefined;
   }
 
   private async writeSlow(argv: RespArg[], mark?: StreamPosition): Promise<void> {
+    await this.ready();
+    const delay = this.limiter.take(1);
+    if (delay > 0) return this.writeLater(delay, argv, mark);
+    this.writeNow(argv, mark);
+  }
+
+  /** After the rate limit's wait: the connection may have broken or filled meanwhile. */
+  private async writeLater(delayMs: number, argv: RespArg[], mark?: StreamPosition): Promise<void> {
+    await sleep(delayMs);
+    await this.ready();
+    this.writeNow(argv, mark);
+  }
+
+  /** Waits until a command can be sent: not recovering, connected, room in the window. */
+  private async ready(): Promise<void> {
     for (;;) {
       if (this.fatal) throw this.fatal;
       if (this.recovering) {
@@ -158,11 +173,8 @@ export class StandaloneWriter {
         }
         continue;
       }
-      break;
+      return;
     }
-    const delay = this.limiter.take(1);
-    if (delay > 0) await sleep(delay);
-    this.writeNow(argv, mark);
   }
 
   private writeNow(argv: RespArg[], mark?: StreamPosition): void {
