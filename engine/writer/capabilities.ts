@@ -95,3 +95,14 @@ export function canRestoreType(dest: DestinationCapabilities, typeId: number, so
   return typeId <= maxTypeId(destValkey && dest.rdbVersion >= 80 ? 11 : dest.rdbVersion);
 }
 
+
+/**
+ * The RDB type a value is RESTOREd as on this destination: its own, or 19 for a type 21
+ * stream on Redis 7.0/7.1 (see stream-downgrade.ts); undefined when it must be rewritten
+ * as commands.
+ */
+export function restoreTypeFor(dest: DestinationCapabilities, typeId: number, sourceMagic: 'REDIS' | 'VALKEY'): number | undefined {
+  if (canRestoreType(dest, typeId, sourceMagic)) return typeId;
+  if (typeId === 21 && canRestoreType(dest, 19, sourceMagic)) return 19;
+  return undefined;
+}

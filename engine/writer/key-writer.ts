@@ -4,7 +4,8 @@
  * - Strings: `SET` (cheaper than RESTORE, same value).
  * - Other values the destination can load as encoded: `RESTORE … REPLACE ABSTTL`
  *   with a DUMP payload built from the raw RDB bytes and stamped with the
- *   destination's RDB version (no re-encoding).
+ *   destination's RDB version (no re-encoding; a 7.2+ stream for a 7.0 destination
+ *   only loses its consumers' active-time, see stream-downgrade.ts).
  * - Values it cannot load (a newer encoding, hash field TTLs into an older
  *   server, …): rewritten as commands inside MULTI/EXEC, after a DEL.
  * - Big keys (over the parser's threshold): written in batches into a temporary
@@ -20,7 +21,8 @@ import type {
   HashEntry, RdbKeyBatchEvent, RdbKeyEndEvent, RdbKeyEvent, RdbKeyStartEvent, RdbMagic, StreamEntry, StreamId, StreamMeta, ZsetEntry,
 } from '../rdb/types';
 import type { RespArg } from '../resp';
-import { canRestoreType, type DestinationCapabilities } from './capabilities';
+import { restoreTypeFor, type DestinationCapabilities } from './capabilities';
+import { streamType21To19 } from './stream-downgrade';
 import { printable, WriterError } from './errors';
 import type { StreamPosition } from './standalone-writer';
 
@@ -91,9 +93,11 @@ export class KeyWriter {
       return;
     }
     const hasFieldTtl = e.typeName === 'hash' && e.value.some((entry) => entry.length === 3);
-    if (canRestoreType(dest, e.typeId, this.magic) && !(hasFieldTtl && !dest.hashFieldExpiry)) {
+    const restoreAs = restoreTypeFor(dest, e.typeId, this.magic);
+    if (restoreAs !== undefined && !(hasFieldTtl && !dest.hashFieldExpiry)) {
       this.stats.restored++;
-      const payload = buildDumpPayload(e.typeId, e.raw, dest.rdbVersion);
+      const raw = restoreAs === e.typeId ? e.raw : streamType21To19(e.raw);
+      const payload = buildDumpPayload(restoreAs, raw, dest.rdbVersion);
       const argv: RespArg[] = ['RESTORE', e.key, expireAt ?? 0, payload, 'REPLACE', 'ABSTTL'];
       if (e.idle !== undefined) argv.push('IDLETIME', e.idle);
       else if (e.freq !== undefined) argv.push('FREQ', e.freq);
