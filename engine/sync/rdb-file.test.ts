@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseRdbFile } from '../rdb';
+import type { RdbEvent } from '../rdb/types';
 import { RedisServer } from '../testing/redis-server';
 import { canRestoreType, capabilitiesOf, restoreTypeFor } from '../writer/capabilities';
 import { expectedOn70, readFileModel, readLiveModel } from './rdb-expect';
@@ -19,6 +21,12 @@ const DEST_70 = capabilitiesOf({ product: 'redis', major: 7, minor: 0, patch: 15
 const FIELD_TTL_FILES = ['hash_with_hfe.rdb', 'hash_as_listpack_with_hfe.rdb', 'valkey_hash2_with_hfe.rdb'];
 const ALL_FILES = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.rdb')).sort();
 const RESTORABLE = ALL_FILES.filter((f) => !FIELD_TTL_FILES.includes(f));
+
+async function readFileEvents(file: string): Promise<RdbEvent[]> {
+  const out: RdbEvent[] = [];
+  for await (const batch of parseRdbFile(file)) out.push(...batch);
+  return out;
+}
 
 describe('restoring RDB files into Redis 7.0', () => {
   let target: RedisServer;
@@ -90,6 +98,23 @@ describe('restoring RDB files into Redis 7.0', () => {
       const r = await runCli(['--rdb', path.join(FIXTURES, name), '--target', target.url]);
       expect(r.code).toBe(1);
       expect(errorLine(r)).toMatch(/^error: hash ".+" has fields with their own expiry, which the destination cannot store \(use a destination running Redis 7\.4\+ or Valkey 9\+\)$/);
+    });
+
+    it('a file whose later key cannot go to 7.0 (field TTLs) writes nothing, not even the keys before it', async () => {
+      const hfe = (await readFileEvents(path.join(FIXTURES, 'hash_with_hfe.rdb'))).find((e) => e.type === 'key');
+      if (hfe?.type !== 'key') throw new Error('no key in hash_with_hfe.rdb');
+      const rdbString = (b: Buffer) => Buffer.concat([Buffer.from([b.length]), b]);
+      const file = path.join(work, 'mixed.rdb');
+      fs.writeFileSync(file, Buffer.concat([
+        Buffer.from('REDIS0012'), Buffer.from([0xfe, 0x00]),
+        Buffer.from([0x00]), rdbString(Buffer.from('first')), rdbString(Buffer.from('1')),
+        Buffer.from([hfe.typeId]), rdbString(hfe.key), hfe.raw,
+        Buffer.from([0xff]), Buffer.alloc(8),
+      ]));
+      const r = await runCli(['--rdb', file, '--target', target.url]);
+      expect(r.code).toBe(1);
+      expect(errorLine(r)).toMatch(/^error: hash "hash-hfe" has fields with their own expiry/);
+      expect(await dst.dbsize()).toBe(0);
     });
 
     it('refuses a truncated file with the reason, writing nothing', async () => {

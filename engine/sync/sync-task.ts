@@ -20,6 +20,7 @@ import { parseRdbFile, RdbError } from '../rdb';
 import { ReplicaLink, type SyncInfo } from '../replica/link';
 import { LinkError } from '../replica/errors';
 import { RespErrorReply } from '../resp';
+import { unwritableKey } from '../writer/key-writer';
 import { StandaloneWriter, type StreamPosition } from '../writer/standalone-writer';
 import { SyncError } from './errors';
 import { Heartbeat, heartbeatKeyFor } from './heartbeat';
@@ -221,11 +222,19 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     this.p.fullPercent = 100;
   }
 
-  /** Parses the whole file without writing; an RdbError becomes the task's failure. */
+  /**
+   * Parses the whole file without writing: a damaged file (an RdbError) or a key the
+   * destination cannot hold at all becomes the task's failure before any write.
+   */
   private async verifyFile(file: string): Promise<void> {
+    const dest = this.writer.destination;
     try {
       for await (const batch of parseRdbFile(file, { bigKeyThreshold: this.opts.bigKeyThreshold, highWaterMark: 1024 * 1024 })) {
-        void batch;
+        for (const e of batch) {
+          if (e.type !== 'key' || !this.filter.acceptsDb(e.db) || !this.filter.acceptsKey(e.key)) continue;
+          const refusal = unwritableKey(e, dest);
+          if (refusal) throw refusal;
+        }
         if (this.stopping) return;
       }
     } catch (err) {

@@ -201,10 +201,7 @@ export class KeyWriter {
     }
     const withTtl = live.filter((entry): entry is [Buffer, Buffer, number] => entry.length === 3);
     if (withTtl.length === 0) return;
-    if (!this.sink.destination.hashFieldExpiry) {
-      throw new WriterError('HASH_FIELD_TTL', `hash "${printable(key)}" has fields with their own expiry, which the destination cannot store`,
-        'use a destination running Redis 7.4+ or Valkey 9+');
-    }
+    if (!this.sink.destination.hashFieldExpiry) throw fieldTtlError(this.big?.meta.key ?? key);
     for (const [field, , at] of withTtl) await this.sink.write(['HPEXPIREAT', key, at, 'FIELDS', 1, field]);
   }
 
@@ -239,6 +236,21 @@ export class KeyWriter {
       }
     }
   }
+}
+
+/**
+ * Why a whole key cannot be written to this destination at all (checked before a
+ * restore from a file writes anything), or undefined.
+ */
+export function unwritableKey(e: RdbKeyEvent, dest: DestinationCapabilities, now = Date.now()): WriterError | undefined {
+  if (e.expireAt !== undefined && e.expireAt <= now) return undefined;
+  if (e.typeName === 'hash' && !dest.hashFieldExpiry && e.value.some((f) => f.length === 3 && f[2] > now)) return fieldTtlError(e.key);
+  return undefined;
+}
+
+function fieldTtlError(key: Buffer): WriterError {
+  return new WriterError('HASH_FIELD_TTL', `hash "${printable(key)}" has fields with their own expiry, which the destination cannot store`,
+    'use a destination running Redis 7.4+ or Valkey 9+');
 }
 
 export function formatId(id: StreamId): string {
