@@ -47,6 +47,28 @@ describe('npm run sync (engine/cli/sync.ts)', () => {
     expect(await dst.hget('h', 'a')).toBe('1');
   });
 
+  it('--type full ended by SIGTERM half-way exits 0 and says it ended, not completed', async () => {
+    const p = src.pipeline();
+    for (let i = 0; i < 10_000; i++) p.set(`k${i}`, String(i));
+    await p.exec();
+    const cli = spawnCli(['--source', source.url, '--target', target.url, '--type', 'full', '--json', '--rps', '3000']);
+    try {
+      await waitFor(() => jsonEvents(cli.stdout()).some((e) => e.type === 'stage' && e.stage === 'full'), 20_000,
+        () => `the full stage:\n${cli.stderr()}`);
+      await waitFor(async () => (await dst.dbsize()) > 3_000, 10_000, 'part of the keys');
+      cli.child.kill('SIGTERM');
+      const r = await cli.exited;
+      expect(r.code).toBe(0);
+      const events = jsonEvents(r.stdout);
+      expect(events.at(-1)).toMatchObject({ type: 'done', stage: 'ended' });
+      expect(events.some((e) => e.type === 'stage' && e.stage === 'completed')).toBe(false);
+      expect(events.some((e) => e.type === 'log' && /ended during the full migration: \d+ keys written; it is not complete/.test(String(e.message)))).toBe(true);
+      expect(await dst.dbsize()).toBeLessThan(10_000);
+    } finally {
+      cli.child.kill('SIGKILL');
+    }
+  });
+
   it('a running task exits 0 on SIGTERM after writing what it has read; its checkpoint resumes it', async () => {
     // A rate limit keeps part of the burst unwritten when the signal comes.
     const cli = spawnCli(['--source', source.url, '--target', target.url, '--json', '--task-id', 'cli-sigterm', '--rps', '2000']);

@@ -172,7 +172,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       this.log('info', `destination ${endpointAddress(this.opts.target)} runs ${dest.version.product} ${dest.version.major}.${dest.version.minor}.${dest.version.patch} (RDB ${dest.rdbVersion})`);
       if (this.opts.rdbFile) {
         await this.restoreFile(this.opts.rdbFile);
-        this.setStage('completed');
+        this.setStage(this.stopping ? 'ended' : 'completed');
         return;
       }
       await this.runReplication();
@@ -219,6 +219,10 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     this.setStage('full');
     await this.loadSnapshot(fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), true);
     await this.writer.flush();
+    if (this.stopping) {
+      this.log('warn', `ended before the whole file was restored: ${this.p.keysDone} keys written`);
+      return;
+    }
     this.p.fullPercent = 100;
   }
 
@@ -288,6 +292,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
           this.log('info', `resumed by partial resync from offset ${info.offset}`);
         } else {
           streamDb = await this.fullMigration(link, info, type);
+          if (this.stopping) break;
           if (type === 'full') {
             this.setStage('completed');
             return;
@@ -353,6 +358,10 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     }
     const streamDb = await this.loadSnapshot(all(), type !== 'incremental');
     await this.writer.flush();
+    if (this.stopping) {
+      this.log('warn', `ended during the full migration: ${this.p.keysDone} keys written; it is not complete`);
+      return streamDb;
+    }
     this.p.fullPercent = 100;
     this.log('info', type === 'incremental'
       ? 'snapshot received (not written: incremental only)'
