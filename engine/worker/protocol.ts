@@ -1,11 +1,26 @@
 /**
- * Messages between the console's engine manager and a task worker process
- * (child_process.fork with serialization 'advanced', so Maps and Buffers travel).
+ * Messages between the console's engine manager and its engine processes
+ * (child_process.fork with serialization 'advanced', so Maps and Buffers travel):
+ * a task worker (engine/worker/task-worker.ts) runs one SyncTask, with Incremental
+ * Data Verification when asked; a verify worker (engine/worker/verify-worker.ts)
+ * runs one Full Data Verification.
  */
+import type { FilterOptions } from '../filter';
 import type { SyncLogLevel, SyncOptions, SyncProgress, SyncStage } from '../sync/sync-task';
+import type {
+  CompareOptions, Conflict, IncrementalStats, RoundResult, VerifierOptions, VerifyProgress, VerifyResult,
+} from '../verify';
+
+/** Incremental Data Verification in a task worker: the keys the stream writes are compared `delayMs` later. */
+export interface IncrementalVerifyOptions extends CompareOptions {
+  /** Default 5000 ms. */
+  delayMs?: number;
+  /** Default 100,000 keys waiting. */
+  maxQueue?: number;
+}
 
 export type ManagerMessage =
-  | { type: 'start'; options: SyncOptions }
+  | { type: 'start'; options: SyncOptions; incrementalVerify?: IncrementalVerifyOptions }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' };
@@ -16,4 +31,22 @@ export type WorkerMessage =
   | { type: 'log'; level: SyncLogLevel; message: string }
   | { type: 'checkpoint'; replid: string; offset: number; db: number }
   | { type: 'done'; stage: SyncStage }
-  | { type: 'failed'; message: string; code?: string };
+  | { type: 'failed'; message: string; code?: string }
+  /** Incremental Data Verification: a key the stream wrote still differs after its rechecks. */
+  | { type: 'verify-difference'; conflict: Conflict }
+  /** Incremental Data Verification counters (every few seconds while they change, and once at the end). */
+  | { type: 'verify-stats'; stats: IncrementalStats; final: boolean };
+
+/** What a verify worker runs: VerifierOptions without the callbacks and the signal. */
+export type VerifyJob = Omit<VerifierOptions, 'filter' | 'signal' | 'onProgress' | 'onRound'> & { filter?: FilterOptions };
+
+export type VerifyManagerMessage =
+  | { type: 'verify'; job: VerifyJob }
+  | { type: 'stop' };
+
+export type VerifyWorkerMessage =
+  | { type: 'progress'; progress: VerifyProgress }
+  /** One round, as it completes (sent before the next round starts). */
+  | { type: 'round'; round: RoundResult }
+  | { type: 'done'; result: VerifyResult }
+  | { type: 'failed'; message: string; code?: string; stopped: boolean };

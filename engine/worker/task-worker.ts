@@ -2,10 +2,16 @@
  * A task's engine process: runs one SyncTask and reports over IPC, so parsing a
  * snapshot or replaying a burst never stalls the console's event loop.
  * Started by lib/engine/manager.ts with `node --import tsx`.
+ *
+ * With Incremental Data Verification on, every key the stream writes is compared
+ * a few seconds later (engine/verify IncrementalVerifier); keys that still differ
+ * are reported as `verify-difference`, the counters as `verify-stats`.
  */
 import { DtsError, describeError } from '../errors';
 import { SyncTask } from '../sync/sync-task';
-import type { ManagerMessage, WorkerMessage } from './protocol';
+import { IncrementalVerifier, type IncrementalStats } from '../verify';
+import type { IncrementalVerifyOptions, ManagerMessage, WorkerMessage } from './protocol';
+import { watchWrittenKeys } from './written-keys';
 
 if (!process.send) {
   process.stderr.write('task-worker must be started by the engine manager (with an IPC channel)\n');
@@ -18,6 +24,76 @@ function send(msg: WorkerMessage): void {
   process.send?.(msg);
 }
 
+/** How often the verification counters are reported while they change. */
+const STATS_INTERVAL_MS = 2_000;
+/** At the end of the task, queued keys are checked for at most this long. */
+const FINAL_CHECK_MS = 5_000;
+
+/** Incremental Data Verification beside the task: started when the stream is first applied. */
+class StreamVerification {
+  private readonly verifier: IncrementalVerifier;
+  private started?: Promise<boolean>;
+  private timer?: NodeJS.Timeout;
+  private lastStats = '';
+  private readonly unwatch: () => void;
+
+  constructor(task: SyncTask, options: IncrementalVerifyOptions, sync: ConstructorParameters<typeof SyncTask>[0]) {
+    this.verifier = new IncrementalVerifier({
+      ...options,
+      source: sync.source!,
+      target: sync.target,
+      filter: sync.filter,
+      ttlExtendSeconds: sync.ttlExtendSeconds,
+    });
+    this.verifier.on('difference', (conflict) => send({ type: 'verify-difference', conflict }));
+    this.verifier.on('error', () => undefined); // counted in stats (errors, lastError)
+    this.unwatch = watchWrittenKeys((db, key) => this.verifier.noteWrite(db, key));
+    task.on('stage', (stage) => {
+      if (stage === 'incremental') void this.start();
+    });
+  }
+
+  private start(): Promise<boolean> {
+    this.started ??= this.verifier.start().then(
+      () => {
+        send({ type: 'log', level: 'info', message: 'incremental data verification: each key the stream writes is compared a few seconds later' });
+        this.timer = setInterval(() => this.report(false), STATS_INTERVAL_MS);
+        this.timer.unref();
+        return true;
+      },
+      (err: unknown) => {
+        send({ type: 'log', level: 'warn', message: `incremental data verification could not start: ${describeError(err)}` });
+        return false;
+      },
+    );
+    return this.started;
+  }
+
+  private report(final: boolean): void {
+    const stats: IncrementalStats = this.verifier.stats();
+    const json = JSON.stringify(stats);
+    if (!final && json === this.lastStats) return;
+    this.lastStats = json;
+    send({ type: 'verify-stats', stats, final });
+  }
+
+  /** The task stopped: check what is queued (bounded; not after a failure), report, close. */
+  async finish(checkQueued: boolean): Promise<void> {
+    this.unwatch();
+    if (this.timer) clearInterval(this.timer);
+    if (this.started && (await this.started)) {
+      if (checkQueued) {
+        await Promise.race([this.verifier.flush().catch(() => undefined), new Promise((r) => setTimeout(r, FINAL_CHECK_MS).unref())]);
+      }
+      this.report(true);
+    }
+    // stop() waits for a check in progress; the process leaves right after anyway.
+    await Promise.race([this.verifier.stop(), new Promise((r) => setTimeout(r, 1_000).unref())]);
+  }
+}
+
+let verification: StreamVerification | undefined;
+
 process.on('message', (msg: ManagerMessage) => {
   switch (msg.type) {
     case 'start': {
@@ -27,9 +103,19 @@ process.on('message', (msg: ManagerMessage) => {
       task.on('progress', (progress) => send({ type: 'progress', progress }));
       task.on('log', (level, message) => send({ type: 'log', level, message }));
       task.on('checkpoint', (c) => send({ type: 'checkpoint', ...c }));
-      task.run().then(
-        () => send({ type: 'done', stage: task!.progress.stage }),
-        (err: unknown) => send({ type: 'failed', message: describeError(err), code: err instanceof DtsError ? err.code : undefined }),
+      if (msg.incrementalVerify && msg.options.source && msg.options.type !== 'full') {
+        verification = new StreamVerification(task, msg.incrementalVerify, msg.options);
+      }
+      const t = task;
+      t.run().then(
+        async () => {
+          await verification?.finish(true);
+          send({ type: 'done', stage: t.progress.stage });
+        },
+        async (err: unknown) => {
+          await verification?.finish(false).catch(() => undefined);
+          send({ type: 'failed', message: describeError(err), code: err instanceof DtsError ? err.code : undefined });
+        },
       ).finally(() => {
         // Let the last messages flush, then leave.
         setTimeout(() => process.exit(0), 50);

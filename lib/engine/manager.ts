@@ -11,10 +11,11 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SyncOptions, SyncProgress, SyncStage } from '@/engine/sync/sync-task';
-import type { ManagerMessage, WorkerMessage } from '@/engine/worker/protocol';
+import type { IncrementalVerifyOptions, ManagerMessage, WorkerMessage } from '@/engine/worker/protocol';
 import { db } from '@/lib/db/client';
 import { databaseFile } from '@/lib/db/url';
 import { syncOptionsFor } from './task-options';
+import { incrementalVerifyOptions, VerificationError, Verifications, verificationSettingsOf } from './verification';
 import type { TaskStatus } from '@/lib/tasks/status';
 import { canPerform, isTaskStatus, type TaskAction } from '@/lib/tasks/status';
 
@@ -47,6 +48,10 @@ interface Worker {
   failure?: string;
   /** Messages are handled one after another, in order (status, logs, checkpoints). */
   queue: Promise<void>;
+  /** The engine's last stage (a full migration is done when it leaves `full`). */
+  stage?: SyncStage;
+  /** Run Full Data Verification when the full migration completes. */
+  verifyAfterFull: boolean;
 }
 
 export class TaskActionError extends Error {}
@@ -72,6 +77,12 @@ const HISTORY = 600;
 
 export class EngineManager {
   private readonly workers = new Map<string, Worker>();
+  /** Data verification runs (full: own processes; incremental: reported by the task workers). */
+  readonly verification: Verifications;
+
+  constructor(opts: { verifyIntervalMs?: number } = {}) {
+    this.verification = new Verifications((taskId, level, message) => this.log(taskId, level, message), { intervalMs: opts.verifyIntervalMs });
+  }
   private readonly samples = new Map<string, TaskSample[]>();
   private readonly events = new EventEmitter().setMaxListeners(0);
 
@@ -134,10 +145,14 @@ export class EngineManager {
     await this.log(taskId, 'info', options.resume
       ? `starting from checkpoint offset ${options.resume.offset} (partial resync)`
       : 'starting: full data migration first');
-    this.spawn(taskId, options);
+    const incremental = options.type !== 'full' ? incrementalVerifyOptions(task) : undefined;
+    if (incremental) this.verification.incrementalStarting(taskId, incremental, options.ttlExtendSeconds ?? 0);
+    // Incremental only: the snapshot is not written, so the destination is not expected to equal the source after it.
+    const verifyAfterFull = options.type !== 'incremental' && verificationSettingsOf(task).full.enabled;
+    this.spawn(taskId, options, incremental, verifyAfterFull);
   }
 
-  private spawn(taskId: string, options: SyncOptions): void {
+  private spawn(taskId: string, options: SyncOptions, incrementalVerify: IncrementalVerifyOptions | undefined, verifyAfterFull: boolean): void {
     // Run from the project's sources at run time (tsx), not bundled by Next.
     const script = path.join(/*turbopackIgnore: true*/ process.cwd(), 'engine', 'worker', 'task-worker.ts');
     const child = fork(script, [], {
@@ -154,6 +169,7 @@ export class EngineManager {
       timer: setInterval(() => void this.persistProgress(worker), PERSIST_INTERVAL_MS),
       exited: new Promise((resolve) => child.once('exit', () => resolve())),
       queue: Promise.resolve(),
+      verifyAfterFull,
     };
     worker.timer.unref();
     this.workers.set(taskId, worker);
@@ -162,7 +178,7 @@ export class EngineManager {
     };
     child.on('message', (msg: WorkerMessage) => enqueue(() => this.onMessage(worker, msg)));
     child.once('exit', (code, signal) => enqueue(() => this.onExit(worker, code, signal)));
-    this.send(worker, { type: 'start', options });
+    this.send(worker, { type: 'start', options, incrementalVerify });
   }
 
   private send(worker: Worker, msg: ManagerMessage): void {
@@ -179,6 +195,9 @@ export class EngineManager {
         return;
       case 'stage': {
         const status = STAGE_STATUS[msg.stage];
+        const fullDone = worker.stage === 'full' && (msg.stage === 'incremental' || msg.stage === 'paused' || msg.stage === 'completed');
+        worker.stage = msg.stage;
+        if (fullDone && worker.verifyAfterFull) await this.verifyAfterFull(taskId);
         if (msg.stage === 'failed' || msg.stage === 'ended' || msg.stage === 'completed') return; // recorded at exit
         await this.persistProgress(worker);
         await this.setStatus(taskId, status);
@@ -196,13 +215,35 @@ export class EngineManager {
       case 'failed':
         worker.failure = msg.message;
         return;
+      case 'verify-difference':
+        await this.verification.incrementalDifference(taskId, msg.conflict);
+        return;
+      case 'verify-stats':
+        await this.verification.incrementalStats(taskId, msg.stats, msg.final);
+        return;
     }
+  }
+
+  /** The full migration completed and the task's settings enable Full Data Verification: run it. */
+  private async verifyAfterFull(taskId: string): Promise<void> {
+    try {
+      await this.verification.start(taskId, 'auto');
+    } catch (err) {
+      const why = err instanceof VerificationError ? err.message : String(err);
+      await this.log(taskId, 'warn', `full data verification after the full migration did not start: ${why}`);
+    }
+  }
+
+  /** Verify Now: a Full Data Verification with the task's settings; returns the run's id. */
+  async verifyNow(taskId: string): Promise<string> {
+    return this.verification.start(taskId, 'manual');
   }
 
   private async onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     clearInterval(worker.timer);
     this.workers.delete(worker.taskId);
     await this.persistProgress(worker);
+    await this.verification.incrementalEnded(worker.taskId);
     const stage = worker.progress?.stage;
     const { taskId } = worker;
     if (this.shuttingDown) return;
@@ -287,6 +328,7 @@ export class EngineManager {
   /** Release: free the engine process and spool and hide the task from the list. */
   async release(taskId: string): Promise<void> {
     if (this.workers.has(taskId)) await this.end(taskId);
+    await this.verification.stop(taskId);
     fs.rmSync(this.spoolDir(taskId), { recursive: true, force: true });
     await db().task.update({ where: { id: taskId }, data: { status: 'Released', releasedAt: new Date() } });
     await this.log(taskId, 'info', 'task released');
@@ -294,6 +336,7 @@ export class EngineManager {
 
   /** At server start: tasks that were running get their engine back, resuming from their checkpoints. */
   async recover(): Promise<void> {
+    await this.verification.recover();
     const tasks = await db().task.findMany({ where: { status: { in: [...ACTIVE] } }, select: { id: true, status: true } });
     for (const t of tasks) {
       if (this.workers.has(t.id)) continue;
@@ -317,6 +360,7 @@ export class EngineManager {
     await Promise.race([Promise.all(workers.map((w) => w.exited)), deadline]);
     for (const w of workers) w.child.kill('SIGKILL');
     await Promise.all(workers.map((w) => w.queue)); // the last checkpoints are saved
+    await this.verification.shutdown();
   }
 
   /** Runs one of the task actions of PRODUCT.md after checking the state allows it. */
