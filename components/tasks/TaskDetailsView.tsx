@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { Panel } from '@/components/ui/Panel';
 import type { EndpointView, TaskDetails } from '@/lib/tasks/details';
 import { STATUS_LABEL } from '@/lib/tasks/status';
+import { DataVerification } from './DataVerification';
 import { PerformanceCharts } from './PerformanceCharts';
 import { ProgressModules } from './ProgressModules';
 import { ShardOffsets } from './ShardOffsets';
@@ -103,6 +104,10 @@ export function TaskDetailsView({ details }: { details: TaskDetails }) {
 
       <Panel title="Source Offsets" description="Per source shard: the checkpoint a restart resumes from (partial resync) and the offset received so far." bodyClassName="">
         <ShardOffsets shards={state.shards} sample={sample} />
+      </Panel>
+
+      <Panel title="Data Verification" description="Proof that the destination holds what the source holds, key by key: results per round and per DB." bodyClassName="p-5">
+        <DataVerification taskId={state.id} overview={state.verification} settings={details.config.verification} />
       </Panel>
 
       <Panel title="Task Log" bodyClassName="">

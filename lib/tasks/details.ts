@@ -16,6 +16,8 @@ import {
 import { parsePrecheckDoc, summarizePrecheck, type PrecheckDoc, type PrecheckSummary } from './precheck-doc';
 import { availableControls, statusOf, upgradeTargets, type TaskControl } from './queries';
 import type { TaskStatus } from './status';
+import { readVerificationOverview } from './verification';
+import type { VerificationOverview } from './verification-view';
 
 /** One point of the live metrics (the engine manager's sample). */
 export type LiveSample = TaskSample;
@@ -85,6 +87,8 @@ export interface TaskLiveState {
   shards: ShardView[];
   precheck: PrecheckDoc | null;
   precheckSummary: PrecheckSummary;
+  /** Data verification: the runs (newest first), the one in progress, whether Verify Now is possible. */
+  verification: VerificationOverview;
 }
 
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -154,8 +158,9 @@ function loadTaskRow(taskId: string) {
   return db().task.findUnique({ where: { id: taskId }, include: { shards: { orderBy: { name: 'asc' } } } });
 }
 
-function toState(t: TaskRow): TaskLiveState {
+async function toState(t: TaskRow): Promise<TaskLiveState> {
   const status = statusOf(t.status);
+  const verification = await readVerificationOverview(t.id, status);
   const precheck = parsePrecheckDoc(t.precheck);
   const spec = LINK_SPECS.find((s) => s.id === t.instanceClass);
   return {
@@ -185,6 +190,7 @@ function toState(t: TaskRow): TaskLiveState {
     })),
     precheck,
     precheckSummary: summarizePrecheck(precheck),
+    verification,
   };
 }
 
@@ -212,7 +218,7 @@ function toConfig(t: TaskRow): TaskConfigView {
 /** The live state of a task, or null when there is no such task. */
 export async function readTaskState(taskId: string): Promise<TaskLiveState | null> {
   const t = await loadTaskRow(taskId);
-  return t ? toState(t) : null;
+  return t ? await toState(t) : null;
 }
 
 /** The task's log, newest first; with `afterId`, only the lines written after that one. */
@@ -230,7 +236,7 @@ export async function getTaskDetails(taskId: string): Promise<TaskDetails | null
   const t = await loadTaskRow(taskId);
   if (!t) return null;
   const logs = await readTaskLogs(taskId);
-  return { state: toState(t), config: toConfig(t), logs, samples: engineManager().history(taskId) };
+  return { state: await toState(t), config: toConfig(t), logs, samples: engineManager().history(taskId) };
 }
 
 /** The JSON the details route answers with (no config: it only changes through an upgrade, which is in the state). */

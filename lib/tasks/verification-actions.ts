@@ -1,0 +1,42 @@
+'use server';
+/**
+ * Server actions of the task details page's Data Verification: Verify Now (a Full
+ * Data Verification with the task's settings, in its own engine process) and Stop.
+ * Each answers in words instead of throwing.
+ */
+import { z } from 'zod';
+import { db } from '@/lib/db/client';
+import { engineManager } from '@/lib/engine/manager';
+import { VerificationError } from '@/lib/engine/verification';
+import { statusOf } from './queries';
+import { verifyNowRefusal } from './verification-view';
+
+export type VerifyActionResult = { ok: true; runId?: string } | { ok: false; message: string };
+
+const taskIdSchema = z.string().trim().min(1).max(64);
+
+export async function verifyNowAction(taskId: string): Promise<VerifyActionResult> {
+  const id = taskIdSchema.safeParse(taskId);
+  if (!id.success) return { ok: false, message: 'Unknown task.' };
+  const task = await db().task.findUnique({ where: { id: id.data }, select: { status: true } });
+  if (!task) return { ok: false, message: 'This task no longer exists.' };
+  const manager = engineManager();
+  const refusal = verifyNowRefusal(statusOf(task.status), manager.verification.isRunning(id.data));
+  if (refusal) return { ok: false, message: refusal };
+  try {
+    return { ok: true, runId: await manager.verifyNow(id.data) };
+  } catch (err) {
+    if (err instanceof VerificationError) return { ok: false, message: err.message };
+    console.error(`task ${id.data}: Verify Now failed:`, err);
+    return { ok: false, message: `The verification could not start: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+export async function stopVerificationAction(taskId: string): Promise<VerifyActionResult> {
+  const id = taskIdSchema.safeParse(taskId);
+  if (!id.success) return { ok: false, message: 'Unknown task.' };
+  const manager = engineManager();
+  if (!manager.verification.isRunning(id.data)) return { ok: false, message: 'No Full Data Verification of this task is running.' };
+  await manager.verification.stop(id.data);
+  return { ok: true };
+}
