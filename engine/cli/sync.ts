@@ -8,6 +8,7 @@
 import { describeError } from '../errors';
 import { SyncTask, type SyncOptions, type SyncProgress } from '../sync/sync-task';
 import { parseCli, USAGE, UsageError } from './options';
+import { runPrecheckCli } from './precheck';
 
 function progressLine(p: SyncProgress): string {
   const parts = [`[${p.stage}]`];
@@ -23,6 +24,8 @@ function progressLine(p: SyncProgress): string {
 }
 
 async function main(): Promise<number> {
+  // --precheck: print the prechecks of the task and exit (1 when an item failed); nothing starts.
+  if (process.argv.includes('--precheck')) return runPrecheckCli(process.argv.slice(2));
   const json = process.argv.includes('--json');
   let opts: SyncOptions;
   try {
