@@ -189,7 +189,7 @@ function verdictText(run: RunSummaryView): string {
     case 'equal': return `Source and destination are equal: ${formatCount(run.keysChecked)} keys checked.`;
     case 'different': return `${formatCount(run.conflicts)} difference${run.conflicts === 1 ? '' : 's'} left after ${run.rounds} round${run.rounds === 1 ? '' : 's'}.`;
     case 'failed': return `The verification failed: ${run.errorMessage ?? 'no reason was recorded'}`;
-    case 'stopped': return `Stopped: ${run.errorMessage ?? 'before it finished'}`;
+    case 'stopped': return `Stopped before it finished: ${run.errorMessage ?? 'no reason was recorded'}.`;
   }
 }
 

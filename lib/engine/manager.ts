@@ -328,7 +328,7 @@ export class EngineManager {
   /** Release: free the engine process and spool and hide the task from the list. */
   async release(taskId: string): Promise<void> {
     if (this.workers.has(taskId)) await this.end(taskId);
-    await this.verification.stop(taskId);
+    await this.verification.stop(taskId, 'the task was released');
     fs.rmSync(this.spoolDir(taskId), { recursive: true, force: true });
     await db().task.update({ where: { id: taskId }, data: { status: 'Released', releasedAt: new Date() } });
     await this.log(taskId, 'info', 'task released');

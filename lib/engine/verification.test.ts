@@ -173,9 +173,29 @@ describe('data verification in the console', () => {
     await new Promise((r) => setTimeout(r, 500));
     await manager.verification.stop('dtsver2');
     const stopped = await db().verificationRun.findUniqueOrThrow({ where: { id: slow } });
-    expect(stopped.status).toBe('stopped');
+    expect(stopped).toMatchObject({ status: 'stopped', errorMessage: 'Stop Verification was pressed' });
+    expect((await logs('dtsver2')).at(-1)).toBe('full data verification stopped before it finished: Stop Verification was pressed');
     expect(manager.verification.isRunning('dtsver2')).toBe(false);
   }, 60_000);
+
+  it('Verify Now is refused in words before the task wrote anything; runs left running by a stopped console say so', async () => {
+    const { verifyNowAction } = await import('@/lib/tasks/verification-actions');
+    await db().task.create({
+      data: {
+        id: 'dtsver4', name: 'not started', region: 'local', status: 'PrecheckPassed', source: endpoint(source.port), target: endpoint(target.port),
+        objects: JSON.stringify({ dbs: [{ db: 0, targetDb: 0 }] }),
+      },
+    });
+    expect(await verifyNowAction('dtsver4')).toEqual({ ok: false, message: 'Start the task first: nothing has been written to the destination yet.' });
+    expect(await verifyNowAction('missing')).toEqual({ ok: false, message: 'This task no longer exists.' });
+    await db().task.update({ where: { id: 'dtsver4' }, data: { status: 'FullMigration' } });
+    expect(await verifyNowAction('dtsver4')).toEqual({ ok: false, message: 'Verify once the full data migration has completed.' });
+
+    const stale = await db().verificationRun.create({ data: { taskId: 'dtsver4', kind: 'full', trigger: 'manual' } });
+    await new EngineManager().verification.recover();
+    expect(await db().verificationRun.findUniqueOrThrow({ where: { id: stale.id } }))
+      .toMatchObject({ status: 'stopped', errorMessage: 'the console stopped before the run finished' });
+  });
 
   it('Incremental Data Verification reports a key the stream wrote that still differs', async () => {
     const src = source.client();

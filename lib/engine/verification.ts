@@ -44,7 +44,8 @@ interface FullRun {
   progress?: VerifyProgress;
   /** A round, the verdict or a failure was recorded. */
   settled: boolean;
-  stopping: boolean;
+  /** Why it is being stopped (set by stop and shutdown). */
+  stopping?: string;
   exited: Promise<void>;
   queue: Promise<void>;
 }
@@ -143,7 +144,7 @@ export class Verifications {
       cwd: /*turbopackIgnore: true*/ process.cwd(),
     });
     const run: FullRun = {
-      runId: record.id, taskId, child, settled: false, stopping: false, queue: Promise.resolve(),
+      runId: record.id, taskId, child, settled: false, queue: Promise.resolve(),
       exited: new Promise((resolve) => child.once('exit', () => resolve())),
     };
     this.full.set(taskId, run);
@@ -171,7 +172,8 @@ export class Verifications {
       case 'done':
         return this.finishFull(run, msg.result);
       case 'failed':
-        return this.failFull(run, msg.stopped || run.stopping ? 'stopped' : 'failed', msg.message);
+        if (run.stopping || msg.stopped) return this.failFull(run, 'stopped', run.stopping ?? 'the verification was aborted');
+        return this.failFull(run, 'failed', msg.message);
     }
   }
 
@@ -226,21 +228,21 @@ export class Verifications {
       data: { status, errorMessage: message, finishedAt: new Date() },
     }).catch(() => undefined); // the task may have been deleted meanwhile
     await this.log(run.taskId, status === 'stopped' ? 'info' : 'error',
-      status === 'stopped' ? `full data verification stopped: ${message}` : `full data verification failed: ${message}`);
+      status === 'stopped' ? `full data verification stopped before it finished: ${message}` : `full data verification failed: ${message}`);
   }
 
   private async onFullExit(run: FullRun, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     if (this.full.get(run.taskId) === run) this.full.delete(run.taskId);
     if (run.settled) return;
-    if (run.stopping) await this.failFull(run, 'stopped', 'stopped before it finished');
+    if (run.stopping) await this.failFull(run, 'stopped', run.stopping);
     else await this.failFull(run, 'failed', `the verification process stopped unexpectedly (${signal ?? `exit code ${code}`})`);
   }
 
-  /** Stops the task's running full verification (its record says Stopped). */
-  async stop(taskId: string): Promise<void> {
+  /** Stops the task's running full verification (its record says Stopped, and why). */
+  async stop(taskId: string, why = 'Stop Verification was pressed'): Promise<void> {
     const run = this.full.get(taskId);
     if (!run || run.settled) return;
-    run.stopping = true;
+    run.stopping = why;
     this.sendFull(run, { type: 'stop' });
     const killer = setTimeout(() => run.child.kill('SIGKILL'), 10_000);
     await run.exited;
@@ -277,9 +279,12 @@ export class Verifications {
   private incrementalRun(taskId: string): IncrementalRun | undefined {
     const run = this.incremental.get(taskId);
     if (!run) return undefined;
-    run.runId ??= db().verificationRun.create({
-      data: { taskId, kind: 'incremental', trigger: 'stream', status: 'running', settings: JSON.stringify(run.settings) },
-    }).then((r) => r.id);
+    if (!run.runId) {
+      run.runId = db().verificationRun.create({
+        data: { taskId, kind: 'incremental', trigger: 'stream', status: 'running', settings: JSON.stringify(run.settings) },
+      }).then((r) => r.id);
+      run.runId.catch(() => undefined); // awaited (and reported) where it is used
+    }
     if (!run.timer) {
       run.timer = setInterval(() => this.persistIncremental(run, false), INCREMENTAL_PERSIST_MS);
       run.timer.unref();
@@ -372,7 +377,7 @@ export class Verifications {
   async shutdown(timeoutMs = 5_000): Promise<void> {
     const runs = [...this.full.values()];
     for (const r of runs) {
-      r.stopping = true;
+      r.stopping = 'the console stopped';
       this.sendFull(r, { type: 'stop' });
     }
     const deadline = new Promise((r) => setTimeout(r, timeoutMs).unref());
