@@ -6,7 +6,7 @@
  */
 import type { Cmd, NodeCaps, Reply, Side } from './side';
 import { SlotMovedError, VerifyError } from './side';
-import { preview, printable } from './keys';
+import { preview, printable } from '../keys';
 import { RateLimiter, sleep } from './rate';
 import type { CompareOptions, ConflictKind, VerifyMode } from './types';
 

@@ -8,7 +8,7 @@ import Redis from 'ioredis';
 import { endpointAddress, type RedisEndpoint } from '../endpoint';
 import { DtsError } from '../errors';
 import { NetError, type Role } from '../net/socket';
-import { keySlot } from './keys';
+import { keySlot } from '../cluster/slot';
 
 export class VerifyError extends DtsError {}
 

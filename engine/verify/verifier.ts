@@ -7,7 +7,8 @@
  */
 import { EntryFilter, type FilterOptions } from '../filter';
 import { KeyComparator, compareSettings, type CompareSettings, type KeyConflict } from './compare';
-import { keyId, prefixPattern, printable } from './keys';
+import { printable } from '../keys';
+import { keyId, prefixPattern } from './keys';
 import { RateLimiter, sleep } from './rate';
 import { Side, VerifyError } from './side';
 import {

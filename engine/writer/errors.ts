@@ -1,4 +1,5 @@
 import { DtsError } from '../errors';
+import { printable } from '../keys';
 import type { RespErrorReply } from '../resp';
 
 /**
@@ -31,10 +32,4 @@ export function rejectedWrite(address: string, command: string, key: Buffer | un
   return new WriterError('WRITE_REJECTED', `the destination ${address} refused ${command}${on}: ${reply.message}`);
 }
 
-/** A key for messages: UTF-8 when it reads as text, else hex, cut to a sane length. */
-export function printable(key: Buffer): string {
-  const text = key.toString('utf8');
-  const clean = /^[\x20-\x7e\u00a0-\uffff]*$/.test(text) && !text.includes('\ufffd');
-  const shown = clean ? text : `0x${key.toString('hex')}`;
-  return shown.length > 120 ? `${shown.slice(0, 117)}...` : shown;
-}
+export { printable } from '../keys';
