@@ -228,7 +228,7 @@ function FullRun({ taskId, run, progress }: { taskId: string; run: RunSummaryVie
       )}
       {summary?.source && summary.target && (
         <p className="text-xs text-slate-500">
-          Source {summary.source.address} (Redis {summary.source.version}) · destination {summary.target.address} (Redis {summary.target.version})
+          Source {summary.source.address} (version {summary.source.version}{summary.source.cluster ? ', cluster' : ''}) · destination {summary.target.address} (version {summary.target.version}{summary.target.cluster ? ', cluster' : ''})
           {summary.digest ? ' · values compared by DEBUG DIGEST-VALUE where equal' : ' · values read and compared'}
         </p>
       )}
