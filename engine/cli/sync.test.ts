@@ -51,7 +51,7 @@ describe('npm run sync (engine/cli/sync.ts)', () => {
     const p = src.pipeline();
     for (let i = 0; i < 10_000; i++) p.set(`k${i}`, String(i));
     await p.exec();
-    const cli = spawnCli(['--source', source.url, '--target', target.url, '--type', 'full', '--json', '--rps', '3000']);
+    const cli = spawnCli(['--source', source.url, '--target', target.url, '--type', 'full', '--json', '--rps', '3000'], { direct: true });
     try {
       await waitFor(() => jsonEvents(cli.stdout()).some((e) => e.type === 'stage' && e.stage === 'full'), 20_000,
         () => `the full stage:\n${cli.stderr()}`);
@@ -71,7 +71,7 @@ describe('npm run sync (engine/cli/sync.ts)', () => {
 
   it('a running task exits 0 on SIGTERM after writing what it has read; its checkpoint resumes it', async () => {
     // A rate limit keeps part of the burst unwritten when the signal comes.
-    const cli = spawnCli(['--source', source.url, '--target', target.url, '--json', '--task-id', 'cli-sigterm', '--rps', '2000']);
+    const cli = spawnCli(['--source', source.url, '--target', target.url, '--json', '--task-id', 'cli-sigterm', '--rps', '2000'], { direct: true });
     try {
       await waitFor(() => jsonEvents(cli.stdout()).some((e) => e.type === 'stage' && e.stage === 'incremental'), 20_000,
         () => `the incremental stage:\n${cli.stderr()}`);

@@ -137,3 +137,32 @@ export function commandKeys(info: CommandInfo, argv: readonly Buffer[]): Buffer[
 export function replayableCommands(): string[] {
   return [...INFO.values()].filter((i) => i.kind !== 'drop').map((i) => i.name).sort();
 }
+
+/**
+ * Commands that set parts of the data to values given in their arguments (a key, a
+ * field, a member, an element at an index, an absolute expire time), so that running a
+ * run of them twice in order leaves what running it once did. After a destination
+ * connection breaks with commands unanswered, the writer sends those again: any of the
+ * others the destination had already run would then count twice (INCR, RPUSH …) or
+ * fail (XADD with an explicit id, RENAME …).
+ */
+const REPLAY_SAFE = new Set([
+  'SET', 'SETEX', 'PSETEX', 'SETNX', 'MSET', 'MSETNX', 'SETRANGE', 'SETBIT', 'DEL', 'UNLINK', 'PEXPIREAT', 'EXPIREAT',
+  'PERSIST', 'HSET', 'HMSET', 'HSETNX', 'HDEL', 'SADD', 'SREM', 'ZREM', 'ZREMRANGEBYSCORE', 'ZREMRANGEBYLEX', 'GEOADD',
+  'PFADD', 'LSET', 'XACK', 'XDEL', 'XSETID', 'XCLAIM', 'SELECT', 'MULTI', 'EXEC', 'FLUSHDB', 'FLUSHALL', 'PING',
+]);
+
+export function replaySafe(argv: readonly Buffer[]): boolean {
+  const name = commandName(argv);
+  if (REPLAY_SAFE.has(name)) return true;
+  const args = argv.slice(1).map(upper);
+  switch (name) {
+    case 'ZADD': return !args.includes('INCR');
+    case 'RESTORE': return args.includes('REPLACE');
+    case 'XTRIM': return true;
+    case 'XGROUP': return ['SETID', 'DESTROY', 'CREATECONSUMER', 'DELCONSUMER'].includes(args[0] ?? '');
+    case 'FUNCTION': return args[0] === 'LOAD' && args.includes('REPLACE');
+    case 'SCRIPT': return args[0] === 'LOAD';
+    default: return false;
+  }
+}

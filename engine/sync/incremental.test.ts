@@ -4,9 +4,10 @@
  */
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareKeyByKey } from '../testing/compare';
 import { RedisServer } from '../testing/redis-server';
 import {
-  endTask, endpointOf, expectDigestEqual, expectEqualExceptSeenTime, masterReplOffset, runTask, sleep, startSource, waitCaughtUp, waitFor, waitStage,
+  endTask, endpointOf, expectDigestEqual, expectEqualExceptSeenTime, withoutSeenTime, masterReplOffset, runTask, sleep, startSource, waitCaughtUp, waitFor, waitStage,
 } from './test-support';
 import { startTransactionLoad, startWorkload, WORKLOAD_DBS } from './workload';
 
@@ -146,8 +147,14 @@ describe('SyncTask: destination connection killed mid-incremental', () => {
     await Promise.all([source?.stop(), target?.stop()]);
   });
 
-  it('reconnects, resends what was not answered, and ends equal', async () => {
+  // Commands the destination ran but whose answers the broken connection lost are sent
+  // again; those that count twice (INCRBY, RPUSH, …) then leave their keys different.
+  // The engine cannot know which ran, so it reports those keys (the 'suspect' event and
+  // a warning): equal everywhere else, and no difference it did not report.
+  it('reconnects, resends what was not answered, and ends equal except keys it reported', async () => {
     const run = runTask({ source: endpointOf(source), target: endpointOf(target) });
+    const suspects = new Set<string>();
+    run.task.on('suspect', (keys) => keys.forEach((k) => suspects.add(`${k.db}/${k.key}`)));
     await waitStage(run, 'incremental');
     const workload = startWorkload(load);
     const transactions = startTransactionLoad(txLoad);
@@ -165,10 +172,13 @@ describe('SyncTask: destination connection killed mid-incremental', () => {
     await transactions.stop();
     await sleep(300);
     await waitCaughtUp(run, src);
-    await expectEqualExceptSeenTime(src, dst, { dbs: [...WORKLOAD_DBS, 1] });
+    const diffs = (await compareKeyByKey(src, dst, [...WORKLOAD_DBS, 1]))
+      .filter((d) => !(d.kind === 'stream_groups' && withoutSeenTime(d.source) === withoutSeenTime(d.target)));
+    expect(diffs.filter((d) => !suspects.has(`${d.db}/${d.key}`)).slice(0, 20)).toEqual([]);
+    if (diffs.length > 0) expect(run.logText()).toMatch(/may now differ from the source: .*; verify them/);
     const progress = await endTask(run);
     expect(progress.fullSyncs).toBe(1);
     expect(progress.partialResyncs).toBe(0);
-    await expectDigestEqual(src, dst);
+    if (suspects.size === 0) await expectDigestEqual(src, dst);
   });
 });

@@ -21,6 +21,7 @@ import { ReplicaLink, type SyncInfo } from '../replica/link';
 import { LinkError } from '../replica/errors';
 import { RespErrorReply } from '../resp';
 import { unwritableKey } from '../writer/key-writer';
+import { printable } from '../writer/errors';
 import { StandaloneWriter, type StreamPosition } from '../writer/standalone-writer';
 import { SyncError } from './errors';
 import { Heartbeat, heartbeatKeyFor } from './heartbeat';
@@ -95,6 +96,8 @@ export interface SyncTaskEvents {
   stage: [SyncStage];
   log: [SyncLogLevel, string];
   checkpoint: [{ replid: string; offset: number; db: number }];
+  /** Destination keys (DB, key as latin1) that may differ after a broken destination connection. */
+  suspect: [{ db: number; key: string }[]];
 }
 
 export { SyncError };
@@ -133,6 +136,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       connectionRetryMs: opts.connectionRetryMs,
       otherRetryMs: opts.otherRetryMs,
       log: (level, message) => this.log(level, message),
+      onReplayed: (keys) => this.onReplayed(keys),
     });
     this.spoolDir = opts.spoolDir ?? path.join(os.tmpdir(), 'redis-dts-spool', opts.taskId);
   }
@@ -143,6 +147,14 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
 
   private log(level: SyncLogLevel, message: string): void {
     this.emit('log', level, message);
+  }
+
+  /** Keys a broken destination connection may have left different (see StandaloneWriter's onReplayed). */
+  private onReplayed(keys: { db: number; key: Buffer }[]): void {
+    const shown = keys.slice(0, 10).map((k) => `DB ${k.db} "${printable(k.key)}"`).join(', ');
+    this.log('warn', `the destination connection broke while commands were unanswered; ${keys.length} key(s) touched by ones that `
+      + `may have run already and count again when repeated may now differ from the source: ${shown}${keys.length > 10 ? ', …' : ''}; verify them`);
+    this.emit('suspect', keys.map((k) => ({ db: k.db, key: k.key.toString('latin1') })));
   }
 
   private setStage(stage: SyncStage): void {

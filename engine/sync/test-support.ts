@@ -280,9 +280,16 @@ export interface CliProcess {
   exited: Promise<CliResult>;
 }
 
-/** Starts the sync CLI (`tsx engine/cli/sync.ts …`, what `npm run sync --` runs). */
-export function spawnCli(args: string[]): CliProcess {
-  const child = spawn(TSX, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts the sync CLI as `tsx engine/cli/sync.ts …` (what `npm run sync --` runs), or with
+ * `direct` as `node --import tsx engine/cli/sync.ts …`: one process, so a signal reaches the
+ * CLI itself. (The tsx wrapper relays SIGTERM to its child, but when the child does not
+ * confirm within 30 ms — a loaded machine — it SIGKILLs it and exits 143.)
+ */
+export function spawnCli(args: string[], opts: { direct?: boolean } = {}): CliProcess {
+  const child = opts.direct
+    ? spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(TSX, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));

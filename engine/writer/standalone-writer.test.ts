@@ -3,6 +3,7 @@
  * the rate limit, a broken connection and transient replies retried without loss
  * or duplicates, and a refused write stopping it with the reply.
  */
+import net from 'node:net';
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DtsError } from '../errors';
@@ -71,21 +72,73 @@ describe('StandaloneWriter', () => {
   });
 
   it('a killed connection is reopened and what was not answered is sent again — also while rate limited', async () => {
-    const { writer, logs } = newWriter({ rps: 400 });
+    const replayed: string[] = [];
+    const { writer, logs } = newWriter({ rps: 400, onReplayed: (keys) => replayed.push(...keys.map((k) => k.key.toString())) });
     await writer.open();
     const writing = (async () => {
-      for (let i = 0; i < 1200; i++) await writer.write(['RPUSH', 'log', String(i)]);
+      for (let i = 0; i < 600; i++) {
+        writer.selectDb(i % 3);
+        await writer.write(['SET', `k${i}`, String(i)]);
+        await writer.write(['HSET', 'h', `f${i % 50}`, String(i)]);
+      }
     })();
     for (let kill = 0; kill < 3; kill++) {
-      await new Promise((r) => setTimeout(r, 400));
+      await new Promise((r) => setTimeout(r, 350));
       for (const id of await writerClients()) await admin.call('CLIENT', 'KILL', 'ID', id);
     }
     await writing;
     await writer.flush();
     expect(logs.filter((l) => l.includes('reconnected to the destination')).length).toBeGreaterThanOrEqual(2);
-    const log = await c.lrange('log', 0, -1);
-    expect(log).toEqual(Array.from({ length: 1200 }, (_, i) => String(i)));
+    for (let i = 0; i < 600; i++) {
+      await c.select(i % 3);
+      expect(await c.get(`k${i}`)).toBe(String(i));
+    }
+    await c.select(0);
+    // SET and HSET give the same result when run twice: nothing to report.
+    expect(replayed).toEqual([]);
     writer.close();
+  });
+
+  it('commands that may have run already are sent again; keys where that counts twice are reported', async () => {
+    const proxy = await CuttingProxy.start(server.port);
+    const replayed: { db: number; key: string }[] = [];
+    const writer = new StandaloneWriter({ host: '127.0.0.1', port: proxy.port }, {
+      connectionRetryMs: 10_000, onReplayed: (keys) => replayed.push(...keys.map((k) => ({ db: k.db, key: k.key.toString() }))),
+    });
+    try {
+      await writer.open();
+      for (let i = 0; i < 10; i++) await writer.write(['INCR', 'n']);
+      await writer.flush();
+      // The destination runs the next commands, but their answers are lost with the connection.
+      proxy.holdReplies();
+      writer.selectDb(2);
+      await writer.write(['SET', 'safe', 'v']);
+      for (let i = 0; i < 50; i++) await writer.write(['INCR', 'n']);
+      await writer.write(['RPUSH', 'list', 'x']);
+      // These fail when run twice; the failure shows the first run got through, so it is not one.
+      await writer.write(['XADD', 's', '5-1', 'f', 'v']);
+      await writer.write(['XGROUP', 'CREATE', 's', 'g', '0']);
+      await writer.write(['MULTI']);
+      await writer.write(['XADD', 's', '6-1', 'f', 'w']);
+      writer.selectDb(3);
+      await writer.write(['SET', 'in-db3', '1']);
+      await writer.write(['EXEC']);
+      await c.select(3);
+      await waitUntil(async () => (await c.get('in-db3')) === '1');
+      proxy.cut();
+      await writer.flush();
+      await c.select(2);
+      // Run twice: the known limit of resending after a broken connection. The engine says so.
+      expect(await c.get('n')).toBe('100');
+      expect(await c.lrange('list', 0, -1)).toEqual(['x', 'x']);
+      expect(await c.get('safe')).toBe('v');
+      expect(await c.xlen('s')).toBe(2);
+      expect(replayed).toEqual([{ db: 2, key: 'n' }, { db: 2, key: 'list' }, { db: 2, key: 's' }]);
+    } finally {
+      await c.select(0);
+      writer.close();
+      await proxy.close();
+    }
   });
 
   it('a transient reply (BUSY) is retried until it passes, each write applied once', async () => {
@@ -115,6 +168,22 @@ describe('StandaloneWriter', () => {
     writer.close();
   });
 
+  it('a command refused inside MULTI/EXEC is named, even after a SELECT in the block', async () => {
+    const { writer } = newWriter();
+    await writer.open();
+    await c.select(1);
+    await c.rpush('alist', 'x');
+    await c.select(0);
+    await writer.write(['MULTI']);
+    await writer.write(['SET', 'a', '1']);
+    writer.selectDb(1);
+    await writer.write(['INCR', 'alist']);
+    await writer.write(['EXEC']);
+    const err = await writer.flush().then(() => undefined, (e: unknown) => e);
+    expect((err as DtsError).message).toMatch(/refused INCR on key "alist": WRONGTYPE/);
+    writer.close();
+  });
+
   it('an unreachable destination fails open() with a NetError naming it', async () => {
     const writer = new StandaloneWriter({ host: '127.0.0.1', port: 1 });
     const err = await writer.open().then(() => undefined, (e: unknown) => e);
@@ -122,3 +191,66 @@ describe('StandaloneWriter', () => {
     await expect(writer.flush()).rejects.toThrow(/not open/);
   });
 });
+
+async function waitUntil(cond: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * A TCP proxy to a redis-server that can stop passing replies back (the server still
+ * runs the commands) and then cut every connection: commands run, answers lost.
+ */
+class CuttingProxy {
+  private readonly pairs = new Set<[net.Socket, net.Socket]>();
+  private holding = false;
+
+  private constructor(private readonly server: net.Server, readonly port: number) {}
+
+  static async start(targetPort: number): Promise<CuttingProxy> {
+    let proxy: CuttingProxy | undefined;
+    const server = net.createServer((client) => {
+      const upstream = net.connect(targetPort, '127.0.0.1');
+      const pair: [net.Socket, net.Socket] = [client, upstream];
+      proxy?.pairs.add(pair);
+      client.on('data', (d) => upstream.write(d));
+      upstream.on('data', (d) => {
+        if (!proxy?.holding) client.write(d);
+      });
+      const end = () => {
+        client.destroy();
+        upstream.destroy();
+        proxy?.pairs.delete(pair);
+      };
+      client.on('close', end);
+      upstream.on('close', end);
+      client.on('error', end);
+      upstream.on('error', end);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    proxy = new CuttingProxy(server, (server.address() as net.AddressInfo).port);
+    return proxy;
+  }
+
+  holdReplies(): void {
+    this.holding = true;
+  }
+
+  /** Closes every connection; new ones pass replies again. */
+  cut(): void {
+    for (const [a, b] of this.pairs) {
+      a.destroy();
+      b.destroy();
+    }
+    this.pairs.clear();
+    this.holding = false;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

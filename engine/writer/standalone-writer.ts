@@ -6,7 +6,7 @@
  * reconnects and resends everything not yet answered, from the start of its
  * MULTI block, for as long as the task's retry time allows.
  */
-import { commandInfo, commandKeys } from '../commands/table';
+import { commandInfo, commandKeys, replaySafe } from '../commands/table';
 import { endpointAddress, type RedisEndpoint } from '../endpoint';
 import { describeError } from '../errors';
 import { NetError } from '../net/socket';
@@ -26,6 +26,12 @@ export interface WriterOptions {
   maxInFlight?: number;
   maxInFlightBytes?: number;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /**
+   * After a broken connection, the keys of commands sent again that the destination may
+   * already have run and that do not give the same result twice (see `replaySafe`): they
+   * may now differ from the source and should be verified. `db` is the destination DB.
+   */
+  onReplayed?: (keys: { db: number; key: Buffer }[]) => void;
 }
 
 /** A point in the source's replication stream: the offset and the source DB selected there. */
@@ -41,6 +47,10 @@ interface Op {
   mark?: StreamPosition;
   /** The MULTI block this op belongs to, so a resend starts at its MULTI. */
   block?: Op[];
+  /** Answered with a transient error (LOADING, BUSY, …): certainly not run. */
+  refused?: boolean;
+  /** Sent again after a broken connection although it may have run already. */
+  replayed?: boolean;
 }
 
 export interface WriterStats {
@@ -180,10 +190,13 @@ export class StandaloneWriter {
   private writeNow(argv: RespArg[], mark?: StreamPosition): void {
     const conn = this.conn!;
     if (this.currentDb !== this.targetDb) {
-      conn.send(['SELECT', this.targetDb], { argv: ['SELECT', this.targetDb], db: this.targetDb });
+      // Inside a MULTI block the SELECT is queued too: it belongs to the block (EXEC answers it).
+      const select: Op = { argv: ['SELECT', this.targetDb], db: this.targetDb, block: this.openBlock };
+      this.openBlock?.push(select);
+      conn.send(select.argv, select);
       this.currentDb = this.targetDb;
     }
-    const name = typeof argv[0] === 'string' ? argv[0] : String(argv[0]);
+    const name = commandNameOf(argv);
     const op: Op = { argv, db: this.targetDb, mark };
     this.lastOp = op;
     if (name === 'MULTI') this.openBlock = [];
@@ -199,22 +212,30 @@ export class StandaloneWriter {
   private onReply(conn: PipelinedConnection<Op>, reply: RespValue, op: Op): void {
     if (conn.failed) {
       // Replies still arriving on a connection being replaced: what succeeded needs no resend.
-      if (!(reply instanceof RespErrorReply && isTransientReply(reply))) this.resend = this.resend.filter((o) => o !== op);
+      if (reply instanceof RespErrorReply && isTransientReply(reply)) op.refused = true;
+      else this.resend = this.resend.filter((o) => o !== op);
       return;
     }
     if (reply instanceof RespErrorReply) {
       if (isTransientReply(reply)) {
+        op.refused = true;
         conn.close();
         this.onConnectionFailure(conn, new TransientReplyError(this.address, reply), op);
         return;
       }
-      this.setFatal(op, reply);
-      return;
+      if (!(op.replayed && ranBefore(op.argv, reply))) {
+        this.setFatal(op, reply);
+        return;
+      }
     }
     if (Array.isArray(reply) && op.block && commandNameOf(op.argv) === 'EXEC') {
-      const failed = reply.find((r): r is RespErrorReply => r instanceof RespErrorReply);
-      if (failed) {
-        this.setFatal(op, failed);
+      // EXEC answers each queued command (SELECTs included) in order: MULTI … EXEC excluded.
+      const queued = op.block.slice(1, -1);
+      for (const [i, r] of reply.entries()) {
+        if (!(r instanceof RespErrorReply)) continue;
+        const failed = queued[i] ?? op;
+        if (op.replayed && ranBefore(failed.argv, r)) continue;
+        this.setFatal(failed, r);
         return;
       }
     }
@@ -273,13 +294,44 @@ export class StandaloneWriter {
     }
     const conn = this.conn!;
     for (const op of ops) {
-      if (this.currentDb !== op.db) {
+      const select = commandNameOf(op.argv) === 'SELECT';
+      // Inside a block the block's own SELECTs switch DBs: an extra one would be queued too.
+      const inBlock = op.block !== undefined && commandNameOf(op.argv) !== 'MULTI';
+      if (!select && !inBlock && this.currentDb !== op.db) {
         conn.send(['SELECT', op.db], { argv: ['SELECT', op.db], db: op.db });
-        this.currentDb = op.db;
       }
+      if (!inBlock || select) this.currentDb = op.db;
       conn.send(op.argv, op);
     }
     this.opts.log?.('info', `reconnected to the destination ${this.address}; resent ${ops.length} unanswered command(s)`);
+    this.reportReplayed(ops);
+  }
+
+  /**
+   * Commands sent again may already have run: their answers were lost with the
+   * connection. Those that do not give the same result twice are reported by key.
+   */
+  private reportReplayed(ops: Op[]): void {
+    const resent = new Set(ops);
+    const mayHaveRun = (op: Op): boolean => {
+      if (op.refused) return false;
+      if (!op.block) return true;
+      // Queued commands ran only if their EXEC was sent and not refused.
+      const exec = op.block[op.block.length - 1];
+      return exec !== undefined && commandNameOf(exec.argv) === 'EXEC' && resent.has(exec) && !exec.refused;
+    };
+    const keys = new Map<string, { db: number; key: Buffer }>();
+    for (const op of ops) {
+      if (!mayHaveRun(op)) continue;
+      op.replayed = true;
+      const argv = op.argv.map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(String(a))));
+      if (replaySafe(argv)) continue;
+      const info = commandInfo(argv);
+      const opKeys = info ? commandKeys(info, argv) : [];
+      if (opKeys.length === 0) opKeys.push(Buffer.from(`(${commandNameOf(op.argv)} in DB ${op.db})`));
+      for (const key of opKeys) keys.set(`${op.db}\u0000${key.toString('latin1')}`, { db: op.db, key });
+    }
+    if (keys.size > 0) this.opts.onReplayed?.([...keys.values()]);
   }
 
   /** Resolves when everything written so far is acknowledged; throws the task-stopping error if any. */
@@ -322,6 +374,21 @@ export class StandaloneWriter {
 class TransientReplyError extends WriterError {
   constructor(address: string, reply: RespErrorReply) {
     super('DESTINATION_BUSY', `the destination ${address} answered ${reply.message}`);
+  }
+}
+
+/**
+ * An error that, for a command sent again after a broken connection, shows that its
+ * first run got through: the stream id is already there, the group or key already
+ * exists, the key was already renamed away.
+ */
+function ranBefore(argv: RespArg[], reply: RespErrorReply): boolean {
+  switch (commandNameOf(argv)) {
+    case 'XADD': return /equal or smaller than the target stream top item/i.test(reply.message);
+    case 'XGROUP': return reply.code === 'BUSYGROUP';
+    case 'RESTORE': return reply.code === 'BUSYKEY';
+    case 'RENAME': case 'RENAMENX': return /no such key/i.test(reply.message);
+    default: return false;
   }
 }
 
