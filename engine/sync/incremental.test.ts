@@ -9,7 +9,7 @@ import { RedisServer } from '../testing/redis-server';
 import {
   endTask, endpointOf, expectDigestEqual, expectEqualExceptSeenTime, withoutSeenTime, masterReplOffset, runTask, sleep, startSource, waitCaughtUp, waitFor, waitStage,
 } from './test-support';
-import { startTransactionLoad, startWorkload, WORKLOAD_DBS } from './workload';
+import { DESIGN_COMMANDS, startTransactionLoad, startWorkload, WORKLOAD_COMMANDS, WORKLOAD_DBS } from './workload';
 
 async function seed(c: Redis, keys: number): Promise<void> {
   const p = c.pipeline();
@@ -67,6 +67,11 @@ describe('SyncTask: every supported command during and after the full migration'
     expect(roundsDuringFull).toBeGreaterThanOrEqual(3);
     expect(await masterReplOffset(src)).toBeGreaterThan(offsetAtIncremental);
     expect(rounds).toBeGreaterThan(5);
+    // The load really ran every command of DESIGN.md's list (and the others it claims).
+    const stats = String(await src.info('commandstats'));
+    const ran = new Set([...stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].filter((m) => Number(m[2]) > 0).map((m) => m[1].toUpperCase()));
+    const never = [...DESIGN_COMMANDS, ...WORKLOAD_COMMANDS].map((c) => c.replace(' ', '|')).filter((c) => !ran.has(c) && ![...ran].some((r) => r.startsWith(`${c}|`)));
+    expect(never).toEqual([]);
     await expectEqualExceptSeenTime(src, dst, { dbs: [...WORKLOAD_DBS, 1, 3] });
     expect(await functionList(dst)).toBe(await functionList(src));
     const progress = await endTask(run);

@@ -10,6 +10,17 @@ import type Redis from 'ioredis';
 /** DBs the load writes to (SWAPDB swaps 5 and 6; FLUSHDB empties 7 now and then). */
 export const WORKLOAD_DBS = [0, 2, 5, 6, 7];
 
+/** DESIGN.md's supported commands for incremental sync, verbatim. */
+export const DESIGN_COMMANDS = [
+  'APPEND', 'BITOP', 'BLPOP', 'BRPOP', 'BRPOPLPUSH', 'DECR', 'DECRBY', 'DEL', 'EVAL', 'EVALSHA', 'EXEC', 'EXPIRE', 'EXPIREAT',
+  'GEOADD', 'GETSET', 'HDEL', 'HINCRBY', 'HINCRBYFLOAT', 'HMSET', 'HSET', 'HSETNX', 'INCR', 'INCRBY', 'INCRBYFLOAT', 'LINSERT',
+  'LPOP', 'LPUSH', 'LPUSHX', 'LREM', 'LSET', 'LTRIM', 'MOVE', 'MSET', 'MSETNX', 'MULTI', 'PERSIST', 'PEXPIRE', 'PEXPIREAT',
+  'PFADD', 'PFMERGE', 'PSETEX', 'RENAME', 'RENAMENX', 'RESTORE', 'RPOP', 'RPOPLPUSH', 'RPUSH', 'RPUSHX', 'SADD', 'SDIFFSTORE',
+  'SELECT', 'SET', 'SETBIT', 'SETEX', 'SETNX', 'SETRANGE', 'SINTERSTORE', 'SMOVE', 'SPOP', 'SREM', 'SUNIONSTORE', 'ZADD',
+  'ZINCRBY', 'ZINTERSTORE', 'ZREM', 'ZREMRANGEBYLEX', 'ZUNIONSTORE', 'ZREMRANGEBYRANK', 'ZREMRANGEBYSCORE', 'SWAPDB', 'UNLINK',
+  'XADD', 'XCLAIM', 'XDEL', 'XAUTOCLAIM', 'XGROUP CREATECONSUMER', 'XTRIM',
+] as const;
+
 /** The commands one round sends (as typed by a client), for coverage checks. */
 export const WORKLOAD_COMMANDS = [
   'APPEND', 'BITOP', 'BLPOP', 'BRPOP', 'BRPOPLPUSH', 'DECR', 'DECRBY', 'DEL', 'EVAL', 'EVALSHA', 'EXEC', 'EXPIRE', 'EXPIREAT',
