@@ -51,7 +51,6 @@ describe('sync CLI options', () => {
     [['--source', 'redis://a:1', '--target', 'redis://b:2', '--rps', '-1'], /use '--rps=-XYZ'/],
     [['--source', 'redis://a:1', '--target', 'redis://b:2', '--bogus'], /Unknown option '--bogus'/],
     [['--source', 'redis://a:1', '--target'], /--target/],
-    [['--source', 'redis://a:1', '--target', 'redis://b:2', '--target-cluster'], /cluster .* not supported/],
   ])('refuses %j', (args, message) => {
     expect(() => parseCli(args)).toThrow(UsageError);
     expect(() => parseCli(args)).toThrow(message);
@@ -59,5 +58,13 @@ describe('sync CLI options', () => {
 
   it('refuses a URL that is not redis:// or rediss://', () => {
     expect(() => parseCli(['--source', 'http://a:1', '--target', 'redis://b:2'])).toThrow(/must start with redis:\/\/ or rediss:\/\//);
+  });
+
+  it('takes the cluster flags (forced) and leaves cluster detection to the runner otherwise', () => {
+    const forced = parseCli(['--source', 'redis://a:1', '--target', 'redis://b:2', '--source-cluster', '--target-cluster', '--use-replicas']);
+    expect(forced).toMatchObject({ sourceCluster: true, targetCluster: true, useReplicas: true });
+    const asked = parseCli(['--source', 'redis://a:1', '--target', 'redis://b:2']);
+    expect(asked.sourceCluster).toBeUndefined();
+    expect(asked.targetCluster).toBeUndefined();
   });
 });

@@ -18,6 +18,10 @@ export const USAGE = `usage: npm run sync -- --source redis://[user:pass@]host:p
   --ttl-extend SECONDS       add SECONDS to every expiry written
   --retry-minutes N          keep retrying a broken link for N minutes (default 10)
   --tls-ca FILE --tls-cert FILE --tls-key FILE --tls-insecure   TLS settings for rediss:// URLs
+  --source-cluster          the source is a Redis Cluster: one link per master (default: asked with INFO cluster)
+  --target-cluster          the destination is a Redis Cluster (default: asked with INFO cluster)
+  --use-replicas            cluster source: read each shard from a replica ("Use Slave Node")
+  --precheck                run the precheck items, print them, and exit (1 when an item failed)
   --rdb FILE                 restore an RDB file into --target instead of reading a source
   --task-id ID               names the heartbeat key (default: a random id)
   --json                     NDJSON events on stdout instead of progress lines
@@ -41,9 +45,6 @@ export function parseCli(argv: string[]): SyncOptions {
   if (values.help) throw new UsageError('');
   if (!values.target) throw new UsageError('--target is required');
   if (!values.source && !values.rdb) throw new UsageError('--source (or --rdb FILE) is required');
-  if (values['source-cluster'] || values['target-cluster']) {
-    throw new UsageError('cluster sources and destinations are not supported by this version yet');
-  }
 
   const type = (values.type ?? 'full+incremental') as SyncType;
   if (!['full', 'incremental', 'full+incremental'].includes(type)) throw new UsageError(`--type: "${type}" is not full, incremental or full+incremental`);
@@ -91,6 +92,10 @@ export function parseCli(argv: string[]): SyncOptions {
     connectionRetryMs: retryMs,
     otherRetryMs: retryMs,
     rdbFile: values.rdb,
+    // Flags force cluster mode; without them the runner asks each side (INFO cluster).
+    sourceCluster: values['source-cluster'] ? true : undefined,
+    targetCluster: values['target-cluster'] ? true : undefined,
+    useReplicas: values['use-replicas'] ?? false,
   };
 }
 
@@ -107,7 +112,7 @@ function parseFlags(argv: string[]) {
         'retry-minutes': { type: 'string' }, 'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' }, 'tls-insecure': { type: 'boolean' }, rdb: { type: 'string' },
         'task-id': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
-        'source-cluster': { type: 'boolean' }, 'target-cluster': { type: 'boolean' },
+        'source-cluster': { type: 'boolean' }, 'target-cluster': { type: 'boolean' }, 'use-replicas': { type: 'boolean' },
       },
       strict: true,
     });

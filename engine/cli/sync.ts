@@ -6,7 +6,8 @@
  * non-zero with one line saying why.
  */
 import { describeError } from '../errors';
-import { SyncTask, type SyncOptions, type SyncProgress } from '../sync/sync-task';
+import { createSyncRunner, type SyncRunner } from '../sync/cluster-sync';
+import type { SyncOptions, SyncProgress } from '../sync/sync-task';
 import { parseCli, USAGE, UsageError } from './options';
 import { runPrecheckCli } from './precheck';
 
@@ -40,7 +41,13 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  const task = new SyncTask(opts);
+  let task: SyncRunner;
+  try {
+    task = await createSyncRunner(opts);
+  } catch (err) {
+    process.stderr.write(`error: ${describeError(err)}\n`);
+    return 1;
+  }
   const emit = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
   task.on('log', (level, message) => {
     if (json) emit({ type: 'log', level, message, time: new Date().toISOString() });

@@ -99,3 +99,14 @@ export class SlotMap {
     this.owner[slot] = node;
   }
 }
+
+/** Whether a server runs in cluster mode (INFO cluster: cluster_enabled:1). */
+export async function detectCluster(endpoint: RedisEndpoint, role: 'source' | 'destination'): Promise<boolean> {
+  const client = await new ControlClient(endpoint, role).open();
+  try {
+    const info = await client.call(['INFO', 'cluster']);
+    return !(info instanceof RespErrorReply) && /^cluster_enabled:1/m.test(String(info));
+  } finally {
+    client.close();
+  }
+}

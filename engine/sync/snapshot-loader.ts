@@ -7,7 +7,7 @@ import type { EntryFilter } from '../filter';
 import { parseRdb } from '../rdb';
 import type { RdbEvent } from '../rdb/types';
 import { KeyWriter } from '../writer/key-writer';
-import type { StandaloneWriter } from '../writer/standalone-writer';
+import type { DestinationWriter } from '../writer/destination';
 import { SyncError } from './errors';
 
 export interface SnapshotProgress {
@@ -17,7 +17,7 @@ export interface SnapshotProgress {
 
 export interface SnapshotLoaderOptions {
   filter: EntryFilter;
-  writer: StandaloneWriter;
+  writer: DestinationWriter;
   /** false for "incremental only": the snapshot is read (for its stream position) but not written. */
   write: boolean;
   ttlExtendMs: number;

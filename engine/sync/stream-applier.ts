@@ -10,7 +10,8 @@ import { DtsError } from '../errors';
 import type { EntryFilter } from '../filter';
 import { HEARTBEAT_PREFIX } from '../filter';
 import type { CommandSink } from '../writer/key-writer';
-import type { StandaloneWriter, StreamPosition } from '../writer/standalone-writer';
+import type { DestinationWriter } from '../writer/destination';
+import type { StreamPosition } from '../writer/standalone-writer';
 
 export class StreamError extends DtsError {}
 
@@ -36,9 +37,14 @@ export interface StreamApplierOptions {
   ttlExtendMs?: number;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
   onHeartbeat?: (sentAtMs: number) => void;
+  /**
+   * Each source key the stream writes (source DB, key), once its command is handed
+   * to the writer; a MULTI block's keys at its EXEC. For Incremental Data Verification.
+   */
+  onKeyWritten?: (db: number, key: Buffer) => void;
 }
 
-export type ApplierSink = CommandSink & Pick<StandaloneWriter, 'advance'>;
+export type ApplierSink = CommandSink & Pick<DestinationWriter, 'advance'>;
 
 export interface StreamStats {
   commands: number;
@@ -175,7 +181,14 @@ export class StreamApplier {
     this.sink.selectDb(filter.mapDb(this.db));
     await this.sink.write(this.extendTtl(decision.argv), mark);
     this.stats.applied++;
+    this.noteKeys(info, decision.argv, this.db);
     return true;
+  }
+
+  private noteKeys(info: NonNullable<ReturnType<typeof commandInfo>>, argv: Buffer[], db: number): void {
+    const hook = this.opts.onKeyWritten;
+    if (!hook) return;
+    for (const i of keyPositions(info, argv)) hook(db, argv[i]);
   }
 
   private isHeartbeat(argv: Buffer[], info: NonNullable<ReturnType<typeof commandInfo>>): boolean {
@@ -272,11 +285,14 @@ export class StreamApplier {
     if (fromIn && toIn) {
       this.sink.selectDb(filter.mapDb(this.db));
       await this.sink.write(['MOVE', key, filter.mapDb(to)], mark);
+      this.opts.onKeyWritten?.(this.db, key);
+      this.opts.onKeyWritten?.(to, key);
       return true;
     }
     if (fromIn) {
       this.sink.selectDb(filter.mapDb(this.db));
       await this.sink.write(['DEL', key], mark);
+      this.opts.onKeyWritten?.(this.db, key);
       return true;
     }
     throw new StreamError('MOVE_INTO_TASK', `the source moved key "${key.toString()}" from DB ${this.db}, which the task does not carry, into DB ${to}, which it does`,
@@ -299,6 +315,7 @@ export class StreamApplier {
     if (dbOpt > 0) out[dbOpt + 1] = Buffer.from(String(filter.mapDb(to)));
     this.sink.selectDb(filter.mapDb(this.db));
     await this.sink.write(out, mark);
+    this.opts.onKeyWritten?.(to, dst);
     return true;
   }
 }

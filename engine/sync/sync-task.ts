@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { endpointAddress, type RedisEndpoint } from '../endpoint';
 import { describeError } from '../errors';
-import { EntryFilter, HEARTBEAT_PREFIX, type FilterOptions } from '../filter';
+import { EntryFilter, type FilterOptions } from '../filter';
 import { ControlClient } from '../net/socket';
 import { parseRdbFile, RdbError } from '../rdb';
 import { ReplicaLink, type SyncInfo } from '../replica/link';
@@ -22,9 +22,12 @@ import { LinkError } from '../replica/errors';
 import { RespErrorReply } from '../resp';
 import { unwritableKey } from '../writer/key-writer';
 import { printable } from '../writer/errors';
-import { StandaloneWriter, type StreamPosition } from '../writer/standalone-writer';
+import { createDestinationWriter, type DestinationWriter } from '../writer/destination';
+import type { StreamPosition } from '../writer/standalone-writer';
+import { detectCluster } from '../cluster/topology';
 import { SyncError } from './errors';
 import { Heartbeat, heartbeatKeyFor } from './heartbeat';
+import { checkDestinationEmpty } from './conflict-check';
 import { SnapshotLoader } from './snapshot-loader';
 import { StreamApplier } from './stream-applier';
 
@@ -56,6 +59,22 @@ export interface SyncOptions {
   rdbFile?: string;
   /** Test hook: master silence after which the link is declared dead. */
   linkTimeoutMs?: number;
+  /** The source is a Redis Cluster: one link per master (undefined: ask it, INFO cluster). See createSyncRunner. */
+  sourceCluster?: boolean;
+  /** Cluster source: read each shard from one of its replicas ("Use Slave Node"). */
+  useReplicas?: boolean;
+  /** Cluster source: checkpoints per shard name (`slots a-b`), after a restart. */
+  resumeShards?: Record<string, { replid: string; offset: number; db: number }>;
+  /** Each source key the stream writes (see StreamApplierOptions.onKeyWritten). */
+  onKeyWritten?: (db: number, key: Buffer) => void;
+  /** The destination is a Redis Cluster (undefined: ask it, INFO cluster). */
+  targetCluster?: boolean;
+  /**
+   * Set by ClusterSyncTask for one shard of a cluster source: the shard's name in
+   * checkpoints, where its heartbeat goes (the shard's master, when the link reads
+   * a replica) and the heartbeat key (hash-tagged into the shard's slots).
+   */
+  shard?: { name: string; heartbeatTo: RedisEndpoint; heartbeatKey: string };
   /** Test hook: values encoded bigger than this are written in batches through a temporary key (default 8 MiB). */
   bigKeyThreshold?: number;
 }
@@ -87,6 +106,24 @@ export interface SyncProgress {
   commandsApplied: number;
   fullSyncs: number;
   partialResyncs: number;
+  /** Cluster source: each shard's own position. */
+  shards?: ShardProgress[];
+}
+
+export interface ShardProgress {
+  name: string;
+  stage: SyncStage;
+  replid: string | null;
+  receivedOffset: number;
+  checkpoint: StreamPosition | null;
+}
+
+/** Where one source shard's stream is applied up to, as saved for a restart. */
+export interface ShardCheckpoint {
+  shard: string;
+  replid: string;
+  offset: number;
+  db: number;
 }
 
 export type SyncLogLevel = 'info' | 'warn' | 'error';
@@ -95,7 +132,7 @@ export interface SyncTaskEvents {
   progress: [SyncProgress];
   stage: [SyncStage];
   log: [SyncLogLevel, string];
-  checkpoint: [{ replid: string; offset: number; db: number }];
+  checkpoint: [ShardCheckpoint];
   /** Destination keys (DB, key as latin1) that may differ after a broken destination connection. */
   suspect: [{ db: number; key: string }[]];
 }
@@ -109,7 +146,7 @@ const RECONNECT_MAX_MS = 5000;
 
 export class SyncTask extends EventEmitter<SyncTaskEvents> {
   private readonly filter: EntryFilter;
-  private readonly writer: StandaloneWriter;
+  private writer: DestinationWriter;
   private link?: ReplicaLink;
   private heartbeat?: Heartbeat;
   private stopping = false;
@@ -131,14 +168,32 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
   constructor(private readonly opts: SyncOptions) {
     super();
     this.filter = new EntryFilter(opts.filter);
-    this.writer = new StandaloneWriter(opts.target, {
-      rps: opts.rps,
-      connectionRetryMs: opts.connectionRetryMs,
-      otherRetryMs: opts.otherRetryMs,
+    this.writer = this.makeWriter(opts.targetCluster ?? false);
+    this.spoolDir = opts.spoolDir ?? path.join(os.tmpdir(), 'redis-dts-spool', opts.taskId);
+  }
+
+  private makeWriter(cluster: boolean): DestinationWriter {
+    return createDestinationWriter(this.opts.target, cluster, {
+      rps: this.opts.rps,
+      connectionRetryMs: this.opts.connectionRetryMs,
+      otherRetryMs: this.opts.otherRetryMs,
       log: (level, message) => this.log(level, message),
       onReplayed: (keys) => this.onReplayed(keys),
     });
-    this.spoolDir = opts.spoolDir ?? path.join(os.tmpdir(), 'redis-dts-spool', opts.taskId);
+  }
+
+  /** The name checkpoints are kept under: the source's address (or the cluster shard's). */
+  get shardName(): string {
+    return this.opts.shard?.name ?? (this.opts.source ? endpointAddress(this.opts.source) : 'rdb');
+  }
+
+  shardProgress(): ShardProgress {
+    const p = this.progress;
+    return { name: this.shardName, stage: p.stage, replid: p.replid, receivedOffset: p.receivedOffset, checkpoint: p.checkpoint };
+  }
+
+  private get heartbeatKey(): string {
+    return this.opts.shard?.heartbeatKey ?? heartbeatKeyFor(this.opts.taskId);
   }
 
   get progress(): SyncProgress {
@@ -171,7 +226,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     this.p.bytesPerSecond = Math.round((this.p.rdbBytesDone - this.lastRate.bytes) / secs);
     this.lastRate = { at: now, commands: this.writer.stats.commands, bytes: this.p.rdbBytesDone };
     const cp = this.writer.checkpoint;
-    if (cp && this.p.replid) this.emit('checkpoint', { replid: this.p.replid, offset: cp.offset, db: cp.db });
+    if (cp && this.p.replid) this.emit('checkpoint', { shard: this.shardName, replid: this.p.replid, offset: cp.offset, db: cp.db });
     this.emit('progress', this.progress);
   }
 
@@ -180,6 +235,9 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     this.timer = setInterval(() => this.emitProgress(), PROGRESS_INTERVAL_MS);
     this.timer.unref();
     try {
+      if (this.opts.targetCluster === undefined && await detectCluster(this.opts.target, 'destination')) {
+        this.writer = this.makeWriter(true);
+      }
       const dest = await this.writer.open();
       this.log('info', `destination ${endpointAddress(this.opts.target)} runs ${dest.version.product} ${dest.version.major}.${dest.version.minor}.${dest.version.patch} (RDB ${dest.rdbVersion})`);
       if (this.opts.rdbFile) {
@@ -268,7 +326,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     const sourceInfo = await this.sourceFacts(source);
     this.p.keysTotal = sourceInfo.keys;
     this.sourceDatabases = sourceInfo.databases;
-    this.heartbeat = new Heartbeat(source, heartbeatKeyFor(this.opts.taskId), (l, m) => this.log(l, m));
+    this.heartbeat = new Heartbeat(this.opts.shard?.heartbeatTo ?? source, this.heartbeatKey, (l, m) => this.log(l, m));
     await this.heartbeat.start();
 
     let firstConnect = true;
@@ -414,7 +472,8 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       initialDb: startDb,
       initialOffset: startOffset,
       sourceDatabases: this.sourceDatabases,
-      heartbeatKey: heartbeatKeyFor(this.opts.taskId),
+      heartbeatKey: this.heartbeatKey,
+      onKeyWritten: this.opts.onKeyWritten,
       ttlExtendMs: (this.opts.ttlExtendSeconds ?? 0) * 1000,
       log: (level, message) => this.log(level, message),
       onHeartbeat: (sentAt) => {
@@ -438,24 +497,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
 
   /** Destination Object Data Existence Check, made before anything is written. */
   private async checkDestinationEmpty(): Promise<void> {
-    const client = await new ControlClient(this.opts.target, 'destination').open();
-    try {
-      const dbs = this.filter.selectedDbs() ?? (await keyspaceDbs(client));
-      const found: string[] = [];
-      for (const db of dbs) {
-        const to = this.filter.mapDb(db);
-        await client.call(['SELECT', to]);
-        const sample = await scanSample(client, (k) => this.filter.acceptsKey(k), 5);
-        if (sample.length > 0) found.push(`DB ${to} (e.g. ${sample.map((k) => JSON.stringify(k.toString())).join(', ')})`);
-      }
-      if (found.length > 0) {
-        throw new SyncError('DESTINATION_NOT_EMPTY',
-          `Destination Object Data Existence Check failed: the destination already holds keys in ${found.join('; ')}`,
-          'empty those DBs, or choose "Ignore Errors And Continue Execution" (--conflict overwrite) to overwrite same-name keys');
-      }
-    } finally {
-      client.close();
-    }
+    await checkDestinationEmpty(this.opts.target, this.writer.masters !== undefined, this.filter);
   }
 
   /** Keys in the selected DBs (for the progress bar) and the source's number of DBs (for FLUSHALL). */
@@ -505,26 +547,6 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     this.resume();
     await this.link?.close();
   }
-}
-
-async function keyspaceDbs(client: ControlClient): Promise<number[]> {
-  const info = String(await client.call(['INFO', 'keyspace']));
-  return [...info.matchAll(/^db(\d+):/gm)].map((m) => Number(m[1]));
-}
-
-async function scanSample(client: ControlClient, accept: (k: Buffer) => boolean, want: number): Promise<Buffer[]> {
-  const out: Buffer[] = [];
-  let cursor = '0';
-  do {
-    const reply = await client.call(['SCAN', cursor, 'COUNT', 1000]);
-    if (!Array.isArray(reply)) break;
-    cursor = String(reply[0]);
-    for (const k of (reply[1] as Buffer[]) ?? []) {
-      if (accept(k) && !k.toString('latin1').startsWith(HEARTBEAT_PREFIX)) out.push(k);
-      if (out.length >= want) return out;
-    }
-  } while (cursor !== '0');
-  return out;
 }
 
 function sleep(ms: number): Promise<void> {

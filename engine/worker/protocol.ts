@@ -6,7 +6,7 @@
  * runs one Full Data Verification.
  */
 import type { FilterOptions } from '../filter';
-import type { SyncLogLevel, SyncOptions, SyncProgress, SyncStage } from '../sync/sync-task';
+import type { ShardCheckpoint, SyncLogLevel, SyncOptions, SyncProgress, SyncStage } from '../sync/sync-task';
 import type {
   CompareOptions, Conflict, IncrementalStats, RoundResult, VerifierOptions, VerifyProgress, VerifyResult,
 } from '../verify';
@@ -29,7 +29,7 @@ export type WorkerMessage =
   | { type: 'stage'; stage: SyncStage }
   | { type: 'progress'; progress: SyncProgress }
   | { type: 'log'; level: SyncLogLevel; message: string }
-  | { type: 'checkpoint'; replid: string; offset: number; db: number }
+  | ({ type: 'checkpoint' } & ShardCheckpoint)
   | { type: 'done'; stage: SyncStage }
   | { type: 'failed'; message: string; code?: string }
   /** Incremental Data Verification: a key the stream wrote still differs after its rechecks. */

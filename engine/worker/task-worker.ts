@@ -8,17 +8,17 @@
  * are reported as `verify-difference`, the counters as `verify-stats`.
  */
 import { DtsError, describeError } from '../errors';
-import { SyncTask } from '../sync/sync-task';
+import { createSyncRunner, type SyncRunner } from '../sync/cluster-sync';
+import type { SyncOptions } from '../sync/sync-task';
 import { IncrementalVerifier, type IncrementalStats } from '../verify';
 import type { IncrementalVerifyOptions, ManagerMessage, WorkerMessage } from './protocol';
-import { watchWrittenKeys } from './written-keys';
 
 if (!process.send) {
   process.stderr.write('task-worker must be started by the engine manager (with an IPC channel)\n');
   process.exit(2);
 }
 
-let task: SyncTask | undefined;
+let task: SyncRunner | undefined;
 
 function send(msg: WorkerMessage): void {
   process.send?.(msg);
@@ -35,9 +35,7 @@ class StreamVerification {
   private started?: Promise<boolean>;
   private timer?: NodeJS.Timeout;
   private lastStats = '';
-  private readonly unwatch: () => void;
-
-  constructor(task: SyncTask, options: IncrementalVerifyOptions, sync: ConstructorParameters<typeof SyncTask>[0]) {
+  constructor(options: IncrementalVerifyOptions, sync: SyncOptions) {
     this.verifier = new IncrementalVerifier({
       ...options,
       source: sync.source!,
@@ -47,10 +45,17 @@ class StreamVerification {
     });
     this.verifier.on('difference', (conflict) => send({ type: 'verify-difference', conflict }));
     this.verifier.on('error', () => undefined); // counted in stats (errors, lastError)
-    this.unwatch = watchWrittenKeys((db, key) => this.verifier.noteWrite(db, key));
+  }
+
+  /** Wires the verifier to a task: keys its stream writes, and its stage. */
+  attach(task: SyncRunner): void {
     task.on('stage', (stage) => {
       if (stage === 'incremental') void this.start();
     });
+  }
+
+  noteWrite(db: number, key: Buffer): void {
+    this.verifier.noteWrite(db, key);
   }
 
   private start(): Promise<boolean> {
@@ -79,7 +84,6 @@ class StreamVerification {
 
   /** The task stopped: check what is queued (bounded; not after a failure), report, close. */
   async finish(checkQueued: boolean): Promise<void> {
-    this.unwatch();
     if (this.timer) clearInterval(this.timer);
     if (this.started && (await this.started)) {
       if (checkQueued) {
@@ -94,32 +98,45 @@ class StreamVerification {
 
 let verification: StreamVerification | undefined;
 
+async function start(options: SyncOptions, incrementalVerify: IncrementalVerifyOptions | undefined): Promise<void> {
+  if (incrementalVerify && options.source && options.type !== 'full') {
+    const v = new StreamVerification(incrementalVerify, options);
+    verification = v;
+    options = { ...options, onKeyWritten: (db, key) => v.noteWrite(db, key) };
+  }
+  try {
+    task = await createSyncRunner(options);
+  } catch (err) {
+    send({ type: 'failed', message: describeError(err), code: err instanceof DtsError ? err.code : undefined });
+    setTimeout(() => process.exit(0), 50);
+    return;
+  }
+  const t = task;
+  t.on('stage', (stage) => send({ type: 'stage', stage }));
+  t.on('progress', (progress) => send({ type: 'progress', progress }));
+  t.on('log', (level, message) => send({ type: 'log', level, message }));
+  t.on('checkpoint', (c) => send({ type: 'checkpoint', ...c }));
+  verification?.attach(t);
+  t.run().then(
+    async () => {
+      await verification?.finish(true);
+      send({ type: 'done', stage: t.progress.stage });
+    },
+    async (err: unknown) => {
+      await verification?.finish(false).catch(() => undefined);
+      send({ type: 'failed', message: describeError(err), code: err instanceof DtsError ? err.code : undefined });
+    },
+  ).finally(() => {
+    // Let the last messages flush, then leave.
+    setTimeout(() => process.exit(0), 50);
+  });
+}
+
 process.on('message', (msg: ManagerMessage) => {
   switch (msg.type) {
     case 'start': {
       if (task) return;
-      task = new SyncTask(msg.options);
-      task.on('stage', (stage) => send({ type: 'stage', stage }));
-      task.on('progress', (progress) => send({ type: 'progress', progress }));
-      task.on('log', (level, message) => send({ type: 'log', level, message }));
-      task.on('checkpoint', (c) => send({ type: 'checkpoint', ...c }));
-      if (msg.incrementalVerify && msg.options.source && msg.options.type !== 'full') {
-        verification = new StreamVerification(task, msg.incrementalVerify, msg.options);
-      }
-      const t = task;
-      t.run().then(
-        async () => {
-          await verification?.finish(true);
-          send({ type: 'done', stage: t.progress.stage });
-        },
-        async (err: unknown) => {
-          await verification?.finish(false).catch(() => undefined);
-          send({ type: 'failed', message: describeError(err), code: err instanceof DtsError ? err.code : undefined });
-        },
-      ).finally(() => {
-        // Let the last messages flush, then leave.
-        setTimeout(() => process.exit(0), 50);
-      });
+      void start(msg.options, msg.incrementalVerify);
       return;
     }
     case 'pause':

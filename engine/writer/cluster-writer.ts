@@ -96,6 +96,10 @@ export class ClusterWriter {
     return this.checkpointMark;
   }
 
+  get failed(): Error | undefined {
+    return this.fatal;
+  }
+
   /** How many masters the destination has. */
   get masters(): number {
     return this.nodes.length;

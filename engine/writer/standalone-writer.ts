@@ -96,6 +96,9 @@ export class StandaloneWriter {
   }
 
   /** The error that stopped this writer (a refused write, the retry time run out), if any. */
+  /** Undefined: not a cluster (the ClusterWriter reports its number of masters). */
+  readonly masters: number | undefined = undefined;
+
   get failed(): Error | undefined {
     return this.fatal;
   }

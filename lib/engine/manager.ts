@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { SyncOptions, SyncProgress, SyncStage } from '@/engine/sync/sync-task';
 import type { IncrementalVerifyOptions, ManagerMessage, WorkerMessage } from '@/engine/worker/protocol';
+import { endpointAddress } from '@/engine/endpoint';
 import { db } from '@/lib/db/client';
 import { databaseFile } from '@/lib/db/url';
 import { syncOptionsFor } from './task-options';
@@ -132,19 +133,28 @@ export class EngineManager {
     }
     const task = await db().task.findUnique({ where: { id: taskId }, include: { shards: true } });
     if (!task) throw new TaskActionError('This task no longer exists.');
-    const shard = task.shards.find((s) => s.replid && s.offset !== null);
+    const base = syncOptionsFor(task);
+    // Checkpoints by shard name: the source's host:port, or a cluster shard's slot ranges.
+    const resumeShards: NonNullable<SyncOptions['resumeShards']> = {};
+    for (const s of task.shards) {
+      if (s.replid && s.offset !== null) resumeShards[s.name] = { replid: s.replid, offset: Number(s.offset), db: s.db };
+    }
     const options: SyncOptions = {
-      ...syncOptionsFor(task),
+      ...base,
       spoolDir: this.spoolDir(taskId),
-      resume: shard?.replid && shard.offset !== null ? { replid: shard.replid, offset: Number(shard.offset), db: shard.db } : undefined,
+      resume: base.source ? resumeShards[endpointAddress(base.source)] : undefined,
+      resumeShards,
     };
     await db().task.update({
       where: { id: taskId },
       data: { status: 'Initializing', startedAt: task.startedAt ?? new Date(), errorMessage: null, endedAt: null },
     });
+    const checkpoints = Object.values(resumeShards);
     await this.log(taskId, 'info', options.resume
       ? `starting from checkpoint offset ${options.resume.offset} (partial resync)`
-      : 'starting: full data migration first');
+      : checkpoints.length > 0 && base.sourceCluster
+        ? `starting each of ${checkpoints.length} source shard(s) from its checkpoint (partial resync)`
+        : 'starting: full data migration first');
     const incremental = options.type !== 'full' ? incrementalVerifyOptions(task) : undefined;
     if (incremental) this.verification.incrementalStarting(taskId, incremental, options.ttlExtendSeconds ?? 0);
     // Incremental only: the snapshot is not written, so the destination is not expected to equal the source after it.
@@ -207,7 +217,7 @@ export class EngineManager {
         await this.log(taskId, msg.level, msg.message);
         return;
       case 'checkpoint':
-        await this.saveCheckpoint(taskId, msg.replid, msg.offset, msg.db);
+        await this.saveCheckpoint(taskId, msg.shard, msg.replid, msg.offset, msg.db);
         return;
       case 'done':
         await this.persistProgress(worker);
@@ -281,10 +291,7 @@ export class EngineManager {
     }).catch(() => undefined); // the task may have been deleted meanwhile
   }
 
-  private async saveCheckpoint(taskId: string, replid: string, offset: number, streamDb: number): Promise<void> {
-    const task = await db().task.findUnique({ where: { id: taskId }, select: { source: true } });
-    if (!task) return;
-    const name = shardName(task.source);
+  private async saveCheckpoint(taskId: string, name: string, replid: string, offset: number, streamDb: number): Promise<void> {
     await db().taskShard.upsert({
       where: { taskId_name: { taskId, name } },
       create: { taskId, name, replid, offset: BigInt(offset), db: streamDb, stage: 'incremental' },
@@ -381,15 +388,6 @@ export class EngineManager {
 const ACTION_PAST: Record<Exclude<TaskAction, 'edit' | 'clone'>, string> = {
   start: 'started', pause: 'paused', end: 'ended', release: 'released',
 };
-
-function shardName(sourceJson: string): string {
-  try {
-    const s = JSON.parse(sourceJson) as { host?: string; port?: number };
-    return `${s.host ?? 'source'}:${s.port ?? 6379}`;
-  } catch {
-    return 'source';
-  }
-}
 
 const globalForEngine = globalThis as unknown as { dtsEngine?: EngineManager };
 

@@ -47,10 +47,15 @@ export function syncOptionsFor(task: TaskRecord): SyncOptions {
   const objects = parseStored(objectsSchema, task.objects, DEFAULT_OBJECTS);
   const advanced = parseStored(advancedSchema, task.advanced, DEFAULT_ADVANCED);
   const type: SyncTypes = (SYNC_TYPES as readonly string[]).includes(task.syncTypes) ? (task.syncTypes as SyncTypes) : 'full+incremental';
+  const source = endpointSchema.parse(JSON.parse(task.source));
+  const target = endpointSchema.parse(JSON.parse(task.target));
   return {
     taskId: task.id,
-    source: engineEndpoint(endpointSchema.parse(JSON.parse(task.source))),
-    target: engineEndpoint(endpointSchema.parse(JSON.parse(task.target))),
+    source: engineEndpoint(source),
+    target: engineEndpoint(target),
+    sourceCluster: source.mode === 'cluster',
+    targetCluster: target.mode === 'cluster',
+    useReplicas: advanced.useSlaveNode,
     type,
     conflict: task.conflictMode === 'block' ? 'block' : 'overwrite',
     filter: {

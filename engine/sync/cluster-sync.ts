@@ -1,0 +1,176 @@
+/**
+ * A task whose source is a Redis Cluster: one SyncTask per master (or per
+ * replica with "Use Slave Node"), run in parallel, each with its own replica
+ * link, writer, checkpoint and heartbeat key (hash-tagged into a slot its master
+ * owns, so it travels that shard's stream). Shards are named by their slot
+ * ranges, which outlive a failover, so a shard resumes from its own checkpoint;
+ * a broken link resumes only that shard.
+ */
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import os from 'node:os';
+import { discoverCluster, detectCluster, type ClusterNode } from '../cluster/topology';
+import { keySlot, tagForSlot } from '../cluster/slot';
+import { endpointAddress } from '../endpoint';
+import { EntryFilter, HEARTBEAT_PREFIX } from '../filter';
+import { checkDestinationEmpty } from './conflict-check';
+import { SyncError } from './errors';
+import {
+  SyncTask, type ShardCheckpoint, type SyncOptions, type SyncProgress, type SyncStage, type SyncTaskEvents,
+} from './sync-task';
+
+/** What the console and the CLI drive: a single-source task or a cluster of them. */
+export interface SyncRunner extends EventEmitter<SyncTaskEvents> {
+  run(): Promise<void>;
+  stop(): Promise<void>;
+  pause(): void;
+  resume(): void;
+  readonly progress: SyncProgress;
+}
+
+/** Stages from least to most advanced: a cluster task is as far as its slowest shard. */
+const STAGE_ORDER: SyncStage[] = ['connecting', 'waiting-snapshot', 'full', 'retrying', 'incremental', 'paused', 'completed', 'ended', 'failed'];
+
+export function shardNameOf(master: ClusterNode): string {
+  return `slots ${master.slots.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',')}`;
+}
+
+export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner {
+  private shards: SyncTask[] = [];
+  private pausedAll = false;
+  private stage: SyncStage = 'connecting';
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly opts: SyncOptions) {
+    super();
+  }
+
+  get progress(): SyncProgress {
+    const parts = this.shards.map((s) => s.progress);
+    const sum = (f: (p: SyncProgress) => number) => parts.reduce((n, p) => n + f(p), 0);
+    const keysTotal = sum((p) => p.keysTotal);
+    const totals = parts.map((p) => p.rdbBytesTotal);
+    const fullPercent = parts.length === 0 ? 0
+      : keysTotal > 0 ? Math.min(100, parts.reduce((n, p) => n + (p.fullPercent / 100) * p.keysTotal, 0) / keysTotal * 100)
+        : sum((p) => p.fullPercent) / parts.length;
+    const delays = parts.map((p) => p.delayMs).filter((d): d is number => d !== null);
+    return {
+      stage: this.stage,
+      keysDone: sum((p) => p.keysDone),
+      keysTotal,
+      rdbBytesDone: sum((p) => p.rdbBytesDone),
+      rdbBytesTotal: totals.every((t) => t !== null) ? totals.reduce<number>((n, t) => n + (t ?? 0), 0) : null,
+      fullPercent,
+      replid: null,
+      receivedOffset: sum((p) => p.receivedOffset),
+      checkpoint: null,
+      delayMs: delays.length > 0 ? Math.max(...delays) : null,
+      rps: sum((p) => p.rps),
+      bytesPerSecond: sum((p) => p.bytesPerSecond),
+      commandsApplied: sum((p) => p.commandsApplied),
+      fullSyncs: sum((p) => p.fullSyncs),
+      partialResyncs: sum((p) => p.partialResyncs),
+      shards: this.shards.map((s) => s.shardProgress()),
+    };
+  }
+
+  private updateStage(): void {
+    const stages = this.shards.map((s) => s.progress.stage);
+    let next: SyncStage = stages.includes('failed') ? 'failed'
+      : STAGE_ORDER.find((st) => stages.includes(st)) ?? 'connecting';
+    if (next === 'incremental' && this.pausedAll) next = 'paused';
+    if (next !== this.stage) {
+      this.stage = next;
+      this.emit('stage', next);
+    }
+  }
+
+  async run(): Promise<void> {
+    const source = this.opts.source;
+    if (!source) throw new SyncError('NO_SOURCE', 'the task has no source');
+    const topology = await discoverCluster(source, 'source');
+    const filter = new EntryFilter(this.opts.filter);
+    const selected = filter.selectedDbs();
+    if (selected && selected.some((db) => db !== 0)) {
+      throw new SyncError('CLUSTER_SOURCE_DB', `the source is a cluster, which has only DB 0, but the task selects DB ${selected.filter((d) => d !== 0).join(', ')}`,
+        'select only DB 0');
+    }
+    const targetCluster = this.opts.targetCluster ?? await detectCluster(this.opts.target, 'destination');
+    const type = this.opts.type ?? 'full+incremental';
+    const resuming = Object.keys(this.opts.resumeShards ?? {}).length > 0;
+    if (!resuming && type !== 'incremental' && (this.opts.conflict ?? 'block') === 'block') {
+      await checkDestinationEmpty(this.opts.target, targetCluster, filter);
+    }
+    const spoolRoot = this.opts.spoolDir ?? path.join(os.tmpdir(), 'redis-dts-spool', this.opts.taskId);
+    this.shards = topology.masters.map((master, i) => {
+      const name = shardNameOf(master);
+      const replica = this.opts.useReplicas ? topology.replicas.find((r) => r.masterId === master.id) : undefined;
+      const owns = (slot: number) => master.slots.some(([a, b]) => slot >= a && slot <= b);
+      const heartbeatKey = `${HEARTBEAT_PREFIX}_${this.opts.taskId}_{${tagForSlot(owns)}}`;
+      if (!owns(keySlot(heartbeatKey))) throw new Error('heartbeat key placed outside its shard');
+      const task = new SyncTask({
+        ...this.opts,
+        source: replica?.endpoint ?? master.endpoint,
+        targetCluster,
+        conflict: 'overwrite', // checked once above, before any shard writes
+        resume: this.opts.resumeShards?.[name],
+        resumeShards: undefined,
+        spoolDir: path.join(spoolRoot, String(i)),
+        shard: { name, heartbeatTo: master.endpoint, heartbeatKey },
+      });
+      const via = replica ? ` (reading replica ${endpointAddress(replica.endpoint)})` : '';
+      task.on('log', (level, message) => this.emit('log', level, `[${name}${via}] ${message}`));
+      task.on('checkpoint', (c: ShardCheckpoint) => this.emit('checkpoint', c));
+      task.on('suspect', (keys) => this.emit('suspect', keys));
+      task.on('stage', () => this.updateStage());
+      return task;
+    });
+    this.emit('log', 'info', `the source cluster has ${this.shards.length} masters; one link each${this.opts.useReplicas ? ', reading replicas where they exist' : ''}`);
+    if (this.pausedAll) for (const s of this.shards) s.pause();
+    this.timer = setInterval(() => this.emit('progress', this.progress), 1000);
+    this.timer.unref();
+    try {
+      const runs = this.shards.map((s) => s.run());
+      // One shard failing stops the others: the task reports the first reason.
+      const first = await Promise.race(runs.map((r) => r.then(() => undefined, (err: unknown) => ({ err }))));
+      if (first) {
+        await Promise.all(this.shards.map((s) => s.stop()));
+        await Promise.allSettled(runs);
+        throw first.err;
+      }
+      const results = await Promise.allSettled(runs);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    } finally {
+      clearInterval(this.timer);
+      this.updateStage();
+      this.emit('progress', this.progress);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.shards.map((s) => s.stop()));
+  }
+
+  pause(): void {
+    this.pausedAll = true;
+    for (const s of this.shards) s.pause();
+    this.updateStage();
+  }
+
+  resume(): void {
+    this.pausedAll = false;
+    for (const s of this.shards) s.resume();
+    this.updateStage();
+  }
+}
+
+/**
+ * The runner for a task: a ClusterSyncTask when the source is a cluster
+ * (`sourceCluster`, or INFO cluster when unset), else a SyncTask.
+ */
+export async function createSyncRunner(opts: SyncOptions): Promise<SyncRunner> {
+  if (!opts.source || opts.rdbFile) return new SyncTask(opts);
+  const cluster = opts.sourceCluster ?? await detectCluster(opts.source, 'source');
+  return cluster ? new ClusterSyncTask(opts) : new SyncTask(opts);
+}
