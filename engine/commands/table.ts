@@ -114,9 +114,18 @@ export function commandName(argv: readonly Buffer[]): string {
   return upper(argv[0]);
 }
 
+/** Lookups by the name as sent (masters repeat the client's spelling), so the hot path rarely upper-cases. */
+const BY_SPELLING = new Map<string, CommandInfo | null>();
+
 /** What the engine knows about this command, or undefined when it cannot replay it. */
 export function commandInfo(argv: readonly Buffer[]): CommandInfo | undefined {
-  return INFO.get(commandName(argv));
+  const spelled = argv[0] ? argv[0].toString('latin1') : '';
+  let info = BY_SPELLING.get(spelled);
+  if (info === undefined) {
+    info = INFO.get(spelled.toUpperCase()) ?? null;
+    if (BY_SPELLING.size < 4096) BY_SPELLING.set(spelled, info);
+  }
+  return info ?? undefined;
 }
 
 /** Positions in argv of the command's keys (empty for keyless commands). */

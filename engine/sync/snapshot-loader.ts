@@ -5,7 +5,7 @@
  */
 import type { EntryFilter } from '../filter';
 import { parseRdb } from '../rdb';
-import type { RdbEvent } from '../rdb/types';
+import type { RdbEvent, RdbKeyEvent } from '../rdb/types';
 import { KeyWriter } from '../writer/key-writer';
 import type { DestinationWriter } from '../writer/destination';
 import { SyncError } from './errors';
@@ -47,7 +47,11 @@ export class SnapshotLoader {
       }
     }
     for await (const batch of parseRdb(counted(), { bigKeyThreshold: this.opts.bigKeyThreshold })) {
-      for (const e of batch) await this.onEvent(e);
+      for (const e of batch) {
+        // Whole keys are the bulk of a snapshot: no promise per key unless the writer is full.
+        const pending = e.type === 'key' ? this.onKey(e) : this.onEvent(e);
+        if (pending) await pending;
+      }
       if (this.opts.onBatch(this.progress)) break;
     }
     return this.streamDb;
@@ -60,6 +64,12 @@ export class SnapshotLoader {
 
   private accepts(e: { db: number; key: Buffer }): boolean {
     return this.opts.filter.acceptsDb(e.db) && this.opts.filter.acceptsKey(e.key);
+  }
+
+  private onKey(e: RdbKeyEvent): Promise<void> | undefined {
+    if (!this.accepts(e)) return undefined;
+    this.progress.keysDone++;
+    return this.opts.write ? this.keyWriter().writeKey(e, this.opts.filter.mapDb(e.db)) : undefined;
   }
 
   private async onEvent(e: RdbEvent): Promise<void> {
@@ -84,9 +94,7 @@ export class SnapshotLoader {
         this.opts.log('warn', `the snapshot carries module data of ${e.module.name}, which is not copied`);
         return;
       case 'key':
-        if (!this.accepts(e)) return;
-        this.progress.keysDone++;
-        if (write) await this.keyWriter().writeKey(e, filter.mapDb(e.db));
+        await this.onKey(e);
         return;
       case 'key-start':
         if (!this.accepts(e)) return;

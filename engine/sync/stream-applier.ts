@@ -5,7 +5,7 @@
  * carries (FLUSHDB, FLUSHALL, SWAPDB, MOVE, COPY … DB). A command it cannot
  * replay stops the task, naming it: a quiet divergence is worse than an error.
  */
-import { commandInfo, commandName, keyPositions } from '../commands/table';
+import { commandInfo, commandName, keyPositions, type CommandInfo } from '../commands/table';
 import { DtsError } from '../errors';
 import type { EntryFilter } from '../filter';
 import { HEARTBEAT_PREFIX } from '../filter';
@@ -59,14 +59,16 @@ export class StreamApplier {
   /** Commands of an open MULTI block, written at EXEC. */
   private block?: Buffer[][];
   /** End of the last command fully handled (written or skipped) outside any open MULTI block. */
-  private handled: StreamPosition;
+  private handledOffset: number;
+  private handledDb: number;
   private readonly heartbeat: Buffer;
   readonly stats: StreamStats = { commands: 0, applied: 0, dropped: 0 };
 
   constructor(private readonly sink: ApplierSink, private readonly opts: StreamApplierOptions) {
     this.db = opts.initialDb ?? 0;
     this.heartbeat = Buffer.from(opts.heartbeatKey ?? HEARTBEAT_PREFIX);
-    this.handled = { offset: opts.initialOffset ?? 0, db: this.db };
+    this.handledOffset = opts.initialOffset ?? 0;
+    this.handledDb = this.db;
   }
 
   /** The source DB selected at the current point of the stream. */
@@ -80,16 +82,43 @@ export class StreamApplier {
    * not arrived yet — its commands are only held here, and would be lost otherwise.
    */
   get resumePoint(): StreamPosition {
-    return { ...this.handled };
+    return { offset: this.handledOffset, db: this.handledDb };
   }
 
-  async apply(cmd: StreamCommand): Promise<void> {
-    await this.applyCommand(cmd);
-    if (!this.block) this.handled = { offset: cmd.offset, db: this.db };
+  /**
+   * Applies one command of the stream. Returns a promise only when the caller
+   * must wait (the writer is full, a transaction, a control command), so the
+   * common case costs no promise per command.
+   */
+  apply(cmd: StreamCommand): Promise<void> | undefined {
+    this.stats.commands++;
+    const info = commandInfo(cmd.argv);
+    if (info && info.kind === 'write' && !this.block) {
+      // The hot path: an ordinary keyed write outside a transaction.
+      const mark: StreamPosition = { offset: cmd.offset, db: this.db };
+      const written = this.writeCommand(info, cmd.argv, mark);
+      if (written instanceof Promise) return written.then((w) => this.finish(w, mark));
+      this.finish(written, mark);
+      return undefined;
+    }
+    return this.applyCommand(cmd).then(() => this.markHandled(cmd.offset));
+  }
+
+  private finish(written: boolean, mark: StreamPosition): void {
+    if (!written) {
+      this.stats.dropped++;
+      this.sink.advance(mark);
+    }
+    this.markHandled(mark.offset);
+  }
+
+  private markHandled(offset: number): void {
+    if (this.block) return;
+    this.handledOffset = offset;
+    this.handledDb = this.db;
   }
 
   private async applyCommand(cmd: StreamCommand): Promise<void> {
-    this.stats.commands++;
     const { argv } = cmd;
     const name = commandName(argv);
     const mark: StreamPosition = { offset: cmd.offset, db: this.db };
@@ -166,7 +195,6 @@ export class StreamApplier {
         `the source sent ${name}, which this engine cannot replay; stopping rather than letting the destination diverge`,
         'leave the keys it touches out of the task with a key filter, or stop using the command on the source during the task');
     }
-    const filter = this.opts.filter;
     if (info.kind === 'drop') return false;
     if (info.kind === 'global') {
       await this.sink.write(argv, mark);
@@ -174,28 +202,39 @@ export class StreamApplier {
       return true;
     }
     if (info.kind === 'control') return this.applyControl(name, argv, mark);
+    return this.writeCommand(info, argv, mark);
+  }
+
+  /** A keyed write: filtered, mapped and written. A promise only when the writer makes us wait. */
+  private writeCommand(info: CommandInfo, argv: Buffer[], mark: StreamPosition | undefined): boolean | Promise<boolean> {
+    const filter = this.opts.filter;
     if (this.isHeartbeat(argv, info)) return false;
     if (!filter.acceptsDb(this.db)) return false;
     const decision = filter.filterCommand(info, argv);
     if (decision.action === 'drop') return false;
     this.sink.selectDb(filter.mapDb(this.db));
-    await this.sink.write(this.extendTtl(decision.argv), mark);
-    this.stats.applied++;
-    this.noteKeys(info, decision.argv, this.db);
-    return true;
+    const db = this.db;
+    const pending = this.sink.write(this.extendTtl(decision.argv), mark);
+    const done = (): boolean => {
+      this.stats.applied++;
+      this.noteKeys(info, decision.argv, db);
+      return true;
+    };
+    return pending ? pending.then(done) : done();
   }
 
-  private noteKeys(info: NonNullable<ReturnType<typeof commandInfo>>, argv: Buffer[], db: number): void {
+  private noteKeys(info: CommandInfo, argv: Buffer[], db: number): void {
     const hook = this.opts.onKeyWritten;
     if (!hook) return;
     for (const i of keyPositions(info, argv)) hook(db, argv[i]);
   }
 
-  private isHeartbeat(argv: Buffer[], info: NonNullable<ReturnType<typeof commandInfo>>): boolean {
+  private isHeartbeat(argv: Buffer[], info: CommandInfo): boolean {
+    // Cheap test first: the heartbeat key is argv[1] of a one-key command of its exact length.
+    const first = argv[1];
+    if (!first || first.length !== this.heartbeat.length || !first.equals(this.heartbeat)) return false;
     const positions = keyPositions(info, argv);
-    if (positions.length !== 1) return false;
-    const key = argv[positions[0]];
-    if (!key.subarray(0, this.heartbeat.length).equals(this.heartbeat) || key.length !== this.heartbeat.length) return false;
+    if (positions.length !== 1 || positions[0] !== 1) return false;
     const name = commandName(argv);
     if ((name === 'SET' || name === 'SETEX' || name === 'PSETEX') && this.opts.onHeartbeat) {
       const value = Number((name === 'SET' ? argv[2] : argv[3])?.toString('latin1'));

@@ -485,10 +485,11 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       if (this.paused) await this.waitResume();
       for (const cmd of batch) {
         // The master's PING and REPLCONF GETACK are dropped there too; they move the checkpoint.
-        await applier.apply(cmd);
-        this.p.receivedOffset = cmd.offset;
-        this.p.commandsApplied = applier.stats.applied;
+        const pending = applier.apply(cmd);
+        if (pending) await pending;
       }
+      if (batch.length > 0) this.p.receivedOffset = batch[batch.length - 1].offset;
+      this.p.commandsApplied = applier.stats.applied;
       if (this.stopping) break;
     }
     const at = applier.resumePoint;

@@ -77,11 +77,12 @@ export class KeyWriter {
   }
 
   /** A whole key. Returns a promise only when the caller must wait for room. */
-  async writeKey(e: RdbKeyEvent, dbOut: number): Promise<void> {
+  /** A whole key. Returns a promise only when the caller must wait (room in the writer, or a rewrite). */
+  writeKey(e: RdbKeyEvent, dbOut: number): Promise<void> | undefined {
     const expireAt = this.expireAt(e);
     if (this.expired(expireAt)) {
       this.stats.expiredSkipped++;
-      return;
+      return undefined;
     }
     this.sink.selectDb(dbOut);
     this.stats.keys++;
@@ -89,8 +90,7 @@ export class KeyWriter {
     if (e.typeName === 'string') {
       const argv: RespArg[] = ['SET', e.key, e.value];
       if (expireAt !== undefined) argv.push('PXAT', expireAt);
-      await this.sink.write(argv);
-      return;
+      return this.sink.write(argv);
     }
     const hasFieldTtl = e.typeName === 'hash' && e.value.some((entry) => entry.length === 3);
     const restoreAs = restoreTypeFor(dest, e.typeId, this.magic);
@@ -101,9 +101,13 @@ export class KeyWriter {
       const argv: RespArg[] = ['RESTORE', e.key, expireAt ?? 0, payload, 'REPLACE', 'ABSTTL'];
       if (e.idle !== undefined) argv.push('IDLETIME', e.idle);
       else if (e.freq !== undefined) argv.push('FREQ', e.freq);
-      await this.sink.write(argv);
-      return;
+      return this.sink.write(argv);
     }
+    return this.rewriteKey(e, expireAt);
+  }
+
+  /** A value the destination cannot RESTORE: DEL then commands, in one MULTI/EXEC. */
+  private async rewriteKey(e: RdbKeyEvent, expireAt: number | undefined): Promise<void> {
     if (e.typeName === 'module') {
       throw new WriterError('MODULE_TYPE', `key "${printable(e.key)}" holds a value of module type ${e.value.name}, which the destination cannot load`,
         `load the module that provides ${e.value.name} on the destination, or leave this key out with a key filter`);

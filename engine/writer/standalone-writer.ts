@@ -199,7 +199,9 @@ export class StandaloneWriter {
       conn.send(select.argv, select);
       this.currentDb = this.targetDb;
     }
-    const name = commandNameOf(argv);
+    // Only 4- and 5-byte names can be EXEC or MULTI: spare the hot path a string per command.
+    const len = Buffer.isBuffer(argv[0]) ? argv[0].length : String(argv[0]).length;
+    const name = len === 4 || len === 5 ? commandNameOf(argv) : '';
     const op: Op = { argv, db: this.targetDb, mark };
     this.lastOp = op;
     if (name === 'MULTI') this.openBlock = [];
