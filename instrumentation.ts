@@ -7,5 +7,7 @@ export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME === 'nodejs') {
     const { boot } = await import('./lib/engine/boot');
     await boot();
+    const { bootAuth } = await import('./lib/auth/boot');
+    await bootAuth();
   }
 }

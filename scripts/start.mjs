@@ -14,7 +14,7 @@ const nextBin = require.resolve('next/dist/bin/next');
 const port = process.env.PORT ?? '3000';
 const dev = process.argv.includes('--dev');
 
-const INPUTS = ['app', 'components', 'lib', 'engine', 'public', 'prisma/schema.prisma', 'instrumentation.ts',
+const INPUTS = ['app', 'components', 'lib', 'engine', 'public', 'prisma/schema.prisma', 'instrumentation.ts', 'proxy.ts',
   'next.config.js', 'postcss.config.mjs', 'tsconfig.json', 'package-lock.json'];
 
 function newestMtime(p) {

@@ -1,6 +1,7 @@
 'use client';
 /** Instances of a region: list, register, edit, delete. Stored passwords are never shown. */
 import { startTransition, useActionState, useEffect, useState } from 'react';
+import { useCan } from '@/components/auth/AbilityProvider';
 import { Button, FieldShell, FormError, inputClass } from '@/components/form/fields';
 import { EmptyState } from '@/components/ui/EmptyState';
 import type { Region } from '@/lib/catalog/regions';
@@ -16,6 +17,7 @@ interface Props {
 export function InstanceManager({ region, regions, instances }: Props) {
   const [editing, setEditing] = useState<InstanceListItem | 'new' | null>(null);
   const [notice, setNotice] = useState<string>();
+  const mayManage = useCan('operate');
   return (
     <div className="space-y-5">
       <div className="flex flex-wrap items-end justify-between gap-4">
@@ -25,7 +27,7 @@ export function InstanceManager({ region, regions, instances }: Props) {
             Redis / Tair instances registered in {region.label}. A task picks one as a Cloud Instance by its Instance ID; credentials are stored encrypted.
           </p>
         </div>
-        <Button onClick={() => { setNotice(undefined); setEditing('new'); }}>Register Instance</Button>
+        {mayManage && <Button onClick={() => { setNotice(undefined); setEditing('new'); }}>Register Instance</Button>}
       </div>
       {notice && <p role="status" className="rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800">{notice}</p>}
       {editing && (
@@ -62,13 +64,13 @@ export function InstanceManager({ region, regions, instances }: Props) {
                   <td className="px-4 py-3 text-slate-600">{i.hasPassword ? (i.username ? `${i.username}:••••` : '••••••') : 'none'}</td>
                   <td className="px-4 py-3">{i.tls ? 'SSL' : 'Non-encrypted'}</td>
                   <td className="px-4 py-3">
-                    <div className="flex justify-end gap-1">
+                    {mayManage && <div className="flex justify-end gap-1">
                       <Button variant="ghost" className="px-2 py-1" aria-label={`Edit ${i.instanceId}`} onClick={() => { setNotice(undefined); setEditing(i); }}>Edit</Button>
                       <form action={deleteInstanceAction} onSubmit={(e) => { if (!window.confirm(`Delete instance ${i.instanceId}? Tasks that use it keep their own copy of its address.`)) e.preventDefault(); }}>
                         <input type="hidden" name="id" value={i.id} />
                         <Button type="submit" variant="ghost" className="px-2 py-1 text-red-600 hover:bg-red-50" aria-label={`Delete ${i.instanceId}`}>Delete</Button>
                       </form>
-                    </div>
+                    </div>}
                   </td>
                 </tr>
               ))}

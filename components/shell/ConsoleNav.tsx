@@ -6,15 +6,17 @@ import { usePathname, useSearchParams } from 'next/navigation';
 const ITEMS = [
   { href: '/sync-tasks', label: 'Data Synchronization' },
   { href: '/instances', label: 'Instances' },
+  { href: '/audit', label: 'Audit' },
+  { href: '/users', label: 'Users', adminOnly: true },
 ];
 
-export function ConsoleNav() {
+export function ConsoleNav({ showUsers = false }: { showUsers?: boolean }) {
   const pathname = usePathname();
   const region = useSearchParams().get('region');
   const suffix = region ? `?region=${encodeURIComponent(region)}` : '';
   return (
     <nav aria-label="Main" className="flex flex-col gap-1 p-3">
-      {ITEMS.map((item) => {
+      {ITEMS.filter((item) => showUsers || !item.adminOnly).map((item) => {
         const active = pathname === item.href || pathname.startsWith(`${item.href}/`);
         return (
           <Link

@@ -8,6 +8,7 @@
 import Link from 'next/link';
 import { useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
+import { useCan } from '@/components/auth/AbilityProvider';
 import { Button, buttonClass, type ButtonVariant } from '@/components/ui/Button';
 import { Dialog } from '@/components/ui/Dialog';
 import { LINK_SPECS, maxRpsLabel } from '@/lib/catalog/link-specs';
@@ -64,7 +65,8 @@ export function TaskActions({ task, variant, onNotice, onCloned, onReleased }: P
   const [dialogError, setDialogError] = useState<string | null>(null);
   const [upgradeTo, setUpgradeTo] = useState<string>(task.upgradeTargets[0] ?? '');
   const selectId = useId();
-  const has = (c: TaskControl) => task.controls.includes(c);
+  const mayOperate = useCan('operate'); // a viewer sees View Details only; the server refuses the rest anyway
+  const has = (c: TaskControl) => mayOperate && task.controls.includes(c);
   const row = variant === 'row';
 
   async function refresh() {

@@ -42,7 +42,7 @@ describe('database migrations', () => {
     expect(applyMigrations(file)).toEqual(readMigrations().map((m) => m.name));
     const sqlite = new Database(file, { readonly: true });
     const models = schemaModels();
-    expect([...models.keys()].sort()).toEqual(['Instance', 'Task', 'TaskLog', 'TaskShard', 'VerificationRound', 'VerificationRun']);
+    expect([...models.keys()].sort()).toEqual(['AuditLog', 'Instance', 'Session', 'Task', 'TaskLog', 'TaskShard', 'User', 'VerificationRound', 'VerificationRun']);
     for (const [model, fields] of models) {
       const columns = sqlite.prepare(`PRAGMA table_info("${model}")`).all() as
         { name: string; type: string; notnull: number }[];
@@ -106,6 +106,21 @@ describe('database migrations', () => {
       expect(await prisma.taskLog.count()).toBe(0);
       expect(await prisma.taskShard.count()).toBe(0);
       await prisma.instance.delete({ where: { id: instance.id } });
+
+      const user = await prisma.user.create({
+        data: { username: 'ops', role: 'operator', passwordHash: '$argon2id$x', mustChangePassword: true,
+          sessions: { create: [{ id: 'f'.repeat(64), address: '127.0.0.1', userAgent: 'test' }] } },
+        include: { sessions: true },
+      });
+      expect(user.disabled).toBe(false);
+      expect(user.sessions[0].lastSeenAt).toBeInstanceOf(Date);
+      await prisma.auditLog.create({
+        data: { userId: user.id, username: 'ops', action: 'task.start', targetType: 'task', targetId: 'dtstest1', targetName: 'move' },
+      });
+      await prisma.user.delete({ where: { id: user.id } });
+      expect(await prisma.session.count()).toBe(0);
+      // The audit trail outlives the account.
+      expect((await prisma.auditLog.findFirstOrThrow()).username).toBe('ops');
     } finally {
       await prisma.$disconnect();
     }

@@ -1,6 +1,8 @@
 import Link from 'next/link';
 import { LiveTaskList } from '@/components/tasks/LiveTaskList';
 import { TaskFilters } from '@/components/tasks/TaskFilters';
+import { requirePageUser } from '@/lib/auth/guard';
+import { can } from '@/lib/auth/roles';
 import { regionById } from '@/lib/catalog/regions';
 import { firstParam, type SearchParams } from '@/lib/http/search-params';
 import { listTasks } from '@/lib/tasks/queries';
@@ -8,6 +10,7 @@ import { listTasks } from '@/lib/tasks/queries';
 export const dynamic = 'force-dynamic';
 
 export default async function SyncTasksPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  const user = await requirePageUser();
   const params = await searchParams;
   const region = regionById(firstParam(params, 'region'));
   const status = firstParam(params, 'status');
@@ -25,9 +28,11 @@ export default async function SyncTasksPage({ searchParams }: { searchParams: Pr
             One-way synchronization between Redis / Tair databases in {region.label}: full migration, then every write in real time.
           </p>
         </div>
-        <Link href={createHref} className="rounded-md bg-brand-500 px-4 py-2 text-sm font-medium text-white shadow-sm hover:bg-brand-600">
-          Create Task
-        </Link>
+        {can(user.role, 'operate') && (
+          <Link href={createHref} className="rounded-md bg-brand-500 px-4 py-2 text-sm font-medium text-white shadow-sm hover:bg-brand-600">
+            Create Task
+          </Link>
+        )}
       </div>
       <TaskFilters />
       <LiveTaskList region={region.id} status={status} search={search} initialTasks={tasks} initialAt={readAt} />

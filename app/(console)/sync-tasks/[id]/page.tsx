@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
+import { TaskAuditTrail } from '@/components/audit/TaskAuditTrail';
 import { TaskDetailsView } from '@/components/tasks/TaskDetailsView';
 import { getTaskDetails } from '@/lib/tasks/details';
 
@@ -17,5 +18,5 @@ export default async function TaskDetailsPage({ params }: Params) {
   const { id } = await params;
   const details = await getTaskDetails(id);
   if (!details) notFound();
-  return <TaskDetailsView details={details} />;
+  return <><TaskDetailsView details={details} /><TaskAuditTrail taskId={id} /></>;
 }

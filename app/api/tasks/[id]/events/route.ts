@@ -1,3 +1,4 @@
+import { apiDenied } from '@/lib/auth/guard';
 import { openTaskEventStream } from '@/lib/tasks/details';
 
 export const dynamic = 'force-dynamic';
@@ -7,6 +8,8 @@ export const dynamic = 'force-dynamic';
  * `state` (record changes, read once a second) and `logs` (new log lines).
  */
 export async function GET(req: Request, { params }: { params: Promise<{ id: string }> }): Promise<Response> {
+  const denied = await apiDenied();
+  if (denied) return denied;
   const { id } = await params;
   const stream = await openTaskEventStream(id, { signal: req.signal });
   if (!stream) return Response.json({ error: 'No such task' }, { status: 404 });

@@ -1,0 +1,32 @@
+'use server';
+/** The signed-in user's own account: change the password. */
+import { audit } from '@/lib/audit';
+import { db } from '@/lib/db/client';
+import { authorize } from './guard';
+import { hashPassword, passwordProblem, verifyPassword } from './password';
+import { revokeUserSessions } from './sessions';
+
+export type PasswordFormState =
+  | { ok: true; message: string }
+  | { ok: false; errors: { current?: string; next?: string; confirm?: string; _?: string } }
+  | null;
+
+/** Checks the current password, stores the new one, and ends the user's other sessions. */
+export async function changePasswordAction(_prev: PasswordFormState, form: FormData): Promise<PasswordFormState> {
+  const auth = await authorize('view');
+  if (!auth.ok) return { ok: false, errors: { _: auth.message } };
+  const current = String(form.get('current') ?? '');
+  const next = String(form.get('next') ?? '');
+  const confirm = String(form.get('confirm') ?? '');
+  const user = await db().user.findUnique({ where: { id: auth.user.id } });
+  if (!user) return { ok: false, errors: { _: 'This account no longer exists.' } };
+  if (!(await verifyPassword(user.passwordHash, current))) return { ok: false, errors: { current: 'The current password is not correct.' } };
+  const problem = passwordProblem(next, user.username);
+  if (problem) return { ok: false, errors: { next: problem } };
+  if (next === current) return { ok: false, errors: { next: 'Choose a password different from the current one.' } };
+  if (next !== confirm) return { ok: false, errors: { confirm: 'The two new passwords differ.' } };
+  await db().user.update({ where: { id: user.id }, data: { passwordHash: await hashPassword(next), mustChangePassword: false } });
+  const ended = await revokeUserSessions(db(), user.id, auth.session.id);
+  await audit(auth.user, 'user.change-password', { type: 'user', id: user.id, name: user.username }, ended ? `${ended} other session(s) ended` : '');
+  return { ok: true, message: `Password changed${ended ? `; ${ended} other session${ended === 1 ? '' : 's'} signed out` : ''}.` };
+}
