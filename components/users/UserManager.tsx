@@ -1,7 +1,7 @@
 'use client';
 /** The Users page: the accounts, with Add User, role, Disable / Enable, Reset Password and Delete. */
 import { useRouter } from 'next/navigation';
-import { useActionState, useState, useTransition } from 'react';
+import { startTransition as startFormTransition, useActionState, useState, useTransition } from 'react';
 import { Button, FieldShell, FormError, inputClass } from '@/components/form/fields';
 import { ROLE_LABEL, ROLE_SUMMARY, ROLES } from '@/lib/auth/roles';
 import {
@@ -110,7 +110,8 @@ function AddUserForm({ onCancel, onDone }: { onCancel: () => void; onDone: () =>
   }, null);
   const errors = state && !state.ok ? state.errors : {};
   return (
-    <form action={action} aria-label="Add user" className="space-y-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+    // Submitted by hand rather than through `action=`, so a refused form keeps what was typed.
+    <form onSubmit={(e) => { e.preventDefault(); const data = new FormData(e.currentTarget); startFormTransition(() => action(data)); }} aria-label="Add user" className="space-y-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
       <h2 className="text-base font-semibold">Add User</h2>
       {state?.ok && <Secret message={state.message} password={state.password} />}
       <FormError message={errors._} />

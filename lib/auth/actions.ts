@@ -1,5 +1,6 @@
 'use server';
 /** The signed-in user's own account: change the password. */
+import { revalidatePath } from 'next/cache';
 import { audit } from '@/lib/audit';
 import { db } from '@/lib/db/client';
 import { authorize } from './guard';
@@ -28,5 +29,7 @@ export async function changePasswordAction(_prev: PasswordFormState, form: FormD
   await db().user.update({ where: { id: user.id }, data: { passwordHash: await hashPassword(next), mustChangePassword: false } });
   const ended = await revokeUserSessions(db(), user.id, auth.session.id);
   await audit(auth.user, 'user.change-password', { type: 'user', id: user.id, name: user.username }, ended ? `${ended} other session(s) ended` : '');
+  // Pages the browser prefetched while a new password was required were redirects to Account: drop them.
+  revalidatePath('/', 'layout');
   return { ok: true, message: `Password changed${ended ? `; ${ended} other session${ended === 1 ? '' : 's'} signed out` : ''}.` };
 }

@@ -4,7 +4,13 @@ import { ensureAdmin } from './bootstrap';
 import { pruneSessions } from './sessions';
 
 export async function bootAuth(): Promise<void> {
-  await ensureAdmin(db());
+  try {
+    await ensureAdmin(db());
+  } catch (err) {
+    // A console nobody can sign in to is of no use: stop with the reason instead of failing every request.
+    console.error(`redis-dts: cannot set up the admin account: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
   await pruneSessions(db());
   setInterval(() => {
     pruneSessions(db()).catch((err) => console.error('auth: pruning ended sessions failed:', err));

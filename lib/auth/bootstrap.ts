@@ -17,7 +17,7 @@ type Env = Record<string, string | undefined>;
 export async function ensureAdmin(prisma: PrismaClient, env: Env = process.env, log: (line: string) => void = console.log): Promise<BootstrapResult> {
   const fromEnv = env.DTS_ADMIN_PASSWORD || undefined;
   if (fromEnv !== undefined) {
-    const problem = passwordProblem(fromEnv, ADMIN_USERNAME);
+    const problem = passwordProblem(fromEnv);
     if (problem) throw new Error(`DTS_ADMIN_PASSWORD is not acceptable: ${problem}`);
   }
   if (fromEnv && env.DTS_ADMIN_RESET === '1') {

@@ -2,6 +2,8 @@
 /** Register, edit and delete instances. Passwords are encrypted before they are stored. */
 import { revalidatePath } from 'next/cache';
 import { parseCredentials } from '@/engine/precheck';
+import { audit } from '@/lib/audit';
+import { authorize, requireAction } from '@/lib/auth/guard';
 import { db } from '@/lib/db/client';
 import { encryptSecret } from '@/lib/secrets';
 import { fieldErrors, type FieldErrors } from '@/lib/tasks/draft';
@@ -10,6 +12,8 @@ import { instanceInputFromForm, instanceInputSchema } from './schema';
 export type InstanceFormState = { ok: true; message: string } | { ok: false; errors: FieldErrors } | null;
 
 export async function saveInstanceAction(_prev: InstanceFormState, form: FormData): Promise<InstanceFormState> {
+  const auth = await authorize('operate');
+  if (!auth.ok) return { ok: false, errors: { _: auth.message } };
   const parsed = instanceInputSchema.safeParse(instanceInputFromForm(form));
   if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error) };
   const v = parsed.data;
@@ -27,15 +31,22 @@ export async function saveInstanceAction(_prev: InstanceFormState, form: FormDat
     const existing = await db().instance.findUnique({ where: { id: v.id } });
     if (!existing) return { ok: false, errors: { _: 'This instance no longer exists.' } };
     await db().instance.update({ where: { id: v.id }, data: { ...data, ...credentials } });
+    await audit(auth.user, 'instance.update', { type: 'instance', id: v.id, name: v.instanceId }, credentials ? 'credentials changed' : '');
   } else {
-    await db().instance.create({ data: { ...data, ...credentials } });
+    const created = await db().instance.create({ data: { ...data, ...credentials } });
+    await audit(auth.user, 'instance.create', { type: 'instance', id: created.id, name: v.instanceId }, `${v.host}:${v.port}, ${v.region}`);
   }
   revalidatePath('/instances');
   return { ok: true, message: v.id ? `Instance ${v.instanceId} updated.` : `Instance ${v.instanceId} registered.` };
 }
 
 export async function deleteInstanceAction(form: FormData): Promise<void> {
+  const { user } = await requireAction('operate');
   const id = String(form.get('id') ?? '');
-  if (id) await db().instance.deleteMany({ where: { id } });
+  const existing = id ? await db().instance.findUnique({ where: { id }, select: { instanceId: true } }) : null;
+  if (existing) {
+    await db().instance.deleteMany({ where: { id } });
+    await audit(user, 'instance.delete', { type: 'instance', id, name: existing.instanceId });
+  }
   revalidatePath('/instances');
 }

@@ -7,6 +7,8 @@
  */
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
+import { audit } from '@/lib/audit';
+import { authorize } from '@/lib/auth/guard';
 import { LINK_SPEC_IDS } from '@/lib/catalog/link-specs';
 import { db } from '@/lib/db/client';
 import { engineManager, TaskActionError } from '@/lib/engine/manager';
@@ -33,11 +35,13 @@ function refresh(): void {
 
 /** Start, Pause, End or Release a task. End waits until the engine has written what it read and stopped. */
 export async function performTaskAction(taskId: string, action: EngineAction): Promise<TaskActionResult> {
+  const auth = await authorize('operate');
+  if (!auth.ok) return { ok: false, message: auth.message };
   const id = taskIdSchema.safeParse(taskId);
   const act = engineActionSchema.safeParse(action);
   if (!id.success || !act.success) return { ok: false, message: 'Unknown task or action.' };
   // The manager checks too; checking here first names the state as the console shows it.
-  const task = await db().task.findUnique({ where: { id: id.data }, select: { status: true } });
+  const task = await db().task.findUnique({ where: { id: id.data }, select: { status: true, name: true } });
   if (!task) return { ok: false, message: 'This task no longer exists.' };
   const status = statusOf(task.status);
   if (!canPerform(act.data, status)) return { ok: false, message: `A task that is ${STATUS_LABEL[status]} cannot be ${VERB[act.data]}.` };
@@ -48,6 +52,7 @@ export async function performTaskAction(taskId: string, action: EngineAction): P
     console.error(`task ${id.data}: ${act.data} failed:`, err);
     return { ok: false, message: `The task could not be ${VERB[act.data]}: ${err instanceof Error ? err.message : String(err)}` };
   }
+  await audit(auth.user, `task.${act.data}`, { type: 'task', id: id.data, name: task.name }, `was ${STATUS_LABEL[status]}`);
   refresh();
   return { ok: true };
 }
@@ -58,6 +63,8 @@ export async function performTaskAction(taskId: string, action: EngineAction): P
  * purchase settings, named "<name> (copy)". It needs its own precheck before it starts.
  */
 export async function cloneTaskAction(taskId: string): Promise<CloneResult> {
+  const auth = await authorize('operate');
+  if (!auth.ok) return { ok: false, message: auth.message };
   const id = taskIdSchema.safeParse(taskId);
   if (!id.success) return { ok: false, message: 'Unknown task.' };
   const t = await db().task.findUnique({ where: { id: id.data } });
@@ -73,6 +80,7 @@ export async function cloneTaskAction(taskId: string): Promise<CloneResult> {
       logs: { create: [{ level: 'info', message: `task created as a copy of ${t.id} (${t.name})` }] },
     },
   });
+  await audit(auth.user, 'task.clone', { type: 'task', id: newId, name }, `copy of ${t.id} (${t.name})`);
   refresh();
   return { ok: true, taskId: newId, name };
 }
@@ -85,9 +93,11 @@ const upgradeSchema = z.object({ taskId: taskIdSchema, instanceClass: z.enum(LIN
  * already running keeps its current rate until then.
  */
 export async function upgradeInstanceClassAction(taskId: string, instanceClass: string): Promise<TaskActionResult> {
+  const auth = await authorize('operate');
+  if (!auth.ok) return { ok: false, message: auth.message };
   const parsed = upgradeSchema.safeParse({ taskId, instanceClass });
   if (!parsed.success) return { ok: false, message: 'Choose one of the listed instance classes.' };
-  const t = await db().task.findUnique({ where: { id: parsed.data.taskId }, select: { status: true, instanceClass: true } });
+  const t = await db().task.findUnique({ where: { id: parsed.data.taskId }, select: { status: true, instanceClass: true, name: true } });
   if (!t) return { ok: false, message: 'This task no longer exists.' };
   const status = statusOf(t.status);
   if (!canUpgrade(status)) {
@@ -103,6 +113,7 @@ export async function upgradeInstanceClassAction(taskId: string, instanceClass: 
       message: `instance class upgraded from ${t.instanceClass} to ${parsed.data.instanceClass}; the engine applies it the next time it starts this task`,
     },
   });
+  await audit(auth.user, 'task.upgrade', { type: 'task', id: parsed.data.taskId, name: t.name }, `instance class ${t.instanceClass} → ${parsed.data.instanceClass}`);
   refresh();
   return { ok: true };
 }

@@ -5,6 +5,8 @@
  */
 import { redirect } from 'next/navigation';
 import { revalidatePath } from 'next/cache';
+import { audit } from '@/lib/audit';
+import { authorize } from '@/lib/auth/guard';
 import { testConnection, type ConnectionOutcome, type ServerSummary } from '@/lib/redis';
 import { db } from '@/lib/db/client';
 import { startTask } from '@/lib/engine/manager';
@@ -20,6 +22,8 @@ export type ConnectionStepResult =
   | { ok: false; errors: FieldErrors; source?: ConnectionOutcome; target?: ConnectionOutcome };
 
 export async function testConnectionsAction(input: unknown): Promise<ConnectionStepResult> {
+  const auth = await authorize('operate');
+  if (!auth.ok) return { ok: false, errors: { _: auth.message } };
   const parsed = connectionStepSchema.safeParse(input);
   if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error) };
   const step = parsed.data;
@@ -44,32 +48,46 @@ export async function testConnectionsAction(input: unknown): Promise<ConnectionS
 export type StepResult = { ok: true } | { ok: false; errors: FieldErrors };
 
 export async function validateObjectsAction(input: unknown): Promise<StepResult> {
+  const auth = await authorize('operate');
+  if (!auth.ok) return { ok: false, errors: { _: auth.message } };
   const parsed = objectsStepSchema.safeParse(input);
   return parsed.success ? { ok: true } : { ok: false, errors: fieldErrors(parsed.error) };
 }
 
 export async function validateAdvancedAction(input: unknown): Promise<StepResult> {
+  const auth = await authorize('operate');
+  if (!auth.ok) return { ok: false, errors: { _: auth.message } };
   const parsed = advancedSchema.safeParse(input);
   return parsed.success ? { ok: true } : { ok: false, errors: fieldErrors(parsed.error) };
 }
 
 /** Step 4's button: validates verification and everything before it, then saves the task (Not Started). */
 export async function saveTaskAction(draft: unknown): Promise<SaveResult> {
+  const auth = await authorize('operate');
+  if (!auth.ok) return { ok: false, errors: { _: auth.message } };
   const verification = verificationSchema.safeParse((draft as { verification?: unknown } | null)?.verification);
   if (!verification.success) {
     const errors = fieldErrors(verification.error);
     return { ok: false, errors: Object.fromEntries(Object.entries(errors).map(([k, v]) => [`verification.${k}`, v])) };
   }
   const result = await saveTaskSettings(draft);
-  if (result.ok) revalidatePath('/sync-tasks');
+  if (result.ok) {
+    const d = draft as { taskId?: unknown; name?: unknown };
+    const edited = typeof d.taskId === 'string' && d.taskId !== '';
+    await audit(auth.user, edited ? 'task.update' : 'task.create', { type: 'task', id: result.taskId, name: typeof d.name === 'string' ? d.name : null });
+    revalidatePath('/sync-tasks');
+  }
   return result;
 }
 
 export type ActionResult = { ok: true } | { ok: false; message: string };
 
 export async function startPrecheckAction(taskId: string): Promise<ActionResult> {
+  const auth = await authorize('operate');
+  if (!auth.ok) return { ok: false, message: auth.message };
   try {
     await startPrecheck(String(taskId));
+    await audit(auth.user, 'task.precheck', { type: 'task', id: String(taskId) });
     return { ok: true };
   } catch (err) {
     if (err instanceof PrecheckError) return { ok: false, message: err.message };
@@ -78,8 +96,11 @@ export async function startPrecheckAction(taskId: string): Promise<ActionResult>
 }
 
 export async function ignorePrecheckItemAction(taskId: string, itemId: string): Promise<ActionResult> {
+  const auth = await authorize('operate');
+  if (!auth.ok) return { ok: false, message: auth.message };
   try {
     await ignorePrecheckItem(String(taskId), String(itemId));
+    await audit(auth.user, 'task.precheck-ignore', { type: 'task', id: String(taskId) }, `item ${String(itemId)}`);
     return { ok: true };
   } catch (err) {
     if (err instanceof PrecheckError) return { ok: false, message: err.message };
@@ -91,6 +112,8 @@ export type PurchaseState = { errors: FieldErrors } | null;
 
 /** Step 6: store the purchase settings, hand the task to the engine, go to the task. */
 export async function purchaseAction(_prev: PurchaseState, form: FormData): Promise<PurchaseState> {
+  const auth = await authorize('operate');
+  if (!auth.ok) return { errors: { _: auth.message } };
   const taskId = String(form.get('taskId') ?? '');
   const parsed = purchaseSchema.safeParse({
     billingMethod: form.get('billingMethod'),
@@ -102,9 +125,10 @@ export async function purchaseAction(_prev: PurchaseState, form: FormData): Prom
   let region = 'local';
   try {
     await recordPurchase(taskId, parsed.data);
-    const task = await db().task.findUnique({ where: { id: taskId }, select: { region: true } });
+    const task = await db().task.findUnique({ where: { id: taskId }, select: { region: true, name: true } });
     region = task?.region ?? region;
     await startTask(taskId);
+    await audit(auth.user, 'task.start', { type: 'task', id: taskId, name: task?.name }, `Purchase And Start: ${parsed.data.instanceClass} link, ${parsed.data.billingMethod}`);
   } catch (err) {
     if (err instanceof TaskStateError) return { errors: { _: err.message } };
     return { errors: { _: `The task could not be started: ${(err as Error).message}` } };
