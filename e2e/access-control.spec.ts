@@ -33,6 +33,10 @@ test.beforeAll(async () => {
   for (const [id, name, status] of [[EDITABLE, 'acl-editable', 'NotStarted'], [RUNNING, 'acl-running', 'Running'], [AUDITED, 'audit-demo', 'Running']]) {
     await prisma.task.upsert({ where: { id }, update: { status }, create: { id, name, region: 'local', status, source: endpoint(1), target: endpoint(2) } });
   }
+  await prisma.verificationRun.upsert({
+    where: { id: PARAMS.runId }, update: {},
+    create: { id: PARAMS.runId, taskId: EDITABLE, kind: 'full', trigger: 'manual', status: 'equal', finishedAt: new Date() },
+  });
   const inst = await prisma.instance.upsert({
     where: { instanceId: 'r-acl-keep' }, update: {},
     create: { instanceId: 'r-acl-keep', region: 'local', host: '127.0.0.1', port: 6390 },
@@ -67,6 +71,8 @@ const ACTION_CALLS: Record<string, { args: () => unknown[]; ability: 'view' | 'o
   purchaseAction: { args: () => [null, formOf({ taskId: NO_TASK })], ability: 'operate' },
   saveInstanceAction: { args: () => [null, formOf({ instanceId: '' })], ability: 'operate' },
   deleteInstanceAction: { args: () => [formOf({ id: instanceId })], ability: 'operate' },
+  verifyNowAction: { args: () => [RUNNING], ability: 'operate' },
+  stopVerificationAction: { args: () => [RUNNING], ability: 'operate' },
   changePasswordAction: { args: () => [null, formOf({ current: 'not-the-password' })], ability: 'view' },
   createUserAction: { args: () => [null, formOf({ username: '' })], ability: 'manage-users' },
   setUserRoleAction: { args: () => ['no-such-user', 'viewer'], ability: 'manage-users' },
@@ -78,10 +84,12 @@ const ACTION_CALLS: Record<string, { args: () => unknown[]; ability: 'view' | 'o
 const ADMIN_ARGS: Record<string, () => unknown[]> = {
   performTaskAction: () => [NO_TASK, 'pause'],
   deleteInstanceAction: () => [formOf({ id: 'no-such-instance' })],
+  verifyNowAction: () => [NO_TASK],
+  stopVerificationAction: () => [NO_TASK],
   ignorePrecheckItemAction: () => [EDITABLE, 'x'], // (an unknown task is not answered in words: a 500 unrelated to access)
 };
 
-const PARAMS = { id: EDITABLE };
+const PARAMS = { id: EDITABLE, runId: 'acl-verification-run' };
 
 test('the enumeration finds every page, handler and action', () => {
   const src = sourceActions().map((a) => `${a.file}#${a.name}`);

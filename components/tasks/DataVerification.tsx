@@ -8,6 +8,7 @@
  */
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
+import { useCan } from '@/components/auth/AbilityProvider';
 import { Button } from '@/components/ui/Button';
 import { Meter } from '@/components/ui/Meter';
 import type { VerificationSettings } from '@/lib/tasks/options';
@@ -339,6 +340,7 @@ export function DataVerification({ taskId, overview, settings }: { taskId: strin
   const full = runs.find((r) => r.id === shownFull && r.kind === 'full') ?? runs.find((r) => r.kind === 'full');
   const incremental = runs.find((r) => r.id === shownIncremental && r.kind === 'incremental') ?? runs.find((r) => r.kind === 'incremental');
   const running = runs.some((r) => r.kind === 'full' && r.status === 'running');
+  const mayOperate = useCan('operate'); // a viewer sees the results, not Verify Now / Stop (the server refuses them anyway)
 
   async function act(kind: 'verify' | 'stop') {
     setBusy(kind);
@@ -360,13 +362,13 @@ export function DataVerification({ taskId, overview, settings }: { taskId: strin
       <div className="flex flex-wrap items-start justify-between gap-3">
         <p className="max-w-3xl text-xs text-slate-500">{settingsText(settings)}</p>
         <div className="flex shrink-0 items-center gap-2">
-          {running && (
+          {running && mayOperate && (
             <Button onClick={() => void act('stop')} busy={busy === 'stop'} disabled={busy !== null}>Stop Verification</Button>
           )}
-          <Button variant="primary" onClick={() => void act('verify')} busy={busy === 'verify'}
+          {mayOperate && <Button variant="primary" onClick={() => void act('verify')} busy={busy === 'verify'}
             disabled={busy !== null || overview.verifyNowBlocked !== null} title={overview.verifyNowBlocked ?? 'Compare the whole source with the destination now'}>
             Verify Now
-          </Button>
+          </Button>}
         </div>
       </div>
       {overview.verifyNowBlocked && !running && <p className="text-xs text-slate-500">{overview.verifyNowBlocked}</p>}

@@ -16,6 +16,8 @@ export const AUDIT_ACTION_LABEL: Record<string, string> = {
   'task.upgrade': 'Upgraded instance class',
   'task.precheck': 'Ran precheck',
   'task.precheck-ignore': 'Ignored precheck item',
+  'task.verify': 'Started data verification',
+  'task.verify-stop': 'Stopped data verification',
   'task.purchase': 'Purchased and started task',
   'task.start': 'Started task',
   'task.pause': 'Paused task',

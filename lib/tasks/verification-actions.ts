@@ -5,6 +5,8 @@
  * Each answers in words instead of throwing.
  */
 import { z } from 'zod';
+import { audit } from '@/lib/audit';
+import { authorize } from '@/lib/auth/guard';
 import { db } from '@/lib/db/client';
 import { engineManager } from '@/lib/engine/manager';
 import { VerificationError } from '@/lib/engine/verification';
@@ -16,6 +18,8 @@ export type VerifyActionResult = { ok: true; runId?: string } | { ok: false; mes
 const taskIdSchema = z.string().trim().min(1).max(64);
 
 export async function verifyNowAction(taskId: string): Promise<VerifyActionResult> {
+  const auth = await authorize('operate');
+  if (!auth.ok) return { ok: false, message: auth.message };
   const id = taskIdSchema.safeParse(taskId);
   if (!id.success) return { ok: false, message: 'Unknown task.' };
   const task = await db().task.findUnique({ where: { id: id.data }, select: { status: true } });
@@ -24,7 +28,9 @@ export async function verifyNowAction(taskId: string): Promise<VerifyActionResul
   const refusal = verifyNowRefusal(statusOf(task.status), manager.verification.isRunning(id.data));
   if (refusal) return { ok: false, message: refusal };
   try {
-    return { ok: true, runId: await manager.verifyNow(id.data) };
+    const runId = await manager.verifyNow(id.data);
+    await audit(auth.user, 'task.verify', { type: 'task', id: id.data }, `Verify Now (run ${runId})`);
+    return { ok: true, runId };
   } catch (err) {
     if (err instanceof VerificationError) return { ok: false, message: err.message };
     console.error(`task ${id.data}: Verify Now failed:`, err);
@@ -33,10 +39,13 @@ export async function verifyNowAction(taskId: string): Promise<VerifyActionResul
 }
 
 export async function stopVerificationAction(taskId: string): Promise<VerifyActionResult> {
+  const auth = await authorize('operate');
+  if (!auth.ok) return { ok: false, message: auth.message };
   const id = taskIdSchema.safeParse(taskId);
   if (!id.success) return { ok: false, message: 'Unknown task.' };
   const manager = engineManager();
   if (!manager.verification.isRunning(id.data)) return { ok: false, message: 'No Full Data Verification of this task is running.' };
   await manager.verification.stop(id.data);
+  await audit(auth.user, 'task.verify-stop', { type: 'task', id: id.data });
   return { ok: true };
 }
