@@ -49,6 +49,9 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
+  // Leave the shared database as the other specs expect it (they count the tasks of a region).
+  await prisma?.task.deleteMany({ where: { id: { in: [EDITABLE, RUNNING, AUDITED] } } });
+  await prisma?.instance.deleteMany({ where: { instanceId: 'r-acl-keep' } });
   await prisma?.$disconnect();
 });
 

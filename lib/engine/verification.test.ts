@@ -9,8 +9,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedisServer } from '@/engine/testing/redis-server';
+
+// Server actions check the signed-in user: run them as an operator (lib/auth/testing.ts).
+vi.mock('@/lib/auth/guard', () => import('@/lib/auth/testing'));
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-verification-'));
 process.env.DATABASE_URL = `file:${path.join(dir, 'dts.db')}`;

@@ -5,9 +5,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { TaskSample } from '@/lib/engine/manager';
 import type { TaskLiveView, TaskStreamEvent } from './details';
+
+// Server actions check the signed-in user: run them as an operator (lib/auth/testing.ts).
+vi.mock('@/lib/auth/guard', () => import('@/lib/auth/testing'));
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-details-'));
 process.env.DATABASE_URL = `file:${path.join(dir, 'dts.db')}`;
