@@ -3,7 +3,9 @@
  * Kept apart from the entry point, which runs a task as soon as it is loaded.
  */
 import { parseArgs } from 'node:util';
-import { parseRedisUrl, readTlsFiles, type RedisEndpoint, type TlsSettings } from '../endpoint';
+import { dbMapping, dbNumber, endpointParser, list, UsageError } from './args';
+
+export { UsageError };
 import type { ConflictMode, SyncOptions, SyncType } from '../sync/sync-task';
 
 export const USAGE = `usage: npm run sync -- --source redis://[user:pass@]host:port --target redis://[user:pass@]host:port [options]
@@ -27,18 +29,8 @@ export const USAGE = `usage: npm run sync -- --source redis://[user:pass@]host:p
   --json                     NDJSON events on stdout instead of progress lines
 `;
 
-/** Bad arguments: the CLI prints the message and the usage, and exits 2. */
-export class UsageError extends Error {}
 
-function list(value: string | undefined): string[] {
-  return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [];
-}
 
-function dbNumber(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 255) throw new UsageError(`${flag}: "${text}" is not a DB number (0-255)`);
-  return n;
-}
 
 export function parseCli(argv: string[]): SyncOptions {
   const { values } = parseFlags(argv);
@@ -51,20 +43,9 @@ export function parseCli(argv: string[]): SyncOptions {
   const conflict = (values.conflict ?? 'block') as ConflictMode;
   if (!['block', 'overwrite'].includes(conflict)) throw new UsageError(`--conflict: "${conflict}" is not block or overwrite`);
 
-  const tlsFiles = { ca: values['tls-ca'], cert: values['tls-cert'], key: values['tls-key'], insecure: values['tls-insecure'] };
-  const tls: TlsSettings | undefined = tlsFiles.ca || tlsFiles.cert || tlsFiles.key || tlsFiles.insecure ? readTlsFiles(tlsFiles) : undefined;
-  const endpoint = (url: string): RedisEndpoint => {
-    const e = parseRedisUrl(url);
-    if (e.tls && tls) e.tls = { ...tls };
-    return e;
-  };
+  const endpoint = endpointParser(values);
 
-  const dbMap = new Map<number, number>();
-  for (const pair of list(values['db-map'])) {
-    const [from, to] = pair.split(':');
-    if (to === undefined) throw new UsageError(`--db-map: "${pair}" is not FROM:TO`);
-    dbMap.set(dbNumber(from, '--db-map'), dbNumber(to, '--db-map'));
-  }
+  const dbMap = dbMapping(values['db-map']);
   const dbs = list(values.db).map((d) => dbNumber(d, '--db'));
   const numberFlag = (flag: 'rps' | 'ttl-extend' | 'retry-minutes'): number | undefined => {
     const v = values[flag];

@@ -5,7 +5,7 @@
  * difference, 1 when differences remain, 2 for usage and connection errors.
  */
 import { parseArgs } from 'node:util';
-import { parseRedisUrl, readTlsFiles, type RedisEndpoint, type TlsSettings } from '../endpoint';
+import { dbMapping, dbNumber, endpointParser, list, UsageError } from './args';
 import { describeError } from '../errors';
 import {
   CONFLICT_KINDS, VERIFY_MODES, Verifier, type Conflict, type RoundResult, type SideInfo, type VerifierOptions, type VerifyMode,
@@ -36,17 +36,8 @@ Exit status: 0 when the last round finds no difference, 1 when differences remai
 Clusters are recognised by themselves: give any node of a cluster.
 `;
 
-class UsageError extends Error {}
 
-function list(value: string | undefined): string[] {
-  return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [];
-}
 
-function dbNumber(text: string, flag: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(n) || n > 255) throw new UsageError(`${flag}: "${text}" is not a DB number (0-255)`);
-  return n;
-}
 
 export interface CliOptions {
   verifier: VerifierOptions;
@@ -90,20 +81,9 @@ export function parseCli(argv: string[]): CliOptions {
     return n;
   };
 
-  const tlsFiles = { ca: values['tls-ca'], cert: values['tls-cert'], key: values['tls-key'], insecure: values['tls-insecure'] };
-  const tls: TlsSettings | undefined = tlsFiles.ca || tlsFiles.cert || tlsFiles.key || tlsFiles.insecure ? readTlsFiles(tlsFiles) : undefined;
-  const endpoint = (url: string): RedisEndpoint => {
-    const e = parseRedisUrl(url);
-    if (e.tls && tls) e.tls = { ...tls };
-    return e;
-  };
+  const endpoint = endpointParser(values);
 
-  const dbMap = new Map<number, number>();
-  for (const pair of list(values['db-map'])) {
-    const [from, to, extra] = pair.split(':');
-    if (to === undefined || extra !== undefined) throw new UsageError(`--db-map: "${pair}" is not FROM:TO`);
-    dbMap.set(dbNumber(from, '--db-map'), dbNumber(to, '--db-map'));
-  }
+  const dbMap = dbMapping(values['db-map']);
   const dbs = list(values.db).map((d) => dbNumber(d, '--db'));
 
   return {
