@@ -154,16 +154,27 @@ export class PipelinedConnection<T> {
     return new Promise((resolve, reject) => this.idleWaiters.push({ resolve, reject }));
   }
 
+  private readonly deliver = (value: RespValue): void => {
+    const p = this.pending[this.pendingHead];
+    if (!p) throw new NetError('PROTOCOL', `the destination ${this.address} sent a reply to no command`);
+    this.pending[this.pendingHead++] = undefined as unknown as Pending<T>;
+    this.inFlightBytes -= p.bytes;
+    if (p.resolve) p.resolve(value);
+    else this.onReply(value, p.tag);
+  };
+
   private onData(chunk: Buffer): void {
     try {
-      this.parser.execute(chunk, (value) => {
-        const p = this.pending[this.pendingHead];
-        if (!p) throw new NetError('PROTOCOL', `the destination ${this.address} sent a reply to no command`);
-        this.pending[this.pendingHead++] = undefined as unknown as Pending<T>;
-        this.inFlightBytes -= p.bytes;
-        if (p.resolve) p.resolve(value);
-        else this.onReply(value, p.tag);
-      });
+      // Most replies of a migration are "+OK": take a run of them without the general parser.
+      let pos = 0;
+      if (!this.parser.pending) {
+        while (pos + 5 <= chunk.length && chunk[pos] === 0x2b && chunk[pos + 1] === 0x4f && chunk[pos + 2] === 0x4b
+          && chunk[pos + 3] === 0x0d && chunk[pos + 4] === 0x0a) {
+          this.deliver('OK');
+          pos += 5;
+        }
+      }
+      if (pos < chunk.length) this.parser.execute(pos === 0 ? chunk : chunk.subarray(pos), this.deliver);
     } catch (err) {
       this.fail(err instanceof Error ? err : new Error(String(err)));
       return;
