@@ -54,6 +54,7 @@ export class SnapshotLoader {
       }
       if (this.opts.onBatch(this.progress)) break;
     }
+    await this.keys?.flush();
     return this.streamDb;
   }
 
@@ -76,7 +77,7 @@ export class SnapshotLoader {
     const { writer, write, filter } = this.opts;
     switch (e.type) {
       case 'header':
-        this.keys = new KeyWriter(writer, e.magic, { ttlExtendMs: this.opts.ttlExtendMs });
+        this.keys = new KeyWriter(writer, e.magic, { ttlExtendMs: this.opts.ttlExtendMs, batchStrings: writer.masters === undefined });
         return;
       case 'aux':
         if (e.key === 'repl-stream-db') this.streamDb = Number(e.value.toString('latin1'));

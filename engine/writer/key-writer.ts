@@ -38,8 +38,18 @@ export interface KeyWriterOptions {
   ttlExtendMs?: number;
   /** Elements per rewritten command (RPUSH/SADD/ZADD/HSET). */
   itemsPerCommand?: number;
+  /**
+   * Write strings without expiry in MSET batches: a snapshot holds each key once,
+   * so grouping them changes nothing but the destination's work per key. Only for
+   * a standalone destination (a cluster would split them by slot again).
+   */
+  batchStrings?: boolean;
   now?: () => number;
 }
+
+/** An MSET batch is written once it holds this many keys or bytes. */
+const MSET_KEYS = 256;
+const MSET_BYTES = 256 * 1024;
 
 export interface KeyWriterStats {
   keys: number;
@@ -60,12 +70,25 @@ export class KeyWriter {
   private readonly ttlExtendMs: number;
   private readonly perCommand: number;
   private readonly now: () => number;
+  private readonly batchStrings: boolean;
+  /** Strings waiting for their MSET: its DB and arguments. */
+  private mset?: { db: number; argv: RespArg[]; bytes: number };
   readonly stats: KeyWriterStats = { keys: 0, expiredSkipped: 0, restored: 0, rewritten: 0, bigKeys: 0 };
 
   constructor(private readonly sink: CommandSink, private readonly magic: RdbMagic, opts: KeyWriterOptions = {}) {
     this.ttlExtendMs = opts.ttlExtendMs ?? 0;
     this.perCommand = opts.itemsPerCommand ?? 128;
     this.now = opts.now ?? Date.now;
+    this.batchStrings = opts.batchStrings ?? false;
+  }
+
+  /** Writes the strings still waiting for their MSET (at the end of a snapshot). */
+  flush(): Promise<void> | undefined {
+    const batch = this.mset;
+    if (!batch) return undefined;
+    this.mset = undefined;
+    this.sink.selectDb(batch.db);
+    return this.sink.write(batch.argv);
   }
 
   private expireAt(meta: { expireAt: number | undefined }): number | undefined {
@@ -84,8 +107,9 @@ export class KeyWriter {
       this.stats.expiredSkipped++;
       return undefined;
     }
-    this.sink.selectDb(dbOut);
     this.stats.keys++;
+    if (e.typeName === 'string' && this.batchStrings && expireAt === undefined) return this.batchString(e.key, e.value, dbOut);
+    this.sink.selectDb(dbOut);
     const dest = this.sink.destination;
     if (e.typeName === 'string') {
       const argv: RespArg[] = ['SET', e.key, e.value];
@@ -104,6 +128,19 @@ export class KeyWriter {
       return this.sink.write(argv);
     }
     return this.rewriteKey(e, expireAt);
+  }
+
+  private batchString(key: Buffer, value: Buffer, db: number): Promise<void> | undefined {
+    let pending: Promise<void> | undefined;
+    if (this.mset && this.mset.db !== db) pending = this.flush();
+    this.mset ??= { db, argv: ['MSET'], bytes: 0 };
+    this.mset.argv.push(key, value);
+    this.mset.bytes += key.length + value.length;
+    if (this.mset.argv.length > MSET_KEYS * 2 || this.mset.bytes >= MSET_BYTES) {
+      const next = this.flush();
+      return pending && next ? pending.then(() => next) : pending ?? next;
+    }
+    return pending;
   }
 
   /** A value the destination cannot RESTORE: DEL then commands, in one MULTI/EXEC. */
