@@ -204,3 +204,42 @@ describe('cluster source', () => {
     await expect(task.run()).rejects.toThrow(/only DB 0/);
   });
 });
+
+describe('Use Slave Node', () => {
+  it('reads each shard from its replica (heartbeat still on the master) and ends equal', async () => {
+    const source = await cluster(3);
+    // One replica for the first master, added the way an operator would.
+    const replica = await RedisServer.start({ cluster: true, config: MASTER });
+    started.push(replica);
+    const first = source.nodes[0].client();
+    const masterId = String(await first.call('CLUSTER', 'MYID'));
+    const cli = requireBinary('redis-cli', 'redis-server');
+    const added = spawnSync(cli, ['--cluster', 'add-node', `127.0.0.1:${replica.port}`, `127.0.0.1:${source.nodes[0].port}`,
+      '--cluster-slave', '--cluster-master-id', masterId], { encoding: 'utf8', timeout: 30_000 });
+    expect(added.status, added.stdout + added.stderr).toBe(0);
+    const r = replica.client();
+    await waitFor('the replica to be in sync', async () => /master_link_status:up/.test(await r.info('replication'))
+      && String(await first.call('CLUSTER', 'NODES')).includes(`127.0.0.1:${replica.port}`));
+    const writer = source.client();
+    for (let i = 0; i < 200; i++) await writer.set(`k:${i}`, String(i));
+    const dest = await server();
+    const run = await start({ source: seed(source), target: parseRedisUrl(dest.url), useReplicas: true });
+    for (let i = 200; i < 300; i++) await writer.set(`k:${i}`, String(i));
+    const masters = source.nodes.map((n) => n.client());
+    const sourceSide = await clusterSide(source.nodes.map((n) => n.port));
+    const d = dest.client();
+    try {
+      await waitFor('the writes to arrive', async () => (await d.dbsize()) >= 300);
+      await settle(run.task, masters);
+      await expectEqual(sourceSide, d);
+      expect(run.logs.some((l) => l.includes(`reading replica 127.0.0.1:${replica.port}`))).toBe(true);
+      // Our link for the first shard hangs off the replica (a chained replica), not its master.
+      expect(await r.info('replication')).toMatch(/connected_slaves:1/);
+    } finally {
+      await run.task.stop();
+      await run.done;
+      for (const c of [...masters, writer, first, r, d]) c.disconnect();
+      closeSide(sourceSide);
+    }
+  }, 120_000);
+});

@@ -314,7 +314,7 @@ export class ClusterWriter {
     return reply;
   }
 
-  write(argv: RespArg[], mark?: StreamPosition): Promise<void> | undefined {
+  write(argv: RespArg[], mark?: StreamPosition, records = 1): Promise<void> | undefined {
     if (this.fatal) throw this.fatal;
     const name = typeof argv[0] === 'string' ? argv[0].toUpperCase() : String(argv[0]).toUpperCase();
     if (this.block) {
@@ -331,10 +331,10 @@ export class ClusterWriter {
       this.blockMark = mark;
       return undefined;
     }
-    return this.writeOne(argv, mark);
+    return this.writeOne(argv, mark, records);
   }
 
-  private writeOne(argv: RespArg[], mark?: StreamPosition): Promise<void> | undefined {
+  private writeOne(argv: RespArg[], mark?: StreamPosition, records = 1): Promise<void> | undefined {
     const buffers = toBuffers(argv);
     const info = commandInfo(buffers);
     const positions = info ? keyPositions(info, buffers) : [];
@@ -343,13 +343,13 @@ export class ClusterWriter {
     const op: Op = { argv, seq: this.nextSeq++, slot: slots.size === 1 ? [...slots][0] : 0 };
     if (positions.length === 0) op.fanout = { remaining: this.nodes.length };
     if (mark) this.marks.set(op.seq, mark);
-    return this.enqueue(op);
+    return this.enqueue(op, records);
   }
 
-  private enqueue(op: Op): Promise<void> | undefined {
-    if (this.recovering) return this.recovering.then(() => this.enqueue(op));
+  private enqueue(op: Op, records = 1): Promise<void> | undefined {
+    if (this.recovering) return this.recovering.then(() => this.enqueue(op, records));
     this.stats.commands++;
-    const delay = this.limiter.unlimited ? 0 : this.limiter.take(1);
+    const delay = this.limiter.unlimited ? 0 : this.limiter.take(records);
     const held = op.fanout ? undefined : this.held.get(op.slot);
     if (held) {
       held.push(op);

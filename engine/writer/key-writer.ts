@@ -29,7 +29,8 @@ import type { StreamPosition } from './standalone-writer';
 /** Where commands go: a standalone or cluster writer. */
 export interface CommandSink {
   selectDb(db: number): void;
-  write(argv: RespArg[], mark?: StreamPosition): Promise<void> | undefined;
+  /** `records`: how many keys or elements the command carries, for the rate limit (the link spec's RPS). */
+  write(argv: RespArg[], mark?: StreamPosition, records?: number): Promise<void> | undefined;
   readonly destination: DestinationCapabilities;
 }
 
@@ -88,7 +89,7 @@ export class KeyWriter {
     if (!batch) return undefined;
     this.mset = undefined;
     this.sink.selectDb(batch.db);
-    return this.sink.write(batch.argv);
+    return this.sink.write(batch.argv, undefined, (batch.argv.length - 1) / 2);
   }
 
   private expireAt(meta: { expireAt: number | undefined }): number | undefined {

@@ -145,18 +145,18 @@ export class StandaloneWriter {
    * (window full, rate limit, or reconnecting); otherwise undefined, so the hot
    * path does not allocate a promise per command.
    */
-  write(argv: RespArg[], mark?: StreamPosition): Promise<void> | undefined {
+  write(argv: RespArg[], mark?: StreamPosition, records = 1): Promise<void> | undefined {
     if (this.fatal) throw this.fatal;
-    if (this.recovering || !this.conn || this.conn.full) return this.writeSlow(argv, mark);
-    const delay = this.limiter.unlimited ? 0 : this.limiter.take(1);
+    if (this.recovering || !this.conn || this.conn.full) return this.writeSlow(argv, mark, records);
+    const delay = this.limiter.unlimited ? 0 : this.limiter.take(records);
     if (delay > 0) return this.writeLater(delay, argv, mark);
     this.writeNow(argv, mark);
     return undefined;
   }
 
-  private async writeSlow(argv: RespArg[], mark?: StreamPosition): Promise<void> {
+  private async writeSlow(argv: RespArg[], mark: StreamPosition | undefined, records: number): Promise<void> {
     await this.ready();
-    const delay = this.limiter.take(1);
+    const delay = this.limiter.take(records);
     if (delay > 0) return this.writeLater(delay, argv, mark);
     this.writeNow(argv, mark);
   }
