@@ -125,7 +125,10 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
       task.on('stage', () => this.updateStage());
       return task;
     });
-    this.emit('log', 'info', `the source cluster has ${this.shards.length} masters; one link each${this.opts.useReplicas ? ', reading replicas where they exist' : ''}`);
+    const fromReplicas = this.opts.useReplicas
+      ? `, ${topology.masters.filter((m) => topology.replicas.some((r) => r.masterId === m.id)).length} of them read from a replica (Use Slave Node)`
+      : '';
+    this.emit('log', 'info', `the source cluster has ${this.shards.length} masters; one link each${fromReplicas}`);
     if (this.pausedAll) for (const s of this.shards) s.pause();
     this.timer = setInterval(() => this.emit('progress', this.progress), 1000);
     this.timer.unref();

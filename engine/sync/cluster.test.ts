@@ -218,8 +218,10 @@ describe('Use Slave Node', () => {
       '--cluster-slave', '--cluster-master-id', masterId], { encoding: 'utf8', timeout: 30_000 });
     expect(added.status, added.stdout + added.stderr).toBe(0);
     const r = replica.client();
+    // In sync, and known to the seed as a replica of that master (not still in handshake).
+    const asReplica = new RegExp(`127\\.0\\.0\\.1:${replica.port}@\\d+ slave ${masterId} `);
     await waitFor('the replica to be in sync', async () => /master_link_status:up/.test(await r.info('replication'))
-      && String(await first.call('CLUSTER', 'NODES')).includes(`127.0.0.1:${replica.port}`));
+      && asReplica.test(String(await first.call('CLUSTER', 'NODES'))));
     const writer = source.client();
     for (let i = 0; i < 200; i++) await writer.set(`k:${i}`, String(i));
     const dest = await server();
@@ -232,7 +234,7 @@ describe('Use Slave Node', () => {
       await waitFor('the writes to arrive', async () => (await d.dbsize()) >= 300);
       await settle(run.task, masters);
       await expectEqual(sourceSide, d);
-      expect(run.logs.some((l) => l.includes(`reading replica 127.0.0.1:${replica.port}`))).toBe(true);
+      expect(run.logs.some((l) => l.includes(`reading replica 127.0.0.1:${replica.port}`)), run.logs.join("\n")).toBe(true);
       // Our link for the first shard hangs off the replica (a chained replica), not its master.
       expect(await r.info('replication')).toMatch(/connected_slaves:1/);
     } finally {
