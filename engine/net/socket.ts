@@ -5,6 +5,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { DtsError } from '../errors';
+import { socketFailureKind, tlsReason } from './failure';
 import { endpointAddress, type RedisEndpoint } from '../endpoint';
 import { encodeCommand, RespErrorReply, RespParser, type RespArg, type RespValue } from '../resp';
 
@@ -26,29 +27,26 @@ export class NetError extends DtsError {
   static fromSocket(err: Error & { code?: string }, e: RedisEndpoint, role: Role): NetError {
     const where = `the ${role} ${endpointAddress(e)}`;
     const code = err.code ?? '';
-    if (code === 'ECONNREFUSED') {
-      return new NetError('UNREACHABLE', `${where} refused the connection: nothing listens on that port`,
-        'check the host and port, and that the server is running', { cause: err });
+    switch (socketFailureKind(err)) {
+      case 'unreachable':
+        return code === 'ECONNREFUSED'
+          ? new NetError('UNREACHABLE', `${where} refused the connection: nothing listens on that port`,
+            'check the host and port, and that the server is running', { cause: err })
+          : new NetError('UNREACHABLE', `${where} is unreachable from this machine (${code})`,
+            'check the network path and firewall rules', { cause: err });
+      case 'dns':
+        return new NetError('UNREACHABLE', `the ${role} host "${e.host}" could not be resolved`, 'check the host name', { cause: err });
+      case 'timeout':
+        return new NetError('TIMEOUT', `${where} did not answer in time`, 'check the network path and firewall rules', { cause: err });
+      case 'tls':
+        return new NetError('TLS', `TLS with ${where} failed: ${tlsReason(err.message)}`,
+          'check the Encryption setting (SSL or Non-encrypted) and the CA certificate', { cause: err });
+      case 'reset':
+        return new NetError('LINK_BROKEN', `${where} closed the connection (${code})`,
+          e.tls ? 'if the server does not use TLS, set Encryption to Non-encrypted' : 'if the server requires TLS, set Encryption to SSL', { cause: err });
+      default:
+        return new NetError('LINK_BROKEN', `connection to ${where} failed: ${err.message}`, undefined, { cause: err });
     }
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-      return new NetError('UNREACHABLE', `the ${role} host "${e.host}" could not be resolved`, 'check the host name', { cause: err });
-    }
-    if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
-      return new NetError('UNREACHABLE', `${where} is unreachable from this machine`, 'check the network path and firewall rules', { cause: err });
-    }
-    if (code === 'ETIMEDOUT') {
-      return new NetError('TIMEOUT', `${where} did not answer in time`, 'check the network path and firewall rules', { cause: err });
-    }
-    if (code.startsWith('ERR_SSL') || code.includes('CERT') || code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ||
-      code === 'ERR_TLS_CERT_ALTNAME_INVALID' || /SSL|TLS|certificate/i.test(err.message)) {
-      return new NetError('TLS', `TLS with ${where} failed: ${err.message}`,
-        'check the Encryption setting (SSL or Non-encrypted) and the CA certificate', { cause: err });
-    }
-    if (code === 'ECONNRESET' || code === 'EPIPE') {
-      return new NetError('LINK_BROKEN', `${where} closed the connection (${code})`,
-        e.tls ? 'if the server does not use TLS, set Encryption to Non-encrypted' : 'if the server requires TLS, set Encryption to SSL', { cause: err });
-    }
-    return new NetError('LINK_BROKEN', `connection to ${where} failed: ${err.message}`, undefined, { cause: err });
   }
 }
 

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import Redis from 'ioredis';
 import { DtsError } from '../errors';
+import { socketFailureKind } from '../net/failure';
 import type { RedisEndpoint } from './types';
 
 export const DEFAULT_TIMEOUT_MS = 5_000;
@@ -26,7 +27,6 @@ function errnoCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-const TLS_ERROR = /SSL|TLS|certificate|wrong version number|EPROTO|handshake/i;
 
 /** Maps what ioredis / Node / the server said to a ConnectError. `stage` says how far we got. */
 export function classifyConnectError(err: unknown, ep: RedisEndpoint, stage: 'connect' | 'auth' | 'command'): ConnectError {
@@ -34,6 +34,7 @@ export function classifyConnectError(err: unknown, ep: RedisEndpoint, stage: 'co
   const addr = addressOf(ep);
   const code = errnoCode(err);
   const msg = err instanceof Error ? err.message : String(err);
+  const kind = socketFailureKind({ code, message: msg });
   const user = ep.username ? `user "${ep.username}"` : 'the default user';
 
   if (/WRONGPASS|invalid password|invalid username-password/i.test(msg)) {
@@ -56,7 +57,7 @@ export function classifyConnectError(err: unknown, ep: RedisEndpoint, stage: 'co
     return new ConnectError('refused', `Connection refused by ${addr}: nothing is listening on that port, or a firewall rejects it.`,
       'Check Host and Port and that the server is running and bound to an address this host can reach.', { cause: err });
   }
-  if (code === 'ETIMEDOUT' || /timed out|timeout/i.test(msg)) {
+  if (kind === 'timeout' || /timed out|timeout/i.test(msg)) {
     return new ConnectError('timeout', stage === 'connect'
       ? `Timed out connecting to ${addr}: no answer to the connection request.`
       : `Timed out waiting for ${addr} to answer: the port accepted the connection but no Redis reply came.`,
@@ -65,14 +66,14 @@ export function classifyConnectError(err: unknown, ep: RedisEndpoint, stage: 'co
       : ep.tls ? 'Check that the port is a Redis port.' : 'Check that the port is a Redis port; if the server requires SSL, set Encryption to SSL.',
     { cause: err });
   }
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+  if (kind === 'dns') {
     return new ConnectError('unreachable', `Host name "${ep.host}" cannot be resolved.`, 'Check Host.', { cause: err });
   }
-  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL') {
+  if (kind === 'unreachable') {
     return new ConnectError('unreachable', `${addr} is unreachable from this host (${code}).`,
       'Check the address, routing and firewall rules.', { cause: err });
   }
-  if (ep.tls && (TLS_ERROR.test(msg) || (code && TLS_ERROR.test(code)) || /socket disconnected before secure TLS/i.test(msg))) {
+  if (ep.tls && (kind === 'tls' || /socket disconnected before secure TLS/i.test(msg))) {
     return new ConnectError('tls', `SSL handshake with ${addr} failed: the server does not speak TLS on this port (${msg}).`,
       'Set Encryption to Non-encrypted, or use the server\'s TLS port.', { cause: err });
   }

@@ -41,6 +41,7 @@ import tls from 'node:tls';
 import { encodeCommand, encodeCommands, type RespArg } from '../resp/encoder';
 import { RespParser } from '../resp/parser';
 import { RespError, type RespValue } from '../resp/values';
+import { socketFailureKind, tlsReason } from '../net/failure';
 import { LinkError, type LinkErrorCode } from './errors';
 import { GetackWatch, ReplicationFramer, type RdbFraming } from './framer';
 import { ByteSpool, type SpoolStats } from './spool';
@@ -117,12 +118,6 @@ export function isReplicationControl(argv: Buffer[]): boolean {
   return false;
 }
 
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EADDRNOTAVAIL']);
-const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
-
-function isTlsErrorCode(code: string): boolean {
-  return code === 'EPROTO' || /SSL|TLS|CERT|SIGNATURE|ISSUER|HOSTNAME|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code);
-}
 
 interface Waiter {
   resolve(line: string): void;
@@ -591,23 +586,23 @@ export class ReplicaLink extends EventEmitter {
   private mapSocketError(err: NodeJS.ErrnoException): LinkError {
     const code = err.code ?? '';
     const a = this.address;
-    if (UNREACHABLE_CODES.has(code)) {
+    const kind = socketFailureKind(err);
+    if (kind === 'unreachable') {
       const what = code === 'ECONNREFUSED' ? 'connection refused' : 'host unreachable';
       return this.linkError('UNREACHABLE', `Cannot reach ${a}: ${what} (${code})`,
         'check the host and port, that the server is running, and that this machine may reach it', err);
     }
-    if (DNS_CODES.has(code)) {
+    if (kind === 'dns') {
       return this.linkError('UNREACHABLE', `Cannot resolve the host name of ${a} (${code})`, 'check the host name', err);
     }
-    if (code === 'ETIMEDOUT') {
+    if (kind === 'timeout') {
       return this.linkError('TIMEOUT', `The connection to ${a} timed out (${code})`, 'check the network path to the source', err);
     }
     if (!this.opts.tls && this._state === 'handshake' && this.bytesIn === 0 && (code === 'ECONNRESET' || code === 'EPIPE')) {
       return this.plainToTlsError();
     }
-    if (this.opts.tls && (isTlsErrorCode(code) || this._state === 'connecting')) {
-      // OpenSSL messages look like "80AC…:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:../deps/…".
-      const reason = /SSL routines:[^:]*:([^:]+)/.exec(err.message)?.[1]?.trim() ?? err.message.trim();
+    if (this.opts.tls && (kind === 'tls' || this._state === 'connecting')) {
+      const reason = tlsReason(err.message);
       if (/certificate required/.test(reason)) {
         return this.linkError('TLS', `TLS with ${a} failed: the server requires a client certificate (${reason})`,
           'provide a client certificate and key signed by a CA the server trusts', err);
