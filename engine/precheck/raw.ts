@@ -5,11 +5,8 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import { encodeCommands } from '../resp';
 import type { RedisEndpoint } from './types';
-
-export function encodeCommand(argv: string[]): string {
-  return `*${argv.length}\r\n${argv.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
-}
 
 /** Reply lines (`+…`, `-…`, `:…`), one per command, in order; bare keepalive newlines are skipped. */
 export function rawExchange(ep: RedisEndpoint, commands: string[][], timeoutMs: number): Promise<string[]> {
@@ -29,7 +26,7 @@ export function rawExchange(ep: RedisEndpoint, commands: string[][], timeoutMs: 
       else resolve(lines);
     };
     const timer = setTimeout(() => finish(Object.assign(new Error('timed out waiting for a reply'), { code: 'ETIMEDOUT' })), timeoutMs);
-    socket.once(ep.tls ? 'secureConnect' : 'connect', () => socket.write(commands.map(encodeCommand).join('')));
+    socket.once(ep.tls ? 'secureConnect' : 'connect', () => socket.write(encodeCommands(commands)));
     socket.on('data', (chunk: Buffer) => {
       buffer += chunk.toString('latin1');
       let nl: number;
