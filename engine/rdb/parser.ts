@@ -724,6 +724,7 @@ export class RdbParser implements Core {
       raw = Buffer.concat(k.rawPieces);
       k.rawPieces = [];
     }
+    // The key meta is spelled out as in goBig(): a shared helper spread here cost ~5% of parse speed.
     this.out.push({
       type: 'key',
       offset: k.offset,

@@ -16,7 +16,7 @@ import { ListpackFeeder } from './listpack';
 import { LzfError, LzfStream, lzfDecompress } from './lzf';
 import { blobReader, NEED_MORE, Reader, STR_INT, STR_LZF } from './reader';
 import { rawStreamId, StreamSink } from './stream';
-import type { HashEntry, ModuleValue, RdbMagic, RdbTypeName, StreamGroup, StreamId, StreamMeta } from './types';
+import type { ModuleValue, RdbMagic, RdbTypeName, StreamGroup, StreamId, StreamMeta } from './types';
 import { ZiplistFeeder } from './ziplist';
 import { ZipmapFeeder } from './zipmap';
 
@@ -364,46 +364,39 @@ function* stringCollection(p: Core, k: KeyState, sink: BufferSink): Machine {
   }
 }
 
-/** ZSET (ASCII scores) / ZSET_2 (binary scores). */
-function* zsetPairs(p: Core, k: KeyState, unit: (r: Reader, s: Scratch) => void): Machine {
+/**
+ * The shape of the dict-encoded collections: a length, then that many units
+ * (`unit` reads one into the scratch; `add` takes it), waiting for bytes between units.
+ */
+function* countedUnits(p: Core, k: KeyState, s: Scratch, unit: (r: Reader, s: Scratch) => void, add: (s: Scratch) => void): Machine {
   const r = p.r;
-  const sink = new ZsetSink();
-  k.sink = sink;
   let n: number;
   while ((n = tryLen(r)) < 0) {
     p.beforeWait(k);
     yield;
   }
-  const s = newScratch();
   for (let i = 0; i < n; i++) {
     while (!tryUnit(r, unit, s)) {
       p.beforeWait(k);
       yield;
     }
-    sink.push(s.a, s.score);
+    add(s);
     p.afterElement(k);
   }
 }
 
+/** ZSET (ASCII scores) / ZSET_2 (binary scores). */
+function* zsetPairs(p: Core, k: KeyState, unit: (r: Reader, s: Scratch) => void): Machine {
+  const sink = new ZsetSink();
+  k.sink = sink;
+  yield* countedUnits(p, k, newScratch(), unit, (s) => sink.push(s.a, s.score));
+}
+
 /** HASH: len n, n × (field, value). */
 function* hashPairs(p: Core, k: KeyState): Machine {
-  const r = p.r;
   const sink = new HashSink();
   k.sink = sink;
-  let n: number;
-  while ((n = tryLen(r)) < 0) {
-    p.beforeWait(k);
-    yield;
-  }
-  const s = newScratch();
-  for (let i = 0; i < n; i++) {
-    while (!tryUnit(r, unitPair, s)) {
-      p.beforeWait(k);
-      yield;
-    }
-    sink.push([s.a, s.b]);
-    p.afterElement(k);
-  }
+  yield* countedUnits(p, k, newScratch(), unitPair, (s) => sink.push([s.a, s.b]));
 }
 
 /**
@@ -425,28 +418,12 @@ function* hashTtlPairs(p: Core, k: KeyState, kind: 'pre-ga' | 'ga' | 'valkey'): 
     }
     minExpire = s.n;
   }
-  let n: number;
-  while ((n = tryLen(r)) < 0) {
-    p.beforeWait(k);
-    yield;
-  }
   const unit = kind === 'valkey' ? unitPairI64 : unitTtlPair;
-  for (let i = 0; i < n; i++) {
-    while (!tryUnit(r, unit, s)) {
-      p.beforeWait(k);
-      yield;
-    }
-    let entry: HashEntry;
-    if (kind === 'valkey') {
-      entry = s.n === -1 ? [s.a, s.b] : [s.a, s.b, s.n];
-    } else if (s.n === 0) {
-      entry = [s.a, s.b];
-    } else {
-      entry = [s.a, s.b, kind === 'ga' ? s.n + minExpire - 1 : s.n];
-    }
-    sink.push(entry);
-    p.afterElement(k);
-  }
+  yield* countedUnits(p, k, s, unit, (u) => {
+    if (kind === 'valkey') sink.push(u.n === -1 ? [u.a, u.b] : [u.a, u.b, u.n]);
+    else if (u.n === 0) sink.push([u.a, u.b]);
+    else sink.push([u.a, u.b, kind === 'ga' ? u.n + minExpire - 1 : u.n]);
+  });
 }
 
 const BLOB_ZIPLIST = 0;
