@@ -4,9 +4,9 @@
  * and Running, see a source write arrive on the destination, the delay and the
  * charts, Upgrade Instance Class, Pause and Start, End (confirmed), Clone, Release.
  */
-import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { createDb } from '../lib/db/client';
-import { RedisServer } from '../engine/testing/redis-server';
+import { selfManagedEndpoint, shot, useServerPair } from './helpers/journey';
 
 const TASK_ID = 'dtse2edetails01';
 const TASK_NAME = 'details-journey';
@@ -14,25 +14,9 @@ const KEYS = 300;
 
 test.describe.configure({ mode: 'serial' });
 
-let source: RedisServer | undefined;
-let target: RedisServer | undefined;
+const servers = useServerPair();
 
-test.beforeAll(async () => {
-  [source, target] = await Promise.all([
-    RedisServer.start({ config: { 'repl-diskless-sync-delay': 0 } }),
-    RedisServer.start(),
-  ]);
-});
-
-test.afterAll(async () => {
-  await Promise.all([source?.stop(), target?.stop()]);
-});
-
-async function shot(page: Page, info: TestInfo, name: string): Promise<void> {
-  await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
-}
-
-const endpoint = (port: number) => JSON.stringify({ host: '127.0.0.1', port, authMethod: 'password-free' });
+const endpoint = selfManagedEndpoint;
 
 function precheckDoc(): string {
   const item = (id: string, name: string, status: 'passed' | 'warning', reason = '') =>
@@ -50,8 +34,9 @@ function precheckDoc(): string {
 
 test('a task from the list to Released, live on its details page', async ({ page }, info) => {
   test.setTimeout(240_000);
-  const src = source!.client();
-  const dst = target!.client();
+  const { source, target } = servers();
+  const src = source.client();
+  const dst = target.client();
   const prisma = createDb(process.env.E2E_DATABASE_FILE!);
   try {
     const pipeline = src.pipeline();
@@ -62,7 +47,7 @@ test('a task from the list to Released, live on its details page', async ({ page
     await prisma.task.create({
       data: {
         id: TASK_ID, name: TASK_NAME, region: 'local', status: 'PrecheckPassed', instanceClass: 'large',
-        source: endpoint(source!.port), target: endpoint(target!.port),
+        source: endpoint(source.port), target: endpoint(target.port),
         objects: JSON.stringify({ dbs: [{ db: 0, targetDb: 0 }] }), precheck: precheckDoc(),
         logs: { create: [{ level: 'info', message: 'task created' }] },
       },
@@ -110,11 +95,11 @@ test('a task from the list to Released, live on its details page', async ({ page
       await expect(chart.locator('.recharts-area-curve')).toHaveCount(1);
     }
     const offsets = page.getByRole('region', { name: 'Source Offsets' });
-    await expect(offsets.getByRole('rowheader', { name: `127.0.0.1:${source!.port}` })).toBeVisible({ timeout: 30_000 });
+    await expect(offsets.getByRole('rowheader', { name: `127.0.0.1:${source.port}` })).toBeVisible({ timeout: 30_000 });
     const log = page.getByRole('region', { name: 'Task Log' });
     await expect(log).toContainText('starting: full data migration first');
     const config = page.getByRole('region', { name: 'Configuration' });
-    await expect(config).toContainText(`127.0.0.1:${source!.port}`);
+    await expect(config).toContainText(`127.0.0.1:${source.port}`);
     await expect(config).toContainText('Precheck And Block');
     await expect(config).toContainText('DB 0');
     await shot(page, info, '03-details-running');

@@ -6,39 +6,24 @@
  * differing keys and values; Incremental Data Verification reports a key the
  * stream wrote that was changed on the destination; the history lists the runs.
  */
-import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { createDb } from '../lib/db/client';
-import { RedisServer } from '../engine/testing/redis-server';
+import { selfManagedEndpoint, shot, useServerPair } from './helpers/journey';
 
 const TASK_ID = 'dtse2everify01';
 const TASK_NAME = 'verification-journey';
 
 test.describe.configure({ mode: 'serial' });
 
-let source: RedisServer | undefined;
-let target: RedisServer | undefined;
+const servers = useServerPair();
 
-test.beforeAll(async () => {
-  [source, target] = await Promise.all([
-    RedisServer.start({ config: { 'repl-diskless-sync-delay': 0 } }),
-    RedisServer.start(),
-  ]);
-});
-
-test.afterAll(async () => {
-  await Promise.all([source?.stop(), target?.stop()]);
-});
-
-async function shot(page: Page, info: TestInfo, name: string): Promise<void> {
-  await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
-}
-
-const endpoint = (port: number) => JSON.stringify({ host: '127.0.0.1', port, authMethod: 'password-free' });
+const endpoint = selfManagedEndpoint;
 
 test('Verify Now finds differences planted on the destination, per DB', async ({ page }, info) => {
   test.setTimeout(240_000);
-  const src = source!.client();
-  const dst = target!.client();
+  const { source, target } = servers();
+  const src = source.client();
+  const dst = target.client();
   const prisma = createDb(process.env.E2E_DATABASE_FILE!);
   try {
     const p = src.pipeline();
@@ -51,7 +36,7 @@ test('Verify Now finds differences planted on the destination, per DB', async ({
     await prisma.task.create({
       data: {
         id: TASK_ID, name: TASK_NAME, region: 'local', status: 'PrecheckPassed', instanceClass: 'unlimited',
-        source: endpoint(source!.port), target: endpoint(target!.port),
+        source: endpoint(source.port), target: endpoint(target.port),
         objects: JSON.stringify({ dbs: [{ db: 0, targetDb: 0 }, { db: 1, targetDb: 2 }] }),
         verification: JSON.stringify({
           full: { enabled: true, mode: 'full', rounds: 2, rateLimit: 100_000, bigKeyThreshold: 16_384 },

@@ -5,6 +5,7 @@
  */
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { freePort, RedisServer } from '../engine/testing/redis-server';
+import { shot } from './helpers/journey';
 
 let source: RedisServer;
 let target: RedisServer;
@@ -30,10 +31,6 @@ test.afterAll(async () => {
   await target?.stop();
   await occupied?.stop();
 });
-
-async function shot(page: Page, info: TestInfo, name: string) {
-  await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
-}
 
 async function fillSide(page: Page, legend: 'Source Database' | 'Destination Database', port: number, password = '') {
   const side = page.getByRole('group', { name: legend });
