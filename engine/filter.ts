@@ -67,9 +67,14 @@ export class EntryFilter {
   }
 
   acceptsKey(key: Buffer): boolean {
-    if (startsWith(key, HEARTBEAT)) return false;
-    if (this.include.length > 0 && !this.include.some((p) => startsWith(key, p))) return false;
-    return !this.exclude.some((p) => startsWith(key, p));
+    return this.acceptsKeyAt(key, 0, key.length);
+  }
+
+  /** `acceptsKey` for the key buf[start, start+len), without a Buffer for it. */
+  acceptsKeyAt(buf: Buffer, start: number, len: number): boolean {
+    if (startsWithAt(buf, start, len, HEARTBEAT)) return false;
+    if (this.include.length > 0 && !this.include.some((p) => startsWithAt(buf, start, len, p))) return false;
+    return !this.exclude.some((p) => startsWithAt(buf, start, len, p));
   }
 
   /**
@@ -105,6 +110,9 @@ export class EntryFilter {
   }
 }
 
-function startsWith(key: Buffer, prefix: Buffer): boolean {
-  return key.length >= prefix.length && key.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+/** Whether buf[start, start+len) starts with `prefix` (a byte loop: keys and prefixes are short). */
+function startsWithAt(buf: Buffer, start: number, len: number, prefix: Buffer): boolean {
+  if (len < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[start + i] !== prefix[i]) return false;
+  return true;
 }

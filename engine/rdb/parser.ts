@@ -53,6 +53,9 @@ FAST_TYPES[16] = FAST_HASH; // hash listpack
 FAST_TYPES[17] = FAST_ZSET; // zset listpack
 FAST_TYPES[20] = FAST_LIST; // set listpack
 
+/** Keys per `string-run` event. */
+const RUN_MAX = 512;
+
 const ST_HEADER = 0;
 const ST_RECORDS = 1;
 const ST_DONE = 2;
@@ -65,6 +68,11 @@ export class RdbParser implements Core {
   readonly batchMaxItems: number;
   readonly batchMaxBytes: number;
   private readonly verify: boolean;
+  private readonly stringRuns: boolean;
+  /** The string run being collected: spans into r.buf (valid until the reader's buffer changes). */
+  private runSpans = new Int32Array(RUN_MAX * 4);
+  private runCount = 0;
+  private runOffset = 0;
 
   private state = ST_HEADER;
   private out: RdbEvent[] = [];
@@ -95,6 +103,7 @@ export class RdbParser implements Core {
     this.batchMaxItems = Math.max(1, options.batchMaxItems ?? DEFAULT_BATCH_MAX_ITEMS);
     this.batchMaxBytes = Math.max(1, options.batchMaxBytes ?? DEFAULT_BATCH_MAX_BYTES);
     this.verify = options.verifyChecksum ?? true;
+    this.stringRuns = options.stringRuns ?? false;
     this.r = new Reader(EMPTY, 0, 0, false, 0, options.maxElementSize ?? DEFAULT_MAX_ELEMENT_SIZE);
   }
 
@@ -351,11 +360,14 @@ export class RdbParser implements Core {
     for (;;) {
       const start = r.pos;
       if (start >= r.end) {
+        if (this.runCount > 0) this.endRun();
         if (r.final) r.short(1);
         r.needPos = r.base + start + 1;
         return false;
       }
       const b = r.buf[start]!;
+      if (b === 0 && this.stringRuns && this.expireAt === undefined && this.plainString(start)) continue;
+      if (this.runCount > 0) this.endRun();
       if (b < 0xf3) {
         // A key record: type byte, key, value.
         r.pos = start + 1;
@@ -531,6 +543,67 @@ export class RdbParser implements Core {
     this.idle = undefined;
     this.freq = undefined;
     return true;
+  }
+
+  /**
+   * With `stringRuns`: a string record whose key and value are stored plainly and fully
+   * buffered joins the current run as four offsets. False (nothing consumed) otherwise.
+   */
+  private plainString(start: number): boolean {
+    const r = this.r;
+    const buf = r.buf;
+    const end = r.end;
+    let p = start + 1;
+    if (p >= end) return false;
+    // Key: 6- or 14-bit length.
+    let b = buf[p]!;
+    let klen: number;
+    if (b < 0x40) {
+      klen = b;
+      p += 1;
+    } else if (b < 0x80 && p + 1 < end) {
+      klen = ((b & 0x3f) << 8) | buf[p + 1]!;
+      p += 2;
+    } else {
+      return false;
+    }
+    const ks = p;
+    p += klen;
+    if (p >= end) return false;
+    // Value: 6-, 14- or 32-bit length.
+    b = buf[p]!;
+    let vlen: number;
+    if (b < 0x40) {
+      vlen = b;
+      p += 1;
+    } else if (b < 0x80 && p + 1 < end) {
+      vlen = ((b & 0x3f) << 8) | buf[p + 1]!;
+      p += 2;
+    } else if (b === 0x80 && p + 4 < end) {
+      vlen = buf.readUInt32BE(p + 1);
+      p += 5;
+    } else {
+      return false;
+    }
+    if (vlen > this.threshold || p + vlen > end) return false;
+    if (this.runCount === RUN_MAX) this.endRun();
+    if (this.runCount === 0) this.runOffset = r.base + start;
+    const spans = this.runSpans;
+    const i = this.runCount++ * 4;
+    spans[i] = ks;
+    spans[i + 1] = klen;
+    spans[i + 2] = p;
+    spans[i + 3] = vlen;
+    r.pos = p + vlen;
+    this.idle = undefined;
+    this.freq = undefined;
+    return true;
+  }
+
+  private endRun(): void {
+    const count = this.runCount;
+    this.runCount = 0;
+    this.out.push({ type: 'string-run', offset: this.runOffset, db: this.db, buf: this.r.buf, spans: this.runSpans.slice(0, count * 4), count });
   }
 
   private unknownType(b: number, start: number): never {

@@ -71,7 +71,26 @@ export function assembleKeys(events: RdbEvent[]): AssembledKey[] {
   let parts: unknown[] = [];
   let module: ModuleValue | undefined;
   for (const ev of events) {
-    if (ev.type === 'key') {
+    if (ev.type === 'string-run') {
+      if (cur) throw new Error('string run inside a big key');
+      for (let i = 0; i < ev.count; i++) {
+        const [ks, kl, vs, vl] = ev.spans.subarray(i * 4, i * 4 + 4);
+        keys.push({
+          db: ev.db,
+          key: Buffer.from(ev.buf.subarray(ks!, ks! + kl!)),
+          typeId: 0,
+          typeName: 'string',
+          encoding: 'string',
+          expireAt: undefined,
+          idle: undefined,
+          freq: undefined,
+          value: Buffer.from(ev.buf.subarray(vs!, vs! + vl!)),
+          raw: undefined,
+          big: false,
+          batches: 0,
+        });
+      }
+    } else if (ev.type === 'key') {
       if (cur) throw new Error('key event inside a big key');
       keys.push({
         db: ev.db,

@@ -273,6 +273,22 @@ export interface RdbEofEvent {
   emptyKeysSkipped: number;
 }
 
+/**
+ * Consecutive string keys stored plainly (no integer or LZF encoding) and without an expire
+ * time, as offsets into the input (only with the `stringRuns` option). Their LRU/LFU hints, if
+ * any, are not kept. `buf` and `spans` are valid for as long as the caller holds the event.
+ */
+export interface RdbStringRunEvent {
+  type: 'string-run';
+  /** Byte offset of the first key record. */
+  offset: number;
+  db: number;
+  buf: Buffer;
+  /** `count` quadruples: key start, key length, value start, value length (into `buf`). */
+  spans: Int32Array;
+  count: number;
+}
+
 export type RdbEvent =
   | RdbHeaderEvent
   | RdbAuxEvent
@@ -283,12 +299,18 @@ export type RdbEvent =
   | RdbSlotInfoEvent
   | RdbSlotImportEvent
   | RdbKeyEvent
+  | RdbStringRunEvent
   | RdbKeyStartEvent
   | RdbKeyBatchEvent
   | RdbKeyEndEvent
   | RdbEofEvent;
 
 export interface RdbParserOptions {
+  /**
+   * Deliver runs of plain strings without expiry as `string-run` events (offsets, no Buffer
+   * or event per key) instead of `key` events: the hot path of a snapshot copy. Default false.
+   */
+  stringRuns?: boolean;
   /**
    * Values whose encoded size is at most this many bytes arrive as one `key` event with raw
    * bytes; bigger ones as key-start / key-batch / key-end. Also bounds how much of one key the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandByteLength, encodeCommand, encodeCommandInto, encodeCommands } from './encoder';
+import { argvBuffers, commandByteLength, encodeCommand, encodeCommandInto, encodeCommands, EncodedArgs } from './encoder';
 import { parseAll } from './parser';
 
 describe('RESP encoder', () => {
@@ -42,6 +42,18 @@ describe('RESP encoder', () => {
     const end = encodeCommandInto(target, 3, ['PING']);
     expect(target.subarray(3, end).toString()).toBe('*1\r\n$4\r\nPING\r\n');
     expect(() => encodeCommandInto(target, 60, ['PING'])).toThrow(RangeError);
+  });
+
+  it('copies arguments encoded earlier as they are and counts each of them in the header', () => {
+    const expanded = [Buffer.from('key1'), Buffer.from('value-one'), Buffer.alloc(70_000, 'v')];
+    const args = new EncodedArgs(Buffer.concat(expanded.map((a) => encodeCommand([a]).subarray(4))), 3);
+    expect(argvBuffers(['RPUSH', args])).toEqual([Buffer.from('RPUSH'), ...expanded]);
+    const wire = encodeCommands([['PING'], ['RPUSH', args], ['GET', 'key1']]);
+    expect(wire.equals(Buffer.concat([encodeCommand(['PING']), encodeCommand(['RPUSH', ...expanded]), encodeCommand(['GET', 'key1'])]))).toBe(true);
+    expect(commandByteLength(['RPUSH', args])).toBe(encodeCommand(['RPUSH', ...expanded]).length);
+    const into = Buffer.alloc(commandByteLength(['RPUSH', args]));
+    expect(encodeCommandInto(into, 0, ['RPUSH', args])).toBe(into.length);
+    expect(into.equals(encodeCommand(['RPUSH', ...expanded]))).toBe(true);
   });
 
   it('refuses arguments it cannot encode', () => {

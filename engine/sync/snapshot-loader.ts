@@ -5,7 +5,7 @@
  */
 import type { EntryFilter } from '../filter';
 import { parseRdb } from '../rdb';
-import type { RdbEvent, RdbKeyEvent } from '../rdb/types';
+import type { RdbEvent, RdbKeyEvent, RdbStringRunEvent } from '../rdb/types';
 import { KeyWriter } from '../writer/key-writer';
 import type { DestinationWriter } from '../writer/destination';
 import { SyncError } from './errors';
@@ -46,10 +46,12 @@ export class SnapshotLoader {
         yield chunk;
       }
     }
-    for await (const batch of parseRdb(counted(), { bigKeyThreshold: this.opts.bigKeyThreshold })) {
+    // Runs of plain strings go to MSETs straight from the chunk: only a standalone destination takes MSETs.
+    const stringRuns = this.opts.write && this.batchStrings;
+    for await (const batch of parseRdb(counted(), { bigKeyThreshold: this.opts.bigKeyThreshold, stringRuns })) {
       for (const e of batch) {
         // Whole keys are the bulk of a snapshot: no promise per key unless the writer is full.
-        const pending = e.type === 'key' ? this.onKey(e) : this.onEvent(e);
+        const pending = e.type === 'string-run' ? this.onStringRun(e) : e.type === 'key' ? this.onKey(e) : this.onEvent(e);
         if (pending) await pending;
       }
       if (this.opts.onBatch(this.progress)) break;
@@ -67,6 +69,26 @@ export class SnapshotLoader {
     return this.opts.filter.acceptsDb(e.db) && this.opts.filter.acceptsKey(e.key);
   }
 
+  /** A snapshot holds each key once, so strings can be grouped into MSETs; a cluster would split them by slot again. */
+  private get batchStrings(): boolean {
+    return this.opts.writer.masters === undefined;
+  }
+
+  private onStringRun(e: RdbStringRunEvent): Promise<void> | undefined {
+    const { filter } = this.opts;
+    if (!filter.acceptsDb(e.db)) return undefined;
+    const spans = e.spans;
+    let count = 0;
+    for (let i = 0; i < e.count; i++) {
+      const j = i * 4;
+      if (!filter.acceptsKeyAt(e.buf, spans[j]!, spans[j + 1]!)) continue;
+      if (count !== i) spans.copyWithin(count * 4, j, j + 4);
+      count++;
+    }
+    this.progress.keysDone += count;
+    return count > 0 ? this.keyWriter().writeStringRun(e.buf, spans, count, filter.mapDb(e.db)) : undefined;
+  }
+
   private onKey(e: RdbKeyEvent): Promise<void> | undefined {
     if (!this.accepts(e)) return undefined;
     this.progress.keysDone++;
@@ -77,7 +99,7 @@ export class SnapshotLoader {
     const { writer, write, filter } = this.opts;
     switch (e.type) {
       case 'header':
-        this.keys = new KeyWriter(writer, e.magic, { ttlExtendMs: this.opts.ttlExtendMs, batchStrings: writer.masters === undefined });
+        this.keys = new KeyWriter(writer, e.magic, { ttlExtendMs: this.opts.ttlExtendMs, batchStrings: this.batchStrings });
         return;
       case 'aux':
         if (e.key === 'repl-stream-db') this.streamDb = Number(e.value.toString('latin1'));

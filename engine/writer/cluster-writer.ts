@@ -19,7 +19,7 @@ import { commandInfo, commandName, keyPositions } from '../commands/table';
 import type { RedisEndpoint } from '../endpoint';
 import { endpointAddress } from '../endpoint';
 import { describeError } from '../errors';
-import { RespErrorReply, type RespArg, type RespValue } from '../resp';
+import { argvBuffers, RespErrorReply, type RespArg, type RespValue } from '../resp';
 import { discoverCluster, SlotMap, type ClusterNode } from '../cluster/topology';
 import { keySlot, tagForSlot } from '../cluster/slot';
 import { capabilitiesOf, parseVersion, type DestinationCapabilities } from './capabilities';
@@ -216,7 +216,7 @@ export class ClusterWriter {
       this.setFatal(op, reply);
       return;
     }
-    if (Array.isArray(reply) && commandName(toBuffers(op.argv)) === 'EXEC') {
+    if (Array.isArray(reply) && commandName(argvBuffers(op.argv)) === 'EXEC') {
       const failed = reply.find((r): r is RespErrorReply => r instanceof RespErrorReply);
       if (failed) {
         this.setFatal(op, failed);
@@ -248,7 +248,7 @@ export class ClusterWriter {
 
   private setFatal(op: Op, reply: RespErrorReply): void {
     if (this.fatal) return;
-    const argv = toBuffers(op.argv);
+    const argv = argvBuffers(op.argv);
     const info = commandInfo(argv);
     const key = info ? keyPositions(info, argv).map((i) => argv[i])[0] : undefined;
     this.fatal = rejectedWrite(this.address, commandName(argv), key, reply);
@@ -335,7 +335,7 @@ export class ClusterWriter {
   }
 
   private writeOne(argv: RespArg[], mark?: StreamPosition, records = 1): Promise<void> | undefined {
-    const buffers = toBuffers(argv);
+    const buffers = argvBuffers(argv);
     const info = commandInfo(buffers);
     const positions = info ? keyPositions(info, buffers) : [];
     const slots = new Set(positions.map((i) => keySlot(buffers[i])));
@@ -386,7 +386,7 @@ export class ClusterWriter {
       }
     };
     for (const argv of block) {
-      const buffers = toBuffers(argv);
+      const buffers = argvBuffers(argv);
       const info = commandInfo(buffers);
       const positions = info ? keyPositions(info, buffers) : [];
       const slots = new Set(positions.map((i) => keySlot(buffers[i])));
@@ -499,10 +499,6 @@ export class ClusterWriter {
   close(): void {
     for (const n of this.nodes) n.conn?.close();
   }
-}
-
-function toBuffers(argv: RespArg[]): Buffer[] {
-  return argv.map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(String(a))));
 }
 
 function sleep(ms: number): Promise<void> {

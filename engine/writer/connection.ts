@@ -5,7 +5,7 @@
  * is the backpressure a writer awaits before sending more.
  */
 import type net from 'node:net';
-import { encodeCommands, RespErrorReply, RespParser, type RespArg, type RespValue } from '../resp';
+import { EncodedArgs, encodeCommands, RespErrorReply, RespParser, type RespArg, type RespValue } from '../resp';
 import { authenticate, NetError, openSocket } from '../net/socket';
 import type { RedisEndpoint } from '../endpoint';
 import { endpointAddress } from '../endpoint';
@@ -236,7 +236,7 @@ export class PipelinedConnection<T> {
 
 function estimateBytes(argv: readonly RespArg[]): number {
   let bytes = 16;
-  for (const a of argv) bytes += Buffer.isBuffer(a) ? a.length + 16 : 24;
+  for (const a of argv) bytes += Buffer.isBuffer(a) ? a.length + 16 : a instanceof EncodedArgs ? a.bytes.length + 16 : 24;
   return bytes;
 }
 

@@ -22,6 +22,7 @@ import type {
 } from '../rdb/types';
 import type { RespArg } from '../resp';
 import { restoreTypeFor, type DestinationCapabilities } from './capabilities';
+import { BulkBuilder } from './bulk-builder';
 import { streamType21To19 } from './stream-downgrade';
 import { printable, WriterError } from './errors';
 import type { StreamPosition } from './standalone-writer';
@@ -51,6 +52,8 @@ export interface KeyWriterOptions {
 /** An MSET batch is written once it holds this many keys or bytes. */
 const MSET_KEYS = 256;
 const MSET_BYTES = 256 * 1024;
+/** Longer values get a SET of their own rather than a place in a batch. */
+const MSET_VALUE_MAX = 64 * 1024;
 
 export interface KeyWriterStats {
   keys: number;
@@ -72,8 +75,9 @@ export class KeyWriter {
   private readonly perCommand: number;
   private readonly now: () => number;
   private readonly batchStrings: boolean;
-  /** Strings waiting for their MSET: its DB and arguments. */
-  private mset?: { db: number; argv: RespArg[]; bytes: number };
+  /** Strings waiting for their MSET (keys and values), and their DB. */
+  private readonly mset = new BulkBuilder();
+  private msetDb = 0;
   readonly stats: KeyWriterStats = { keys: 0, expiredSkipped: 0, restored: 0, rewritten: 0, bigKeys: 0 };
 
   constructor(private readonly sink: CommandSink, private readonly magic: RdbMagic, opts: KeyWriterOptions = {}) {
@@ -86,10 +90,10 @@ export class KeyWriter {
   /** Writes the strings still waiting for their MSET (at the end of a snapshot). */
   flush(): Promise<void> | undefined {
     const batch = this.mset;
-    if (!batch) return undefined;
-    this.mset = undefined;
-    this.sink.selectDb(batch.db);
-    return this.sink.write(batch.argv, undefined, (batch.argv.length - 1) / 2);
+    if (batch.count === 0) return undefined;
+    const keys = batch.count / 2;
+    this.sink.selectDb(this.msetDb);
+    return this.sink.write(['MSET', batch.take()], undefined, keys);
   }
 
   private expireAt(meta: { expireAt: number | undefined }): number | undefined {
@@ -100,7 +104,6 @@ export class KeyWriter {
     return at !== undefined && at <= this.now();
   }
 
-  /** A whole key. Returns a promise only when the caller must wait for room. */
   /** A whole key. Returns a promise only when the caller must wait (room in the writer, or a rewrite). */
   writeKey(e: RdbKeyEvent, dbOut: number): Promise<void> | undefined {
     const expireAt = this.expireAt(e);
@@ -109,7 +112,9 @@ export class KeyWriter {
       return undefined;
     }
     this.stats.keys++;
-    if (e.typeName === 'string' && this.batchStrings && expireAt === undefined) return this.batchString(e.key, e.value, dbOut);
+    if (e.typeName === 'string' && this.batchStrings && expireAt === undefined && e.value.length <= MSET_VALUE_MAX) {
+      return this.batchString(e.key, 0, e.key.length, e.value, 0, e.value.length, dbOut);
+    }
     this.sink.selectDb(dbOut);
     const dest = this.sink.destination;
     if (e.typeName === 'string') {
@@ -122,8 +127,7 @@ export class KeyWriter {
     if (restoreAs !== undefined && !(hasFieldTtl && !dest.hashFieldExpiry)) {
       this.stats.restored++;
       const raw = restoreAs === e.typeId ? e.raw : streamType21To19(e.raw);
-      const payload = buildDumpPayload(restoreAs, raw, dest.rdbVersion);
-      const argv: RespArg[] = ['RESTORE', e.key, expireAt ?? 0, payload, 'REPLACE', 'ABSTTL'];
+      const argv: RespArg[] = ['RESTORE', e.key, expireAt ?? 0, buildDumpPayload(restoreAs, raw, dest.rdbVersion), 'REPLACE', 'ABSTTL'];
       if (e.idle !== undefined) argv.push('IDLETIME', e.idle);
       else if (e.freq !== undefined) argv.push('FREQ', e.freq);
       return this.sink.write(argv);
@@ -131,17 +135,40 @@ export class KeyWriter {
     return this.rewriteKey(e, expireAt);
   }
 
-  private batchString(key: Buffer, value: Buffer, db: number): Promise<void> | undefined {
-    let pending: Promise<void> | undefined;
-    if (this.mset && this.mset.db !== db) pending = this.flush();
-    this.mset ??= { db, argv: ['MSET'], bytes: 0 };
-    this.mset.argv.push(key, value);
-    this.mset.bytes += key.length + value.length;
-    if (this.mset.argv.length > MSET_KEYS * 2 || this.mset.bytes >= MSET_BYTES) {
-      const next = this.flush();
-      return pending && next ? pending.then(() => next) : pending ?? next;
+  /**
+   * A snapshot's run of plain strings without expiry (see RdbStringRunEvent), from
+   * span `from` on: batched into MSETs straight from the chunk. Only with `batchStrings`.
+   */
+  writeStringRun(buf: Buffer, spans: Int32Array, count: number, db: number, from = 0): Promise<void> | undefined {
+    for (let i = from; i < count; i++) {
+      const j = i * 4;
+      const ks = spans[j]!;
+      const kl = spans[j + 1]!;
+      const vs = spans[j + 2]!;
+      const vl = spans[j + 3]!;
+      this.stats.keys++;
+      let pending: Promise<void> | undefined;
+      if (vl > MSET_VALUE_MAX) {
+        this.sink.selectDb(db);
+        pending = this.sink.write(['SET', buf.subarray(ks, ks + kl), buf.subarray(vs, vs + vl)]);
+      } else {
+        pending = this.batchString(buf, ks, kl, buf, vs, vl, db);
+      }
+      // The writer is full: wait before the next key, whose MSET may need another SELECT.
+      if (pending) return pending.then(() => this.writeStringRun(buf, spans, count, db, i + 1));
     }
-    return pending;
+    return undefined;
+  }
+
+  private batchString(ksrc: Buffer, ks: number, kl: number, vsrc: Buffer, vs: number, vl: number, db: number): Promise<void> | undefined {
+    const batch = this.mset;
+    if (batch.count > 0 && this.msetDb !== db) {
+      const pending = this.flush();
+      if (pending) return pending.then(() => this.batchString(ksrc, ks, kl, vsrc, vs, vl, db));
+    }
+    this.msetDb = db;
+    batch.span(ksrc, ks, kl).span(vsrc, vs, vl);
+    return batch.count >= MSET_KEYS * 2 || batch.bytes >= MSET_BYTES ? this.flush() : undefined;
   }
 
   /** A value the destination cannot RESTORE: DEL then commands, in one MULTI/EXEC. */

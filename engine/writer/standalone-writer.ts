@@ -10,7 +10,7 @@ import { commandInfo, commandKeys, replaySafe } from '../commands/table';
 import { endpointAddress, type RedisEndpoint } from '../endpoint';
 import { describeError } from '../errors';
 import { NetError } from '../net/socket';
-import { RespErrorReply, type RespArg, type RespValue } from '../resp';
+import { argvBuffers, RespErrorReply, type RespArg, type RespValue } from '../resp';
 import { capabilitiesOf, parseVersion, type DestinationCapabilities } from './capabilities';
 import { PipelinedConnection } from './connection';
 import { isTransientReply, rejectedWrite, WriterError } from './errors';
@@ -249,7 +249,7 @@ export class StandaloneWriter {
 
   private setFatal(op: Op, reply: RespErrorReply): void {
     if (this.fatal) return;
-    const argv = op.argv.map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(String(a))));
+    const argv = argvBuffers(op.argv);
     const info = commandInfo(argv);
     const key = info ? commandKeys(info, argv)[0] : undefined;
     this.fatal = rejectedWrite(this.address, commandNameOf(op.argv), key, reply);
@@ -329,7 +329,7 @@ export class StandaloneWriter {
     for (const op of ops) {
       if (!mayHaveRun(op)) continue;
       op.replayed = true;
-      const argv = op.argv.map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(String(a))));
+      const argv = argvBuffers(op.argv);
       if (replaySafe(argv)) continue;
       const info = commandInfo(argv);
       const opKeys = info ? commandKeys(info, argv) : [];
