@@ -21,11 +21,6 @@ export interface FilterOptions {
 
 export class FilterError extends DtsError {}
 
-/** What to do with one replicated command. */
-export type CommandDecision =
-  | { action: 'pass'; argv: Buffer[] }
-  | { action: 'drop' };
-
 /** Commands that act on each key independently, so they can be cut down to the keys a task carries. */
 const PER_KEY = new Set(['DEL', 'UNLINK', 'TOUCH', 'PFCOUNT', 'MSET', 'MSETNX']);
 
@@ -73,33 +68,32 @@ export class EntryFilter {
   /** `acceptsKey` for the key buf[start, start+len), without a Buffer for it. */
   acceptsKeyAt(buf: Buffer, start: number, len: number): boolean {
     if (startsWithAt(buf, start, len, HEARTBEAT)) return false;
-    if (this.include.length > 0 && !this.include.some((p) => startsWithAt(buf, start, len, p))) return false;
-    return !this.exclude.some((p) => startsWithAt(buf, start, len, p));
+    if (this.include.length > 0 && !anyPrefix(buf, start, len, this.include)) return false;
+    return !anyPrefix(buf, start, len, this.exclude);
   }
 
   /**
    * Decide a keyed or global command from a selected DB. Commands touching keys on
    * both sides of the prefix filter are cut down where that keeps their meaning,
-   * and otherwise fail: the destination could not follow them exactly.
+   * and otherwise fail: the destination could not follow them exactly. Returns the
+   * command to write (`argv` itself, or cut down) or undefined to leave it out.
    */
-  filterCommand(info: CommandInfo, argv: Buffer[]): CommandDecision {
-    if (info.kind === 'drop') return { action: 'drop' };
-    if (info.kind === 'global') return { action: 'pass', argv };
+  filterCommand(info: CommandInfo, argv: Buffer[]): Buffer[] | undefined {
+    if (info.kind === 'drop') return undefined;
+    if (info.kind === 'global') return argv;
     const positions = keyPositions(info, argv);
-    if (positions.length === 0) return { action: 'pass', argv };
-    const accepted = positions.map((i) => this.acceptsKey(argv[i]));
-    if (accepted.every(Boolean)) return { action: 'pass', argv };
-    if (!accepted.some(Boolean)) return { action: 'drop' };
+    let accepted = 0;
+    for (const i of positions) if (this.acceptsKey(argv[i])) accepted++;
+    if (accepted === positions.length) return argv;
+    if (accepted === 0) return undefined;
 
     const name = commandName(argv);
     if (PER_KEY.has(name)) {
       // MSET/MSETNX keys are followed by their values; the others are plain key lists.
       const step = name.startsWith('MSET') ? 2 : 1;
       const out = [name.startsWith('MSET') ? Buffer.from('MSET') : argv[0]];
-      positions.forEach((pos, i) => {
-        if (accepted[i]) out.push(...argv.slice(pos, pos + step));
-      });
-      return { action: 'pass', argv: out };
+      for (const pos of positions) if (this.acceptsKey(argv[pos])) out.push(...argv.slice(pos, pos + step));
+      return out;
     }
     const keys = commandKeys(info, argv).map((k) => k.toString('utf8'));
     throw new FilterError(
@@ -108,6 +102,11 @@ export class EntryFilter {
       'widen the key prefix filter so that keys used together are synchronized together',
     );
   }
+}
+
+function anyPrefix(buf: Buffer, start: number, len: number, prefixes: readonly Buffer[]): boolean {
+  for (const p of prefixes) if (startsWithAt(buf, start, len, p)) return true;
+  return false;
 }
 
 /** Whether buf[start, start+len) starts with `prefix` (a byte loop: keys and prefixes are short). */

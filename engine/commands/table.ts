@@ -117,15 +117,31 @@ export function commandName(argv: readonly Buffer[]): string {
 /** Lookups by the name as sent (masters repeat the client's spelling), so the hot path rarely upper-cases. */
 const BY_SPELLING = new Map<string, CommandInfo | null>();
 
+/** The last name looked up, as bytes: a stream mostly repeats one spelling (a SET burst). */
+let lastName: Buffer = Buffer.alloc(0);
+let lastInfo: CommandInfo | null = null;
+
 /** What the engine knows about this command, or undefined when it cannot replay it. */
 export function commandInfo(argv: readonly Buffer[]): CommandInfo | undefined {
-  const spelled = argv[0] ? argv[0].toString('latin1') : '';
+  const name = argv[0];
+  if (name && sameBytes(name, lastName)) return lastInfo ?? undefined;
+  const spelled = name ? name.toString('latin1') : '';
   let info = BY_SPELLING.get(spelled);
   if (info === undefined) {
     info = INFO.get(spelled.toUpperCase()) ?? null;
     if (BY_SPELLING.size < 4096) BY_SPELLING.set(spelled, info);
   }
+  if (name && name.length <= 32) {
+    lastName = Buffer.from(name); // a copy: a view would keep the stream's whole chunk alive
+    lastInfo = info;
+  }
   return info ?? undefined;
+}
+
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Positions in argv of the command's keys (empty for keyless commands). */

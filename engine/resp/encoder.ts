@@ -126,7 +126,9 @@ function writeArg(buf: Buffer, pos: number, a: RespArg, len: number): number {
       buf.write(a, pos, len, 'utf8');
     }
   } else if (Buffer.isBuffer(a)) {
-    a.copy(buf, pos);
+    // Short Buffers (names, keys, small values): a JS loop beats the native call overhead.
+    if (len <= 48) for (let i = 0; i < len; i++) buf[pos + i] = a[i]!;
+    else a.copy(buf, pos);
   } else if (typeof a === 'number' && isCount(a)) {
     writeDecimal(buf, pos, a);
   } else {

@@ -24,12 +24,12 @@ export type ReplyHandler<T> = (reply: RespValue, tag: T) => void;
 /** Queued command bytes that trigger a socket write without waiting for the end of the burst. */
 const FLUSH_BYTES = 256 * 1024;
 
-interface Pending<T> {
-  tag: T;
-  bytes: number;
-  /** Set for `call()`: the reply goes to this promise, not to onReply. */
-  resolve?: (reply: RespValue) => void;
-  reject?: (err: Error) => void;
+/** The tag of a `call()`: its reply goes to this promise, not to onReply. */
+class CallReply {
+  constructor(
+    readonly resolve: (reply: RespValue) => void,
+    readonly reject: (err: Error) => void,
+  ) {}
 }
 
 interface Waiter {
@@ -40,11 +40,15 @@ interface Waiter {
 export class PipelinedConnection<T> {
   private socket?: net.Socket;
   private readonly parser = new RespParser();
-  private readonly pending: Pending<T>[] = [];
+  // Commands awaiting replies, oldest at pendingHead: tags and estimated sizes in
+  // parallel arrays, so a command costs no object of its own here.
+  private pendingTags: (T | CallReply)[] = [];
+  private pendingBytes: number[] = [];
   private pendingHead = 0;
   private inFlightBytes = 0;
   private outbox: RespArg[][] = [];
-  private outboxTags: Pending<T>[] = [];
+  private outboxTags: (T | CallReply)[] = [];
+  private outboxSizes: number[] = [];
   private flushScheduled = false;
   private outboxBytes = 0;
   private roomWaiters: Waiter[] = [];
@@ -86,7 +90,7 @@ export class PipelinedConnection<T> {
   }
 
   get inFlight(): number {
-    return this.pending.length - this.pendingHead + this.outboxTags.length;
+    return this.pendingTags.length - this.pendingHead + this.outboxTags.length;
   }
 
   /** True when the caller should await `waitForRoom()` before sending more. */
@@ -100,25 +104,25 @@ export class PipelinedConnection<T> {
 
   /** Queue a command; it is written with others queued in the same tick. */
   send(argv: RespArg[], tag: T): void {
-    this.enqueue(argv, { tag, bytes: estimateBytes(argv) });
+    this.enqueue(argv, tag, estimateBytes(argv));
   }
 
   /** One command whose reply is awaited, in order with the pipelined ones (set-up calls: INFO, SELECT). */
   call(argv: RespArg[]): Promise<RespValue> {
     return new Promise((resolve, reject) => {
       try {
-        this.enqueue(argv, { tag: undefined as T, bytes: estimateBytes(argv), resolve, reject });
+        this.enqueue(argv, new CallReply(resolve, reject), estimateBytes(argv));
       } catch (err) {
         reject(err as Error);
       }
     });
   }
 
-  private enqueue(argv: RespArg[], p: Pending<T>): void {
+  private enqueue(argv: RespArg[], tag: T | CallReply, bytes: number): void {
     if (this.failure) throw this.failure;
-    const bytes = p.bytes;
     this.outbox.push(argv);
-    this.outboxTags.push(p);
+    this.outboxTags.push(tag);
+    this.outboxSizes.push(bytes);
     this.inFlightBytes += bytes;
     this.outboxBytes += bytes;
     // One socket write per batch, not per command: flush once enough is queued, or
@@ -135,9 +139,13 @@ export class PipelinedConnection<T> {
     this.outboxBytes = 0;
     if (this.failure || !this.socket || this.outbox.length === 0) return;
     const payload = encodeCommands(this.outbox);
-    for (const p of this.outboxTags) this.pending.push(p);
+    for (let i = 0; i < this.outboxTags.length; i++) {
+      this.pendingTags.push(this.outboxTags[i]!);
+      this.pendingBytes.push(this.outboxSizes[i]!);
+    }
     this.outbox = [];
     this.outboxTags = [];
+    this.outboxSizes = [];
     this.socket.write(payload);
   }
 
@@ -155,12 +163,14 @@ export class PipelinedConnection<T> {
   }
 
   private readonly deliver = (value: RespValue): void => {
-    const p = this.pending[this.pendingHead];
-    if (!p) throw new NetError('PROTOCOL', `the destination ${this.address} sent a reply to no command`);
-    this.pending[this.pendingHead++] = undefined as unknown as Pending<T>;
-    this.inFlightBytes -= p.bytes;
-    if (p.resolve) p.resolve(value);
-    else this.onReply(value, p.tag);
+    const head = this.pendingHead;
+    if (head >= this.pendingTags.length) throw new NetError('PROTOCOL', `the destination ${this.address} sent a reply to no command`);
+    const tag = this.pendingTags[head]!;
+    this.pendingTags[head] = undefined as T; // the reply is handled: let the command be collected
+    this.pendingHead = head + 1;
+    this.inFlightBytes -= this.pendingBytes[head]!;
+    if (tag instanceof CallReply) tag.resolve(value);
+    else this.onReply(value, tag);
   };
 
   private onData(chunk: Buffer): void {
@@ -179,8 +189,9 @@ export class PipelinedConnection<T> {
       this.fail(err instanceof Error ? err : new Error(String(err)));
       return;
     }
-    if (this.pendingHead > 4096 && this.pendingHead * 2 > this.pending.length) {
-      this.pending.splice(0, this.pendingHead);
+    if (this.pendingHead > 4096 && this.pendingHead * 2 > this.pendingTags.length) {
+      this.pendingTags.splice(0, this.pendingHead);
+      this.pendingBytes.splice(0, this.pendingHead);
       this.pendingHead = 0;
     }
     this.wakeRoom();
@@ -198,9 +209,13 @@ export class PipelinedConnection<T> {
     for (const w of waiters) w.resolve();
   }
 
+  private waiting(): (T | CallReply)[] {
+    return [...this.pendingTags.slice(this.pendingHead), ...this.outboxTags];
+  }
+
   /** Tags of the commands sent but not answered, in order (to resend after a reconnect). */
   unanswered(): T[] {
-    return [...this.pending.slice(this.pendingHead), ...this.outboxTags].filter((p) => !p.resolve).map((p) => p.tag);
+    return this.waiting().filter((t): t is T => !(t instanceof CallReply));
   }
 
   private fail(err: Error): void {
@@ -217,7 +232,7 @@ export class PipelinedConnection<T> {
     this.roomWaiters = [];
     this.idleWaiters = [];
     for (const w of waiters) w.reject(err);
-    for (const p of [...this.pending.slice(this.pendingHead), ...this.outboxTags]) p.reject?.(err);
+    for (const t of this.waiting()) if (t instanceof CallReply) t.reject(err);
   }
 
   /**
