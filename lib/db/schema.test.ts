@@ -42,7 +42,7 @@ describe('database migrations', () => {
     expect(applyMigrations(file)).toEqual(readMigrations().map((m) => m.name));
     const sqlite = new Database(file, { readonly: true });
     const models = schemaModels();
-    expect([...models.keys()].sort()).toEqual(['AuditLog', 'Instance', 'Session', 'Task', 'TaskLog', 'TaskShard', 'User', 'VerificationRound', 'VerificationRun']);
+    expect([...models.keys()].sort()).toEqual(['AuditLog', 'Instance', 'Session', 'Task', 'TaskLog', 'TaskMetric', 'TaskShard', 'User', 'VerificationRound', 'VerificationRun']);
     for (const [model, fields] of models) {
       const columns = sqlite.prepare(`PRAGMA table_info("${model}")`).all() as
         { name: string; type: string; notnull: number }[];
@@ -95,15 +95,19 @@ describe('database migrations', () => {
           errorMessage: 'none', startedAt: new Date(), endedAt: new Date(), releasedAt: new Date(),
           shards: { create: [{ name: '127.0.0.1:6379', stage: 'incremental', replid: 'a'.repeat(40), offset: 2n ** 62n }] },
           logs: { create: [{ level: 'info', message: 'created' }] },
+          metrics: { create: [{ at: new Date(), stage: 'incremental', fullPercent: 100, keysDone: 2n ** 40n, keysTotal: 2n ** 40n,
+            rdbBytesDone: 2n ** 50n, rps: 1234.5, bytesPerSecond: 65536, delayMs: 7, receivedOffset: 2n ** 53n - 1n }] },
         },
       });
-      const read = await prisma.task.findUniqueOrThrow({ where: { id: task.id }, include: { shards: true, logs: true } });
+      const read = await prisma.task.findUniqueOrThrow({ where: { id: task.id }, include: { shards: true, logs: true, metrics: true } });
       expect(read.status).toBe('NotStarted');
       expect(read.bytesDone).toBe(2n ** 50n);
       expect(read.shards[0].offset).toBe(2n ** 62n);
       expect(read.logs[0].message).toBe('created');
+      expect(read.metrics[0]).toMatchObject({ rps: 1234.5, receivedOffset: 2n ** 53n - 1n, checkpointOffset: null });
       await prisma.task.delete({ where: { id: task.id } });
       expect(await prisma.taskLog.count()).toBe(0);
+      expect(await prisma.taskMetric.count()).toBe(0);
       expect(await prisma.taskShard.count()).toBe(0);
       await prisma.instance.delete({ where: { id: instance.id } });
 
