@@ -2,6 +2,7 @@
  * Where a Redis is and how to log in: parsed from `redis://[user:pass@]host:port`
  * or `rediss://…` (TLS), or built by the console from a task record.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { DtsError } from './errors';
 
@@ -71,4 +72,41 @@ export function readTlsFiles(files: { ca?: string; cert?: string; key?: string; 
     }
   };
   return { ca: read('CA', files.ca), cert: read('certificate', files.cert), key: read('key', files.key), insecure: files.insecure };
+}
+
+/** One certificate of a CA bundle, as a person recognizes it. */
+export interface CertificateSummary {
+  /** The subject's CN, or the whole subject when it has none. */
+  subject: string;
+  /** ISO date after which the certificate is no longer valid. */
+  validTo: string;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/**
+ * Reads a CA bundle given as PEM text (the console's CA Certificate field): the
+ * certificates it holds, or an EndpointError saying what is wrong with the text.
+ */
+export function readCaPem(text: string): CertificateSummary[] {
+  const blocks = text.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) {
+    // A key pasted by mistake is the likely confusion; it must not be stored.
+    if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+      throw new EndpointError('TLS_CA', 'this is a private key, not a certificate', 'paste the CA certificate (-----BEGIN CERTIFICATE----- …), never a key');
+    }
+    throw new EndpointError('TLS_CA', 'this is not a PEM certificate',
+      'paste the CA certificate as text, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----');
+  }
+  return blocks.map((pem, i) => {
+    let cert: crypto.X509Certificate;
+    try {
+      cert = new crypto.X509Certificate(pem);
+    } catch (err) {
+      const which = blocks.length > 1 ? `certificate ${i + 1} of ${blocks.length}` : 'the certificate';
+      throw new EndpointError('TLS_CA', `${which} cannot be read (${(err as Error).message})`, 'paste it again, complete and unchanged');
+    }
+    const cn = /^CN=(.*)$/m.exec(cert.subject)?.[1];
+    return { subject: cn ?? cert.subject.split('\n').join(', '), validTo: new Date(cert.validTo).toISOString() };
+  });
 }

@@ -27,7 +27,7 @@ const CLUSTER_FLAGS = ['--source-cluster', '--target-cluster'];
 type Write = (text: string) => void;
 
 function precheckEndpoint(e: EngineEndpoint, cluster: boolean): RedisEndpoint {
-  return { host: e.host, port: e.port, username: e.username, password: e.password, tls: Boolean(e.tls), mode: cluster ? 'cluster' : 'standalone' };
+  return { host: e.host, port: e.port, username: e.username, password: e.password, tls: e.tls, mode: cluster ? 'cluster' : 'standalone' };
 }
 
 async function keyspaceDbs(e: RedisEndpoint): Promise<number[]> {

@@ -50,6 +50,54 @@ export class NetError extends DtsError {
   }
 }
 
+/**
+ * The TLS options of every connection to a Redis (the engine's, the precheck's,
+ * the console's Test Connection), so all verify a certificate alike: against the
+ * given CA, else Node's trust store; for the host name, or for an IP address the
+ * certificate's IP entries; not at all only when `insecure` says so.
+ */
+export function tlsConnectOptions(e: RedisEndpoint): tls.ConnectionOptions | undefined {
+  if (!e.tls) return undefined;
+  return {
+    ca: e.tls.ca,
+    cert: e.tls.cert,
+    key: e.tls.key,
+    servername: e.tls.servername ?? (net.isIP(e.host) ? undefined : e.host),
+    rejectUnauthorized: !e.tls.insecure,
+  };
+}
+
+/** Why the server's certificate was refused: no trusted issuer, another host's, or out of its validity dates. */
+export type CertificateProblem = 'untrusted' | 'hostname' | 'validity';
+
+const CERTIFICATE_CODES: Record<string, CertificateProblem> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'untrusted',
+  SELF_SIGNED_CERT_IN_CHAIN: 'untrusted',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'untrusted',
+  UNABLE_TO_GET_ISSUER_CERT: 'untrusted',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'untrusted',
+  CERT_UNTRUSTED: 'untrusted',
+  CERT_REJECTED: 'untrusted',
+  CERT_SIGNATURE_FAILURE: 'untrusted',
+  INVALID_CA: 'untrusted',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'hostname',
+  HOSTNAME_MISMATCH: 'hostname',
+  CERT_HAS_EXPIRED: 'validity',
+  CERT_NOT_YET_VALID: 'validity',
+};
+
+/**
+ * A failed verification of the server's certificate (not a TLS / plain-text
+ * mismatch), with OpenSSL's or Node's reason; undefined for any other error.
+ */
+export function certificateFailure(err: { code?: unknown; message?: string; reason?: unknown }): { problem: CertificateProblem; reason: string } | undefined {
+  const problem = typeof err.code === 'string' ? CERTIFICATE_CODES[err.code] : undefined;
+  if (!problem) return undefined;
+  // Node puts the useful part of a host name mismatch ("IP: 127.0.0.1 is not in the cert's list") in `reason`.
+  const reason = problem === 'hostname' && typeof err.reason === 'string' ? err.reason.replace(/[:\s]+$/, '') : tlsReason(err.message ?? String(err.code));
+  return { problem, reason };
+}
+
 export interface OpenOptions {
   timeoutMs: number;
   role: Role;
@@ -75,16 +123,9 @@ export function openSocket(e: RedisEndpoint, opts: OpenOptions): Promise<net.Soc
       socket.setKeepAlive(true, 30_000);
       resolve(socket);
     };
-    if (e.tls) {
-      socket = tls.connect({
-        host: e.host,
-        port: e.port,
-        ca: e.tls.ca,
-        cert: e.tls.cert,
-        key: e.tls.key,
-        servername: e.tls.servername ?? (net.isIP(e.host) ? undefined : e.host),
-        rejectUnauthorized: !e.tls.insecure,
-      }, ready);
+    const secure = tlsConnectOptions(e);
+    if (secure) {
+      socket = tls.connect({ host: e.host, port: e.port, ...secure }, ready);
     } else {
       socket = net.connect({ host: e.host, port: e.port }, ready);
     }

@@ -6,11 +6,13 @@ import net from 'node:net';
 import Redis from 'ioredis';
 import { DtsError } from '../errors';
 import { socketFailureKind } from '../net/failure';
+import { certificateFailure, tlsConnectOptions, type CertificateProblem } from '../net/socket';
 import type { RedisEndpoint } from './types';
 
 export const DEFAULT_TIMEOUT_MS = 5_000;
 
-export type ConnectFailureKind = 'auth' | 'refused' | 'timeout' | 'tls' | 'unreachable' | 'error';
+/** `certificate`: TLS works but the server's certificate was refused; `tls`: one side speaks TLS and the other does not. */
+export type ConnectFailureKind = 'auth' | 'refused' | 'timeout' | 'tls' | 'certificate' | 'unreachable' | 'error';
 
 export class ConnectError extends DtsError {
   constructor(readonly kind: ConnectFailureKind, message: string, hint?: string, options?: { cause?: unknown }) {
@@ -73,6 +75,8 @@ export function classifyConnectError(err: unknown, ep: RedisEndpoint, stage: 'co
     return new ConnectError('unreachable', `${addr} is unreachable from this host (${code}).`,
       'Check the address, routing and firewall rules.', { cause: err });
   }
+  const cert = ep.tls ? certificateFailure({ code, message: msg, reason: (err as { reason?: unknown } | null)?.reason }) : undefined;
+  if (cert) return certificateError(cert.problem, cert.reason, ep, err);
   if (ep.tls && (kind === 'tls' || /socket disconnected before secure TLS/i.test(msg))) {
     return new ConnectError('tls', `SSL handshake with ${addr} failed: the server does not speak TLS on this port (${msg}).`,
       'Set Encryption to Non-encrypted, or use the server\'s TLS port.', { cause: err });
@@ -86,6 +90,26 @@ export function classifyConnectError(err: unknown, ep: RedisEndpoint, stage: 'co
       'Set Encryption to Non-encrypted, or check the server\'s TLS settings.', { cause: err });
   }
   return new ConnectError('error', `Cannot use ${addr}: ${msg}`, undefined, { cause: err });
+}
+
+const SKIP_VERIFICATION = 'or, only where nobody can intercept the traffic, choose Skip certificate verification (insecure)';
+
+function certificateError(problem: CertificateProblem, reason: string, ep: RedisEndpoint, cause: unknown): ConnectError {
+  const addr = addressOf(ep);
+  switch (problem) {
+    case 'untrusted':
+      return ep.tls?.ca
+        ? new ConnectError('certificate', `The TLS certificate of ${addr} is not signed by the CA certificate given (${reason}).`,
+          `Paste the CA certificate that issued the server's certificate in CA Certificate, ${SKIP_VERIFICATION}.`, { cause })
+        : new ConnectError('certificate', `The TLS certificate of ${addr} is not trusted (${reason}).`,
+          `Paste its CA certificate in CA Certificate (PEM), ${SKIP_VERIFICATION}.`, { cause });
+    case 'hostname':
+      return new ConnectError('certificate', `The TLS certificate of ${addr} is not issued for "${ep.host}" (${reason}).`,
+        `Use a host name or IP address the certificate names (its subject alternative names), ${SKIP_VERIFICATION}.`, { cause });
+    case 'validity':
+      return new ConnectError('certificate', `The TLS certificate of ${addr} is not valid at this time (${reason}).`,
+        'Renew the server\'s certificate, or correct the clock of this machine.', { cause });
+  }
 }
 
 export interface OpenOptions {
@@ -110,8 +134,8 @@ export async function openRedis(ep: RedisEndpoint, opts: OpenOptions = {}): Prom
     maxRetriesPerRequest: 0,
     enableReadyCheck: false,
     autoResubscribe: false,
-    // Managed services often present certificates for a host name other than the address used: encrypt, do not pin.
-    tls: ep.tls ? { rejectUnauthorized: false, servername: /^[\d.:]+$/.test(ep.host) ? undefined : ep.host } : undefined,
+    // Verified exactly as the task's own connections will be: a precheck that passes must not leave a task failing on TLS.
+    tls: tlsConnectOptions(ep),
   });
   // ioredis reports the socket's own error (ECONNREFUSED, EPROTO, ...) as an event and rejects the
   // pending call with a generic "Connection is closed."; keep the specific one.

@@ -7,13 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, RedisCluster, RedisServer } from '@/engine/testing/redis-server';
 import { precheckPasses, PRECHECK_ITEMS, runPrechecks } from './run';
 import { buildProbeModule } from './testing/module';
+import { makeTlsFiles, tlsServerConfig } from './testing/tls';
 import { infoText, startScriptedServer, type ScriptedServer } from './testing/scripted-server';
 import type { PrecheckInput, PrecheckItemId, PrecheckOptions, PrecheckResult, RedisEndpoint } from './types';
 
 const opts: PrecheckOptions = { syncTypes: 'full+incremental', conflictMode: 'block', dbs: [{ db: 0, targetDb: 0 }, { db: 1, targetDb: 1 }] };
 
 function ep(server: { port: number }, extra: Partial<RedisEndpoint> = {}): RedisEndpoint {
-  return { host: '127.0.0.1', port: server.port, tls: false, mode: 'standalone', ...extra };
+  return { host: '127.0.0.1', port: server.port, mode: 'standalone', ...extra };
 }
 
 async function item(id: PrecheckItemId, input: PrecheckInput): Promise<PrecheckResult> {
@@ -228,6 +229,36 @@ describe('runPrechecks', () => {
     } finally {
       await withModule.stop();
       mod.cleanup();
+    }
+  });
+});
+
+describe('runPrechecks over TLS', () => {
+  it('verifies certificates as the task will: a self-signed one fails connectivity until its CA is given', async () => {
+    const files = makeTlsFiles();
+    const [sourcePort, targetPort] = [await freePort(), await freePort()];
+    const [tlsSource, tlsTarget] = await Promise.all([
+      RedisServer.start({ config: tlsServerConfig(files, sourcePort) }),
+      RedisServer.start({ config: tlsServerConfig(files, targetPort) }),
+    ]);
+    try {
+      const ca = { ca: Buffer.from(files.pem) };
+      const withCa = await runPrechecks({ source: ep({ port: sourcePort }, { tls: ca }), target: ep({ port: targetPort }, { tls: ca }), options: opts });
+      // Every item, the raw PSYNC probe included, ran over verified TLS.
+      expect(withCa.filter((r) => r.status !== 'passed').map((r) => `${r.id}: ${r.reason}`)).toEqual([]);
+      expect(withCa.find((r) => r.id === 'target-connectivity')?.details).toContain('Encryption: SSL, certificate verified with the CA certificate given.');
+
+      const noCa = await runPrechecks({ source: ep({ port: sourcePort }, { tls: ca }), target: ep({ port: targetPort }, { tls: {} }), options: opts });
+      const target = noCa.find((r) => r.id === 'target-connectivity')!;
+      expect(target).toMatchObject({ status: 'failed', ignorable: false });
+      expect(target.reason).toBe(`The TLS certificate of 127.0.0.1:${targetPort} is not trusted (self-signed certificate).`);
+      expect(target.fix).toMatch(/Paste its CA certificate in CA Certificate/);
+      expect(target.details).toContain('Failure: certificate');
+      expect(noCa.find((r) => r.id === 'source-connectivity')?.status).toBe('passed');
+      expect(precheckPasses(noCa)).toBe(false);
+    } finally {
+      await Promise.all([tlsSource.stop(), tlsTarget.stop()]);
+      files.cleanup();
     }
   });
 });

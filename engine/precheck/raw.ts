@@ -5,15 +5,15 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import { tlsConnectOptions } from '../net/socket';
 import { encodeCommands } from '../resp';
 import type { RedisEndpoint } from './types';
 
 /** Reply lines (`+…`, `-…`, `:…`), one per command, in order; bare keepalive newlines are skipped. */
 export function rawExchange(ep: RedisEndpoint, commands: string[][], timeoutMs: number): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const socket = ep.tls
-      ? tls.connect({ host: ep.host, port: ep.port, rejectUnauthorized: false })
-      : net.connect({ host: ep.host, port: ep.port });
+    const secure = tlsConnectOptions(ep);
+    const socket = secure ? tls.connect({ host: ep.host, port: ep.port, ...secure }) : net.connect({ host: ep.host, port: ep.port });
     const lines: string[] = [];
     let buffer = '';
     let done = false;

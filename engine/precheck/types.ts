@@ -1,13 +1,11 @@
 /** Shapes the precheck works with: plain data, no framework types. */
+import type { RedisEndpoint as EngineEndpoint } from '../endpoint';
 
-/** One side of a task as the engine sees it: an address and decrypted credentials. */
-export interface RedisEndpoint {
-  host: string;
-  port: number;
-  /** ACL user; absent for the default user. */
-  username?: string;
-  password?: string;
-  tls: boolean;
+/**
+ * One side of a task as the engine sees it: an address, decrypted credentials and
+ * the TLS settings the task itself uses (absent: non-encrypted).
+ */
+export interface RedisEndpoint extends EngineEndpoint {
   /** What the user declared; the topology item checks it against the server. */
   mode: 'standalone' | 'cluster';
 }

@@ -6,7 +6,7 @@ import type { RedisEndpoint } from '@/engine/endpoint';
 import type { SyncOptions } from '@/engine/sync/sync-task';
 import { LINK_SPECS } from '@/lib/catalog/link-specs';
 import { decryptSecret } from '@/lib/secrets';
-import { endpointSchema, type Endpoint } from '@/lib/tasks/endpoint';
+import { endpointSchema, tlsSettingsOf, type Endpoint } from '@/lib/tasks/endpoint';
 import {
   advancedSchema, DEFAULT_ADVANCED, DEFAULT_OBJECTS, objectsSchema, parseStored, SYNC_TYPES, type SyncTypes,
 } from '@/lib/tasks/options';
@@ -29,7 +29,7 @@ export function engineEndpoint(e: Endpoint): RedisEndpoint {
     port: e.port,
     username: withPassword ? e.username : undefined,
     password: withPassword ? decryptSecret(e.passwordEnc!) : undefined,
-    tls: e.tls ? {} : undefined,
+    tls: tlsSettingsOf(e),
   };
 }
 

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, RedisCluster, RedisServer } from '@/engine/testing/redis-server';
-import { makeTlsFiles, type TlsFiles } from '@/engine/precheck/testing/tls';
+import { makeTlsFiles, tlsServerConfig, type TlsFiles } from '@/engine/precheck/testing/tls';
 import { testConnection, type ConnectionOutcome, type ServerSummary } from './connection';
 
 let plain: RedisServer;
@@ -22,9 +22,7 @@ beforeAll(async () => {
 
   tlsFiles = makeTlsFiles();
   tlsPort = await freePort();
-  tlsServer = await RedisServer.start({
-    config: { 'tls-port': tlsPort, 'tls-cert-file': tlsFiles.cert, 'tls-key-file': tlsFiles.key, 'tls-ca-cert-file': tlsFiles.cert, 'tls-auth-clients': 'no' },
-  });
+  tlsServer = await RedisServer.start({ config: tlsServerConfig(tlsFiles, tlsPort) });
 
   silent = net.createServer(() => { /* accept and never answer */ });
   silentPort = await freePort();
@@ -38,7 +36,7 @@ afterAll(async () => {
   silent?.close();
 });
 
-const base = { host: '127.0.0.1', tls: false, mode: 'standalone' as const };
+const base = { host: '127.0.0.1', mode: 'standalone' as const };
 
 function failure(o: ConnectionOutcome) {
   if (o.ok) throw new Error(`expected a failure, got ${JSON.stringify(o)}`);
@@ -103,11 +101,11 @@ describe('testConnection', () => {
   });
 
   it('tells SSL from non-encrypted in both directions', async () => {
-    success(await testConnection({ ...base, port: tlsPort, tls: true }));
-    const sslToPlain = failure(await testConnection({ ...base, port: tlsServer.port, tls: true, timeoutMs: 2000 }));
+    success(await testConnection({ ...base, port: tlsPort, tls: { ca: Buffer.from(tlsFiles.pem) } }));
+    const sslToPlain = failure(await testConnection({ ...base, port: tlsServer.port, tls: {}, timeoutMs: 2000 }));
     expect(sslToPlain.kind).toBe('tls');
     expect(sslToPlain.hint).toMatch(/Non-encrypted/);
-    const plainToSsl = failure(await testConnection({ ...base, port: tlsPort, tls: false, timeoutMs: 2000 }));
+    const plainToSsl = failure(await testConnection({ ...base, port: tlsPort, timeoutMs: 2000 }));
     expect(plainToSsl.kind).toBe('tls');
     expect(plainToSsl.hint).toMatch(/Encryption to SSL/);
   });
@@ -128,5 +126,47 @@ describe('testConnection', () => {
     } finally {
       await cluster.stop();
     }
+  });
+});
+
+describe('testConnection verifies the TLS certificate as the task will', () => {
+  it('a self-signed certificate without its CA is a certificate failure that says what to paste', async () => {
+    const o = failure(await testConnection({ ...base, port: tlsPort, tls: {}, timeoutMs: 2000 }));
+    expect(o.kind).toBe('certificate');
+    expect(o.message).toBe(`The TLS certificate of 127.0.0.1:${tlsPort} is not trusted (self-signed certificate).`);
+    expect(o.hint).toMatch(/Paste its CA certificate in CA Certificate/);
+    expect(o.hint).toMatch(/Skip certificate verification \(insecure\)/);
+  });
+
+  it('its CA as PEM text makes it pass; another CA is named as the wrong one', async () => {
+    const ok = success(await testConnection({ ...base, port: tlsPort, tls: { ca: Buffer.from(tlsFiles.pem) } }));
+    expect(ok.notes).toEqual([]);
+    const other = makeTlsFiles();
+    try {
+      const o = failure(await testConnection({ ...base, port: tlsPort, tls: { ca: Buffer.from(other.pem) }, timeoutMs: 2000 }));
+      expect(o.kind).toBe('certificate');
+      expect(o.message).toMatch(/is not signed by the CA certificate given \(self-signed certificate\)/);
+    } finally {
+      other.cleanup();
+    }
+  });
+
+  it('a certificate for another host name fails even with its CA', async () => {
+    const elsewhere = makeTlsFiles('DNS:elsewhere.test');
+    const port = await freePort();
+    const server = await RedisServer.start({ config: tlsServerConfig(elsewhere, port) });
+    try {
+      const o = failure(await testConnection({ ...base, port, tls: { ca: Buffer.from(elsewhere.pem) }, timeoutMs: 2000 }));
+      expect(o.kind).toBe('certificate');
+      expect(o.message).toMatch(/is not issued for "127\.0\.0\.1" \(IP: 127\.0\.0\.1 is not in the cert's list\)/);
+    } finally {
+      await server.stop();
+      elsewhere.cleanup();
+    }
+  });
+
+  it('Skip certificate verification connects and says the certificate was not verified', async () => {
+    const o = success(await testConnection({ ...base, port: tlsPort, tls: { insecure: true } }));
+    expect(o.notes).toEqual([expect.stringMatching(/^The TLS certificate was not verified/)]);
   });
 });

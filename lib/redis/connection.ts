@@ -7,13 +7,15 @@ import {
   addressOf, closeRedis, clusterShards, ConnectError, DEFAULT_TIMEOUT_MS, openRedis, parseCredentials, parseInfo,
   parseKeyspace, readServerInfo, type ConnectFailureKind, type DbKeyCount, type RedisEndpoint,
 } from '@/engine/precheck';
+import type { TlsSettings } from '@/engine/endpoint';
 
 export interface ConnectionTarget {
   host: string;
   port: number;
   /** The Database Password field as typed: `<password>` or `<user>:<password>`. */
   password?: string;
-  tls: boolean;
+  /** Absent: non-encrypted. The same settings the task's own connections use. */
+  tls?: TlsSettings;
   mode: 'standalone' | 'cluster';
   timeoutMs?: number;
 }
@@ -74,6 +76,9 @@ export async function testConnection(target: ConnectionTarget): Promise<Connecti
       notes.push('This server runs in cluster mode but Instance Mode is Standalone: choose Cluster to read every shard.');
     } else if (info.mode === 'standalone' && target.mode === 'cluster') {
       notes.push('Instance Mode is Cluster but this server has cluster mode disabled: choose Standalone.');
+    }
+    if (ep.tls?.insecure) {
+      notes.push('The TLS certificate was not verified (Skip certificate verification): the traffic is encrypted, but nothing proves it reaches this server.');
     }
     if (info.role !== 'master') notes.push(`This node is a ${info.role === 'slave' ? 'replica' : info.role}.`);
     let keyspace = info.keyspace;

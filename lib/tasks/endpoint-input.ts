@@ -7,7 +7,7 @@ import { db } from '@/lib/db/client';
 import { decryptSecret, encryptSecret } from '@/lib/secrets';
 import { parseCredentials, type RedisEndpoint } from '@/engine/precheck';
 import type { ConnectionTarget } from '@/lib/redis';
-import { endpointSchema, type Endpoint } from './endpoint';
+import { caCertificateLabel, caPemSchema, endpointSchema, tlsSettingsOf, type Endpoint } from './endpoint';
 
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^\[?[0-9A-Fa-f:.]+\]?$/;
 
@@ -26,6 +26,13 @@ export const endpointInputSchema = z.object({
   /** Editing a saved task: a blank password keeps the stored one. */
   keepStoredPassword: z.boolean().default(false),
   tls: z.boolean(),
+  /** Encryption SSL: PEM of the CA that signed the server's certificate; empty: the system's trusted CAs (or, editing, the stored one). */
+  tlsCa: z.union([z.literal(''), caPemSchema]).default(''),
+  /** Editing a saved task: a blank CA Certificate keeps the stored one. */
+  keepStoredCa: z.boolean().default(false),
+  /** Which CA is stored (shown instead of the PEM; the server ignores it). */
+  storedCa: z.string().default(''),
+  tlsInsecure: z.boolean().default(false),
 }).superRefine((v, ctx) => {
   if (v.accessMethod === 'cloud' && !v.instanceId) ctx.addIssue({ code: 'custom', path: ['instanceId'], message: 'Select an Instance ID.' });
   if (v.accessMethod === 'self-managed') {
@@ -40,6 +47,7 @@ export function defaultEndpointInput(region: string): EndpointInput {
   return {
     dmsInstance: '', databaseType: 'Redis', accessMethod: 'self-managed', region, instanceId: '', host: '', port: 6379,
     mode: 'standalone', authMethod: 'password', password: '', keepStoredPassword: false, tls: false,
+    tlsCa: '', keepStoredCa: false, storedCa: '', tlsInsecure: false,
   };
 }
 
@@ -50,6 +58,7 @@ export function endpointToInput(e: Endpoint): EndpointInput {
     databaseType: e.databaseType, accessMethod: e.accessMethod, region: e.region, instanceId: e.instanceId ?? '',
     host: e.host, port: e.port, mode: e.mode, authMethod: e.authMethod, password: '',
     keepStoredPassword: Boolean(e.passwordEnc || e.username), tls: e.tls,
+    tlsCa: '', keepStoredCa: Boolean(e.tlsCa), storedCa: e.tlsCa ? caCertificateLabel(e.tlsCa) : '', tlsInsecure: e.tlsInsecure,
   };
 }
 
@@ -91,18 +100,21 @@ export async function resolveEndpoint(input: EndpointInput, existing?: Endpoint)
     else password = fallbackPassword;
   }
   const { username, password: secret } = parseCredentials(password);
+  // A CA means nothing without SSL or with verification skipped: not kept then.
+  const tlsInsecure = tls && input.tlsInsecure;
+  const tlsCa = tls && !tlsInsecure ? (input.tlsCa || (input.keepStoredCa ? existing?.tlsCa : undefined)) : undefined;
   const stored = endpointSchema.parse({
     databaseType: input.databaseType, accessMethod: input.accessMethod, region: input.region,
     instanceId: input.accessMethod === 'cloud' ? input.instanceId : undefined,
-    host, port, mode, authMethod: input.authMethod, username, passwordEnc: secret ? encryptSecret(secret) : undefined, tls,
+    host, port, mode, authMethod: input.authMethod, username, passwordEnc: secret ? encryptSecret(secret) : undefined, tls, tlsCa, tlsInsecure,
   });
-  return { ok: true, value: { stored, connection: { host, port, password, tls, mode } } };
+  return { ok: true, value: { stored, connection: { host, port, password, tls: tlsSettingsOf(stored), mode } } };
 }
 
 /** A stored endpoint as the engine takes it (password decrypted, in memory only). */
 export function toRedisEndpoint(e: Endpoint): RedisEndpoint {
   return {
-    host: e.host, port: e.port, tls: e.tls, mode: e.mode,
+    host: e.host, port: e.port, tls: tlsSettingsOf(e), mode: e.mode,
     username: e.authMethod === 'password' ? e.username : undefined,
     password: e.authMethod === 'password' && e.passwordEnc ? decryptSecret(e.passwordEnc) : undefined,
   };

@@ -1,4 +1,27 @@
 import { z } from 'zod';
+import { readCaPem, type TlsSettings } from '@/engine/endpoint';
+import { DtsError } from '@/engine/errors';
+
+/** At most this much PEM text in CA Certificate: a bundle of a few dozen certificates. */
+const MAX_CA_PEM = 64 * 1024;
+
+/** The CA Certificate field's problem in words, or undefined when it holds PEM certificates. */
+export function caCertificateProblem(pem: string): string | undefined {
+  if (pem.length > MAX_CA_PEM) return `CA Certificate: at most ${MAX_CA_PEM / 1024} KB of PEM text.`;
+  try {
+    readCaPem(pem);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof DtsError)) throw err;
+    return `CA Certificate: ${err.message}; ${err.hint}.`;
+  }
+}
+
+/** PEM CA certificate text, checked to be one (the message names the field and the fix). */
+export const caPemSchema = z.string().superRefine((pem, ctx) => {
+  const problem = caCertificateProblem(pem);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** One side of a task as stored in Task.source / Task.target (the password is only ever stored encrypted). */
 export const endpointSchema = z.object({
@@ -13,9 +36,37 @@ export const endpointSchema = z.object({
   username: z.string().optional(),
   passwordEnc: z.string().optional(),
   tls: z.boolean().default(false),
+  /** PEM of the CA the server's certificate must chain to; absent: the system's trusted CAs. Not a secret, but never logged. */
+  tlsCa: caPemSchema.optional(),
+  /** Skip certificate verification: encrypted, but nothing proves who answers (an explicit, insecure choice). */
+  tlsInsecure: z.boolean().default(false),
 });
 
 export type Endpoint = z.infer<typeof endpointSchema>;
+
+/** The TLS settings every connection to this side uses (Test Connection, precheck, the task): one mapping for all. */
+export function tlsSettingsOf(e: Pick<Endpoint, 'tls' | 'tlsCa' | 'tlsInsecure'>): TlsSettings | undefined {
+  if (!e.tls) return undefined;
+  return { ca: e.tlsCa ? Buffer.from(e.tlsCa) : undefined, insecure: e.tlsInsecure };
+}
+
+/** Which CA a stored PEM holds, for pages that say one is set without showing it: "CN (valid until date)". */
+export function caCertificateLabel(pem: string): string {
+  try {
+    const certs = readCaPem(pem);
+    const first = `${certs[0].subject} (valid until ${certs[0].validTo.slice(0, 10)})`;
+    return certs.length > 1 ? `${first} and ${certs.length - 1} more` : first;
+  } catch {
+    return 'unreadable';
+  }
+}
+
+/** The Encryption setting in words, with how the certificate is checked. */
+export function encryptionLabel(e: Pick<Endpoint, 'tls' | 'tlsCa' | 'tlsInsecure'>): string {
+  if (!e.tls) return 'Non-encrypted';
+  if (e.tlsInsecure) return 'SSL, certificate not verified (insecure)';
+  return e.tlsCa ? `SSL, CA Certificate set: ${caCertificateLabel(e.tlsCa)}` : 'SSL, system trusted CAs';
+}
 
 /** How a side is shown in lists: the instance ID when it has one, else host:port. */
 export function endpointLabel(json: string): string {

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTlsFiles } from '@/engine/precheck/testing/tls';
 import { RedisServer } from '@/engine/testing/redis-server';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-wizard-'));
@@ -112,5 +113,37 @@ describe('saving and prechecking a task', () => {
     const row = await db().task.findUniqueOrThrow({ where: { id: saved.taskId } });
     expect(row.name).toBe('renamed');
     expect(decryptSecret(JSON.parse(row.source).passwordEnc)).toBe('s3cret-pw');
+  });
+
+  it('stores a CA Certificate, shows which one without the PEM, keeps it on a later save, and refuses other text', async () => {
+    const files = makeTlsFiles();
+    try {
+      const d = draftFor();
+      d.target = { ...d.target, tls: true, tlsCa: 'not a certificate' };
+      const junk = await saveTaskSettings(d);
+      expect(junk.ok || junk.errors['target.tlsCa']).toMatch(/^CA Certificate: this is not a PEM certificate; paste the CA certificate as text/);
+      d.target.tlsCa = fs.readFileSync(files.key, 'utf8');
+      const key = await saveTaskSettings(d);
+      expect(key.ok || key.errors['target.tlsCa']).toMatch(/^CA Certificate: this is a private key, not a certificate/);
+
+      d.target.tlsCa = files.pem;
+      const saved = await saveTaskSettings(d);
+      if (!saved.ok) throw new Error(JSON.stringify(saved.errors));
+      const stored = () => db().task.findUniqueOrThrow({ where: { id: saved.taskId } }).then((r) => JSON.parse(r.target));
+      expect(await stored()).toMatchObject({ tls: true, tlsCa: files.pem, tlsInsecure: false });
+      const loaded = (await loadTaskDraft(saved.taskId))!;
+      expect(loaded.draft.target).toMatchObject({ tlsCa: '', keepStoredCa: true, tlsInsecure: false });
+      expect(loaded.draft.target.storedCa).toMatch(/^localhost \(valid until \d{4}-\d\d-\d\d\)$/);
+      expect(JSON.stringify(loaded)).not.toContain('BEGIN CERTIFICATE');
+
+      expect((await saveTaskSettings(loaded.draft)).ok).toBe(true);
+      expect((await stored()).tlsCa).toBe(files.pem);
+      // Skipping verification (or turning SSL off) leaves no CA behind.
+      expect((await saveTaskSettings({ ...loaded.draft, target: { ...loaded.draft.target, tlsInsecure: true } })).ok).toBe(true);
+      expect(await stored()).toMatchObject({ tls: true, tlsInsecure: true });
+      expect((await stored()).tlsCa).toBeUndefined();
+    } finally {
+      files.cleanup();
+    }
   });
 });
