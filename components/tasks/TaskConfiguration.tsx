@@ -30,7 +30,7 @@ function Endpoint({ e }: { e: EndpointView | null }) {
         {e.databaseType} · {e.accessMethod === 'cloud' ? 'Cloud Instance' : 'Self-managed Database'} · {e.mode === 'cluster' ? 'Cluster' : 'Standalone'}
         {e.instanceId ? ` · ${e.host}:${e.port}` : ''}
         {' · '}{e.authMethod === 'password-free' ? 'Password-free Logon' : `Password Logon${e.username ? ` as ${e.username}` : ''}${e.hasPassword ? '' : ' (no password stored)'}`}
-        {' · '}{e.tls ? 'SSL' : 'Non-encrypted'}
+        {' · '}{e.encryption}
       </div>
     </div>
   );

@@ -1,5 +1,5 @@
 'use client';
-import { SelectField, TextField, NumberField, type Choice } from '@/components/form/fields';
+import { Button, CheckboxField, FieldShell, inputClass, SelectField, TextField, NumberField, type Choice } from '@/components/form/fields';
 import type { Region } from '@/lib/catalog/regions';
 import type { EndpointInput } from '@/lib/tasks/endpoint-input';
 import type { ConnectionOutcome } from '@/lib/redis';
@@ -92,8 +92,42 @@ export function EndpointFieldset({ legend, value, onChange, errors, instances, r
           hint={<>Optional. <code>&lt;password&gt;</code>, or <code>&lt;user&gt;:&lt;password&gt;</code> for an ACL account{legend === 'Source Database' ? ' (needs read and PSYNC permissions)' : ' (needs write permissions)'}.</>} />
       )}
       <SelectField label="Encryption" value={value.tls ? 'ssl' : 'plain'} options={ENCRYPTION} onChange={(v) => set('tls', v === 'ssl')} />
+      {value.tls && <CertificateFields value={value} onChange={onChange} errors={errors} />}
       {outcome && <ConnectionResult outcome={outcome} side={legend === 'Source Database' ? 'source' : 'destination'} />}
     </fieldset>
+  );
+}
+
+/** How an SSL side's certificate is verified: a CA pasted as PEM (or the stored one), the system's CAs, or not at all. */
+function CertificateFields({ value, onChange, errors }: Pick<Props, 'value' | 'onChange' | 'errors'>) {
+  const stored = value.keepStoredCa && value.storedCa && !value.tlsCa;
+  return (
+    <div className="space-y-3 rounded-md border border-slate-200 bg-slate-50 p-3">
+      {!value.tlsInsecure && (
+        <>
+          {stored && (
+            <div className="flex items-center justify-between gap-3 text-sm text-slate-700">
+              <p>CA certificate set: <span className="font-medium">{value.storedCa}</span></p>
+              <Button variant="ghost" type="button" onClick={() => onChange({ ...value, keepStoredCa: false })}>Remove</Button>
+            </div>
+          )}
+          <FieldShell label="CA Certificate" error={errors.tlsCa}
+            hint={<>Optional. The PEM text of the CA that signed the server&apos;s certificate (a self-signed certificate is its own CA).
+              {stored ? ' Paste another one to replace the one set.' : ' Empty: the system’s trusted CAs.'}</>}>
+            {({ id, describedBy, invalid }) => (
+              <textarea id={id} aria-describedby={describedBy} aria-invalid={invalid} rows={4} spellCheck={false} value={value.tlsCa}
+                onChange={(e) => onChange({ ...value, tlsCa: e.target.value })} className={`${inputClass} font-mono text-xs`}
+                placeholder={'-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----'} />
+            )}
+          </FieldShell>
+        </>
+      )}
+      <CheckboxField label="Skip certificate verification (insecure)" checked={value.tlsInsecure}
+        onChange={(v) => onChange({ ...value, tlsInsecure: v })}
+        hint={<span className={value.tlsInsecure ? 'font-medium text-amber-800' : undefined}>
+          The traffic is encrypted but the server&apos;s identity is not checked: anyone on the network path could pose as this database. Only where nobody can intercept it.
+        </span>} />
+    </div>
   );
 }
 

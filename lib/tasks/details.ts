@@ -8,7 +8,7 @@ import { db } from '@/lib/db/client';
 import { LINK_SPECS, maxRpsLabel } from '@/lib/catalog/link-specs';
 import { regionById } from '@/lib/catalog/regions';
 import { engineManager, type TaskSample } from '@/lib/engine/manager';
-import { endpointSchema } from './endpoint';
+import { encryptionLabel, endpointSchema } from './endpoint';
 import {
   advancedSchema, CONFLICT_MODE_LABEL, CONFLICT_MODES, DEFAULT_ADVANCED, DEFAULT_OBJECTS, DEFAULT_VERIFICATION, objectsSchema,
   parseStored, SYNC_TYPE_LABEL, SYNC_TYPES, verificationSchema, type AdvancedSettings, type SyncTypes, type VerificationSettings,
@@ -33,7 +33,8 @@ export interface EndpointView {
   username: string | null;
   /** Whether a password is stored (its value never leaves the server). */
   hasPassword: boolean;
-  tls: boolean;
+  /** Encryption in words, with how the certificate is checked (says a CA is set, never shows it). */
+  encryption: string;
 }
 
 export interface TaskConfigView {
@@ -144,7 +145,7 @@ function endpointView(json: string): EndpointView | null {
   const e = r.data;
   return {
     databaseType: e.databaseType, accessMethod: e.accessMethod, instanceId: e.instanceId ?? null, host: e.host, port: e.port,
-    mode: e.mode, authMethod: e.authMethod, username: e.username ?? null, hasPassword: Boolean(e.passwordEnc), tls: e.tls,
+    mode: e.mode, authMethod: e.authMethod, username: e.username ?? null, hasPassword: Boolean(e.passwordEnc), encryption: encryptionLabel(e),
   };
 }
 
