@@ -26,6 +26,7 @@ import type {
   RdbEvent,
   RdbMagic,
   RdbParserOptions,
+  RdbTypeName,
   StreamValue,
 } from './types';
 import { KeyState, moduleInfo, moduleTaggedValues, valueMachine, type Core, type Machine } from './values';
@@ -56,6 +57,59 @@ FAST_TYPES[20] = FAST_LIST; // set listpack
 /** Keys per `string-run` event. */
 const RUN_MAX = 512;
 
+/**
+ * Decodes a value held in one blob (ziplist, listpack, intset, zipmap) of RDB type `b`
+ * into its elements; throws RdbError when the blob is damaged.
+ */
+function decodeBlob(b: number, str: Buffer, encoding: string, blobOffset: number): unknown[] {
+  const kind = FAST_TYPES[b]!;
+  const sink = kind === FAST_HASH ? new HashSink() : kind === FAST_ZSET ? new ZsetSink() : new BufferSink();
+  const feeder = b === 9 ? new ZipmapFeeder(str.length) : b === 11 ? new IntsetFeeder(str.length) : b <= 13 ? new ZiplistFeeder(str.length) : new ListpackFeeder(str.length);
+  feeder.feed(blobReader(str, encoding, blobOffset), sink);
+  sink.finish();
+  return sink.items;
+}
+
+/**
+ * The element count a blob's header declares when it can be trusted without decoding
+ * (its byte size matches too), or -1. Zipmaps are always decoded (they are rewritten).
+ */
+function blobHeaderCount(b: number, str: Buffer): number {
+  if (b === 11) return str.length >= 8 && str.length === 8 + str.readUInt32LE(0) * str.readUInt32LE(4) ? str.readUInt32LE(4) : -1; // intset
+  if (b === 9 || str.length < 11) return -1;
+  if (b <= 13) return str.readUInt32LE(0) === str.length && str.readUInt16LE(8) !== 0xffff ? str.readUInt16LE(8) : -1; // ziplist
+  return str.readUInt32LE(0) === str.length && str.readUInt16LE(4) !== 0xffff ? str.readUInt16LE(4) : -1; // listpack
+}
+
+/**
+ * A small blob-encoded key (option `lazyValues`) whose value is decoded when first read:
+ * a consumer that only passes `raw` on (RESTORE) never pays for decoding it.
+ */
+class LazyKeyEvent {
+  readonly type = 'key';
+  private decoded: unknown[] | undefined;
+
+  constructor(
+    readonly offset: number,
+    readonly db: number,
+    readonly key: Buffer,
+    readonly typeId: number,
+    readonly typeName: RdbTypeName,
+    readonly encoding: string,
+    readonly expireAt: number | undefined,
+    readonly idle: number | undefined,
+    readonly freq: number | undefined,
+    readonly raw: Buffer,
+    private readonly blob: Buffer,
+    private readonly blobOffset: number,
+  ) {}
+
+  get value(): unknown[] {
+    this.decoded ??= decodeBlob(this.typeId, this.blob, this.encoding, this.blobOffset);
+    return this.decoded;
+  }
+}
+
 const ST_HEADER = 0;
 const ST_RECORDS = 1;
 const ST_DONE = 2;
@@ -69,6 +123,7 @@ export class RdbParser implements Core {
   readonly batchMaxBytes: number;
   private readonly verify: boolean;
   private readonly stringRuns: boolean;
+  private readonly lazyValues: boolean;
   /** The string run being collected: spans into r.buf (valid until the reader's buffer changes). */
   private runSpans = new Int32Array(RUN_MAX * 4);
   private runCount = 0;
@@ -104,6 +159,7 @@ export class RdbParser implements Core {
     this.batchMaxBytes = Math.max(1, options.batchMaxBytes ?? DEFAULT_BATCH_MAX_BYTES);
     this.verify = options.verifyChecksum ?? true;
     this.stringRuns = options.stringRuns ?? false;
+    this.lazyValues = options.lazyValues ?? false;
     this.r = new Reader(EMPTY, 0, 0, false, 0, options.maxElementSize ?? DEFAULT_MAX_ELEMENT_SIZE);
   }
 
@@ -501,6 +557,7 @@ export class RdbParser implements Core {
     let key: Buffer;
     let value: unknown;
     let vs: number;
+    let lazy: Buffer | undefined;
     try {
       key = r.readString();
       vs = r.pos;
@@ -512,33 +569,36 @@ export class RdbParser implements Core {
       const str = r.readString();
       if (b === 0) {
         value = str;
+      } else if (this.lazyValues && blobHeaderCount(b, str) > 0) {
+        lazy = str;
       } else {
-        const kind = FAST_TYPES[b]!;
-        const sink = kind === FAST_HASH ? new HashSink() : kind === FAST_ZSET ? new ZsetSink() : new BufferSink();
-        const feeder = b === 9 ? new ZipmapFeeder(str.length) : b === 11 ? new IntsetFeeder(str.length) : b <= 13 ? new ZiplistFeeder(str.length) : new ListpackFeeder(str.length);
-        feeder.feed(blobReader(str, info.encoding, r.base + vs), sink);
-        sink.finish();
-        if (sink.items.length === 0) return false;
-        value = sink.items;
+        value = decodeBlob(b, str, info.encoding, r.base + vs);
+        if ((value as unknown[]).length === 0) return false;
       }
     } catch {
       return false;
     }
     if (r.pos - vs > this.threshold) return false;
-    this.out.push({
-      type: 'key',
-      offset: r.base + start,
-      db: this.db,
-      key,
-      typeId: b,
-      typeName: info.typeName,
-      encoding: info.encoding,
-      expireAt: this.expireAt,
-      idle: this.idle,
-      freq: this.freq,
-      value,
-      raw: view(r.buf, vs, r.pos),
-    } as RdbEvent);
+    const offset = r.base + start;
+    const raw = view(r.buf, vs, r.pos);
+    this.out.push(
+      lazy
+        ? (new LazyKeyEvent(offset, this.db, key, b, info.typeName, info.encoding, this.expireAt, this.idle, this.freq, raw, lazy, r.base + vs) as unknown as RdbEvent)
+        : ({
+          type: 'key',
+          offset,
+          db: this.db,
+          key,
+          typeId: b,
+          typeName: info.typeName,
+          encoding: info.encoding,
+          expireAt: this.expireAt,
+          idle: this.idle,
+          freq: this.freq,
+          value,
+          raw,
+        } as RdbEvent),
+    );
     this.expireAt = undefined;
     this.idle = undefined;
     this.freq = undefined;

@@ -312,6 +312,13 @@ export interface RdbParserOptions {
    */
   stringRuns?: boolean;
   /**
+   * Small values held in one blob (listpack, ziplist, intset) are decoded when the event's
+   * `value` is first read rather than while parsing: for consumers that mostly pass `raw` on
+   * (RESTORE). A damaged blob is then reported (RdbError) by that read; the header's count and
+   * size are still checked while parsing, and an empty value is skipped as usual. Default false.
+   */
+  lazyValues?: boolean;
+  /**
    * Values whose encoded size is at most this many bytes arrive as one `key` event with raw
    * bytes; bigger ones as key-start / key-batch / key-end. Also bounds how much of one key the
    * parser buffers. Default 8 MiB.

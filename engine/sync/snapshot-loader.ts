@@ -48,7 +48,8 @@ export class SnapshotLoader {
     }
     // Runs of plain strings go to MSETs straight from the chunk: only a standalone destination takes MSETs.
     const stringRuns = this.opts.write && this.batchStrings;
-    for await (const batch of parseRdb(counted(), { bigKeyThreshold: this.opts.bigKeyThreshold, stringRuns })) {
+    // Values are decoded only when a key must be rewritten as commands: RESTORE takes the raw bytes.
+    for await (const batch of parseRdb(counted(), { bigKeyThreshold: this.opts.bigKeyThreshold, stringRuns, lazyValues: true })) {
       for (const e of batch) {
         // Whole keys are the bulk of a snapshot: no promise per key unless the writer is full.
         const pending = e.type === 'string-run' ? this.onStringRun(e) : e.type === 'key' ? this.onKey(e) : this.onEvent(e);

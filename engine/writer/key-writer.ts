@@ -122,7 +122,8 @@ export class KeyWriter {
       if (expireAt !== undefined) argv.push('PXAT', expireAt);
       return this.sink.write(argv);
     }
-    const hasFieldTtl = e.typeName === 'hash' && e.value.some((entry) => entry.length === 3);
+    // Only the hash types from 22 on can hold field expiry: others are not decoded for this (see lazyValues).
+    const hasFieldTtl = e.typeName === 'hash' && e.typeId >= 22 && e.value.some((entry) => entry.length === 3);
     const restoreAs = restoreTypeFor(dest, e.typeId, this.magic);
     if (restoreAs !== undefined && !(hasFieldTtl && !dest.hashFieldExpiry)) {
       this.stats.restored++;
