@@ -1,5 +1,5 @@
 'use client';
-/** Performance over time from the engine manager's samples: RPS, MB/s and synchronization delay. */
+/** Performance over time from the task's history (lib/engine/metrics-history.ts): RPS, MB/s and synchronization delay. */
 import { useId, useSyncExternalStore } from 'react';
 import { Area, AreaChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { LiveSample } from '@/lib/tasks/details';

@@ -98,7 +98,7 @@ export function TaskDetailsView({ details }: { details: TaskDetails }) {
 
       <ProgressModules state={state} sample={sample} />
 
-      <Panel title="Performance" description="One sample per second over the last ten minutes this console has run the task (times in UTC)." bodyClassName="p-4">
+      <Panel title="Performance" description="The task's last 24 hours of running, kept across console restarts: one sample per second for the latest ten minutes, one point per minute before that (times in UTC)." bodyClassName="p-4">
         <PerformanceCharts samples={view.samples} />
       </Panel>
 

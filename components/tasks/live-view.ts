@@ -1,9 +1,8 @@
 /** How the details page's cached view takes each server-sent event of `/api/tasks/[id]/events`. */
 import type { LiveSample, TaskLiveView, TaskStreamEvent } from '@/lib/tasks/details';
+import { compactHistory } from '@/lib/engine/metrics-history';
 import type { TaskStatus } from '@/lib/tasks/status';
 
-/** Samples kept for the charts: ten minutes at one per second, as the engine manager keeps them. */
-export const SAMPLE_LIMIT = 600;
 export const LOG_LIMIT = 200;
 
 export const STREAM_EVENTS = ['snapshot', 'state', 'logs', 'sample'] as const satisfies readonly TaskStreamEvent['type'][];
@@ -22,8 +21,8 @@ export function applyTaskEvent(view: TaskLiveView | undefined, event: TaskStream
     case 'sample': {
       const last = view.samples.at(-1);
       if (last && event.data.at <= last.at) return view;
-      const samples = [...view.samples, event.data];
-      return { ...view, samples: samples.length > SAMPLE_LIMIT ? samples.slice(samples.length - SAMPLE_LIMIT) : samples };
+      // The server's retention, applied as the view grows: the same points as a reload would give.
+      return { ...view, samples: compactHistory([...view.samples, event.data]) };
     }
   }
 }

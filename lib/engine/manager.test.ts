@@ -2,7 +2,8 @@
  * The engine bridge end to end, against real redis-server processes and a real
  * SQLite database: a task record is started, reaches Running with 100% full
  * migration, replays writes, pauses and starts again without a second full
- * migration, survives a "console restart" by partial resync, ends and is released.
+ * migration, survives a "console restart" by partial resync, ends and is released;
+ * its performance history outlives the restart and goes with the release.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,6 +18,8 @@ process.env.DTS_SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
 
 const { db } = await import('@/lib/db/client');
 const { EngineManager } = await import('./manager');
+const { RETENTION_MS } = await import('./metrics-history');
+const { readTaskLiveView } = await import('@/lib/tasks/details');
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -131,4 +134,62 @@ describe('EngineManager', () => {
     const task = await db().task.findUniqueOrThrow({ where: { id: 'dtsmgr2' } });
     expect(task.errorMessage).toMatch(/Destination Object Data Existence Check failed.*"already"/);
   }, 60_000);
+
+  it('keeps the performance history across a console restart and deletes it on Release', async () => {
+    const src = source.client();
+    const dst = target.client();
+    try {
+      await Promise.all([src.flushall(), dst.flushall()]);
+      const endpoint = (port: number) => JSON.stringify({ host: '127.0.0.1', port, authMethod: 'password-free' });
+      await db().task.create({
+        data: {
+          id: 'dtsmgr3', name: 'history', region: 'local', status: 'PrecheckPassed', instanceClass: 'unlimited',
+          source: endpoint(source.port), target: endpoint(target.port), objects: JSON.stringify({ dbs: [{ db: 0, targetDb: 0 }] }),
+        },
+      });
+      const metricRows = () => db().taskMetric.count({ where: { taskId: 'dtsmgr3' } });
+      // Writes only when a task stops or the console shuts down, so the test sees what stays in memory until then.
+      let manager = new EngineManager({ metricsFlushMs: 3_600_000 });
+      await manager.perform('dtsmgr3', 'start');
+      await waitFor('Running', async () => (await status('dtsmgr3')) === 'Running');
+
+      // A write burst while Running: the samples show its rate.
+      for (let round = 0; round < 4; round++) {
+        const burst = src.pipeline();
+        for (let i = 0; i < 5000; i++) burst.set(`burst:${round}:${i}`, 'x'.repeat(100));
+        await burst.exec();
+      }
+      const before = await waitFor('samples of the burst', async () => {
+        const h = await manager.history('dtsmgr3');
+        return h.some((s) => s.stage === 'incremental' && s.rps > 0) && (await dst.dbsize()) === 20_000 && h;
+      });
+      expect(await metricRows()).toBe(0); // batched: nothing written per sample
+
+      // A console restart: the history is written at shutdown and read back by the next manager.
+      await manager.shutdown();
+      expect(await metricRows()).toBeGreaterThanOrEqual(before.length);
+      manager = new EngineManager({ metricsFlushMs: 3_600_000 });
+      const after = await manager.history('dtsmgr3');
+      expect(after.slice(0, before.length)).toEqual(before);
+      expect(after.every((s, i) => i === 0 || s.at > after[i - 1].at)).toBe(true);
+      expect(after[0].at).toBeGreaterThan(after[after.length - 1].at - RETENTION_MS);
+      expect(Math.max(...after.map((s) => s.rps))).toBeGreaterThan(0);
+      // What the details page and its JSON route serve.
+      expect((await readTaskLiveView('dtsmgr3'))?.samples).toEqual(after);
+
+      // Resumed, the task's history goes on from there.
+      await manager.recover();
+      await waitFor('a sample after the restart', async () => (await manager.history('dtsmgr3')).length > after.length);
+      expect((await manager.history('dtsmgr3')).slice(0, after.length)).toEqual(after);
+
+      await manager.perform('dtsmgr3', 'end');
+      expect(await metricRows()).toBeGreaterThan(after.length); // written when the task stopped
+      await manager.perform('dtsmgr3', 'release');
+      expect(await metricRows()).toBe(0);
+      expect(await manager.history('dtsmgr3')).toEqual([]);
+    } finally {
+      src.disconnect();
+      dst.disconnect();
+    }
+  }, 120_000);
 });

@@ -15,6 +15,7 @@ import type { IncrementalVerifyOptions, ManagerMessage, WorkerMessage } from '@/
 import { endpointAddress } from '@/engine/endpoint';
 import { db } from '@/lib/db/client';
 import { databaseFile } from '@/lib/db/url';
+import { MetricsStore } from './metrics-store';
 import { syncOptionsFor } from './task-options';
 import { incrementalVerifyOptions, VerificationError, Verifications, verificationSettingsOf } from './verification';
 import type { TaskStatus } from '@/lib/tasks/status';
@@ -73,23 +74,22 @@ export interface TaskSample {
   replid: string | null;
 }
 
-/** Samples kept per task for the charts: ten minutes at one per second. */
-const HISTORY = 600;
-
 export class EngineManager {
   private readonly workers = new Map<string, Worker>();
   /** Data verification runs (full: own processes; incremental: reported by the task workers). */
   readonly verification: Verifications;
+  /** The tasks' performance history (TaskMetric rows plus the samples not written yet). */
+  private readonly metrics: MetricsStore;
 
-  constructor(opts: { verifyIntervalMs?: number } = {}) {
+  constructor(opts: { verifyIntervalMs?: number; metricsFlushMs?: number } = {}) {
     this.verification = new Verifications((taskId, level, message) => this.log(taskId, level, message), { intervalMs: opts.verifyIntervalMs });
+    this.metrics = new MetricsStore(opts.metricsFlushMs);
   }
-  private readonly samples = new Map<string, TaskSample[]>();
   private readonly events = new EventEmitter().setMaxListeners(0);
 
-  /** The recent samples of a task (oldest first); empty when it has not run in this process. */
-  history(taskId: string): TaskSample[] {
-    return [...(this.samples.get(taskId) ?? [])];
+  /** The task's performance history (oldest first), from earlier console processes too; see metrics-history.ts. */
+  history(taskId: string): Promise<TaskSample[]> {
+    return this.metrics.history(taskId);
   }
 
   /** Calls `listener` with each new sample of the task; returns the unsubscribe function. */
@@ -105,10 +105,7 @@ export class EngineManager {
       rdbBytesDone: p.rdbBytesDone, rps: p.rps, bytesPerSecond: p.bytesPerSecond, delayMs: p.delayMs,
       receivedOffset: p.receivedOffset, checkpointOffset: p.checkpoint?.offset ?? null, replid: p.replid,
     };
-    const list = this.samples.get(taskId) ?? [];
-    list.push(sample);
-    if (list.length > HISTORY) list.splice(0, list.length - HISTORY);
-    this.samples.set(taskId, list);
+    this.metrics.add(taskId, sample);
     this.events.emit(`sample:${taskId}`, sample);
   }
   /** The console is stopping: tasks keep their status and resume at the next start. */
@@ -253,6 +250,7 @@ export class EngineManager {
     clearInterval(worker.timer);
     this.workers.delete(worker.taskId);
     await this.persistProgress(worker);
+    await this.metrics.flush();
     await this.verification.incrementalEnded(worker.taskId);
     const stage = worker.progress?.stage;
     const { taskId } = worker;
@@ -337,6 +335,7 @@ export class EngineManager {
     if (this.workers.has(taskId)) await this.end(taskId);
     await this.verification.stop(taskId, 'the task was released');
     fs.rmSync(this.spoolDir(taskId), { recursive: true, force: true });
+    await this.metrics.forget(taskId);
     await db().task.update({ where: { id: taskId }, data: { status: 'Released', releasedAt: new Date() } });
     await this.log(taskId, 'info', 'task released');
   }
@@ -367,6 +366,7 @@ export class EngineManager {
     await Promise.race([Promise.all(workers.map((w) => w.exited)), deadline]);
     for (const w of workers) w.child.kill('SIGKILL');
     await Promise.all(workers.map((w) => w.queue)); // the last checkpoints are saved
+    await this.metrics.close();
     await this.verification.shutdown();
   }
 

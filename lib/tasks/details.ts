@@ -101,7 +101,7 @@ export interface TaskLogEntry {
   at: string;
 }
 
-/** What the live view holds: state, the newest logs first, the samples oldest first. */
+/** What the live view holds: state, the newest logs first, the performance history oldest first (lib/engine/metrics-history.ts). */
 export interface TaskLiveView {
   state: TaskLiveState;
   logs: TaskLogEntry[];
@@ -237,14 +237,14 @@ export async function getTaskDetails(taskId: string): Promise<TaskDetails | null
   const t = await loadTaskRow(taskId);
   if (!t) return null;
   const logs = await readTaskLogs(taskId);
-  return { state: await toState(t), config: toConfig(t), logs, samples: engineManager().history(taskId) };
+  return { state: await toState(t), config: toConfig(t), logs, samples: await engineManager().history(taskId) };
 }
 
 /** The JSON the details route answers with (no config: it only changes through an upgrade, which is in the state). */
 export async function readTaskLiveView(taskId: string): Promise<TaskLiveView | null> {
   const state = await readTaskState(taskId);
   if (!state) return null;
-  return { state, logs: await readTaskLogs(taskId), samples: engineManager().history(taskId) };
+  return { state, logs: await readTaskLogs(taskId), samples: await engineManager().history(taskId) };
 }
 
 export function encodeEvent(event: TaskStreamEvent): string {
@@ -262,7 +262,7 @@ export interface TaskStreamOptions {
 
 /**
  * The live stream of one task as server-sent events: a `snapshot` first (state,
- * logs, the manager's recent samples), then each new engine `sample` as it comes,
+ * logs, the task's performance history), then each new engine `sample` as it comes,
  * a `state` event whenever the record changes and a `logs` event with new lines.
  * Returns null when there is no such task.
  */
