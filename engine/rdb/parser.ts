@@ -81,6 +81,31 @@ function blobHeaderCount(b: number, str: Buffer): number {
   return str.readUInt32LE(0) === str.length && str.readUInt16LE(4) !== 0xffff ? str.readUInt16LE(4) : -1; // listpack
 }
 
+/** Where the length read by the last `plainLength` call ends. */
+let lengthEnd = 0;
+
+/**
+ * An RDB length in its 6-, 14- or 32-bit form at buf[p] (its end in `lengthEnd`), or -1
+ * when the bytes are not buffered or hold another form (an encoded string, a 64-bit length).
+ */
+function plainLength(buf: Buffer, p: number, end: number): number {
+  if (p >= end) return -1;
+  const b = buf[p]!;
+  if (b < 0x40) {
+    lengthEnd = p + 1;
+    return b;
+  }
+  if (b < 0x80 && p + 1 < end) {
+    lengthEnd = p + 2;
+    return ((b & 0x3f) << 8) | buf[p + 1]!;
+  }
+  if (b === 0x80 && p + 4 < end) {
+    lengthEnd = p + 5;
+    return buf.readUInt32BE(p + 1);
+  }
+  return -1;
+}
+
 /**
  * A small blob-encoded key (option `lazyValues`) whose value is decoded when first read:
  * a consumer that only passes `raw` on (RESTORE) never pays for decoding it.
@@ -613,38 +638,12 @@ export class RdbParser implements Core {
     const r = this.r;
     const buf = r.buf;
     const end = r.end;
-    let p = start + 1;
-    if (p >= end) return false;
-    // Key: 6- or 14-bit length.
-    let b = buf[p]!;
-    let klen: number;
-    if (b < 0x40) {
-      klen = b;
-      p += 1;
-    } else if (b < 0x80 && p + 1 < end) {
-      klen = ((b & 0x3f) << 8) | buf[p + 1]!;
-      p += 2;
-    } else {
-      return false;
-    }
-    const ks = p;
-    p += klen;
-    if (p >= end) return false;
-    // Value: 6-, 14- or 32-bit length.
-    b = buf[p]!;
-    let vlen: number;
-    if (b < 0x40) {
-      vlen = b;
-      p += 1;
-    } else if (b < 0x80 && p + 1 < end) {
-      vlen = ((b & 0x3f) << 8) | buf[p + 1]!;
-      p += 2;
-    } else if (b === 0x80 && p + 4 < end) {
-      vlen = buf.readUInt32BE(p + 1);
-      p += 5;
-    } else {
-      return false;
-    }
+    const klen = plainLength(buf, start + 1, end);
+    if (klen < 0 || klen > r.maxString) return false;
+    const ks = lengthEnd;
+    const vlen = plainLength(buf, ks + klen, end);
+    if (vlen < 0) return false;
+    const p = lengthEnd;
     if (vlen > this.threshold || p + vlen > end) return false;
     if (this.runCount === RUN_MAX) this.endRun();
     if (this.runCount === 0) this.runOffset = r.base + start;
