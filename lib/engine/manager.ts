@@ -2,7 +2,8 @@
  * The bridge between task records and the engine. One manager per console
  * process (started by instrumentation.ts): each running task gets its own
  * engine process (engine/worker/task-worker.ts), whose stages, progress,
- * checkpoints and logs are written back to the task record (progress throttled),
+ * checkpoints and logs are written back to the task record (progress throttled,
+ * its history in batches: metrics-store.ts),
  * so a page load always shows the latest state and a restart resumes from the
  * checkpoint by partial resync.
  */
