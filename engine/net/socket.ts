@@ -56,7 +56,10 @@ export class NetError extends DtsError {
  * given CA, else Node's trust store; for the host name, or for an IP address the
  * certificate's IP entries; not at all only when `insecure` says so.
  */
-export function tlsConnectOptions(e: RedisEndpoint): tls.ConnectionOptions | undefined {
+export function tlsConnectOptions(e: {
+  host: string;
+  tls?: Pick<tls.ConnectionOptions, 'ca' | 'cert' | 'key' | 'servername'> & { insecure?: boolean };
+}): tls.ConnectionOptions | undefined {
   if (!e.tls) return undefined;
   return {
     ca: e.tls.ca,

@@ -42,6 +42,7 @@ import { encodeCommand, encodeCommands, type RespArg } from '../resp/encoder';
 import { RespParser } from '../resp/parser';
 import { RespError, type RespValue } from '../resp/values';
 import { socketFailureKind, tlsReason } from '../net/failure';
+import { tlsConnectOptions } from '../net/socket';
 import { LinkError, type LinkErrorCode } from './errors';
 import { GetackWatch, ReplicationFramer, type RdbFraming } from './framer';
 import { ByteSpool, type SpoolStats } from './spool';
@@ -264,20 +265,10 @@ export class ReplicaLink extends EventEmitter {
         if (err) reject(err);
         else resolve();
       };
-      const t = this.opts.tls;
+      const secure = tlsConnectOptions({ host, tls: this.opts.tls });
       let socket: net.Socket;
       try {
-        socket = t
-          ? tls.connect({
-            host,
-            port,
-            ca: t.ca,
-            cert: t.cert,
-            key: t.key,
-            rejectUnauthorized: !t.insecure,
-            servername: t.servername ?? (net.isIP(host) ? undefined : host),
-          })
-          : net.connect({ host, port });
+        socket = secure ? tls.connect({ host, port, ...secure }) : net.connect({ host, port });
       } catch (err) {
         // Node validates certificates and keys synchronously.
         reject(this.linkError('TLS', `Cannot use the TLS settings for ${this.address}: ${(err as Error).message}`,
@@ -286,7 +277,7 @@ export class ReplicaLink extends EventEmitter {
       }
       this.socket = socket;
       let tcpUp = false;
-      if (t) socket.once('connect', () => (tcpUp = true));
+      if (secure) socket.once('connect', () => (tcpUp = true));
       const timer = setTimeout(() => {
         settle(tcpUp
           ? this.linkError('TLS', `The TLS handshake with ${this.address} did not complete within ${timeoutMs / 1000} s`,
@@ -295,7 +286,7 @@ export class ReplicaLink extends EventEmitter {
             'check the host and port, and that no firewall or security group drops the traffic'));
         socket.destroy();
       }, timeoutMs);
-      socket.once(t ? 'secureConnect' : 'connect', () => {
+      socket.once(secure ? 'secureConnect' : 'connect', () => {
         socket.setNoDelay(true);
         socket.setKeepAlive(true, 30_000);
         settle();

@@ -7,7 +7,7 @@
 import Redis from 'ioredis';
 import { endpointAddress, type RedisEndpoint } from '../endpoint';
 import { DtsError } from '../errors';
-import { NetError, type Role } from '../net/socket';
+import { NetError, tlsConnectOptions, type Role } from '../net/socket';
 import { keySlot } from '../cluster/slot';
 
 export class VerifyError extends DtsError {}
@@ -60,11 +60,7 @@ export async function connectClient(ep: RedisEndpoint, role: Role, db: number, t
     autoResubscribe: false,
     // A server that stops answering must not hang the verification forever.
     commandTimeout: 120_000,
-    tls: ep.tls ? {
-      ca: ep.tls.ca, cert: ep.tls.cert, key: ep.tls.key,
-      rejectUnauthorized: !ep.tls.insecure,
-      servername: ep.tls.servername ?? (/^[\d.:]+$/.test(ep.host) ? undefined : ep.host),
-    } : undefined,
+    tls: tlsConnectOptions(ep),
   });
   let socketError: (Error & { code?: string }) | undefined;
   client.on('error', (err: Error & { code?: string }) => { socketError ??= err; });
