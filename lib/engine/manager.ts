@@ -87,6 +87,8 @@ export class EngineManager {
     this.metrics = new MetricsStore(opts.metricsFlushMs);
   }
   private readonly events = new EventEmitter().setMaxListeners(0);
+  /** The time of each task's last sample: the history, the stream and the live view tell samples apart by time. */
+  private readonly lastSampleAt = new Map<string, number>();
 
   /** The task's performance history (oldest first), from earlier console processes too; see metrics-history.ts. */
   history(taskId: string): Promise<TaskSample[]> {
@@ -101,8 +103,11 @@ export class EngineManager {
   }
 
   private record(taskId: string, p: SyncProgress): void {
+    // Two progress messages can arrive within a millisecond (a stage change and the periodic one).
+    const at = Math.max(Date.now(), (this.lastSampleAt.get(taskId) ?? 0) + 1);
+    this.lastSampleAt.set(taskId, at);
     const sample: TaskSample = {
-      at: Date.now(), stage: p.stage, fullPercent: p.fullPercent, keysDone: p.keysDone, keysTotal: p.keysTotal,
+      at, stage: p.stage, fullPercent: p.fullPercent, keysDone: p.keysDone, keysTotal: p.keysTotal,
       rdbBytesDone: p.rdbBytesDone, rps: p.rps, bytesPerSecond: p.bytesPerSecond, delayMs: p.delayMs,
       receivedOffset: p.receivedOffset, checkpointOffset: p.checkpoint?.offset ?? null, replid: p.replid,
     };
@@ -337,6 +342,7 @@ export class EngineManager {
     await this.verification.stop(taskId, 'the task was released');
     fs.rmSync(this.spoolDir(taskId), { recursive: true, force: true });
     await this.metrics.forget(taskId);
+    this.lastSampleAt.delete(taskId);
     await db().task.update({ where: { id: taskId }, data: { status: 'Released', releasedAt: new Date() } });
     await this.log(taskId, 'info', 'task released');
   }
