@@ -23,7 +23,8 @@ import {
 export interface SyncRunner extends EventEmitter<SyncTaskEvents> {
   run(): Promise<void>;
   stop(): Promise<void>;
-  pause(): void;
+  /** Resolves once the task writes nothing more until resume(). */
+  pause(): Promise<void>;
   resume(): void;
   readonly progress: SyncProgress;
 }
@@ -129,7 +130,7 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
       ? `, ${topology.masters.filter((m) => topology.replicas.some((r) => r.masterId === m.id)).length} of them read from a replica (Use Slave Node)`
       : '';
     this.emit('log', 'info', `the source cluster has ${this.shards.length} masters; one link each${fromReplicas}`);
-    if (this.pausedAll) for (const s of this.shards) s.pause();
+    if (this.pausedAll) for (const s of this.shards) void s.pause();
     this.timer = setInterval(() => this.emit('progress', this.progress), 1000);
     this.timer.unref();
     try {
@@ -155,10 +156,11 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
     await Promise.all(this.shards.map((s) => s.stop()));
   }
 
-  pause(): void {
+  async pause(): Promise<void> {
     this.pausedAll = true;
-    for (const s of this.shards) s.pause();
+    const parked = Promise.all(this.shards.map((s) => s.pause()));
     this.updateStage();
+    await parked;
   }
 
   resume(): void {

@@ -101,7 +101,7 @@ export interface SyncProgress {
   delayMs: number | null;
   /** Destination commands per second over the last interval. */
   rps: number;
-  /** Destination bytes per second over the last interval (commands' payload). */
+  /** Bytes per second read from the source (the snapshot, then the replication stream) over the last interval. */
   bytesPerSecond: number;
   commandsApplied: number;
   fullSyncs: number;
@@ -152,6 +152,9 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
   private stopping = false;
   private paused = false;
   private resumeWaiters: (() => void)[] = [];
+  /** True while the incremental loop is applying a batch; pause() waits for it to park. */
+  private applying = false;
+  private parkWaiters: (() => void)[] = [];
   private readonly spoolDir: string;
   private timer?: NodeJS.Timeout;
   /** Applies the current link's stream; knows where a broken link must resume. */
@@ -159,6 +162,8 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
   /** The source's `databases` setting (learnt at start). */
   private sourceDatabases = 16;
   private lastRate = { at: Date.now(), commands: 0, bytes: 0 };
+  /** Bytes of the replication stream applied so far (for MB/s once the snapshot is done). */
+  private streamBytes = 0;
   private readonly p: SyncProgress = {
     stage: 'connecting', keysDone: 0, keysTotal: 0, rdbBytesDone: 0, rdbBytesTotal: null, fullPercent: 0,
     replid: null, receivedOffset: 0, checkpoint: null, delayMs: null, rps: 0, bytesPerSecond: 0,
@@ -223,8 +228,9 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     const now = Date.now();
     const secs = Math.max(0.001, (now - this.lastRate.at) / 1000);
     this.p.rps = Math.round((this.writer.stats.commands - this.lastRate.commands) / secs);
-    this.p.bytesPerSecond = Math.round((this.p.rdbBytesDone - this.lastRate.bytes) / secs);
-    this.lastRate = { at: now, commands: this.writer.stats.commands, bytes: this.p.rdbBytesDone };
+    const bytes = this.p.rdbBytesDone + this.streamBytes;
+    this.p.bytesPerSecond = Math.max(0, Math.round((bytes - this.lastRate.bytes) / secs));
+    this.lastRate = { at: now, commands: this.writer.stats.commands, bytes };
     const cp = this.writer.checkpoint;
     if (cp && this.p.replid) this.emit('checkpoint', { shard: this.shardName, replid: this.p.replid, offset: cp.offset, db: cp.db });
     this.emit('progress', this.progress);
@@ -481,14 +487,23 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       },
     });
     this.applier = applier;
+    let streamAt = startOffset;
     for await (const batch of link.commandBatches()) {
-      if (this.paused) await this.waitResume();
+      this.applying = true;
       for (const cmd of batch) {
+        if (this.paused) await this.park();
         // The master's PING and REPLCONF GETACK are dropped there too; they move the checkpoint.
         const pending = applier.apply(cmd);
         if (pending) await pending;
       }
-      if (batch.length > 0) this.p.receivedOffset = batch[batch.length - 1].offset;
+      this.applying = false;
+      for (const w of this.parkWaiters.splice(0)) w();
+      if (batch.length > 0) {
+        const end = batch[batch.length - 1].offset;
+        this.streamBytes += end - streamAt;
+        streamAt = end;
+        this.p.receivedOffset = end;
+      }
       this.p.commandsApplied = applier.stats.applied;
       if (this.stopping) break;
     }
@@ -521,12 +536,19 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     }
   }
 
-  /** Stop writing to the destination; the link stays up and the stream spools to disk. */
-  pause(): void {
-    if (this.paused) return;
-    this.paused = true;
-    if (this.p.stage === 'incremental') this.setStage('paused');
-    this.log('info', 'paused: the source stream is spooled until the task starts again');
+  /**
+   * Stop writing to the destination; the link stays up and the stream spools to disk.
+   * Resolves once nothing more will be written and what was written is acknowledged,
+   * so whoever shows "Paused" can rely on it (a full migration in progress completes first).
+   */
+  async pause(): Promise<void> {
+    if (!this.paused) {
+      this.paused = true;
+      if (this.p.stage === 'incremental') this.setStage('paused');
+      this.log('info', 'paused: the source stream is spooled until the task starts again');
+    }
+    if (this.applying) await new Promise<void>((r) => this.parkWaiters.push(r));
+    await this.writer.flush().catch(() => undefined); // a failing writer fails the task, not the pause
   }
 
   resume(): void {
@@ -537,9 +559,10 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     this.log('info', 'started again');
   }
 
-  private waitResume(): Promise<void> {
-    if (!this.paused) return Promise.resolve();
-    return new Promise((r) => this.resumeWaiters.push(r));
+  /** Between two commands: tell pause() that no more are applied, and wait for Start. */
+  private async park(): Promise<void> {
+    for (const w of this.parkWaiters.splice(0)) w();
+    if (this.paused) await new Promise<void>((r) => this.resumeWaiters.push(r));
   }
 
   /** End: stop reading, write everything already read, delete the heartbeat key. */

@@ -30,6 +30,8 @@ export type WorkerMessage =
   | { type: 'progress'; progress: SyncProgress }
   | { type: 'log'; level: SyncLogLevel; message: string }
   | ({ type: 'checkpoint' } & ShardCheckpoint)
+  /** The answer to `pause`: the task writes nothing more until `resume`. */
+  | { type: 'paused' }
   | { type: 'done'; stage: SyncStage }
   | { type: 'failed'; message: string; code?: string }
   /** Incremental Data Verification: a key the stream wrote still differs after its rechecks. */

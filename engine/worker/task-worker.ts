@@ -140,7 +140,8 @@ process.on('message', (msg: ManagerMessage) => {
       return;
     }
     case 'pause':
-      task?.pause();
+      // Acknowledged once the task writes nothing more, so "Paused" is true when shown.
+      void (task ? task.pause() : Promise.resolve()).then(() => send({ type: 'paused' }));
       return;
     case 'resume':
       task?.resume();

@@ -38,6 +38,8 @@ const STAGE_STATUS: Record<SyncStage, TaskStatus> = {
 const ACTIVE: readonly TaskStatus[] = ['Initializing', 'FullMigration', 'Running', 'Retrying', 'Paused'];
 
 const PERSIST_INTERVAL_MS = 1000;
+/** Longest a Pause action waits for the engine to confirm it has stopped writing. */
+const PAUSE_ACK_MS = 15_000;
 
 interface Worker {
   taskId: string;
@@ -55,6 +57,8 @@ interface Worker {
   stage?: SyncStage;
   /** Run Full Data Verification when the full migration completes. */
   verifyAfterFull: boolean;
+  /** Pause actions waiting for the engine's acknowledgement. */
+  pauseAcks: (() => void)[];
 }
 
 export class TaskActionError extends Error {}
@@ -183,6 +187,7 @@ export class EngineManager {
       exited: new Promise((resolve) => child.once('exit', () => resolve())),
       queue: Promise.resolve(),
       verifyAfterFull,
+      pauseAcks: [],
     };
     worker.timer.unref();
     this.workers.set(taskId, worker);
@@ -201,6 +206,9 @@ export class EngineManager {
   private async onMessage(worker: Worker, msg: WorkerMessage): Promise<void> {
     const { taskId } = worker;
     switch (msg.type) {
+      case 'paused':
+        for (const ack of worker.pauseAcks.splice(0)) ack();
+        return;
       case 'progress':
         worker.progress = msg.progress;
         worker.dirty = true;
@@ -314,7 +322,12 @@ export class EngineManager {
   async pause(taskId: string): Promise<void> {
     const worker = this.workers.get(taskId);
     if (!worker) throw new TaskActionError('The task is not running, so it cannot be paused.');
+    const acked = new Promise<void>((resolve) => worker.pauseAcks.push(resolve));
     this.send(worker, { type: 'pause' });
+    // "Paused" is shown once the engine writes nothing more; a destination being reconnected
+    // delays that acknowledgement, and the status must not wait for it forever.
+    const bound = new Promise<void>((resolve) => setTimeout(resolve, PAUSE_ACK_MS).unref());
+    await Promise.race([acked, worker.exited, bound]);
     await this.setStatus(taskId, 'Paused');
   }
 
