@@ -22,7 +22,7 @@ interface ChartSpec {
 
 const CHARTS: ChartSpec[] = [
   { key: 'rps', title: 'RPS', unit: 'records/s written to the destination', color: '#2563eb', format: (v) => Math.round(v).toLocaleString('en-US') },
-  { key: 'mbps', title: 'MB/s', unit: 'payload written to the destination', color: '#0d9488', format: (v) => v.toFixed(v < 1 ? 3 : 2) },
+  { key: 'mbps', title: 'MB/s', unit: 'read from the source: the snapshot, then the replication stream', color: '#0d9488', format: (v) => v.toFixed(v < 1 ? 3 : 2) },
   { key: 'delay', title: 'Synchronization delay (ms)', unit: 'heartbeat round trip through the stream', color: '#d97706', format: (v) => Math.round(v).toLocaleString('en-US') },
 ];
 

@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { Meter } from '@/components/ui/Meter';
 import type { LiveSample, TaskLiveState } from '@/lib/tasks/details';
 import type { PrecheckItemRecord } from '@/lib/tasks/precheck-doc';
+import { hasLiveDelay } from '@/lib/tasks/status';
 import { formatBytes, formatCount, formatDelay } from './format';
 
 type Tone = 'neutral' | 'progress' | 'ok' | 'warn' | 'error';
@@ -83,7 +84,7 @@ export function ProgressModules({ state, sample }: { state: TaskLiveState; sampl
       : pre.blocking > 0 ? { label: 'Failed', tone: 'error' }
         : { label: 'Passed', tone: 'ok' };
   const ignored = state.precheck?.items.filter((i) => i.ignored).length ?? 0;
-  const live = state.status === 'Running' || state.status === 'Paused' || state.status === 'Retrying';
+  const live = hasLiveDelay(state.status);
   const delay = live ? (sample?.delayMs ?? state.delayMs) : null;
   const full = fullStage(state);
   const inc = incrementalStage(state);

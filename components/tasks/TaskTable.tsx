@@ -32,7 +32,11 @@ export function TaskTable({ tasks, onNotice }: { tasks: TaskListItem[]; onNotice
                 <div className="font-medium text-slate-900">{t.name}</div>
               </td>
               <td className="px-4 py-3"><StatusBadge status={t.status} /></td>
-              <td className="px-4 py-3"><ProgressBar value={t.fullProgress} label={`Full data migration of ${t.name}`} /></td>
+              <td className="px-4 py-3">
+                {t.fullProgress === null
+                  ? <span className="text-slate-500">Not included</span>
+                  : <ProgressBar value={t.fullProgress} label={`Full data migration of ${t.name}`} />}
+              </td>
               <td className="px-4 py-3 tabular-nums">{formatDelay(t.delayMs)}</td>
               <td className="px-4 py-3 font-mono text-xs">{t.source} → {t.target}</td>
               <td className="whitespace-nowrap px-4 py-3 text-slate-500"><time dateTime={t.createdAt}>{formatTime(t.createdAt)}</time></td>

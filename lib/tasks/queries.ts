@@ -2,7 +2,7 @@ import { db } from '@/lib/db/client';
 import { LINK_SPECS, type LinkSpecId } from '@/lib/catalog/link-specs';
 import { regionById } from '@/lib/catalog/regions';
 import { endpointLabel } from './endpoint';
-import { canPerform, isTaskStatus, TASK_STATUSES, type TaskStatus } from './status';
+import { canPerform, hasLiveDelay, isTaskStatus, TASK_STATUSES, type TaskStatus } from './status';
 
 export interface TaskListFilter {
   region: string;
@@ -52,7 +52,9 @@ export interface TaskListItem {
   name: string;
   region: string;
   status: TaskStatus;
-  fullProgress: number;
+  /** Percent of the full migration, or null when the task has none (Incremental Data Synchronization only). */
+  fullProgress: number | null;
+  /** Synchronization delay; null unless the stream is being replayed or held. */
   delayMs: number | null;
   source: string;
   target: string;
@@ -83,8 +85,8 @@ export async function listTasks(filter: TaskListFilter): Promise<TaskListItem[]>
       name: t.name,
       region: t.region,
       status: s,
-      fullProgress: t.fullProgress,
-      delayMs: t.delayMs,
+      fullProgress: t.syncTypes === 'incremental' ? null : t.fullProgress,
+      delayMs: hasLiveDelay(s) ? t.delayMs : null,
       source: endpointLabel(t.source),
       target: endpointLabel(t.target),
       instanceClass: t.instanceClass,

@@ -45,7 +45,8 @@ export const STATUS_TONE: Record<TaskStatus, StatusTone> = {
 
 export type TaskAction = 'start' | 'pause' | 'edit' | 'end' | 'release' | 'clone';
 
-const RUNNING: TaskStatus[] = ['Prechecking', 'Initializing', 'FullMigration', 'Running', 'Retrying'];
+/** States in which an engine runs the task (a precheck runs in the console, and ends by itself). */
+const RUNNING: TaskStatus[] = ['Initializing', 'FullMigration', 'Running', 'Retrying'];
 
 export const ACTIONS_ALLOWED: Record<TaskAction, readonly TaskStatus[]> = {
   start: ['NotStarted', 'PrecheckPassed', 'Paused', 'Failed'],
@@ -55,6 +56,11 @@ export const ACTIONS_ALLOWED: Record<TaskAction, readonly TaskStatus[]> = {
   release: ['Ended', 'Completed', 'Failed', 'Paused', 'NotStarted'],
   clone: TASK_STATUSES,
 };
+
+/** States in which the synchronization delay means something (the stream is being replayed or held). */
+export function hasLiveDelay(status: TaskStatus): boolean {
+  return status === 'Running' || status === 'Paused' || status === 'Retrying';
+}
 
 export function isTaskStatus(value: unknown): value is TaskStatus {
   return typeof value === 'string' && (TASK_STATUSES as readonly string[]).includes(value);
