@@ -154,6 +154,8 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
   private resumeWaiters: (() => void)[] = [];
   /** True while the incremental loop is applying a batch; pause() waits for it to park. */
   private applying = false;
+  /** True while the incremental loop waits in park() for Start: a further pause() has nothing to wait for. */
+  private parked = false;
   private parkWaiters: (() => void)[] = [];
   private readonly spoolDir: string;
   private timer?: NodeJS.Timeout;
@@ -547,13 +549,14 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       if (this.p.stage === 'incremental') this.setStage('paused');
       this.log('info', 'paused: the source stream is spooled until the task starts again');
     }
-    if (this.applying) await new Promise<void>((r) => this.parkWaiters.push(r));
+    if (this.applying && !this.parked) await new Promise<void>((r) => this.parkWaiters.push(r));
     await this.writer.flush().catch(() => undefined); // a failing writer fails the task, not the pause
   }
 
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
+    this.parked = false;
     for (const w of this.resumeWaiters.splice(0)) w();
     if (this.p.stage === 'paused') this.setStage('incremental');
     this.log('info', 'started again');
@@ -561,8 +564,12 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
 
   /** Between two commands: tell pause() that no more are applied, and wait for Start. */
   private async park(): Promise<void> {
-    for (const w of this.parkWaiters.splice(0)) w();
-    if (this.paused) await new Promise<void>((r) => this.resumeWaiters.push(r));
+    // Paused again before this woke up from a resume: park again (and answer that pause).
+    while (this.paused) {
+      for (const w of this.parkWaiters.splice(0)) w();
+      this.parked = true;
+      await new Promise<void>((r) => this.resumeWaiters.push(r));
+    }
   }
 
   /** End: stop reading, write everything already read, delete the heartbeat key. */
