@@ -31,7 +31,14 @@ export function TaskTable({ tasks, onNotice }: { tasks: TaskListItem[]; onNotice
                 </Link>
                 <div className="font-medium text-slate-900">{t.name}</div>
               </td>
-              <td className="px-4 py-3"><StatusBadge status={t.status} /></td>
+              <td className="px-4 py-3">
+                <StatusBadge status={t.status} />
+                {t.alerts.length > 0 && (
+                  <div className="mt-1 text-xs font-medium text-rose-700" role="status" title={t.alerts.join(' ')}>
+                    Alert: {t.alerts.join(' ')}
+                  </div>
+                )}
+              </td>
               <td className="px-4 py-3">
                 {t.fullProgress === null
                   ? <span className="text-slate-500">Not included</span>

@@ -1,7 +1,9 @@
 import { db } from '@/lib/db/client';
 import { LINK_SPECS, type LinkSpecId } from '@/lib/catalog/link-specs';
 import { regionById } from '@/lib/catalog/regions';
+import { activeAlerts } from '@/lib/engine/alerts';
 import { endpointLabel } from './endpoint';
+import { advancedSchema, DEFAULT_ADVANCED, parseStored } from './options';
 import { canPerform, hasLiveDelay, isTaskStatus, TASK_STATUSES, type TaskStatus } from './status';
 
 export interface TaskListFilter {
@@ -56,6 +58,8 @@ export interface TaskListItem {
   fullProgress: number | null;
   /** Synchronization delay; null unless the stream is being replayed or held. */
   delayMs: number | null;
+  /** Monitoring and Alerting: what the task's state raises now (empty when monitoring is off). */
+  alerts: string[];
   source: string;
   target: string;
   instanceClass: string;
@@ -87,6 +91,7 @@ export async function listTasks(filter: TaskListFilter): Promise<TaskListItem[]>
       status: s,
       fullProgress: t.syncTypes === 'incremental' ? null : t.fullProgress,
       delayMs: hasLiveDelay(s) ? t.delayMs : null,
+      alerts: activeAlerts(parseStored(advancedSchema, t.advanced, DEFAULT_ADVANCED).monitoring, s, t.delayMs),
       source: endpointLabel(t.source),
       target: endpointLabel(t.target),
       instanceClass: t.instanceClass,
