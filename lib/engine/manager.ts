@@ -221,6 +221,8 @@ export class EngineManager {
         if (fullDone && worker.verifyAfterFull) await this.verifyAfterFull(taskId);
         if (msg.stage === 'failed' || msg.stage === 'ended' || msg.stage === 'completed') return; // recorded at exit
         await this.persistProgress(worker);
+        // The engine reports 'paused' as soon as it is asked to; a Pause action shows Paused on its answer (pause()).
+        if (msg.stage === 'paused' && worker.pauseAcks.length > 0) return;
         await this.setStatus(taskId, status);
         return;
       }
@@ -322,12 +324,19 @@ export class EngineManager {
   async pause(taskId: string): Promise<void> {
     const worker = this.workers.get(taskId);
     if (!worker) throw new TaskActionError('The task is not running, so it cannot be paused.');
-    const acked = new Promise<void>((resolve) => worker.pauseAcks.push(resolve));
+    let ack!: () => void;
+    const acked = new Promise<void>((resolve) => {
+      ack = resolve;
+      worker.pauseAcks.push(resolve);
+    });
     this.send(worker, { type: 'pause' });
     // "Paused" is shown once the engine writes nothing more; a destination being reconnected
     // delays that acknowledgement, and the status must not wait for it forever.
     const bound = new Promise<void>((resolve) => setTimeout(resolve, PAUSE_ACK_MS).unref());
     await Promise.race([acked, worker.exited, bound]);
+    // Not waiting any more: later 'paused' stages (after a reconnect) set the status again.
+    const waiting = worker.pauseAcks.indexOf(ack);
+    if (waiting >= 0) worker.pauseAcks.splice(waiting, 1);
     await this.setStatus(taskId, 'Paused');
   }
 
