@@ -4,7 +4,7 @@ import { Meter } from '@/components/ui/Meter';
 import type { LiveSample, TaskLiveState } from '@/lib/tasks/details';
 import type { PrecheckItemRecord } from '@/lib/tasks/precheck-doc';
 import { hasLiveDelay } from '@/lib/tasks/status';
-import { formatBytes, formatCount, formatDelay } from './format';
+import { formatBytes, formatCount, formatDelay, formatDuration } from './format';
 
 type Tone = 'neutral' | 'progress' | 'ok' | 'warn' | 'error';
 
@@ -150,6 +150,20 @@ export function ProgressModules({ state, sample }: { state: TaskLiveState; sampl
             </div>
             <Stat label="Writes now" value={live && sample ? `${formatCount(Math.round(sample.rps))} RPS` : '—'} />
             <Stat label="Received offset" value={sample ? formatCount(sample.receivedOffset) : '—'} />
+            <Stat label="Billable time" value={state.billing.billableMs === null ? '—' : formatDuration(state.billing.billableMs)}
+              hint="incremental synchronization is billed by duration; the full migration is free" />
+            {state.billing.estimates.length > 0 && (
+              <div>
+                <dt className="text-xs text-slate-500">Estimate by instance class</dt>
+                <dd className="mt-0.5 text-xs tabular-nums text-slate-700">
+                  {state.billing.estimates.map((e) => (
+                    <span key={e.instanceClass} className={`mr-2 inline-block ${e.instanceClass === state.instanceClass ? 'font-semibold' : ''}`}>
+                      {e.instanceClass} {e.amount.toFixed(2)}{state.billing.currency ? ` ${state.billing.currency}` : ''}
+                    </span>
+                  ))}
+                </dd>
+              </div>
+            )}
           </dl>
         )}
       </Module>

@@ -81,6 +81,12 @@ export function TaskDetailsView({ details }: { details: TaskDetails }) {
             </p>
           </div>
         )}
+        {state.alerts.length > 0 && (
+          <div role="alert" className="mt-4 rounded-md border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900">
+            <p className="font-semibold">Monitoring and Alerting</p>
+            {state.alerts.map((a) => <p key={a} className="mt-1">{a}</p>)}
+          </div>
+        )}
         {state.status === 'Released' && (
           <p className="mt-4 rounded-md bg-slate-100 px-4 py-3 text-sm text-slate-700">
             This task was released{state.releasedAt ? ` at ${formatTime(state.releasedAt)} UTC` : ''}: its resources are freed and it no longer appears in the task list.

@@ -23,6 +23,14 @@ export function formatBytes(n: number): string {
   return `${u === 0 ? v : v.toFixed(v < 10 ? 2 : 1)} ${UNITS[u]}`;
 }
 
+/** A duration as `3 h 12 min` (or `12 min`, `45 s`). */
+export function formatDuration(ms: number): string {
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes === 0) return `${Math.floor(ms / 1000)} s`;
+  const h = Math.floor(minutes / 60);
+  return h === 0 ? `${minutes} min` : `${h} h ${minutes % 60} min`;
+}
+
 /** `2025-01-31 12:34:56` (UTC). */
 export function formatTime(isoTime: string | null | undefined): string {
   if (!isoTime) return '—';

@@ -6,6 +6,8 @@
  * its performance history outlives the restart and goes with the release.
  */
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +74,9 @@ describe('EngineManager', () => {
       await waitFor('Running', async () => (await status('dtsmgr1')) === 'Running');
       const running = await db().task.findUniqueOrThrow({ where: { id: 'dtsmgr1' } });
       expect(running.keysTotal).toBe(501n);
+      // Billing by duration starts with incremental synchronization.
+      expect(running.incrementalStartedAt).not.toBeNull();
+      expect((await readTaskLiveView('dtsmgr1'))!.state.billing.billableMs).toBeGreaterThanOrEqual(0);
 
       await src.set('after', '1');
       await src.incr('counter');
@@ -116,23 +121,46 @@ describe('EngineManager', () => {
     }
   }, 120_000);
 
-  it('records a failure the engine reports, in words', async () => {
+  it('records a failure the engine reports, in words, and alerts the task log and the webhook (Monitoring and Alerting)', async () => {
     const endpoint = (port: number) => JSON.stringify({ host: '127.0.0.1', port, authMethod: 'password-free' });
     const dst = target.client();
     await dst.flushall();
     await dst.set('already', 'here');
     dst.disconnect();
-    await db().task.create({
-      data: {
-        id: 'dtsmgr2', name: 'blocked', region: 'local', status: 'PrecheckPassed', conflictMode: 'block',
-        source: endpoint(source.port), target: endpoint(target.port), objects: JSON.stringify({ dbs: [{ db: 0, targetDb: 0 }] }),
-      },
+    const hooks: { taskId: string; kind: string; message: string }[] = [];
+    const hook = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        hooks.push(JSON.parse(body) as { taskId: string; kind: string; message: string });
+        res.end();
+      });
     });
-    const manager = new EngineManager();
-    await manager.perform('dtsmgr2', 'start');
-    await waitFor('Failed', async () => (await status('dtsmgr2')) === 'Failed');
-    const task = await db().task.findUniqueOrThrow({ where: { id: 'dtsmgr2' } });
-    expect(task.errorMessage).toMatch(/Destination Object Data Existence Check failed.*"already"/);
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    process.env.DTS_ALERT_WEBHOOK_URL = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts`;
+    try {
+      await db().task.create({
+        data: {
+          id: 'dtsmgr2', name: 'blocked', region: 'local', status: 'PrecheckPassed', conflictMode: 'block',
+          source: endpoint(source.port), target: endpoint(target.port), objects: JSON.stringify({ dbs: [{ db: 0, targetDb: 0 }] }),
+          advanced: JSON.stringify({ monitoring: { enabled: true, delayThresholdSeconds: 10, statusAlert: true } }),
+        },
+      });
+      const manager = new EngineManager();
+      await manager.perform('dtsmgr2', 'start');
+      await waitFor('Failed', async () => (await status('dtsmgr2')) === 'Failed');
+      const task = await db().task.findUniqueOrThrow({ where: { id: 'dtsmgr2' } });
+      expect(task.errorMessage).toMatch(/Destination Object Data Existence Check failed.*"already"/);
+      const alert = await waitFor('the alert in the log', async () => (await db().taskLog.findMany({ where: { taskId: 'dtsmgr2', message: { startsWith: 'alert:' } } }))[0]);
+      expect(alert.level).toBe('error');
+      expect(alert.message).toMatch(/^alert: the task is Failed: Destination Object Data Existence Check failed/);
+      await waitFor('the webhook', async () => hooks.length > 0);
+      expect(hooks).toEqual([expect.objectContaining({ taskId: 'dtsmgr2', kind: 'status', message: alert.message.slice('alert: '.length) })]);
+      expect((await readTaskLiveView('dtsmgr2'))!.state.alerts).toEqual(['The task is Failed.']);
+    } finally {
+      delete process.env.DTS_ALERT_WEBHOOK_URL;
+      hook.close();
+    }
   }, 60_000);
 
   it('keeps the performance history across a console restart and deletes it on Release', async () => {

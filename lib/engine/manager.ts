@@ -16,6 +16,8 @@ import type { IncrementalVerifyOptions, ManagerMessage, WorkerMessage } from '@/
 import { endpointAddress } from '@/engine/endpoint';
 import { db } from '@/lib/db/client';
 import { databaseFile } from '@/lib/db/url';
+import { advancedSchema, DEFAULT_ADVANCED, parseStored } from '@/lib/tasks/options';
+import { postToWebhook, TaskAlerts, type AlertTask, type TaskAlert } from './alerts';
 import { MetricsStore } from './metrics-store';
 import { syncOptionsFor } from './task-options';
 import { incrementalVerifyOptions, VerificationError, Verifications, verificationSettingsOf } from './verification';
@@ -59,6 +61,8 @@ interface Worker {
   verifyAfterFull: boolean;
   /** Pause actions waiting for the engine's acknowledgement. */
   pauseAcks: (() => void)[];
+  /** The task as Monitoring and Alerting sees it. */
+  alertTask: AlertTask;
 }
 
 export class TaskActionError extends Error {}
@@ -85,6 +89,8 @@ export class EngineManager {
   readonly verification: Verifications;
   /** The tasks' performance history (TaskMetric rows plus the samples not written yet). */
   private readonly metrics: MetricsStore;
+  /** Monitoring and Alerting (each task's advanced setting). */
+  private readonly alerts = new TaskAlerts((alert) => this.deliverAlert(alert));
 
   constructor(opts: { verifyIntervalMs?: number; metricsFlushMs?: number } = {}) {
     this.verification = new Verifications((taskId, level, message) => this.log(taskId, level, message), { intervalMs: opts.verifyIntervalMs });
@@ -166,10 +172,12 @@ export class EngineManager {
     if (incremental) this.verification.incrementalStarting(taskId, incremental, options.ttlExtendSeconds ?? 0);
     // Incremental only: the snapshot is not written, so the destination is not expected to equal the source after it.
     const verifyAfterFull = options.type !== 'incremental' && verificationSettingsOf(task).full.enabled;
-    this.spawn(taskId, options, incremental, verifyAfterFull);
+    const alertTask = { id: taskId, name: task.name, monitoring: parseStored(advancedSchema, task.advanced, DEFAULT_ADVANCED).monitoring };
+    this.spawn(taskId, options, incremental, verifyAfterFull, alertTask);
   }
 
-  private spawn(taskId: string, options: SyncOptions, incrementalVerify: IncrementalVerifyOptions | undefined, verifyAfterFull: boolean): void {
+  private spawn(taskId: string, options: SyncOptions, incrementalVerify: IncrementalVerifyOptions | undefined, verifyAfterFull: boolean,
+    alertTask: AlertTask): void {
     // Run from the project's sources at run time (tsx), not bundled by Next.
     const script = path.join(/*turbopackIgnore: true*/ process.cwd(), 'engine', 'worker', 'task-worker.ts');
     const child = fork(script, [], {
@@ -188,6 +196,7 @@ export class EngineManager {
       queue: Promise.resolve(),
       verifyAfterFull,
       pauseAcks: [],
+      alertTask,
     };
     worker.timer.unref();
     this.workers.set(taskId, worker);
@@ -213,17 +222,23 @@ export class EngineManager {
         worker.progress = msg.progress;
         worker.dirty = true;
         this.record(taskId, msg.progress);
+        if (msg.progress.stage === 'incremental') await this.alerts.delay(worker.alertTask, msg.progress.delayMs);
         return;
       case 'stage': {
         const status = STAGE_STATUS[msg.stage];
         const fullDone = worker.stage === 'full' && (msg.stage === 'incremental' || msg.stage === 'paused' || msg.stage === 'completed');
         worker.stage = msg.stage;
         if (fullDone && worker.verifyAfterFull) await this.verifyAfterFull(taskId);
+        if (msg.stage === 'incremental') {
+          // Billing by duration starts with the first incremental synchronization.
+          await db().task.updateMany({ where: { id: taskId, incrementalStartedAt: null }, data: { incrementalStartedAt: new Date() } });
+        }
         if (msg.stage === 'failed' || msg.stage === 'ended' || msg.stage === 'completed') return; // recorded at exit
         await this.persistProgress(worker);
         // The engine reports 'paused' as soon as it is asked to; a Pause action shows Paused on its answer (pause()).
         if (msg.stage === 'paused' && worker.pauseAcks.length > 0) return;
         await this.setStatus(taskId, status);
+        await this.alerts.status(worker.alertTask, status);
         return;
       }
       case 'log':
@@ -276,6 +291,7 @@ export class EngineManager {
     if (worker.failure && !worker.stopping) {
       await db().task.update({ where: { id: taskId }, data: { status: 'Failed', errorMessage: worker.failure } });
       await this.log(taskId, 'error', worker.failure);
+      await this.alerts.status(worker.alertTask, 'Failed', worker.failure);
     } else if (stage === 'completed') {
       await db().task.update({ where: { id: taskId }, data: { status: 'Completed', endedAt: new Date(), fullProgress: 100 } });
       await this.log(taskId, 'info', 'full data migration completed');
@@ -286,6 +302,7 @@ export class EngineManager {
       const why = `the engine process stopped unexpectedly (${signal ?? `exit code ${code}`})`;
       await db().task.update({ where: { id: taskId }, data: { status: 'Failed', errorMessage: why } });
       await this.log(taskId, 'error', why);
+      await this.alerts.status(worker.alertTask, 'Failed', why);
     }
   }
 
@@ -315,6 +332,13 @@ export class EngineManager {
 
   private async setStatus(taskId: string, status: TaskStatus): Promise<void> {
     await db().task.update({ where: { id: taskId }, data: { status } }).catch(() => undefined);
+  }
+
+  /** Monitoring and Alerting: into the task's log, and to the webhook when one is set. */
+  private async deliverAlert(alert: TaskAlert): Promise<void> {
+    await this.log(alert.taskId, alert.level, `alert: ${alert.message}`);
+    const failed = await postToWebhook(alert);
+    if (failed) await this.log(alert.taskId, 'warn', failed);
   }
 
   private async log(taskId: string, level: string, message: string): Promise<void> {

@@ -5,9 +5,11 @@
  * ciphertexts never leave the server.
  */
 import { db } from '@/lib/db/client';
+import { billableMs, estimates, hourlyPrices, type ClassEstimate } from '@/lib/catalog/billing';
 import { LINK_SPECS, maxRpsLabel } from '@/lib/catalog/link-specs';
 import { regionById } from '@/lib/catalog/regions';
 import { engineManager, type TaskSample } from '@/lib/engine/manager';
+import { activeAlerts } from '@/lib/engine/alerts';
 import { encryptionLabel, endpointSchema } from './endpoint';
 import {
   advancedSchema, CONFLICT_MODE_LABEL, CONFLICT_MODES, DEFAULT_ADVANCED, DEFAULT_OBJECTS, DEFAULT_VERIFICATION, objectsSchema,
@@ -90,6 +92,10 @@ export interface TaskLiveState {
   precheckSummary: PrecheckSummary;
   /** Data verification: the runs (newest first), the one in progress, whether Verify Now is possible. */
   verification: VerificationOverview;
+  /** Incremental synchronization is billed by duration: the time so far, and what it costs per priced class. */
+  billing: { billableMs: number | null; currency: string; estimates: ClassEstimate[] };
+  /** Monitoring and Alerting: what the task's state raises now. */
+  alerts: string[];
 }
 
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -192,7 +198,15 @@ async function toState(t: TaskRow): Promise<TaskLiveState> {
     precheck,
     precheckSummary: summarizePrecheck(precheck),
     verification,
+    billing: billingOf(t),
+    alerts: activeAlerts(parseStored(advancedSchema, t.advanced, DEFAULT_ADVANCED).monitoring, status, t.delayMs),
   };
+}
+
+function billingOf(t: TaskRow): TaskLiveState['billing'] {
+  const ms = billableMs(t);
+  const priced = hourlyPrices();
+  return { billableMs: ms, currency: priced?.currency ?? '', estimates: ms === null || !priced ? [] : estimates(ms, priced.prices) };
 }
 
 function toConfig(t: TaskRow): TaskConfigView {
