@@ -541,7 +541,8 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
   /**
    * Stop writing to the destination; the link stays up and the stream spools to disk.
    * Resolves once nothing more will be written and what was written is acknowledged,
-   * so whoever shows "Paused" can rely on it (a full migration in progress completes first).
+   * so whoever shows "Paused" can rely on it. During a full migration it takes effect when the
+   * stream begins: the snapshot is written whole (the console offers Pause only while Running).
    */
   async pause(): Promise<void> {
     if (!this.paused) {

@@ -12,6 +12,7 @@ import { authorize } from '@/lib/auth/guard';
 import { LINK_SPEC_IDS } from '@/lib/catalog/link-specs';
 import { db } from '@/lib/db/client';
 import { engineManager, TaskActionError } from '@/lib/engine/manager';
+import { precheckToEnd } from './precheck';
 import { canUpgrade, statusOf, upgradeTargets } from './queries';
 import { newTaskId } from './service';
 import { canPerform, STATUS_LABEL } from './status';
@@ -46,6 +47,11 @@ export async function performTaskAction(taskId: string, action: EngineAction): P
   const status = statusOf(task.status);
   if (!canPerform(act.data, status)) return { ok: false, message: `A task that is ${STATUS_LABEL[status]} cannot be ${VERB[act.data]}.` };
   try {
+    // A task that never ran its precheck runs it now, and starts only if it passes.
+    if (act.data === 'start' && status === 'NotStarted' && (await precheckToEnd(id.data)) !== 'PrecheckPassed') {
+      refresh();
+      return { ok: false, message: 'The precheck did not pass, so the task was not started: open the task to see which items failed, fix them (or ignore those that allow it), then Start again.' };
+    }
     await engineManager().perform(id.data, act.data);
   } catch (err) {
     if (err instanceof TaskActionError) return { ok: false, message: err.message };

@@ -85,6 +85,17 @@ export async function startPrecheck(taskId: string): Promise<void> {
   runs.set(taskId, run);
 }
 
+/**
+ * Runs the precheck of a Not Started task to its end (Start from the list): resolves with
+ * the status it decided, Precheck Passed or Precheck Failed.
+ */
+export async function precheckToEnd(taskId: string): Promise<string> {
+  await startPrecheck(taskId);
+  await runs.get(taskId);
+  const task = await db().task.findUniqueOrThrow({ where: { id: taskId }, select: { status: true } });
+  return task.status;
+}
+
 /** Marks a Warning or Failed item as ignored (never connectivity, authentication or permission items). */
 export async function ignorePrecheckItem(taskId: string, itemId: string): Promise<void> {
   let problem: string | undefined;
