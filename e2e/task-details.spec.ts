@@ -104,16 +104,16 @@ test('a task from the list to Released, live on its details page', async ({ page
     await expect(config).toContainText('DB 0');
     await shot(page, info, '03-details-running');
 
-    // Upgrade Instance Class while Running: stored now, applied at the engine's next start.
+    // Upgrade Instance Class while Running: the engine takes the new rate at once.
     await page.getByRole('button', { name: 'Upgrade Instance Class' }).click();
     const upgrade = page.getByRole('dialog', { name: /Upgrade the instance class/ });
-    await expect(upgrade).toContainText('applies it the next time it starts');
+    await expect(upgrade).toContainText('takes the new rate at once');
     await upgrade.getByLabel('Instance Class').selectOption('xlarge');
     await shot(page, info, '04-upgrade-dialog');
     await upgrade.getByRole('button', { name: 'Upgrade', exact: true }).click();
     await expect(upgrade).toBeHidden();
     await expect(page.getByRole('region', { name: 'Task summary' })).toContainText('xlarge');
-    await expect(log).toContainText('instance class upgraded from large to xlarge');
+    await expect(log).toContainText('instance class upgraded from large to xlarge; the engine applies it now');
 
     // Pause: writes stop reaching the destination; Start: they arrive.
     await page.getByRole('button', { name: 'Pause', exact: true }).click();

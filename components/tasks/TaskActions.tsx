@@ -115,7 +115,7 @@ export function TaskActions({ task, variant, onNotice, onCloned, onReleased }: P
   async function confirmUpgrade() {
     if (await run('upgrade', () => upgradeInstanceClassAction(task.id, upgradeTo), true)) {
       setConfirm(null);
-      onNotice?.({ tone: 'ok', text: `${task.name}: instance class upgraded to ${upgradeTo}. The engine applies it the next time it starts this task.` });
+      onNotice?.({ tone: 'ok', text: `${task.name}: instance class upgraded to ${upgradeTo}.${task.status === 'Failed' ? ' It applies when the task starts again.' : ' The engine applies it now.'}` });
     }
   }
 
@@ -246,8 +246,7 @@ export function TaskActions({ task, variant, onNotice, onCloned, onReleased }: P
           </select>
         </div>
         <p className="text-xs text-slate-500">
-          The new class is stored now. The engine applies it the next time it starts this task&apos;s engine process
-          (Start after a failure, or a console restart); an engine that is already running or paused keeps its current rate until then.
+          A running or paused task&apos;s engine takes the new rate at once; a failed task takes it when it starts again.
         </p>
         {dialogError && <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-red-700 ring-1 ring-inset ring-red-200">{dialogError}</p>}
       </Dialog>

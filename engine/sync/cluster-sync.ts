@@ -16,7 +16,7 @@ import { EntryFilter, HEARTBEAT_PREFIX } from '../filter';
 import { checkDestinationEmpty } from './conflict-check';
 import { SyncError } from './errors';
 import {
-  SyncTask, type ShardCheckpoint, type SyncOptions, type SyncProgress, type SyncStage, type SyncTaskEvents,
+  SyncTask, type ShardCheckpoint, type SyncOptions, type SyncProgress, type SyncStage, type SyncTaskEvents, type Throttle,
 } from './sync-task';
 
 /** What the console and the CLI drive: a single-source task or a cluster of them. */
@@ -26,11 +26,20 @@ export interface SyncRunner extends EventEmitter<SyncTaskEvents> {
   /** Resolves once the task writes nothing more until resume(). */
   pause(): Promise<void>;
   resume(): void;
+  /** New rate limits while running (applied at once, per stage). */
+  setLimits(limits: Pick<SyncOptions, 'rps' | 'throttle'>): void;
   readonly progress: SyncProgress;
 }
 
 /** Stages from least to most advanced: a cluster task is as far as its slowest shard. */
 const STAGE_ORDER: SyncStage[] = ['connecting', 'waiting-snapshot', 'full', 'retrying', 'incremental', 'paused', 'completed', 'ended', 'failed'];
+
+/** The link spec and throttles are the task's: each of `n` shards writes an even share of them. */
+function perShard(limits: Pick<SyncOptions, 'rps' | 'throttle'>, n: number): Pick<SyncOptions, 'rps' | 'throttle'> {
+  const share = (v: number | undefined) => (v && v > 0 ? Math.max(1, Math.floor(v / n)) : v);
+  const stage = (t: Throttle | undefined) => (t ? { rps: share(t.rps), bytesPerSecond: share(t.bytesPerSecond) } : undefined);
+  return { rps: share(limits.rps), throttle: limits.throttle && { full: stage(limits.throttle.full), incremental: stage(limits.throttle.incremental) } };
+}
 
 export function shardNameOf(master: ClusterNode): string {
   return `slots ${master.slots.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',')}`;
@@ -111,6 +120,7 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
       if (!owns(keySlot(heartbeatKey))) throw new Error('heartbeat key placed outside its shard');
       const task = new SyncTask({
         ...this.opts,
+        ...perShard(this.opts, topology.masters.length),
         source: replica?.endpoint ?? master.endpoint,
         targetCluster,
         conflict: 'overwrite', // checked once above, before any shard writes
@@ -161,6 +171,10 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
     const parked = Promise.all(this.shards.map((s) => s.pause()));
     this.updateStage();
     await parked;
+  }
+
+  setLimits(limits: Pick<SyncOptions, 'rps' | 'throttle'>): void {
+    for (const s of this.shards) s.setLimits(perShard(limits, this.shards.length));
   }
 
   resume(): void {

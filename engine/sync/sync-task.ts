@@ -34,6 +34,23 @@ import { StreamApplier } from './stream-applier';
 export type SyncType = 'full' | 'incremental' | 'full+incremental';
 export type ConflictMode = 'block' | 'overwrite';
 
+/** A stage's throttle: commands (keys for batched writes) and bytes per second; 0 or absent = unlimited. */
+export interface Throttle {
+  rps?: number;
+  bytesPerSecond?: number;
+}
+
+export interface StageThrottles {
+  full?: Throttle;
+  incremental?: Throttle;
+}
+
+/** The tighter of two rates, where 0 means unlimited. */
+function tighter(a: number, b: number): number {
+  if (!(a > 0)) return b > 0 ? b : 0;
+  return b > 0 ? Math.min(a, b) : a;
+}
+
 export interface SyncOptions {
   /** Names the heartbeat key and spool folder. */
   taskId: string;
@@ -46,6 +63,8 @@ export interface SyncOptions {
   conflict?: ConflictMode;
   /** Commands per second on the destination (the link spec); 0 = unlimited. */
   rps?: number;
+  /** Throttling by stage (full migration, incremental synchronization), on top of `rps`. */
+  throttle?: StageThrottles;
   ttlExtendSeconds?: number;
   /** How long a broken link (either side) is retried before the task fails. */
   connectionRetryMs?: number;
@@ -172,7 +191,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     commandsApplied: 0, fullSyncs: 0, partialResyncs: 0,
   };
 
-  constructor(private readonly opts: SyncOptions) {
+  constructor(private opts: SyncOptions) {
     super();
     this.filter = new EntryFilter(opts.filter);
     this.writer = this.makeWriter(opts.targetCluster ?? false);
@@ -219,9 +238,27 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     this.emit('suspect', keys.map((k) => ({ db: k.db, key: k.key.toString('latin1') })));
   }
 
+  /**
+   * New limits while running (an Upgrade Instance Class, say): applied to the current
+   * stage at once and to the next stage when it begins.
+   */
+  setLimits(limits: { rps?: number; throttle?: StageThrottles }): void {
+    this.opts = { ...this.opts, rps: limits.rps, throttle: limits.throttle };
+    this.applyLimits();
+  }
+
+  /** The writer's rate for the current stage: the link spec, tightened by that stage's throttle. */
+  private applyLimits(): void {
+    const stage = this.p.stage === 'full' || this.p.stage === 'waiting-snapshot' ? this.opts.throttle?.full
+      : this.p.stage === 'incremental' || this.p.stage === 'paused' || this.p.stage === 'retrying' ? this.opts.throttle?.incremental
+        : undefined;
+    this.writer.setRate(tighter(this.opts.rps ?? 0, stage?.rps ?? 0), stage?.bytesPerSecond ?? 0);
+  }
+
   private setStage(stage: SyncStage): void {
     if (this.p.stage === stage) return;
     this.p.stage = stage;
+    if (stage === 'full' || stage === 'incremental') this.applyLimits();
     this.emit('stage', stage);
     this.emitProgress();
   }

@@ -327,6 +327,31 @@ describe('pause and resume', () => {
   });
 });
 
+describe('throttling', () => {
+  it('holds each stage to its own throttle, and takes new limits while running', async () => {
+    const p = src.pipeline();
+    for (let i = 0; i < 2000; i++) p.set(`full:${i}`, String(i));
+    await p.exec();
+    const run = start({ source: endpointOf(source), target: endpointOf(target), throttle: { incremental: { rps: 40 } } });
+    // 2,000 keys at 40 a second would take 50 s: the full migration is not held to the incremental throttle.
+    await waitStage(run, 'incremental', 10_000);
+    expect(await dst.dbsize()).toBe(2000);
+
+    const q = src.pipeline();
+    for (let i = 0; i < 200; i++) q.set(`inc:${i}`, String(i));
+    await q.exec();
+    await sleep(1500);
+    const held = (await dst.keys('inc:*')).length;
+    // At most a second's burst (40) plus 40 a second for 1.5 s, with some slack for timing.
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThan(130);
+
+    run.task.setLimits({ rps: 0, throttle: {} });
+    await waitFor(async () => (await dst.keys('inc:*')).length === 200, 5_000, 'the rest once unthrottled');
+    await endTask(run);
+  });
+});
+
 describe('sync types and expiry', () => {
   it('incremental only: the snapshot is read but not written; the stream is applied from its offset', async () => {
     await src.set('in-snapshot', '1');

@@ -23,6 +23,8 @@ export type ManagerMessage =
   | { type: 'start'; options: SyncOptions; incrementalVerify?: IncrementalVerifyOptions }
   | { type: 'pause' }
   | { type: 'resume' }
+  /** New rate limits for the running task (Upgrade Instance Class). */
+  | { type: 'limits'; limits: Pick<SyncOptions, 'rps' | 'throttle'> }
   | { type: 'stop' };
 
 export type WorkerMessage =

@@ -146,6 +146,9 @@ process.on('message', (msg: ManagerMessage) => {
     case 'resume':
       task?.resume();
       return;
+    case 'limits':
+      task?.setLimits(msg.limits);
+      return;
     case 'stop':
       if (task) void task.stop();
       else process.exit(0);

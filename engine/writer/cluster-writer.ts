@@ -25,7 +25,7 @@ import { keySlot, tagForSlot } from '../cluster/slot';
 import { capabilitiesOf, parseVersion, type DestinationCapabilities } from './capabilities';
 import { PipelinedConnection } from './connection';
 import { isTransientReply, printable, rejectedWrite, WriterError } from './errors';
-import { RateLimiter } from './rate-limiter';
+import { WriteThrottle } from './rate-limiter';
 import type { StreamPosition, WriterOptions, WriterStats } from './standalone-writer';
 
 interface Op {
@@ -52,7 +52,7 @@ export class ClusterWriter {
   private nodes: Node[] = [];
   private slots?: SlotMap;
   private capabilities?: DestinationCapabilities;
-  private readonly limiter: RateLimiter;
+  private readonly limiter: WriteThrottle;
   private fatal?: Error;
   private recovering?: Promise<void>;
   private nextSeq = 0;
@@ -72,7 +72,7 @@ export class ClusterWriter {
   readonly stats: WriterStats = { commands: 0, bytes: 0 };
 
   constructor(readonly seed: RedisEndpoint, private readonly opts: WriterOptions = {}) {
-    this.limiter = new RateLimiter(opts.rps ?? 0);
+    this.limiter = new WriteThrottle(opts.rps ?? 0, opts.bytesPerSecond ?? 0);
   }
 
   get address(): string {
@@ -105,8 +105,8 @@ export class ClusterWriter {
     return this.nodes.length;
   }
 
-  setRate(rps: number): void {
-    this.limiter.setRate(rps);
+  setRate(rps: number, bytesPerSecond = 0): void {
+    this.limiter.set(rps, bytesPerSecond);
   }
 
   /** A cluster has only DB 0: anything else is refused (the precheck says so first). */
@@ -349,7 +349,7 @@ export class ClusterWriter {
   private enqueue(op: Op, records = 1): Promise<void> | undefined {
     if (this.recovering) return this.recovering.then(() => this.enqueue(op, records));
     this.stats.commands++;
-    const delay = this.limiter.unlimited ? 0 : this.limiter.take(records);
+    const delay = this.limiter.unlimited ? 0 : this.limiter.take(op.argv, records);
     const held = op.fanout ? undefined : this.held.get(op.slot);
     if (held) {
       held.push(op);

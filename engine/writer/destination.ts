@@ -21,7 +21,8 @@ export interface DestinationWriter extends CommandSink {
   readonly stats: WriterStats;
   /** Number of destination masters for a cluster; undefined for a standalone destination. */
   readonly masters: number | undefined;
-  setRate(rps: number): void;
+  /** The throttle from now on: commands (records) and bytes per second, 0 = unlimited. */
+  setRate(rps: number, bytesPerSecond?: number): void;
   close(): void;
 }
 

@@ -1,3 +1,5 @@
+import { commandByteLength, type RespArg } from '../resp';
+
 /**
  * Token bucket for the task's link spec (max RPS) and optional MB/s throttle.
  * `take` returns how long to wait before sending; callers await it, which is
@@ -17,8 +19,10 @@ export class RateLimiter {
   }
 
   setRate(perSecond: number): void {
+    const wasUnlimited = this.unlimited;
     this.perSecond = perSecond;
-    this.tokens = Math.min(this.tokens, perSecond);
+    // From unlimited to a limit: start with a full second's worth, as a new bucket does.
+    this.tokens = wasUnlimited ? perSecond : Math.min(this.tokens, perSecond);
   }
 
   /** Milliseconds to wait before `n` units may go; the units are taken now. */
@@ -29,5 +33,34 @@ export class RateLimiter {
     this.last = now;
     this.tokens -= n;
     return this.tokens >= 0 ? 0 : (-this.tokens / this.perSecond) * 1000;
+  }
+}
+
+/**
+ * A task's write throttle: commands (or keys/elements: `records`) per second and bytes per
+ * second, either of which may be unlimited (0). Bytes are only measured when limited.
+ */
+export class WriteThrottle {
+  private readonly records: RateLimiter;
+  private readonly bytes: RateLimiter;
+
+  constructor(rps = 0, bytesPerSecond = 0) {
+    this.records = new RateLimiter(rps);
+    this.bytes = new RateLimiter(bytesPerSecond);
+  }
+
+  get unlimited(): boolean {
+    return this.records.unlimited && this.bytes.unlimited;
+  }
+
+  set(rps: number, bytesPerSecond = 0): void {
+    this.records.setRate(rps);
+    this.bytes.setRate(bytesPerSecond);
+  }
+
+  /** Milliseconds to wait before this command may go; its share is taken now. */
+  take(argv: readonly RespArg[], records: number): number {
+    const wait = this.records.take(records);
+    return this.bytes.unlimited ? wait : Math.max(wait, this.bytes.take(commandByteLength(argv)));
   }
 }

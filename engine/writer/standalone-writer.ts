@@ -14,11 +14,13 @@ import { argvBuffers, RespErrorReply, type RespArg, type RespValue } from '../re
 import { capabilitiesOf, parseVersion, type DestinationCapabilities } from './capabilities';
 import { PipelinedConnection } from './connection';
 import { isTransientReply, rejectedWrite, WriterError } from './errors';
-import { RateLimiter } from './rate-limiter';
+import { WriteThrottle } from './rate-limiter';
 
 export interface WriterOptions {
   /** Max commands per second (the link spec); 0 = unlimited. */
   rps?: number;
+  /** Max bytes of commands per second; 0 = unlimited. */
+  bytesPerSecond?: number;
   /** How long to keep retrying a broken or unreachable destination. */
   connectionRetryMs?: number;
   /** How long to keep retrying transient error replies (LOADING, BUSY, …). */
@@ -60,7 +62,7 @@ export interface WriterStats {
 
 export class StandaloneWriter {
   private conn?: PipelinedConnection<Op>;
-  private readonly limiter: RateLimiter;
+  private readonly limiter: WriteThrottle;
   private capabilities?: DestinationCapabilities;
   private currentDb = -1;
   private targetDb = 0;
@@ -74,7 +76,7 @@ export class StandaloneWriter {
   readonly stats: WriterStats = { commands: 0, bytes: 0 };
 
   constructor(readonly endpoint: RedisEndpoint, private readonly opts: WriterOptions = {}) {
-    this.limiter = new RateLimiter(opts.rps ?? 0);
+    this.limiter = new WriteThrottle(opts.rps ?? 0, opts.bytesPerSecond ?? 0);
   }
 
   get address(): string {
@@ -119,8 +121,8 @@ export class StandaloneWriter {
     else if (this.lastOp) this.lastOp.mark = mark;
   }
 
-  setRate(rps: number): void {
-    this.limiter.setRate(rps);
+  setRate(rps: number, bytesPerSecond = 0): void {
+    this.limiter.set(rps, bytesPerSecond);
   }
 
   private async connect(): Promise<void> {
@@ -148,7 +150,7 @@ export class StandaloneWriter {
   write(argv: RespArg[], mark?: StreamPosition, records = 1): Promise<void> | undefined {
     if (this.fatal) throw this.fatal;
     if (this.recovering || !this.conn || this.conn.full) return this.writeSlow(argv, mark, records);
-    const delay = this.limiter.unlimited ? 0 : this.limiter.take(records);
+    const delay = this.limiter.unlimited ? 0 : this.limiter.take(argv, records);
     if (delay > 0) return this.writeLater(delay, argv, mark);
     this.writeNow(argv, mark);
     return undefined;
@@ -156,7 +158,7 @@ export class StandaloneWriter {
 
   private async writeSlow(argv: RespArg[], mark: StreamPosition | undefined, records: number): Promise<void> {
     await this.ready();
-    const delay = this.limiter.take(records);
+    const delay = this.limiter.take(argv, records);
     if (delay > 0) return this.writeLater(delay, argv, mark);
     this.writeNow(argv, mark);
   }

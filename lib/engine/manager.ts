@@ -364,6 +364,17 @@ export class EngineManager {
     await this.setStatus(taskId, 'Paused');
   }
 
+  /** Upgrade Instance Class of a running (or paused) task: its engine takes the new rate at once. */
+  async applyLimits(taskId: string): Promise<boolean> {
+    const worker = this.workers.get(taskId);
+    if (!worker) return false;
+    const task = await db().task.findUnique({ where: { id: taskId } });
+    if (!task) return false;
+    const { rps, throttle } = syncOptionsFor(task);
+    this.send(worker, { type: 'limits', limits: { rps, throttle } });
+    return true;
+  }
+
   /** End: stop cleanly, write everything already read, delete the heartbeat key; keep the record. */
   async end(taskId: string): Promise<void> {
     const worker = this.workers.get(taskId);

@@ -3,7 +3,7 @@
  * memory only), the objects filter, retry times, throttles and the link spec.
  */
 import type { RedisEndpoint } from '@/engine/endpoint';
-import type { SyncOptions } from '@/engine/sync/sync-task';
+import type { StageThrottles, SyncOptions } from '@/engine/sync/sync-task';
 import { LINK_SPECS } from '@/lib/catalog/link-specs';
 import { decryptSecret } from '@/lib/secrets';
 import { endpointSchema, tlsSettingsOf, type Endpoint } from '@/lib/tasks/endpoint';
@@ -33,14 +33,16 @@ export function engineEndpoint(e: Endpoint): RedisEndpoint {
   };
 }
 
-/** The rate the task may write at: its link spec, lowered by an enabled throttle (the lower of the two stages'). */
-function rateLimit(instanceClass: string, advanced: typeof DEFAULT_ADVANCED): number {
-  const spec = LINK_SPECS.find((s) => s.id === instanceClass);
-  const limits = [spec?.maxRps ?? Infinity];
-  if (advanced.fullThrottle.enabled) limits.push(advanced.fullThrottle.rps);
-  if (advanced.incrementalThrottle.enabled) limits.push(advanced.incrementalThrottle.rps);
-  const rps = Math.min(...limits);
-  return Number.isFinite(rps) ? rps : 0;
+/** The link spec's rate (0: unlimited). */
+function linkSpecRps(instanceClass: string): number {
+  const max = LINK_SPECS.find((s) => s.id === instanceClass)?.maxRps ?? null;
+  return max ?? 0;
+}
+
+/** "Enable Throttling for Full / Incremental Data Synchronization": RPS and MB/s per stage. */
+function stageThrottles(advanced: typeof DEFAULT_ADVANCED): StageThrottles {
+  const of = (t: typeof advanced.fullThrottle) => (t.enabled ? { rps: t.rps, bytesPerSecond: t.mbps * 1024 * 1024 } : undefined);
+  return { full: of(advanced.fullThrottle), incremental: of(advanced.incrementalThrottle) };
 }
 
 export function syncOptionsFor(task: TaskRecord): SyncOptions {
@@ -64,7 +66,8 @@ export function syncOptionsFor(task: TaskRecord): SyncOptions {
       includePrefixes: objects.keyPrefixes.include,
       excludePrefixes: objects.keyPrefixes.exclude,
     },
-    rps: rateLimit(task.instanceClass, advanced),
+    rps: linkSpecRps(task.instanceClass),
+    throttle: stageThrottles(advanced),
     ttlExtendSeconds: advanced.ttlExtensionSeconds,
     connectionRetryMs: advanced.retryConnectionMinutes * 60_000,
     otherRetryMs: advanced.retryOtherMinutes * 60_000,

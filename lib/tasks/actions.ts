@@ -95,8 +95,8 @@ const upgradeSchema = z.object({ taskId: taskIdSchema, instanceClass: z.enum(LIN
 
 /**
  * Upgrade Instance Class (Running, Paused, Failed): stores the higher class on the
- * task. The engine reads it when it next starts the task's engine process; an engine
- * already running keeps its current rate until then.
+ * task; a running or paused engine takes the new rate at once, a failed task when it
+ * starts again.
  */
 export async function upgradeInstanceClassAction(taskId: string, instanceClass: string): Promise<TaskActionResult> {
   const auth = await authorize('operate');
@@ -113,10 +113,11 @@ export async function upgradeInstanceClassAction(taskId: string, instanceClass: 
     return { ok: false, message: `An upgrade needs a class above ${t.instanceClass}.` };
   }
   await db().task.update({ where: { id: parsed.data.taskId }, data: { instanceClass: parsed.data.instanceClass } });
+  const applied = await engineManager().applyLimits(parsed.data.taskId);
   await db().taskLog.create({
     data: {
       taskId: parsed.data.taskId, level: 'info',
-      message: `instance class upgraded from ${t.instanceClass} to ${parsed.data.instanceClass}; the engine applies it the next time it starts this task`,
+      message: `instance class upgraded from ${t.instanceClass} to ${parsed.data.instanceClass}; ${applied ? 'the engine applies it now' : 'the engine applies it when the task starts again'}`,
     },
   });
   await audit(auth.user, 'task.upgrade', { type: 'task', id: parsed.data.taskId, name: t.name }, `instance class ${t.instanceClass} → ${parsed.data.instanceClass}`);
