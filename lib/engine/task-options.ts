@@ -3,10 +3,12 @@
  * memory only), the objects filter, retry times, throttles and the link spec.
  */
 import type { RedisEndpoint } from '@/engine/endpoint';
-import type { StageThrottles, SyncOptions } from '@/engine/sync/sync-task';
+import { targetExistence } from '@/engine/precheck/items/existence';
+import type { ConflictMode, StageThrottles, SyncOptions } from '@/engine/sync/sync-task';
 import { LINK_SPECS } from '@/lib/catalog/link-specs';
 import { decryptSecret } from '@/lib/secrets';
 import { endpointSchema, tlsSettingsOf, type Endpoint } from '@/lib/tasks/endpoint';
+import { parsePrecheckDoc } from '@/lib/tasks/precheck-doc';
 import {
   advancedSchema, DEFAULT_ADVANCED, DEFAULT_OBJECTS, objectsSchema, parseStored, SYNC_TYPES, type SyncTypes,
 } from '@/lib/tasks/options';
@@ -20,6 +22,8 @@ export interface TaskRecord {
   target: string;
   objects: string;
   advanced: string;
+  /** The latest precheck document (lib/tasks/precheck-doc.ts). */
+  precheck?: string;
 }
 
 export function engineEndpoint(e: Endpoint): RedisEndpoint {
@@ -31,6 +35,17 @@ export function engineEndpoint(e: Endpoint): RedisEndpoint {
     password: withPassword ? decryptSecret(e.passwordEnc!) : undefined,
     tls: tlsSettingsOf(e),
   };
+}
+
+/**
+ * "Precheck and Report Errors" stops before writing when the destination holds keys, unless the
+ * user ignored the Destination Object Data Existence Check (Confirm Alert Details): then the task
+ * goes on and same-name keys are overwritten, as the confirmation said.
+ */
+function conflictFor(task: TaskRecord): ConflictMode {
+  if (task.conflictMode !== 'block') return 'overwrite';
+  const ignored = parsePrecheckDoc(task.precheck ?? '{}')?.items.some((i) => i.id === targetExistence.id && i.ignored);
+  return ignored ? 'overwrite' : 'block';
 }
 
 /** The link spec's rate (0: unlimited). */
@@ -59,7 +74,7 @@ export function syncOptionsFor(task: TaskRecord): SyncOptions {
     targetCluster: target.mode === 'cluster',
     useReplicas: advanced.useSlaveNode,
     type,
-    conflict: task.conflictMode === 'block' ? 'block' : 'overwrite',
+    conflict: conflictFor(task),
     filter: {
       dbs: objects.dbs.length > 0 ? objects.dbs.map((d) => d.db) : undefined,
       dbMap: new Map(objects.dbs.filter((d) => d.db !== d.targetDb).map((d) => [d.db, d.targetDb])),
