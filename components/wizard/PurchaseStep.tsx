@@ -25,7 +25,7 @@ export function PurchaseStep({ taskId, onBack }: { taskId: string; onBack: () =>
           <p className="text-xs text-slate-500">Full migration is free; incremental synchronization is billed by how long it runs.</p>
         </fieldset>
         <div className="max-w-sm">
-          <SelectField label="Resource Group" value={resourceGroup} onChange={setResourceGroup}
+          <SelectField label="Resource Group Configuration" value={resourceGroup} onChange={setResourceGroup}
             options={RESOURCE_GROUPS.map((g) => ({ value: g.id, label: g.label }))} error={errors.resourceGroup} />
           <input type="hidden" name="resourceGroup" value={resourceGroup} />
         </div>
@@ -49,6 +49,15 @@ export function PurchaseStep({ taskId, onBack }: { taskId: string; onBack: () =>
           <CheckboxField name="terms" checked={terms} onChange={setTerms}
             label={<>I have read and agree to the <a href="#terms" className="text-brand-600 underline">Terms of Service</a> of the Data Transmission Service.</>} />
           {errors.terms && <p className="mt-1 text-xs font-medium text-red-600">{errors.terms}</p>}
+          <details id="terms" className="mt-2 rounded-md bg-slate-50 px-3 py-2 text-xs text-slate-600 ring-1 ring-inset ring-slate-200">
+            <summary className="cursor-pointer font-medium text-slate-700">Terms of Service</summary>
+            <ul className="mt-2 list-disc space-y-1 pl-4">
+              <li>The task reads the source as a replica and writes to the destination with the accounts you gave; you confirm you may do both.</li>
+              <li>Keys in the destination with the same names as the source&apos;s are replaced, as the conflict setting and the precheck describe.</li>
+              <li>Full migration is free; incremental synchronization is billed by how long it runs, at the selected instance class, until you End or Release the task.</li>
+              <li>Verify the destination (Data Verification) before you switch your applications to it.</li>
+            </ul>
+          </details>
         </div>
       </section>
       <FormError message={errors._} />
