@@ -6,7 +6,7 @@ test.describe('Data Synchronization Tasks page', () => {
     await page.goto('/');
     await expect(page).toHaveURL(/\/sync-tasks/);
     await expect(page.getByRole('heading', { name: 'Data Synchronization Tasks', exact: true })).toBeVisible();
-    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Data Synchronization' }))
+    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sync Tasks' }))
       .toHaveAttribute('aria-current', 'page');
     await expect(page.getByText('No data synchronization tasks yet')).toBeVisible();
     await expect(page.getByRole('link', { name: 'Create Task' })).toBeVisible();

@@ -4,7 +4,7 @@ import Link from 'next/link';
 import { usePathname, useSearchParams } from 'next/navigation';
 
 const ITEMS = [
-  { href: '/sync-tasks', label: 'Data Synchronization' },
+  { href: '/sync-tasks', label: 'Sync Tasks' },
   { href: '/instances', label: 'Instances' },
   { href: '/audit', label: 'Audit' },
   { href: '/users', label: 'Users', adminOnly: true },

@@ -28,7 +28,7 @@ export function VerificationStep({ value, onChange, errors }: Props) {
             <NumberField label="Verification Rate Limit" unit="keys/s" min={1} value={full.rateLimit} onChange={(v) => setFull({ rateLimit: v })} error={e('full.rateLimit')}
               hint="Default 5,000 keys/s." />
             {full.mode === 'full-length-above' && (
-              <NumberField label="Big-key Threshold" unit="bytes" min={1} value={full.bigKeyThreshold} onChange={(v) => setFull({ bigKeyThreshold: v })} error={e('full.bigKeyThreshold')}
+              <NumberField label="Big-key Threshold" unit="elements (bytes for a string)" min={1} value={full.bigKeyThreshold} onChange={(v) => setFull({ bigKeyThreshold: v })} error={e('full.bigKeyThreshold')}
                 hint="Values larger than this are compared by length only. Default 16,384." />
             )}
           </div>
