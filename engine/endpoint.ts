@@ -98,15 +98,65 @@ export function readCaPem(text: string): CertificateSummary[] {
     throw new EndpointError('TLS_CA', 'this is not a PEM certificate',
       'paste the CA certificate as text, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----');
   }
-  return blocks.map((pem, i) => {
-    let cert: crypto.X509Certificate;
-    try {
-      cert = new crypto.X509Certificate(pem);
-    } catch (err) {
-      const which = blocks.length > 1 ? `certificate ${i + 1} of ${blocks.length}` : 'the certificate';
-      throw new EndpointError('TLS_CA', `${which} cannot be read (${(err as Error).message})`, 'paste it again, complete and unchanged');
+  return blocks.map((pem, i) => summarize(parseCertificate(pem, 'TLS_CA', blocks.length > 1 ? `certificate ${i + 1} of ${blocks.length}` : 'the certificate')));
+}
+
+function parseCertificate(pem: string, code: string, which: string): crypto.X509Certificate {
+  try {
+    return new crypto.X509Certificate(pem);
+  } catch (err) {
+    throw new EndpointError(code, `${which} cannot be read (${(err as Error).message})`, 'paste it again, complete and unchanged');
+  }
+}
+
+function summarize(cert: crypto.X509Certificate): CertificateSummary {
+  const cn = /^CN=(.*)$/m.exec(cert.subject)?.[1];
+  return { subject: cn ?? cert.subject.split('\n').join(', '), validTo: new Date(cert.validTo).toISOString() };
+}
+
+/** A client certificate or its key that cannot be used; `field` says which of the two to fix. */
+export class ClientCertificateError extends EndpointError {
+  constructor(readonly field: 'cert' | 'key', message: string, hint: string) {
+    super(field === 'cert' ? 'TLS_CLIENT_CERT' : 'TLS_CLIENT_KEY', message, hint);
+  }
+}
+
+/** The client certificate of a PEM text (its first certificate; the rest may be its chain). */
+export function readClientCertPem(text: string): CertificateSummary {
+  const first = text.match(PEM_CERTIFICATE)?.[0];
+  if (!first) {
+    if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+      throw new ClientCertificateError('cert', 'this is a private key, not a certificate', 'paste the certificate here and its key in Client Private Key');
     }
-    const cn = /^CN=(.*)$/m.exec(cert.subject)?.[1];
-    return { subject: cn ?? cert.subject.split('\n').join(', '), validTo: new Date(cert.validTo).toISOString() };
-  });
+    throw new ClientCertificateError('cert', 'this is not a PEM certificate',
+      'paste the client certificate as text, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----');
+  }
+  return summarize(parseCertificate(first, 'TLS_CLIENT_CERT', 'the certificate'));
+}
+
+/**
+ * Checks a client certificate and its private key as PEM text before they are
+ * stored or used: both readable, the key unencrypted (nobody is there to type a
+ * passphrase when the task reconnects) and the one the certificate was issued for.
+ */
+export function checkClientCertificate(certPem: string, keyPem: string): CertificateSummary {
+  const summary = readClientCertPem(certPem);
+  if (/-----BEGIN CERTIFICATE-----/.test(keyPem) && !/PRIVATE KEY-----/.test(keyPem)) {
+    throw new ClientCertificateError('key', 'this is a certificate, not a private key', 'paste the private key the Client Certificate was issued for');
+  }
+  let key: crypto.KeyObject;
+  try {
+    key = crypto.createPrivateKey(keyPem);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_MISSING_PASSPHRASE') {
+      throw new ClientCertificateError('key', 'the key is protected by a passphrase',
+        'paste it without one (openssl pkey -in key.pem -out key-plain.pem writes such a copy)');
+    }
+    throw new ClientCertificateError('key', 'this is not a PEM private key',
+      'paste the private key as text, from -----BEGIN PRIVATE KEY----- (or RSA / EC PRIVATE KEY) to its END line');
+  }
+  if (!new crypto.X509Certificate(certPem.match(PEM_CERTIFICATE)![0]).checkPrivateKey(key)) {
+    throw new ClientCertificateError('key', 'this key does not belong to the Client Certificate', 'paste the private key the certificate was issued for');
+  }
+  return summary;
 }

@@ -38,9 +38,12 @@ export class NetError extends DtsError {
         return new NetError('UNREACHABLE', `the ${role} host "${e.host}" could not be resolved`, 'check the host name', { cause: err });
       case 'timeout':
         return new NetError('TIMEOUT', `${where} did not answer in time`, 'check the network path and firewall rules', { cause: err });
-      case 'tls':
+      case 'tls': {
+        const client = clientCertificateFailure(err);
+        if (client) return clientCertificateError(client, where, err);
         return new NetError('TLS', `TLS with ${where} failed: ${tlsReason(err.message)}`,
           'check the Encryption setting (SSL or Non-encrypted) and the CA certificate', { cause: err });
+      }
       case 'reset':
         return new NetError('LINK_BROKEN', `${where} closed the connection (${code})`,
           e.tls ? 'if the server does not use TLS, set Encryption to Non-encrypted' : 'if the server requires TLS, set Encryption to SSL', { cause: err });
@@ -101,6 +104,95 @@ export function certificateFailure(err: { code?: unknown; message?: string; reas
   return { problem, reason };
 }
 
+/** Why the server refused this client on TLS: it presented no certificate, or one the server does not accept. */
+export type ClientCertificateProblem = 'required' | 'rejected';
+
+/*
+ * The alerts a server sends about the client's certificate. Over TLS 1.3 they come
+ * after the client's handshake completed, so they surface on the first read (AUTH,
+ * PING), not on connect.
+ */
+const CLIENT_CERTIFICATE_ALERTS: Record<string, ClientCertificateProblem> = {
+  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'required',
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'rejected',
+  // Issued by another CA of the same name as the server's: the signature does not check.
+  ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR: 'rejected',
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'rejected',
+  ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE: 'rejected',
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED: 'rejected',
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: 'rejected',
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN: 'rejected',
+};
+
+/** The server's refusal of this client's certificate (or of its absence), with OpenSSL's reason; undefined for any other error. */
+export function clientCertificateFailure(err: { code?: unknown; message?: string }): { problem: ClientCertificateProblem; reason: string } | undefined {
+  const problem = typeof err.code === 'string' ? CLIENT_CERTIFICATE_ALERTS[err.code] : undefined;
+  return problem ? { problem, reason: tlsReason(err.message ?? String(err.code)) } : undefined;
+}
+
+/** The words for a refused client certificate, shared by the console (`where` is an address) and the engine ("the destination host:port"). */
+export function clientCertificateMessage(problem: ClientCertificateProblem, reason: string, where: string): { message: string; hint: string } {
+  return problem === 'required'
+    ? { message: `${where} requires a client certificate (tls-auth-clients)`,
+      hint: 'add Client Certificate and Client Private Key (a certificate signed by a CA the server trusts, its tls-ca-cert-file)' }
+    : { message: `${where} does not accept the client certificate (${reason})`,
+      hint: 'use a client certificate signed by a CA the server trusts (its tls-ca-cert-file) and still valid' };
+}
+
+function clientCertificateError(failure: { problem: ClientCertificateProblem; reason: string }, where: string, cause: Error): NetError {
+  const { message, hint } = clientCertificateMessage(failure.problem, failure.reason, where);
+  return new NetError('TLS', message, hint, { cause });
+}
+
+/** How long to wait for a TLS 1.3 server's session tickets before the first write (servers that send none). */
+const VERDICT_GRACE_MS = 250;
+
+/**
+ * Over TLS 1.3 the server checks the client's certificate after the client has
+ * finished its handshake, and answers with session tickets or an alert. Writing
+ * before that answer races the alert: the request meets a closed connection
+ * (ECONNRESET) and the reason is lost. Resolves once tickets came, the socket
+ * closed, or the grace passed; an alert arrives as the socket's 'error'.
+ */
+function serverVerdict(socket: tls.TLSSocket): Promise<void> {
+  if (socket.getProtocol() !== 'TLSv1.3') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      socket.off('session', afterSession);
+      socket.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, VERDICT_GRACE_MS);
+    // Not from within 'session' itself: it is emitted while OpenSSL reads, and a write made there is never answered.
+    const afterSession = () => setImmediate(done);
+    socket.once('session', afterSession);
+    socket.once('close', done);
+  });
+}
+
+/**
+ * Whether the server refuses this client's certificate (or its lack of one), asked on
+ * a connection of its own that writes nothing, so the alert cannot be lost: for a
+ * client (ioredis) whose first write may already have turned the refusal into ECONNRESET.
+ */
+export function clientCertificateRefusal(e: Pick<RedisEndpoint, 'host' | 'port' | 'tls'>, timeoutMs: number): Promise<ReturnType<typeof clientCertificateFailure>> {
+  const secure = tlsConnectOptions(e);
+  if (!secure) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: e.host, port: e.port, ...secure }, () => {
+      void serverVerdict(socket).then(() => finish(undefined));
+    });
+    const finish = (result: ReturnType<typeof clientCertificateFailure>) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    socket.once('error', (err) => finish(clientCertificateFailure(err)));
+  });
+}
+
 export interface OpenOptions {
   timeoutMs: number;
   role: Role;
@@ -128,7 +220,10 @@ export function openSocket(e: RedisEndpoint, opts: OpenOptions): Promise<net.Soc
     };
     const secure = tlsConnectOptions(e);
     if (secure) {
-      socket = tls.connect({ host: e.host, port: e.port, ...secure }, ready);
+      const tlsSocket = tls.connect({ host: e.host, port: e.port, ...secure }, () => {
+        void serverVerdict(tlsSocket).then(() => { if (!tlsSocket.destroyed) ready(); });
+      });
+      socket = tlsSocket;
     } else {
       socket = net.connect({ host: e.host, port: e.port }, ready);
     }
@@ -136,11 +231,18 @@ export function openSocket(e: RedisEndpoint, opts: OpenOptions): Promise<net.Soc
   });
 }
 
+/** Who is at the other end of a socket, so that its errors can say so. */
+export interface Peer {
+  endpoint: RedisEndpoint;
+  role: Role;
+}
+
 /**
  * Request/response on a socket not yet in pipelined use: for the log-in and
- * the few set-up calls before the data flows. Rejects on a closed socket or timeout.
+ * the few set-up calls before the data flows. Rejects on a closed socket or timeout;
+ * with `peer`, a socket error (e.g. a TLS alert refusing the client) says what it was.
  */
-export function request(socket: net.Socket, argv: RespArg[], timeoutMs = 10_000): Promise<RespValue> {
+export function request(socket: net.Socket, argv: RespArg[], timeoutMs = 10_000, peer?: Peer): Promise<RespValue> {
   return new Promise((resolve, reject) => {
     const parser = new RespParser();
     const cleanup = () => {
@@ -160,9 +262,11 @@ export function request(socket: net.Socket, argv: RespArg[], timeoutMs = 10_000)
         reject(err);
       }
     };
-    const onClose = () => {
+    const onClose = (err?: unknown) => {
       cleanup();
-      reject(new NetError('LINK_BROKEN', `the server closed the connection while answering ${String(argv[0])}`));
+      reject(peer && err instanceof Error
+        ? NetError.fromSocket(err, peer.endpoint, peer.role)
+        : new NetError('LINK_BROKEN', `the server closed the connection while answering ${String(argv[0])}`));
     };
     const timer = setTimeout(() => {
       cleanup();
@@ -179,7 +283,7 @@ export function request(socket: net.Socket, argv: RespArg[], timeoutMs = 10_000)
 export async function authenticate(socket: net.Socket, e: RedisEndpoint, role: Role): Promise<void> {
   if (!e.password) return;
   const argv = e.username ? ['AUTH', e.username, e.password] : ['AUTH', e.password];
-  const reply = await request(socket, argv);
+  const reply = await request(socket, argv, undefined, { endpoint: e, role });
   if (reply instanceof RespErrorReply) {
     const who = e.username ? `the account "${e.username}"` : 'the password';
     throw new NetError('AUTH_FAILED', `the ${role} ${endpointAddress(e)} refused ${who}: ${reply.message}`,
@@ -193,13 +297,15 @@ export async function authenticate(socket: net.Socket, e: RedisEndpoint, role: R
  */
 export class ControlClient {
   private socket?: net.Socket;
+  /** The error that ended the socket between calls (e.g. a TLS alert right after connecting), for the next call to report. */
+  private socketError?: Error;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(readonly endpoint: RedisEndpoint, private readonly role: Role, private readonly timeoutMs = 10_000) {}
 
   async open(): Promise<this> {
     const socket = await openSocket(this.endpoint, { timeoutMs: this.timeoutMs, role: this.role });
-    socket.on('error', () => undefined); // surfaced by the next call
+    socket.on('error', (err) => { this.socketError ??= err; }); // surfaced by the next call
     try {
       await authenticate(socket, this.endpoint, this.role);
     } catch (err) {
@@ -214,9 +320,10 @@ export class ControlClient {
   call(argv: RespArg[], timeoutMs = this.timeoutMs): Promise<RespValue> {
     const run = async () => {
       if (!this.socket || this.socket.destroyed) {
+        if (this.socketError) throw NetError.fromSocket(this.socketError, this.endpoint, this.role);
         throw new NetError('LINK_BROKEN', `the connection to the ${this.role} ${endpointAddress(this.endpoint)} is closed`);
       }
-      return request(this.socket, argv, timeoutMs);
+      return request(this.socket, argv, timeoutMs, { endpoint: this.endpoint, role: this.role });
     };
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);

@@ -6,13 +6,18 @@ import net from 'node:net';
 import Redis from 'ioredis';
 import { DtsError } from '../errors';
 import { socketFailureKind } from '../net/failure';
-import { certificateFailure, tlsConnectOptions, type CertificateProblem } from '../net/socket';
+import {
+  certificateFailure, clientCertificateFailure, clientCertificateMessage, clientCertificateRefusal, tlsConnectOptions, type CertificateProblem,
+} from '../net/socket';
 import type { RedisEndpoint } from './types';
 
 export const DEFAULT_TIMEOUT_MS = 5_000;
 
-/** `certificate`: TLS works but the server's certificate was refused; `tls`: one side speaks TLS and the other does not. */
-export type ConnectFailureKind = 'auth' | 'refused' | 'timeout' | 'tls' | 'certificate' | 'unreachable' | 'error';
+/**
+ * `certificate`: TLS works but the server's certificate was refused; `client-certificate`: the server
+ * refused this client for its certificate or the lack of one; `tls`: one side speaks TLS and the other does not.
+ */
+export type ConnectFailureKind = 'auth' | 'refused' | 'timeout' | 'tls' | 'certificate' | 'client-certificate' | 'unreachable' | 'error';
 
 export class ConnectError extends DtsError {
   constructor(readonly kind: ConnectFailureKind, message: string, hint?: string, options?: { cause?: unknown }) {
@@ -75,6 +80,8 @@ export function classifyConnectError(err: unknown, ep: RedisEndpoint, stage: 'co
     return new ConnectError('unreachable', `${addr} is unreachable from this host (${code}).`,
       'Check the address, routing and firewall rules.', { cause: err });
   }
+  const client = ep.tls ? clientCertificateFailure({ code, message: msg }) : undefined;
+  if (client) return clientCertificateError(client, ep, err);
   const cert = ep.tls ? certificateFailure({ code, message: msg, reason: (err as { reason?: unknown } | null)?.reason }) : undefined;
   if (cert) return certificateError(cert.problem, cert.reason, ep, err);
   if (ep.tls && (kind === 'tls' || /socket disconnected before secure TLS/i.test(msg))) {
@@ -90,6 +97,11 @@ export function classifyConnectError(err: unknown, ep: RedisEndpoint, stage: 'co
       'Set Encryption to Non-encrypted, or check the server\'s TLS settings.', { cause: err });
   }
   return new ConnectError('error', `Cannot use ${addr}: ${msg}`, undefined, { cause: err });
+}
+
+function clientCertificateError(failure: NonNullable<ReturnType<typeof clientCertificateFailure>>, ep: RedisEndpoint, cause: unknown): ConnectError {
+  const { message, hint } = clientCertificateMessage(failure.problem, failure.reason, addressOf(ep));
+  return new ConnectError('client-certificate', `${message}.`, `${hint[0].toUpperCase()}${hint.slice(1)}.`, { cause });
 }
 
 const SKIP_VERIFICATION = 'or, only where nobody can intercept the traffic, choose Skip certificate verification (insecure)';
@@ -166,6 +178,11 @@ export async function openRedis(ep: RedisEndpoint, opts: OpenOptions = {}): Prom
       // The port takes TCP connections, so it is the SSL handshake that never completed.
       throw new ConnectError('tls', `SSL handshake with ${addressOf(ep)} did not complete: the port accepts connections but does not speak TLS.`,
         'Set Encryption to Non-encrypted, or use the server\'s TLS port.', { cause: err });
+    }
+    if (ep.tls && classified.kind === 'tls') {
+      // ioredis writes as soon as the handshake is done, so a refused client certificate may show only as a reset: ask again.
+      const refusal = await clientCertificateRefusal(ep, Math.min(timeout, 2_000));
+      if (refusal) throw clientCertificateError(refusal, ep, err);
     }
     throw classified;
   }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, RedisCluster, RedisServer } from '@/engine/testing/redis-server';
 import { precheckPasses, PRECHECK_ITEMS, runPrechecks } from './run';
 import { buildProbeModule } from './testing/module';
-import { makeTlsFiles, tlsServerConfig } from './testing/tls';
+import { makeClientCertificate, makeTlsFiles, tlsServerConfig } from './testing/tls';
 import { infoText, startScriptedServer, type ScriptedServer } from './testing/scripted-server';
 import type { PrecheckInput, PrecheckItemId, PrecheckOptions, PrecheckResult, RedisEndpoint } from './types';
 
@@ -256,6 +256,36 @@ describe('runPrechecks over TLS', () => {
       expect(target.details).toContain('Failure: certificate');
       expect(noCa.find((r) => r.id === 'source-connectivity')?.status).toBe('passed');
       expect(precheckPasses(noCa)).toBe(false);
+    } finally {
+      await Promise.all([tlsSource.stop(), tlsTarget.stop()]);
+      files.cleanup();
+    }
+  });
+
+  it('presents the client certificate to servers with tls-auth-clients yes, and says so when it is missing', async () => {
+    const files = makeTlsFiles();
+    const client = makeClientCertificate(files);
+    const [sourcePort, targetPort] = [await freePort(), await freePort()];
+    const [tlsSource, tlsTarget] = await Promise.all([
+      RedisServer.start({ config: tlsServerConfig(files, sourcePort, { authClients: true }) }),
+      RedisServer.start({ config: tlsServerConfig(files, targetPort, { authClients: true }) }),
+    ]);
+    try {
+      const mtls = { ca: Buffer.from(files.pem), cert: Buffer.from(client.cert), key: Buffer.from(client.key) };
+      const withCert = await runPrechecks({ source: ep({ port: sourcePort }, { tls: mtls }), target: ep({ port: targetPort }, { tls: mtls }), options: opts });
+      // Every item, the raw PSYNC probe included, presented the certificate.
+      expect(withCert.filter((r) => r.status !== 'passed').map((r) => `${r.id}: ${r.reason}`)).toEqual([]);
+      expect(withCert.find((r) => r.id === 'target-connectivity')?.details)
+        .toContain('Encryption: SSL, certificate verified with the CA certificate given, client certificate presented.');
+
+      const noCert = await runPrechecks({ source: ep({ port: sourcePort }, { tls: mtls }), target: ep({ port: targetPort }, { tls: { ca: mtls.ca } }), options: opts });
+      const target = noCert.find((r) => r.id === 'target-connectivity')!;
+      expect(target).toMatchObject({ status: 'failed', ignorable: false });
+      expect(target.reason).toBe(`127.0.0.1:${targetPort} requires a client certificate (tls-auth-clients).`);
+      expect(target.fix).toMatch(/^Add Client Certificate and Client Private Key/);
+      expect(target.details).toContain('Failure: client-certificate');
+      expect(noCert.find((r) => r.id === 'source-connectivity')?.status).toBe('passed');
+      expect(precheckPasses(noCert)).toBe(false);
     } finally {
       await Promise.all([tlsSource.stop(), tlsTarget.stop()]);
       files.cleanup();

@@ -1,33 +1,45 @@
 /**
- * A stored task as the engine takes it: the CA Certificate of a side reaches the
- * engine's endpoint, and the engine's own connection verifies a real TLS server with it.
+ * A stored task as the engine takes it: the CA Certificate and the client certificate
+ * (its key decrypted in memory) of a side reach the engine's endpoint, and the engine's
+ * own connection verifies a real TLS server with them.
  */
+import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTlsFiles, tlsServerConfig, type TlsFiles } from '@/engine/precheck/testing/tls';
+import { makeClientCertificate, makeTlsFiles, tlsServerConfig, type ClientCertificate, type TlsFiles } from '@/engine/precheck/testing/tls';
 import { ControlClient, NetError } from '@/engine/net/socket';
 import { freePort, RedisServer } from '@/engine/testing/redis-server';
+import { encryptSecret } from '@/lib/secrets';
 import { syncOptionsFor, type TaskRecord } from './task-options';
 
+process.env.DTS_SECRET_KEY = crypto.randomBytes(32).toString('base64');
+
 let files: TlsFiles;
+let client: ClientCertificate;
 let server: RedisServer;
+let mtlsServer: RedisServer;
 let tlsPort: number;
+let mtlsPort: number;
 
 beforeAll(async () => {
   files = makeTlsFiles();
-  tlsPort = await freePort();
-  server = await RedisServer.start({ config: tlsServerConfig(files, tlsPort) });
+  client = makeClientCertificate(files);
+  [tlsPort, mtlsPort] = [await freePort(), await freePort()];
+  [server, mtlsServer] = await Promise.all([
+    RedisServer.start({ config: tlsServerConfig(files, tlsPort) }),
+    RedisServer.start({ config: { ...tlsServerConfig(files, mtlsPort, { authClients: true }), requirepass: 'pw' } }),
+  ]);
 });
 
 afterAll(async () => {
-  await server?.stop();
+  await Promise.all([server?.stop(), mtlsServer?.stop()]);
   files?.cleanup();
 });
 
-function task(target: Record<string, unknown>): TaskRecord {
+function task(target: Record<string, unknown>, port = tlsPort): TaskRecord {
   return {
     id: 'dtstest', syncTypes: 'full', conflictMode: 'overwrite', instanceClass: 'large', objects: '{}', advanced: '{}',
     source: JSON.stringify({ host: '127.0.0.1', port: 1, authMethod: 'password-free' }),
-    target: JSON.stringify({ host: '127.0.0.1', port: tlsPort, authMethod: 'password-free', ...target }),
+    target: JSON.stringify({ host: '127.0.0.1', port, authMethod: 'password-free', ...target }),
   };
 }
 
@@ -61,5 +73,24 @@ describe('syncOptionsFor', () => {
     const options = syncOptionsFor(task({ tls: true, tlsInsecure: true }));
     expect(options.target.tls).toEqual({ ca: undefined, insecure: true });
     expect(await ping(options)).toBe('PONG');
+  });
+
+  it('gives the engine the client certificate with its key decrypted, and a tls-auth-clients destination accepts it', async () => {
+    const options = syncOptionsFor(task({ tls: true, tlsCa: files.pem, tlsCert: client.cert, tlsKeyEnc: encryptSecret(client.key) }, mtlsPort));
+    expect(options.target.tls).toEqual({ ca: Buffer.from(files.pem), cert: Buffer.from(client.cert), key: Buffer.from(client.key), insecure: false });
+    expect(await ping({ ...options, target: { ...options.target, password: 'pw' } })).toBe('PONG');
+    // Without a password to send first, the refusal would otherwise surface only on the first command.
+    expect(await ping({ ...options, target: { ...options.target, password: undefined } })).toMatch(/NOAUTH/);
+  });
+
+  it('the engine says when a destination requires a client certificate, before and after logging in', async () => {
+    const options = syncOptionsFor(task({ tls: true, tlsCa: files.pem }, mtlsPort));
+    for (const password of ['pw', undefined]) {
+      const err = await ping({ ...options, target: { ...options.target, password } }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NetError);
+      expect((err as NetError).message).toBe(`the destination 127.0.0.1:${mtlsPort} requires a client certificate (tls-auth-clients)`);
+      expect((err as NetError).hint).toMatch(/^add Client Certificate and Client Private Key/);
+      expect((err as NetError).transient).toBe(false);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, RedisCluster, RedisServer } from '@/engine/testing/redis-server';
-import { makeTlsFiles, tlsServerConfig, type TlsFiles } from '@/engine/precheck/testing/tls';
+import { makeClientCertificate, makeTlsFiles, tlsServerConfig, type TlsFiles } from '@/engine/precheck/testing/tls';
 import { testConnection, type ConnectionOutcome, type ServerSummary } from './connection';
 
 let plain: RedisServer;
@@ -168,5 +168,54 @@ describe('testConnection verifies the TLS certificate as the task will', () => {
   it('Skip certificate verification connects and says the certificate was not verified', async () => {
     const o = success(await testConnection({ ...base, port: tlsPort, tls: { insecure: true } }));
     expect(o.notes).toEqual([expect.stringMatching(/^The TLS certificate was not verified/)]);
+  });
+});
+
+describe('testConnection presents the client certificate to a server with tls-auth-clients yes', () => {
+  let files: TlsFiles;
+  let server: RedisServer;
+  let port: number;
+
+  beforeAll(async () => {
+    files = makeTlsFiles();
+    port = await freePort();
+    server = await RedisServer.start({ config: tlsServerConfig(files, port, { authClients: true }) });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    files?.cleanup();
+  });
+
+  it('without one: its own message, not a certificate, TLS or password failure', async () => {
+    const o = failure(await testConnection({ ...base, port, tls: { ca: Buffer.from(files.pem) }, timeoutMs: 2000 }));
+    expect(o.kind).toBe('client-certificate');
+    expect(o.message).toBe(`127.0.0.1:${port} requires a client certificate (tls-auth-clients).`);
+    expect(o.hint).toMatch(/^Add Client Certificate and Client Private Key/);
+    // With a password the alert arrives while AUTH is answered: still the same message.
+    const withPassword = failure(await testConnection({ ...base, port, password: 'pw', tls: { ca: Buffer.from(files.pem) }, timeoutMs: 2000 }));
+    expect(withPassword.kind).toBe('client-certificate');
+  });
+
+  it('with a certificate the server trusts and its key: connected', async () => {
+    const client = makeClientCertificate(files);
+    const o = success(await testConnection({ ...base, port, tls: { ca: Buffer.from(files.pem), cert: Buffer.from(client.cert), key: Buffer.from(client.key) } }));
+    expect(o.notes).toEqual([]);
+  });
+
+  it('a certificate from a CA the server does not trust is refused in words', async () => {
+    const other = makeTlsFiles();
+    try {
+      const stranger = makeClientCertificate(other);
+      const o = failure(await testConnection({
+        ...base, port, tls: { ca: Buffer.from(files.pem), cert: Buffer.from(stranger.cert), key: Buffer.from(stranger.key) }, timeoutMs: 2000,
+      }));
+      expect(o.kind).toBe('client-certificate');
+      // Both test CAs are named CN=localhost, so the server finds "its" CA and the signature fails to check.
+      expect(o.message).toBe(`127.0.0.1:${port} does not accept the client certificate (tlsv1 alert decrypt error).`);
+      expect(o.hint).toMatch(/^Use a client certificate signed by a CA the server trusts/);
+    } finally {
+      other.cleanup();
+    }
   });
 });

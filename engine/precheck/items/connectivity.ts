@@ -6,8 +6,9 @@ import { failed, passed, type PrecheckItemDef } from './item';
 /** The side's encryption and how its certificate is checked, for the item's details. */
 function encryption(ep: RedisEndpoint): string {
   if (!ep.tls) return 'Non-encrypted';
-  if (ep.tls.insecure) return 'SSL, certificate not verified (Skip certificate verification)';
-  return ep.tls.ca ? 'SSL, certificate verified with the CA certificate given' : 'SSL, certificate verified with the system\'s trusted CAs';
+  const client = ep.tls.cert ? ', client certificate presented' : '';
+  if (ep.tls.insecure) return `SSL, certificate not verified (Skip certificate verification)${client}`;
+  return `${ep.tls.ca ? 'SSL, certificate verified with the CA certificate given' : 'SSL, certificate verified with the system\'s trusted CAs'}${client}`;
 }
 
 function connectivity(role: Role): PrecheckItemDef {
