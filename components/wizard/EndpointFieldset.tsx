@@ -98,7 +98,10 @@ export function EndpointFieldset({ legend, value, onChange, errors, instances, r
   );
 }
 
-/** How an SSL side's certificate is verified: a CA pasted as PEM (or the stored one), the system's CAs, or not at all. */
+/**
+ * How an SSL side's certificate is verified — a CA pasted as PEM (or the stored one), the system's CAs, or
+ * not at all — and the client certificate presented to a server that asks for one.
+ */
 function CertificateFields({ value, onChange, errors }: Pick<Props, 'value' | 'onChange' | 'errors'>) {
   const stored = value.keepStoredCa && value.storedCa && !value.tlsCa;
   return (
@@ -127,7 +130,35 @@ function CertificateFields({ value, onChange, errors }: Pick<Props, 'value' | 'o
         hint={<span className={value.tlsInsecure ? 'font-medium text-amber-800' : undefined}>
           The traffic is encrypted but the server&apos;s identity is not checked: anyone on the network path could pose as this database. Only where nobody can intercept it.
         </span>} />
+      <ClientCertificateFields value={value} onChange={onChange} errors={errors} />
     </div>
+  );
+}
+
+/** Client Certificate and Client Private Key, for a server with tls-auth-clients; the stored key is never sent back, only which certificate is set. */
+function ClientCertificateFields({ value, onChange, errors }: Pick<Props, 'value' | 'onChange' | 'errors'>) {
+  const stored = value.keepStoredClientCert && value.storedClientCert && !value.tlsCert && !value.tlsKey;
+  const pem = (label: string, field: 'tlsCert' | 'tlsKey', placeholder: string, hint: string) => (
+    <FieldShell label={label} error={errors[field]} hint={hint}>
+      {({ id, describedBy, invalid }) => (
+        <textarea id={id} aria-describedby={describedBy} aria-invalid={invalid} rows={4} spellCheck={false} autoComplete="off" value={value[field]}
+          onChange={(e) => onChange({ ...value, [field]: e.target.value })} className={`${inputClass} font-mono text-xs`} placeholder={placeholder} />
+      )}
+    </FieldShell>
+  );
+  return (
+    <>
+      {stored && (
+        <div className="flex items-center justify-between gap-3 text-sm text-slate-700">
+          <p>Client certificate set: <span className="font-medium">{value.storedClientCert}</span></p>
+          <Button variant="ghost" type="button" onClick={() => onChange({ ...value, keepStoredClientCert: false })}>Remove client certificate</Button>
+        </div>
+      )}
+      {pem('Client Certificate', 'tlsCert', '-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----',
+        `Optional, with its key: for a server that requires client certificates (tls-auth-clients). PEM, signed by a CA the server trusts.${stored ? ' Paste another one, with its key, to replace the one set.' : ''}`)}
+      {pem('Client Private Key', 'tlsKey', '-----BEGIN PRIVATE KEY-----\n…\n-----END PRIVATE KEY-----',
+        'The unencrypted PEM key of the Client Certificate. Stored encrypted and never shown again.')}
+    </>
   );
 }
 

@@ -7,7 +7,9 @@ import { db } from '@/lib/db/client';
 import { decryptSecret, encryptSecret } from '@/lib/secrets';
 import { parseCredentials, type RedisEndpoint } from '@/engine/precheck';
 import type { ConnectionTarget } from '@/lib/redis';
-import { caCertificateLabel, caPemSchema, endpointSchema, tlsSettingsOf, type Endpoint } from './endpoint';
+import {
+  caCertificateLabel, caPemSchema, clientCertificateLabel, clientCertificateProblem, endpointSchema, tlsSettingsOf, type Endpoint,
+} from './endpoint';
 
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^\[?[0-9A-Fa-f:.]+\]?$/;
 
@@ -33,11 +35,23 @@ export const endpointInputSchema = z.object({
   /** Which CA is stored (shown instead of the PEM; the server ignores it). */
   storedCa: z.string().default(''),
   tlsInsecure: z.boolean().default(false),
+  /** Encryption SSL, for a server with tls-auth-clients: the client certificate (PEM) presented to it, with its key or not at all. */
+  tlsCert: z.string().default(''),
+  /** The Client Certificate's private key (PEM); a secret: stored encrypted, never sent back to the browser. */
+  tlsKey: z.string().default(''),
+  /** Editing a saved task: blank client certificate fields keep the stored pair. */
+  keepStoredClientCert: z.boolean().default(false),
+  /** Which client certificate is stored (shown instead of the PEM; the server ignores it). */
+  storedClientCert: z.string().default(''),
 }).superRefine((v, ctx) => {
   if (v.accessMethod === 'cloud' && !v.instanceId) ctx.addIssue({ code: 'custom', path: ['instanceId'], message: 'Select an Instance ID.' });
   if (v.accessMethod === 'self-managed') {
     if (!v.host) ctx.addIssue({ code: 'custom', path: ['host'], message: 'Enter the host name or IP address.' });
     else if (!HOST.test(v.host)) ctx.addIssue({ code: 'custom', path: ['host'], message: 'Enter a host name or IP address without scheme or port.' });
+  }
+  if (v.tls) {
+    const problem = clientCertificateProblem(v.tlsCert, v.tlsKey);
+    if (problem) ctx.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
   }
 });
 
@@ -47,11 +61,11 @@ export function defaultEndpointInput(region: string): EndpointInput {
   return {
     dmsInstance: '', databaseType: 'Redis', accessMethod: 'self-managed', region, instanceId: '', host: '', port: 6379,
     mode: 'standalone', authMethod: 'password', password: '', keepStoredPassword: false, tls: false,
-    tlsCa: '', keepStoredCa: false, storedCa: '', tlsInsecure: false,
+    tlsCa: '', keepStoredCa: false, storedCa: '', tlsInsecure: false, tlsCert: '', tlsKey: '', keepStoredClientCert: false, storedClientCert: '',
   };
 }
 
-/** A stored endpoint back into the form; the password never leaves the server. */
+/** A stored endpoint back into the form; the password and the client key never leave the server. */
 export function endpointToInput(e: Endpoint): EndpointInput {
   return {
     dmsInstance: e.accessMethod === 'cloud' ? (e.instanceId ?? '') : '',
@@ -59,6 +73,7 @@ export function endpointToInput(e: Endpoint): EndpointInput {
     host: e.host, port: e.port, mode: e.mode, authMethod: e.authMethod, password: '',
     keepStoredPassword: Boolean(e.passwordEnc || e.username), tls: e.tls,
     tlsCa: '', keepStoredCa: Boolean(e.tlsCa), storedCa: e.tlsCa ? caCertificateLabel(e.tlsCa) : '', tlsInsecure: e.tlsInsecure,
+    tlsCert: '', tlsKey: '', keepStoredClientCert: Boolean(e.tlsCert && e.tlsKeyEnc), storedClientCert: e.tlsCert ? clientCertificateLabel(e.tlsCert) : '',
   };
 }
 
@@ -103,10 +118,15 @@ export async function resolveEndpoint(input: EndpointInput, existing?: Endpoint)
   // A CA means nothing without SSL or with verification skipped: not kept then.
   const tlsInsecure = tls && input.tlsInsecure;
   const tlsCa = tls && !tlsInsecure ? (input.tlsCa || (input.keepStoredCa ? existing?.tlsCa : undefined)) : undefined;
+  // The client certificate is presented whether or not the server's is verified; a new pair replaces the stored one whole.
+  const client = !tls ? {}
+    : input.tlsCert ? { tlsCert: input.tlsCert, tlsKeyEnc: encryptSecret(input.tlsKey) }
+      : input.keepStoredClientCert && existing?.tlsCert ? { tlsCert: existing.tlsCert, tlsKeyEnc: existing.tlsKeyEnc } : {};
   const stored = endpointSchema.parse({
     databaseType: input.databaseType, accessMethod: input.accessMethod, region: input.region,
     instanceId: input.accessMethod === 'cloud' ? input.instanceId : undefined,
     host, port, mode, authMethod: input.authMethod, username, passwordEnc: secret ? encryptSecret(secret) : undefined, tls, tlsCa, tlsInsecure,
+    ...client,
   });
   return { ok: true, value: { stored, connection: { host, port, password, tls: tlsSettingsOf(stored), mode } } };
 }

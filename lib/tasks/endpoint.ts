@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { readCaPem, type TlsSettings } from '@/engine/endpoint';
+import { ClientCertificateError, checkClientCertificate, readCaPem, readClientCertPem, type CertificateSummary, type TlsSettings } from '@/engine/endpoint';
 import { DtsError } from '@/engine/errors';
+import { decryptSecret } from '@/lib/secrets';
 
 /** At most this much PEM text in CA Certificate: a bundle of a few dozen certificates. */
 const MAX_CA_PEM = 64 * 1024;
@@ -23,7 +24,31 @@ export const caPemSchema = z.string().superRefine((pem, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-/** One side of a task as stored in Task.source / Task.target (the password is only ever stored encrypted). */
+/** At most this much PEM text in Client Certificate (a certificate and its chain) or Client Private Key. */
+const MAX_CLIENT_PEM = 64 * 1024;
+
+/**
+ * What is wrong with a client certificate and key pair, on the field to fix, or
+ * undefined when both are usable: both or neither, readable, and the key the certificate's.
+ */
+export function clientCertificateProblem(certPem: string, keyPem: string): { field: 'tlsCert' | 'tlsKey'; message: string } | undefined {
+  if (!certPem && !keyPem) return undefined;
+  if (certPem.length > MAX_CLIENT_PEM) return { field: 'tlsCert', message: `Client Certificate: at most ${MAX_CLIENT_PEM / 1024} KB of PEM text.` };
+  if (keyPem.length > MAX_CLIENT_PEM) return { field: 'tlsKey', message: `Client Private Key: at most ${MAX_CLIENT_PEM / 1024} KB of PEM text.` };
+  if (!keyPem) return { field: 'tlsKey', message: 'Client Private Key: paste the private key of the Client Certificate (both or neither).' };
+  if (!certPem) return { field: 'tlsCert', message: 'Client Certificate: paste the certificate that goes with the Client Private Key (both or neither).' };
+  try {
+    checkClientCertificate(certPem, keyPem);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof ClientCertificateError)) throw err;
+    return err.field === 'cert'
+      ? { field: 'tlsCert', message: `Client Certificate: ${err.message}; ${err.hint}.` }
+      : { field: 'tlsKey', message: `Client Private Key: ${err.message}; ${err.hint}.` };
+  }
+}
+
+/** One side of a task as stored in Task.source / Task.target (the password and the client key are only ever stored encrypted). */
 export const endpointSchema = z.object({
   databaseType: z.enum(['Redis', 'Tair']).default('Redis'),
   accessMethod: z.enum(['cloud', 'self-managed']).default('self-managed'),
@@ -40,14 +65,21 @@ export const endpointSchema = z.object({
   tlsCa: caPemSchema.optional(),
   /** Skip certificate verification: encrypted, but nothing proves who answers (an explicit, insecure choice). */
   tlsInsecure: z.boolean().default(false),
+  /** PEM of the client certificate presented to a server with tls-auth-clients; stored with its key or not at all. */
+  tlsCert: z.string().optional(),
+  /** The client certificate's private key, encrypted (lib/secrets); decrypted only in memory for a connection. */
+  tlsKeyEnc: z.string().optional(),
 });
 
 export type Endpoint = z.infer<typeof endpointSchema>;
 
-/** The TLS settings every connection to this side uses (Test Connection, precheck, the task): one mapping for all. */
-export function tlsSettingsOf(e: Pick<Endpoint, 'tls' | 'tlsCa' | 'tlsInsecure'>): TlsSettings | undefined {
+type TlsFields = Pick<Endpoint, 'tls' | 'tlsCa' | 'tlsInsecure' | 'tlsCert' | 'tlsKeyEnc'>;
+
+/** The TLS settings every connection to this side uses (Test Connection, precheck, the task, the verifier): one mapping for all. */
+export function tlsSettingsOf(e: TlsFields): TlsSettings | undefined {
   if (!e.tls) return undefined;
-  return { ca: e.tlsCa ? Buffer.from(e.tlsCa) : undefined, insecure: e.tlsInsecure };
+  const client = e.tlsCert && e.tlsKeyEnc ? { cert: Buffer.from(e.tlsCert), key: Buffer.from(decryptSecret(e.tlsKeyEnc)) } : {};
+  return { ca: e.tlsCa ? Buffer.from(e.tlsCa) : undefined, ...client, insecure: e.tlsInsecure };
 }
 
 /** Which CA a stored PEM holds, for pages that say one is set without showing it: "CN (valid until date)". */
@@ -61,11 +93,23 @@ export function caCertificateLabel(pem: string): string {
   }
 }
 
-/** The Encryption setting in words, with how the certificate is checked. */
-export function encryptionLabel(e: Pick<Endpoint, 'tls' | 'tlsCa' | 'tlsInsecure'>): string {
+/** Which client certificate a stored PEM holds, without showing it: "CN, valid until date". */
+export function clientCertificateLabel(pem: string): string {
+  let cert: CertificateSummary;
+  try {
+    cert = readClientCertPem(pem);
+  } catch {
+    return 'unreadable';
+  }
+  return `${cert.subject}, valid until ${cert.validTo.slice(0, 10)}`;
+}
+
+/** The Encryption setting in words, with how the certificate is checked and which client certificate is presented. */
+export function encryptionLabel(e: Pick<Endpoint, 'tls' | 'tlsCa' | 'tlsInsecure' | 'tlsCert'>): string {
   if (!e.tls) return 'Non-encrypted';
-  if (e.tlsInsecure) return 'SSL, certificate not verified (insecure)';
-  return e.tlsCa ? `SSL, CA Certificate set: ${caCertificateLabel(e.tlsCa)}` : 'SSL, system trusted CAs';
+  const client = e.tlsCert ? `; client certificate: ${clientCertificateLabel(e.tlsCert)}` : '';
+  if (e.tlsInsecure) return `SSL, certificate not verified (insecure)${client}`;
+  return `${e.tlsCa ? `SSL, CA Certificate set: ${caCertificateLabel(e.tlsCa)}` : 'SSL, system trusted CAs'}${client}`;
 }
 
 /** How a side is shown in lists: the instance ID when it has one, else host:port. */

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTlsFiles } from '@/engine/precheck/testing/tls';
+import { makeClientCertificate, makeTlsFiles } from '@/engine/precheck/testing/tls';
 import { RedisServer } from '@/engine/testing/redis-server';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-wizard-'));
@@ -142,6 +142,55 @@ describe('saving and prechecking a task', () => {
       expect((await saveTaskSettings({ ...loaded.draft, target: { ...loaded.draft.target, tlsInsecure: true } })).ok).toBe(true);
       expect(await stored()).toMatchObject({ tls: true, tlsInsecure: true });
       expect((await stored()).tlsCa).toBeUndefined();
+    } finally {
+      files.cleanup();
+    }
+  });
+
+  it('stores a client certificate with its key only encrypted, shows which one without either PEM, and keeps or removes it', async () => {
+    const files = makeTlsFiles();
+    try {
+      const client = makeClientCertificate(files);
+      const other = makeClientCertificate(files, 'someone-else');
+      const d = draftFor();
+      const errorsOf = async (target: Partial<typeof d.target>) => {
+        const r = await saveTaskSettings({ ...d, target: { ...d.target, tls: true, tlsCa: files.pem, ...target } });
+        return r.ok ? {} : r.errors;
+      };
+      expect(await errorsOf({ tlsCert: client.cert })).toEqual({
+        'target.tlsKey': 'Client Private Key: paste the private key of the Client Certificate (both or neither).' });
+      expect(await errorsOf({ tlsKey: client.key })).toEqual({
+        'target.tlsCert': 'Client Certificate: paste the certificate that goes with the Client Private Key (both or neither).' });
+      expect((await errorsOf({ tlsCert: client.cert, tlsKey: other.key }))['target.tlsKey'])
+        .toBe('Client Private Key: this key does not belong to the Client Certificate; paste the private key the certificate was issued for.');
+      expect((await errorsOf({ tlsCert: client.key, tlsKey: client.key }))['target.tlsCert']).toMatch(/^Client Certificate: this is a private key, not a certificate/);
+      expect((await errorsOf({ tlsCert: client.cert, tlsKey: client.cert }))['target.tlsKey']).toMatch(/^Client Private Key: this is a certificate, not a private key/);
+
+      d.target = { ...d.target, tls: true, tlsCa: files.pem, tlsCert: client.cert, tlsKey: client.key };
+      const saved = await saveTaskSettings(d);
+      if (!saved.ok) throw new Error(JSON.stringify(saved.errors));
+      const row = () => db().task.findUniqueOrThrow({ where: { id: saved.taskId } });
+      const stored = async () => JSON.parse((await row()).target);
+      const keyBody = client.key.split('\n')[1];
+      expect((await row()).target).not.toContain(keyBody);
+      expect(await stored()).toMatchObject({ tlsCert: client.cert, tlsKeyEnc: expect.stringMatching(/^v1:/) });
+      expect(decryptSecret((await stored()).tlsKeyEnc)).toBe(client.key);
+
+      const loaded = (await loadTaskDraft(saved.taskId))!;
+      expect(loaded.draft.target).toMatchObject({ tlsCert: '', tlsKey: '', keepStoredClientCert: true });
+      expect(loaded.draft.target.storedClientCert).toMatch(/^dts-client, valid until \d{4}-\d\d-\d\d$/);
+      expect(JSON.stringify(loaded)).not.toContain(keyBody);
+      expect(JSON.stringify(loaded)).not.toContain('PRIVATE KEY');
+
+      // Saved again untouched: the same pair; a new certificate needs its key; Remove drops both.
+      expect((await saveTaskSettings(loaded.draft)).ok).toBe(true);
+      expect(await stored()).toMatchObject({ tlsCert: client.cert });
+      expect(decryptSecret((await stored()).tlsKeyEnc)).toBe(client.key);
+      const replaced = await saveTaskSettings({ ...loaded.draft, target: { ...loaded.draft.target, tlsCert: other.cert } });
+      expect(replaced.ok || replaced.errors['target.tlsKey']).toMatch(/both or neither/);
+      expect((await saveTaskSettings({ ...loaded.draft, target: { ...loaded.draft.target, keepStoredClientCert: false } })).ok).toBe(true);
+      expect((await stored()).tlsCert).toBeUndefined();
+      expect((await stored()).tlsKeyEnc).toBeUndefined();
     } finally {
       files.cleanup();
     }
