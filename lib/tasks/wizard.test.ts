@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeClientCertificate, makeTlsFiles } from '@/engine/precheck/testing/tls';
-import { RedisServer } from '@/engine/testing/redis-server';
+import { makeClientCertificate, makeTlsFiles, tlsServerConfig } from '@/engine/precheck/testing/tls';
+import { freePort, RedisServer } from '@/engine/testing/redis-server';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-wizard-'));
 process.env.DATABASE_URL = `file:${path.join(dir, 'dts.db')}`;
@@ -21,6 +21,8 @@ const { newTaskDraft } = await import('./draft');
 const { saveTaskSettings, loadTaskDraft } = await import('./service');
 const { startPrecheck, precheckRun, readPrecheck, ignorePrecheckItem, PrecheckError } = await import('./precheck');
 const { decryptSecret } = await import('@/lib/secrets');
+const { resolveEndpoint } = await import('./endpoint-input');
+const { testConnection } = await import('@/lib/redis');
 
 let source: RedisServer;
 let target: RedisServer;
@@ -192,6 +194,38 @@ describe('saving and prechecking a task', () => {
       expect((await stored()).tlsCert).toBeUndefined();
       expect((await stored()).tlsKeyEnc).toBeUndefined();
     } finally {
+      files.cleanup();
+    }
+  });
+
+  it('a destination with tls-auth-clients yes: Test Connection and the precheck fail without the client certificate and pass with it', async () => {
+    const files = makeTlsFiles();
+    const port = await freePort();
+    const server = await RedisServer.start({ config: tlsServerConfig(files, port, { authClients: true }) });
+    try {
+      const client = makeClientCertificate(files);
+      const d = draftFor();
+      d.target = { ...d.target, port, tls: true, tlsCa: files.pem };
+      const without = await resolveEndpoint(d.target);
+      if (!without.ok) throw new Error(without.message);
+      const refused = await testConnection({ ...without.value.connection, timeoutMs: 2000 });
+      expect(refused).toMatchObject({ ok: false, kind: 'client-certificate', message: `127.0.0.1:${port} requires a client certificate (tls-auth-clients).` });
+
+      d.target = { ...d.target, tlsCert: client.cert, tlsKey: client.key };
+      const withCert = await resolveEndpoint(d.target);
+      if (!withCert.ok) throw new Error(withCert.message);
+      expect(await testConnection(withCert.value.connection)).toMatchObject({ ok: true });
+
+      const saved = await saveTaskSettings(d);
+      if (!saved.ok) throw new Error(JSON.stringify(saved.errors));
+      await startPrecheck(saved.taskId);
+      await precheckRun(saved.taskId);
+      const items = (await readPrecheck(saved.taskId))!.doc!.items;
+      expect(items.find((i) => i.id === 'target-connectivity')).toMatchObject({ status: 'passed' });
+      expect(items.find((i) => i.id === 'target-connectivity')?.details)
+        .toContain('Encryption: SSL, certificate verified with the CA certificate given, client certificate presented.');
+    } finally {
+      await server.stop();
       files.cleanup();
     }
   });
