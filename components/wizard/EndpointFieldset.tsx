@@ -147,7 +147,7 @@ function ClientCertificateFields({ value, onChange, errors }: Pick<Props, 'value
     </FieldShell>
   );
   return (
-    <>
+    <div className="space-y-3 border-t border-slate-200 pt-3">
       {stored && (
         <div className="flex items-center justify-between gap-3 text-sm text-slate-700">
           <p>Client certificate set: <span className="font-medium">{value.storedClientCert}</span></p>
@@ -158,7 +158,7 @@ function ClientCertificateFields({ value, onChange, errors }: Pick<Props, 'value
         `Optional, with its key: for a server that requires client certificates (tls-auth-clients). PEM, signed by a CA the server trusts.${stored ? ' Paste another one, with its key, to replace the one set.' : ''}`)}
       {pem('Client Private Key', 'tlsKey', '-----BEGIN PRIVATE KEY-----\n…\n-----END PRIVATE KEY-----',
         'The unencrypted PEM key of the Client Certificate. Stored encrypted and never shown again.')}
-    </>
+    </div>
   );
 }
 
