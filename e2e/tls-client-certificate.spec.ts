@@ -3,8 +3,8 @@
  * Test Connection says it requires a client certificate, the certificate and key fields
  * refuse half a pair and a key of another certificate, the pasted pair passes Test
  * Connection and the precheck, the edit page names the certificate without showing the
- * key, and the running task (presenting the same certificate) carries a source write
- * to the destination.
+ * key, and the running task and its Full Data Verification (presenting the same
+ * certificate) carry a source write to the destination and find no differences.
  */
 import { expect, test } from '@playwright/test';
 import { makeClientCertificate, makeTlsFiles, tlsServerConfig, type ClientCertificate, type TlsFiles } from '../engine/precheck/testing/tls';
@@ -108,6 +108,9 @@ test('a destination that requires client certificates: refused until a matching 
   try {
     await expect.poll(() => d.get('before:start'), { timeout: 60_000 }).toBe('copied by the full migration');
     await expect(page.getByRole('status', { name: 'Status: Running' })).toBeVisible({ timeout: 60_000 });
+    // The Full Data Verification after the full migration reads the destination with the same certificate.
+    const verification = page.getByRole('region', { name: 'Full Data Verification' });
+    await expect(verification.getByRole('status', { name: 'Full Data Verification: No differences' })).toBeVisible({ timeout: 60_000 });
     await s.set('while:running', 'over mutual TLS');
     await expect.poll(() => d.get('while:running'), { timeout: 30_000 }).toBe('over mutual TLS');
     await shot(page, info, 'mtls-5-running');
