@@ -144,51 +144,28 @@ function clientCertificateError(failure: { problem: ClientCertificateProblem; re
   return new NetError('TLS', message, hint, { cause });
 }
 
-/** How long to wait for a TLS 1.3 server's session tickets before the first write (servers that send none). */
-const VERDICT_GRACE_MS = 250;
-
-/**
- * Over TLS 1.3 the server checks the client's certificate after the client has
- * finished its handshake, and answers with session tickets or an alert. Writing
- * before that answer races the alert: the request meets a closed connection
- * (ECONNRESET) and the reason is lost. Resolves once tickets came, the socket
- * closed, or the grace passed; an alert arrives as the socket's 'error'.
- */
-function serverVerdict(socket: tls.TLSSocket): Promise<void> {
-  if (socket.getProtocol() !== 'TLSv1.3') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      socket.off('session', afterSession);
-      socket.off('close', done);
-      resolve();
-    };
-    const timer = setTimeout(done, VERDICT_GRACE_MS);
-    // Not from within 'session' itself: it is emitted while OpenSSL reads, and a write made there is never answered.
-    const afterSession = () => setImmediate(done);
-    socket.once('session', afterSession);
-    socket.once('close', done);
-  });
-}
-
 /**
  * Whether the server refuses this client's certificate (or its lack of one), asked on
  * a connection of its own that writes nothing, so the alert cannot be lost: for a
- * client (ioredis) whose first write may already have turned the refusal into ECONNRESET.
+ * client (ioredis) whose first write, made a tick after the handshake, can meet the
+ * closed connection first and turn the refusal into ECONNRESET. Over TLS 1.3 the
+ * server decides after the client's handshake is done and answers with an alert, or
+ * with session tickets when it accepts; a server that sends none is waited for until `timeoutMs`.
  */
 export function clientCertificateRefusal(e: Pick<RedisEndpoint, 'host' | 'port' | 'tls'>, timeoutMs: number): Promise<ReturnType<typeof clientCertificateFailure>> {
   const secure = tlsConnectOptions(e);
   if (!secure) return Promise.resolve(undefined);
   return new Promise((resolve) => {
-    const socket = tls.connect({ host: e.host, port: e.port, ...secure }, () => {
-      void serverVerdict(socket).then(() => finish(undefined));
-    });
     const finish = (result: ReturnType<typeof clientCertificateFailure>) => {
       clearTimeout(timer);
       socket.destroy();
       resolve(result);
     };
+    // Below TLS 1.3 a refusal ends the handshake itself.
+    const socket = tls.connect({ host: e.host, port: e.port, ...secure }, () => { if (socket.getProtocol() !== 'TLSv1.3') finish(undefined); });
     const timer = setTimeout(() => finish(undefined), timeoutMs);
+    socket.once('session', () => finish(undefined));
+    socket.once('close', () => finish(undefined));
     socket.once('error', (err) => finish(clientCertificateFailure(err)));
   });
 }
@@ -220,10 +197,7 @@ export function openSocket(e: RedisEndpoint, opts: OpenOptions): Promise<net.Soc
     };
     const secure = tlsConnectOptions(e);
     if (secure) {
-      const tlsSocket = tls.connect({ host: e.host, port: e.port, ...secure }, () => {
-        void serverVerdict(tlsSocket).then(() => { if (!tlsSocket.destroyed) ready(); });
-      });
-      socket = tlsSocket;
+      socket = tls.connect({ host: e.host, port: e.port, ...secure }, ready);
     } else {
       socket = net.connect({ host: e.host, port: e.port }, ready);
     }
