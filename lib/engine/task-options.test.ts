@@ -92,5 +92,15 @@ describe('syncOptionsFor', () => {
       expect((err as NetError).hint).toMatch(/^add Client Certificate and Client Private Key/);
       expect((err as NetError).transient).toBe(false);
     }
+    // A first call made after the refusal already closed the connection says so as well.
+    const late = new ControlClient(options.target, 'destination', 3_000);
+    try {
+      await late.open();
+      await new Promise((r) => setTimeout(r, 200));
+      const err = await late.call(['PING']).catch((e: unknown) => e);
+      expect((err as NetError).message).toBe(`the destination 127.0.0.1:${mtlsPort} requires a client certificate (tls-auth-clients)`);
+    } finally {
+      late.close();
+    }
   });
 });
