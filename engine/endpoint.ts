@@ -121,8 +121,8 @@ export class ClientCertificateError extends EndpointError {
   }
 }
 
-/** The client certificate of a PEM text (its first certificate; the rest may be its chain). */
-export function readClientCertPem(text: string): CertificateSummary {
+/** The client certificate of a PEM text: its first certificate (the rest may be its chain). */
+function clientCertificate(text: string): crypto.X509Certificate {
   const first = text.match(PEM_CERTIFICATE)?.[0];
   if (!first) {
     if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
@@ -131,7 +131,12 @@ export function readClientCertPem(text: string): CertificateSummary {
     throw new ClientCertificateError('cert', 'this is not a PEM certificate',
       'paste the client certificate as text, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----');
   }
-  return summarize(parseCertificate(first, 'TLS_CLIENT_CERT', 'the certificate'));
+  return parseCertificate(first, 'TLS_CLIENT_CERT', 'the certificate');
+}
+
+/** Which client certificate a PEM text holds, as a person recognizes it. */
+export function readClientCertPem(text: string): CertificateSummary {
+  return summarize(clientCertificate(text));
 }
 
 /**
@@ -139,24 +144,24 @@ export function readClientCertPem(text: string): CertificateSummary {
  * stored or used: both readable, the key unencrypted (nobody is there to type a
  * passphrase when the task reconnects) and the one the certificate was issued for.
  */
-export function checkClientCertificate(certPem: string, keyPem: string): CertificateSummary {
-  const summary = readClientCertPem(certPem);
+export function checkClientCertificate(certPem: string, keyPem: string): void {
+  const cert = clientCertificate(certPem);
   if (/-----BEGIN CERTIFICATE-----/.test(keyPem) && !/PRIVATE KEY-----/.test(keyPem)) {
     throw new ClientCertificateError('key', 'this is a certificate, not a private key', 'paste the private key the Client Certificate was issued for');
+  }
+  // PKCS#8 and the older OpenSSL form mark an encrypted key in the text; Node's own error for it varies by version.
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(keyPem)) {
+    throw new ClientCertificateError('key', 'the key is protected by a passphrase',
+      'paste it without one (openssl pkey -in key.pem -out key-plain.pem writes such a copy)');
   }
   let key: crypto.KeyObject;
   try {
     key = crypto.createPrivateKey(keyPem);
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_MISSING_PASSPHRASE') {
-      throw new ClientCertificateError('key', 'the key is protected by a passphrase',
-        'paste it without one (openssl pkey -in key.pem -out key-plain.pem writes such a copy)');
-    }
+  } catch {
     throw new ClientCertificateError('key', 'this is not a PEM private key',
       'paste the private key as text, from -----BEGIN PRIVATE KEY----- (or RSA / EC PRIVATE KEY) to its END line');
   }
-  if (!new crypto.X509Certificate(certPem.match(PEM_CERTIFICATE)![0]).checkPrivateKey(key)) {
+  if (!cert.checkPrivateKey(key)) {
     throw new ClientCertificateError('key', 'this key does not belong to the Client Certificate', 'paste the private key the certificate was issued for');
   }
-  return summary;
 }

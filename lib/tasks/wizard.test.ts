@@ -167,6 +167,12 @@ describe('saving and prechecking a task', () => {
         .toBe('Client Private Key: this key does not belong to the Client Certificate; paste the private key the certificate was issued for.');
       expect((await errorsOf({ tlsCert: client.key, tlsKey: client.key }))['target.tlsCert']).toMatch(/^Client Certificate: this is a private key, not a certificate/);
       expect((await errorsOf({ tlsCert: client.cert, tlsKey: client.cert }))['target.tlsKey']).toMatch(/^Client Private Key: this is a certificate, not a private key/);
+      for (const type of ['pkcs8', 'pkcs1'] as const) {
+        const sealed = crypto.createPrivateKey(client.key).export({ type, format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }).toString();
+        expect((await errorsOf({ tlsCert: client.cert, tlsKey: sealed }))['target.tlsKey'])
+          .toMatch(/^Client Private Key: the key is protected by a passphrase; paste it without one/);
+      }
+      expect((await errorsOf({ tlsCert: client.cert, tlsKey: 'junk' }))['target.tlsKey']).toMatch(/^Client Private Key: this is not a PEM private key/);
 
       d.target = { ...d.target, tls: true, tlsCa: files.pem, tlsCert: client.cert, tlsKey: client.key };
       const saved = await saveTaskSettings(d);
