@@ -87,7 +87,9 @@ test('a task from the list to Released, live on its details page', async ({ page
 
     const incremental = page.getByRole('region', { name: 'Incremental Data Synchronization' });
     await expect(incremental).toContainText('Synchronizing');
-    await expect(incremental.getByText(/^\d+(\.\d+)? (ms|s)$/)).toBeVisible({ timeout: 30_000 });
+    const delay = incremental.getByText('Synchronization delay', { exact: true }).locator('xpath=following-sibling::dd[1]');
+    await expect(delay).toHaveText(/^\d+(\.\d+)? (ms|s)$/, { timeout: 30_000 });
+    await expect(incremental).toContainText('Billable time');
 
     for (const name of ['RPS', 'MB/s', 'Synchronization delay (ms)']) {
       const chart = page.getByRole('figure', { name });

@@ -49,6 +49,11 @@ function start(opts: Parameters<typeof runTask>[0]): RunningTask {
   return run;
 }
 
+/** Settles with 'resolved' or 'timeout', whichever comes first. */
+function within(p: Promise<unknown>, ms: number): Promise<'resolved' | 'timeout'> {
+  return Promise.race([p.then(() => 'resolved' as const), sleep(ms).then(() => 'timeout' as const)]);
+}
+
 async function failure(run: RunningTask): Promise<DtsError> {
   await run.done;
   const err = run.error();
@@ -323,6 +328,27 @@ describe('pause and resume', () => {
       expect(source.log().match(/Starting BGSAVE for SYNC/g)?.length).toBe(fullSyncsServed);
     } finally {
       load.disconnect();
+    }
+  });
+
+  it('a second pause() while the stream loop is parked resolves at once, and holds the write until resume', async () => {
+    const run = start({ source: endpointOf(source), target: endpointOf(target) });
+    try {
+      await waitStage(run, 'incremental');
+      await run.task.pause();
+      // A write arrives: the loop takes its batch and parks before applying it.
+      const before = run.task.progress.receivedOffset;
+      await src.set('written-while-paused', '1');
+      await sleep(500);
+      expect(run.task.progress.receivedOffset).toBe(before); // parked inside the batch
+      expect(await within(run.task.pause(), 3000)).toBe('resolved');
+      expect(await dst.exists('written-while-paused')).toBe(0);
+      run.task.resume();
+      await waitCaughtUp(run, src);
+      expect(await dst.get('written-while-paused')).toBe('1');
+    } finally {
+      run.task.resume();
+      await endTask(run);
     }
   });
 });

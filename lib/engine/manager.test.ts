@@ -3,7 +3,8 @@
  * SQLite database: a task record is started, reaches Running with 100% full
  * migration, replays writes, pauses and starts again without a second full
  * migration, survives a "console restart" by partial resync, ends and is released;
- * its performance history outlives the restart and goes with the release.
+ * its performance history outlives the restart and goes with the release; Pause shows
+ * Paused only on the engine's answer that it writes nothing more.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -218,6 +219,56 @@ describe('EngineManager', () => {
     } finally {
       src.disconnect();
       dst.disconnect();
+    }
+  }, 120_000);
+
+  it('shows Paused only once the destination has acknowledged what was sent', async () => {
+    const src = source.client();
+    const dst = target.client();
+    const sleeper = target.client();
+    const manager = new EngineManager();
+    await Promise.all([src.flushall(), dst.flushall()]); // earlier tests leave keys: the task blocks on those
+    try {
+      const endpoint = (port: number) => JSON.stringify({ host: '127.0.0.1', port, authMethod: 'password-free' });
+      await db().task.create({
+        data: {
+          id: 'dtsreview1', name: 'review', region: 'local', status: 'PrecheckPassed', instanceClass: 'unlimited',
+          source: endpoint(source.port), target: endpoint(target.port),
+          objects: JSON.stringify({ dbs: [{ db: 0, targetDb: 0 }] }),
+        },
+      });
+      await manager.perform('dtsreview1', 'start');
+      await waitFor('Running', async () => (await status('dtsreview1')) === 'Running');
+      await src.set('warm', '1');
+      await waitFor('the stream applied', async () => (await dst.get('warm')) === '1');
+
+      // The destination stops answering for 3 s while a write is on its way to it.
+      const asleep = sleeper.call('DEBUG', 'SLEEP', '3');
+      await new Promise((r) => setTimeout(r, 100));
+      await src.set('in-flight', '1');
+      await new Promise((r) => setTimeout(r, 300));
+      const pausedAt = Date.now();
+      let resolvedAt = 0;
+      const pausing = manager.perform('dtsreview1', 'pause').then(() => {
+        resolvedAt = Date.now();
+      });
+      // While the write is unanswered the engine has not confirmed: the task is not shown as Paused.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(resolvedAt).toBe(0);
+      expect(await status('dtsreview1')).toBe('Running');
+      await asleep;
+      await pausing;
+      expect(await status('dtsreview1')).toBe('Paused');
+      expect(resolvedAt - pausedAt).toBeGreaterThan(2000);
+      expect(await dst.get('in-flight')).toBe('1');
+
+      await manager.perform('dtsreview1', 'end');
+      expect(await status('dtsreview1')).toBe('Ended');
+    } finally {
+      await manager.shutdown();
+      src.disconnect();
+      dst.disconnect();
+      sleeper.disconnect();
     }
   }, 120_000);
 });
