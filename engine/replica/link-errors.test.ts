@@ -256,7 +256,7 @@ describe('ReplicaLink: TLS (certificates made with openssl)', () => {
 
   it('no client certificate where the server requires one → TLS', async () => {
     const e = await expectLinkError(newLink({ port: tlsPort, tls: { ca: pem('ca.crt') } }), 'TLS', 2000);
-    expect(e.message).toMatch(/requires a client certificate/);
+    expect(e.message).toMatch(/^the source 127\.0\.0\.1:\d+ requires a client certificate \(tls-auth-clients\)$/);
   });
 
   it('a key that is not PEM → TLS, before any connection', async () => {

@@ -42,7 +42,7 @@ import { encodeCommand, encodeCommands, type RespArg } from '../resp/encoder';
 import { RespParser } from '../resp/parser';
 import { RespError, type RespValue } from '../resp/values';
 import { socketFailureKind, tlsReason } from '../net/failure';
-import { tlsConnectOptions } from '../net/socket';
+import { clientCertificateFailure, clientCertificateMessage, tlsConnectOptions } from '../net/socket';
 import { LinkError, type LinkErrorCode } from './errors';
 import { GetackWatch, ReplicationFramer, type RdbFraming } from './framer';
 import { ByteSpool, type SpoolStats } from './spool';
@@ -593,11 +593,13 @@ export class ReplicaLink extends EventEmitter {
       return this.plainToTlsError();
     }
     if (this.opts.tls && (kind === 'tls' || this._state === 'connecting')) {
-      const reason = tlsReason(err.message);
-      if (/certificate required/.test(reason)) {
-        return this.linkError('TLS', `TLS with ${a} failed: the server requires a client certificate (${reason})`,
-          'provide a client certificate and key signed by a CA the server trusts', err);
+      const refused = clientCertificateFailure(err);
+      if (refused) {
+        // The same words as Test Connection, the precheck and the destination's writer.
+        const { message, hint } = clientCertificateMessage(refused.problem, refused.reason, `the source ${a}`);
+        return this.linkError('TLS', message, hint, err);
       }
+      const reason = tlsReason(err.message);
       return this.linkError('TLS', `TLS with ${a} failed: ${reason}`,
         'check the CA certificate, the server name, the client certificate if the server requires one, and that the port speaks TLS', err);
     }
