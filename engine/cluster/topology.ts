@@ -110,3 +110,42 @@ export async function detectCluster(endpoint: RedisEndpoint, role: 'source' | 'd
     client.close();
   }
 }
+
+/**
+ * Why a replica should not be read instead of its master (INFO replication of the replica):
+ * its link to the master is down or it is still loading its own full sync, so it may lack
+ * writes or refuse to serve a replica; undefined when it is in sync.
+ */
+export function replicaLinkProblem(infoReplication: string): string | undefined {
+  const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(infoReplication)?.[1]?.trim();
+  if (field('role') !== 'slave') return 'it is not a replica';
+  const link = field('master_link_status');
+  if (link !== 'up') return `its link to the master is ${link ?? 'unknown'}`;
+  if (field('master_sync_in_progress') === '1') return 'it is still loading its own full synchronization';
+  return undefined;
+}
+
+/**
+ * Use Slave Node: the first replica of `master` that is in sync, or undefined (with the
+ * reasons, for the task log) when none is — the master is read then.
+ */
+export async function readableReplica(master: ClusterNode, replicas: readonly ClusterNode[]): Promise<{ replica?: ClusterNode; skipped: string[] }> {
+  const skipped: string[] = [];
+  for (const r of replicas.filter((n) => n.masterId === master.id)) {
+    let problem: string | undefined;
+    try {
+      const client = await new ControlClient(r.endpoint, 'source').open();
+      try {
+        const info = await client.call(['INFO', 'replication']);
+        problem = info instanceof RespErrorReply ? `INFO replication failed: ${info.message}` : replicaLinkProblem(String(info));
+      } finally {
+        client.close();
+      }
+    } catch (err) {
+      problem = `it cannot be reached: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    if (!problem) return { replica: r, skipped };
+    skipped.push(`${endpointAddress(r.endpoint)}: ${problem}`);
+  }
+  return { skipped };
+}

@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import os from 'node:os';
-import { discoverCluster, detectCluster, type ClusterNode } from '../cluster/topology';
+import { discoverCluster, detectCluster, readableReplica, type ClusterNode } from '../cluster/topology';
 import { keySlot, tagForSlot } from '../cluster/slot';
 import { endpointAddress } from '../endpoint';
 import { EntryFilter, HEARTBEAT_PREFIX } from '../filter';
@@ -112,9 +112,15 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
       await checkDestinationEmpty(this.opts.target, targetCluster, filter);
     }
     const spoolRoot = this.opts.spoolDir ?? path.join(os.tmpdir(), 'redis-dts-spool', this.opts.taskId);
+    // Use Slave Node: only a replica in sync with its master is read; otherwise the master is.
+    const chosen: { replica?: ClusterNode; skipped: string[] }[] = await Promise.all(
+      topology.masters.map((m) => (this.opts.useReplicas ? readableReplica(m, topology.replicas) : { skipped: [] })));
     this.shards = topology.masters.map((master, i) => {
       const name = shardNameOf(master);
-      const replica = this.opts.useReplicas ? topology.replicas.find((r) => r.masterId === master.id) : undefined;
+      const { replica, skipped } = chosen[i]!;
+      if (skipped.length > 0) {
+        this.emit('log', 'warn', `[${name}] ${replica ? 'skipped' : 'reading the master: no replica in sync —'} ${skipped.join('; ')}`);
+      }
       const owns = (slot: number) => master.slots.some(([a, b]) => slot >= a && slot <= b);
       const heartbeatKey = `${HEARTBEAT_PREFIX}_${this.opts.taskId}_{${tagForSlot(owns)}}`;
       if (!owns(keySlot(heartbeatKey))) throw new Error('heartbeat key placed outside its shard');
@@ -137,7 +143,7 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
       return task;
     });
     const fromReplicas = this.opts.useReplicas
-      ? `, ${topology.masters.filter((m) => topology.replicas.some((r) => r.masterId === m.id)).length} of them read from a replica (Use Slave Node)`
+      ? `, ${chosen.filter((c) => c.replica).length} of them read from a replica (Use Slave Node)`
       : '';
     this.emit('log', 'info', `the source cluster has ${this.shards.length} masters; one link each${fromReplicas}`);
     if (this.pausedAll) for (const s of this.shards) void s.pause();

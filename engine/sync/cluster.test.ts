@@ -206,17 +206,31 @@ describe('cluster source', () => {
 });
 
 describe('Use Slave Node', () => {
-  it('reads each shard from its replica (heartbeat still on the master) and ends equal', async () => {
+  it('reads each shard from a replica in sync (heartbeat still on the master), the master where none is, and ends equal', async () => {
     const source = await cluster(3);
-    // One replica for the first master, added the way an operator would.
-    const replica = await RedisServer.start({ cluster: true, config: MASTER });
-    started.push(replica);
-    const first = source.nodes[0].client();
-    const masterId = String(await first.call('CLUSTER', 'MYID'));
     const cli = requireBinary('redis-cli', 'redis-server');
-    const added = spawnSync(cli, ['--cluster', 'add-node', `127.0.0.1:${replica.port}`, `127.0.0.1:${source.nodes[0].port}`,
-      '--cluster-slave', '--cluster-master-id', masterId], { encoding: 'utf8', timeout: 30_000 });
-    expect(added.status, added.stdout + added.stderr).toBe(0);
+    // A replica for each of the first two masters, added the way an operator would.
+    async function addReplica(master: RedisServer): Promise<{ replica: RedisServer; masterId: string }> {
+      const replica = await RedisServer.start({ cluster: true, config: MASTER });
+      started.push(replica);
+      const m = master.client();
+      const masterId = String(await m.call('CLUSTER', 'MYID'));
+      m.disconnect();
+      const added = spawnSync(cli, ['--cluster', 'add-node', `127.0.0.1:${replica.port}`, `127.0.0.1:${master.port}`,
+        '--cluster-slave', '--cluster-master-id', masterId], { encoding: 'utf8', timeout: 30_000 });
+      expect(added.status, added.stdout + added.stderr).toBe(0);
+      return { replica, masterId };
+    }
+    const { replica, masterId } = await addReplica(source.nodes[0]);
+    const { replica: broken, masterId: brokenMasterId } = await addReplica(source.nodes[1]);
+    const first = source.nodes[0].client();
+    // The second replica cannot log in to its master (which has no password): its link stays down.
+    const b = broken.client();
+    await b.config('SET', 'masterauth', 'wrong');
+    await b.call('CLIENT', 'KILL', 'TYPE', 'master');
+    const brokenKnown = new RegExp(`127\\.0\\.0\\.1:${broken.port}@\\d+ slave ${brokenMasterId} `);
+    await waitFor('the broken replica to be out of sync, and known to the seed', async () => /master_link_status:down/.test(await b.info('replication'))
+      && brokenKnown.test(String(await first.call('CLUSTER', 'NODES'))));
     const r = replica.client();
     // In sync, and known to the seed as a replica of that master (not still in handshake).
     const asReplica = new RegExp(`127\\.0\\.0\\.1:${replica.port}@\\d+ slave ${masterId} `);
@@ -235,12 +249,15 @@ describe('Use Slave Node', () => {
       await settle(run.task, masters);
       await expectEqual(sourceSide, d);
       expect(run.logs.some((l) => l.includes(`reading replica 127.0.0.1:${replica.port}`)), run.logs.join("\n")).toBe(true);
+      expect(run.logs.some((l) => l.includes(`reading the master: no replica in sync — 127.0.0.1:${broken.port}: its link to the master is down`)),
+        run.logs.join("\n")).toBe(true);
+      expect(run.logs.some((l) => l.includes(`reading replica 127.0.0.1:${broken.port}`))).toBe(false);
       // Our link for the first shard hangs off the replica (a chained replica), not its master.
       expect(await r.info('replication')).toMatch(/connected_slaves:1/);
     } finally {
       await run.task.stop();
       await run.done;
-      for (const c of [...masters, writer, first, r, d]) c.disconnect();
+      for (const c of [...masters, writer, first, r, b, d]) c.disconnect();
       closeSide(sourceSide);
     }
   }, 120_000);
