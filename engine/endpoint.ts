@@ -71,7 +71,27 @@ export function readTlsFiles(files: { ca?: string; cert?: string; key?: string; 
       throw new EndpointError('TLS_FILE', `cannot read the TLS ${what} file ${file}: ${(err as Error).message}`);
     }
   };
-  return { ca: read('CA', files.ca), cert: read('certificate', files.cert), key: read('key', files.key), insecure: files.insecure };
+  const tls: TlsSettings = { ca: read('CA', files.ca), cert: read('certificate', files.cert), key: read('key', files.key), insecure: files.insecure };
+  // The same checks as the console's fields, before anything connects, naming the files.
+  if (tls.ca) {
+    try {
+      readCaPem(tls.ca.toString('utf8'));
+    } catch (err) {
+      throw new EndpointError('TLS_FILE', `the TLS CA file ${files.ca} cannot be used: ${(err as Error).message}`, (err as EndpointError).hint);
+    }
+  }
+  if (Boolean(tls.cert) !== Boolean(tls.key)) {
+    throw new EndpointError('TLS_FILE', `a client certificate needs its key: give --tls-cert and --tls-key together`);
+  }
+  if (tls.cert && tls.key) {
+    try {
+      checkClientCertificate(tls.cert.toString('utf8'), tls.key.toString('utf8'));
+    } catch (err) {
+      const file = err instanceof ClientCertificateError && err.field === 'key' ? `key file ${files.key}` : `certificate file ${files.cert}`;
+      throw new EndpointError('TLS_FILE', `the TLS ${file} cannot be used: ${(err as Error).message}`, (err as EndpointError).hint);
+    }
+  }
+  return tls;
 }
 
 /** One certificate of a CA bundle, as a person recognizes it. */

@@ -1,4 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { makeClientCertificate, makeTlsFiles } from '../precheck/testing/tls';
 import { parseCli, UsageError } from './options';
 
 describe('sync CLI options', () => {
@@ -38,6 +42,30 @@ describe('sync CLI options', () => {
     expect(parseCli(['--source', 'rediss://a:1', '--target', 'redis://b:2']).source?.tls).toEqual({});
     expect(() => parseCli(['--source', 'rediss://a:1', '--target', 'redis://b:2', '--tls-ca', '/nonexistent/ca.pem']))
       .toThrow(/cannot read the TLS CA file \/nonexistent\/ca\.pem/);
+  });
+
+  it('checks the TLS files before anything connects: a CA that is not PEM, half a client pair, a key of another certificate', () => {
+    const files = makeTlsFiles();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-cli-tls-'));
+    try {
+      const client = makeClientCertificate(files);
+      const other = makeClientCertificate(files, 'someone-else');
+      const write = (name: string, text: string) => {
+        const f = path.join(dir, name);
+        fs.writeFileSync(f, text);
+        return f;
+      };
+      const [cert, key, otherKey, notPem] = [write('c.pem', client.cert), write('c.key', client.key), write('o.key', other.key), write('x.pem', 'hello')];
+      const base = ['--source', 'rediss://a:1', '--target', 'redis://b:2'];
+      expect(parseCli([...base, '--tls-ca', files.cert, '--tls-cert', cert, '--tls-key', key]).source?.tls?.key?.toString()).toBe(client.key);
+      expect(() => parseCli([...base, '--tls-ca', notPem])).toThrow(`the TLS CA file ${notPem} cannot be used: this is not a PEM certificate`);
+      expect(() => parseCli([...base, '--tls-cert', cert])).toThrow('a client certificate needs its key: give --tls-cert and --tls-key together');
+      expect(() => parseCli([...base, '--tls-cert', cert, '--tls-key', otherKey]))
+        .toThrow(`the TLS key file ${otherKey} cannot be used: this key does not belong to the Client Certificate`);
+    } finally {
+      files.cleanup();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([
