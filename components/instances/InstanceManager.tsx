@@ -62,7 +62,7 @@ export function InstanceManager({ region, regions, instances }: Props) {
                   <td className="px-4 py-3 capitalize">{i.mode}</td>
                   <td className="px-4 py-3 font-mono text-xs">{i.address}</td>
                   <td className="px-4 py-3 text-slate-600">{i.hasPassword ? (i.username ? `${i.username}:••••` : '••••••') : 'none'}</td>
-                  <td className="px-4 py-3">{i.tls ? 'SSL' : 'Non-encrypted'}</td>
+                  <td className="px-4 py-3">{i.tls ? `SSL${i.caLabel ? `, CA: ${i.caLabel}` : ''}` : 'Non-encrypted'}</td>
                   <td className="px-4 py-3">
                     {mayManage && <div className="flex justify-end gap-1">
                       <Button variant="ghost" className="px-2 py-1" aria-label={`Edit ${i.instanceId}`} onClick={() => { setNotice(undefined); setEditing(i); }}>Edit</Button>
@@ -129,9 +129,19 @@ function InstanceForm({ instance, region, regions, onDone, onCancel }: {
           </select>
         ))}
       </div>
+      {field('tlsCa', 'CA Certificate', (p) => (
+        <textarea id={p.id} aria-describedby={p.describedBy} aria-invalid={p.invalid} name="tlsCa" rows={3} spellCheck={false}
+          placeholder={instance?.caLabel ? `Set: ${instance.caLabel} (leave blank to keep it)` : '-----BEGIN CERTIFICATE----- … (optional)'}
+          className={`${inputClass} font-mono text-xs`} />
+      ), 'With SSL: the CA that signed the instance’s certificate, used by tasks that pick this instance; blank uses the system’s trusted CAs.')}
       {instance?.hasPassword && (
         <label className="flex items-center gap-2 text-sm text-slate-700">
           <input type="checkbox" name="clearPassword" className="size-4 accent-brand-500" /> Remove the stored password
+        </label>
+      )}
+      {instance?.caLabel && (
+        <label className="flex items-center gap-2 text-sm text-slate-700">
+          <input type="checkbox" name="clearCa" className="size-4 accent-brand-500" /> Remove the CA certificate
         </label>
       )}
       <FormError message={errors._} />

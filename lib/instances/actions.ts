@@ -27,13 +27,15 @@ export async function saveInstanceAction(_prev: InstanceFormState, form: FormDat
   } else if (v.clearPassword || !v.id) {
     credentials = { username: null, passwordEnc: null };
   }
+  const existing = v.id ? await db().instance.findUnique({ where: { id: v.id } }) : null;
+  if (v.id && !existing) return { ok: false, errors: { _: 'This instance no longer exists.' } };
+  // A CA means nothing without SSL; blank on edit keeps the stored one.
+  const tlsCa = !v.tls || v.clearCa ? null : v.tlsCa || existing?.tlsCa || null;
   if (v.id) {
-    const existing = await db().instance.findUnique({ where: { id: v.id } });
-    if (!existing) return { ok: false, errors: { _: 'This instance no longer exists.' } };
-    await db().instance.update({ where: { id: v.id }, data: { ...data, ...credentials } });
+    await db().instance.update({ where: { id: v.id }, data: { ...data, tlsCa, ...credentials } });
     await audit(auth.user, 'instance.update', { type: 'instance', id: v.id, name: v.instanceId }, credentials ? 'credentials changed' : '');
   } else {
-    const created = await db().instance.create({ data: { ...data, ...credentials } });
+    const created = await db().instance.create({ data: { ...data, tlsCa, ...credentials } });
     await audit(auth.user, 'instance.create', { type: 'instance', id: created.id, name: v.instanceId }, `${v.host}:${v.port}, ${v.region}`);
   }
   revalidatePath('/instances');

@@ -1,4 +1,5 @@
 import { db } from '@/lib/db/client';
+import { caCertificateLabel } from '@/lib/tasks/endpoint';
 
 export interface InstanceListItem {
   id: string;
@@ -11,6 +12,8 @@ export interface InstanceListItem {
   port: number;
   address: string;
   tls: boolean;
+  /** The CA certificate set to verify its TLS certificate with, as a person recognizes it (null: system CAs). */
+  caLabel: string | null;
   /** Whether credentials are stored (they themselves never leave the server). */
   hasPassword: boolean;
   username: string | null;
@@ -22,7 +25,8 @@ function toItem(r: Row): InstanceListItem {
   return {
     id: r.id, instanceId: r.instanceId, name: r.name, region: r.region,
     databaseType: r.databaseType === 'Tair' ? 'Tair' : 'Redis', mode: r.mode === 'cluster' ? 'cluster' : 'standalone',
-    host: r.host, port: r.port, address: `${r.host}:${r.port}`, tls: r.tls, hasPassword: Boolean(r.passwordEnc), username: r.username,
+    host: r.host, port: r.port, address: `${r.host}:${r.port}`, tls: r.tls, caLabel: r.tlsCa ? caCertificateLabel(r.tlsCa) : null,
+    hasPassword: Boolean(r.passwordEnc), username: r.username,
   };
 }
 

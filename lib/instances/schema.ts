@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { REGIONS } from '@/lib/catalog/regions';
+import { caPemSchema } from '@/lib/tasks/endpoint';
 
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^\[?[0-9A-Fa-f:.]+\]?$/;
 
@@ -18,6 +19,9 @@ export const instanceInputSchema = z.object({
   password: z.string().max(1024).default(''),
   clearPassword: z.boolean().default(false),
   tls: z.boolean(),
+  /** PEM; blank on edit keeps the stored one. */
+  tlsCa: z.union([z.literal(''), caPemSchema]).default(''),
+  clearCa: z.boolean().default(false),
 });
 
 export type InstanceInput = z.infer<typeof instanceInputSchema>;
@@ -28,5 +32,6 @@ export function instanceInputFromForm(form: FormData): unknown {
     id: text('id') || undefined, instanceId: text('instanceId'), name: text('name'), region: text('region'),
     databaseType: text('databaseType'), host: text('host'), port: text('port'), mode: text('mode'),
     password: text('password') ?? '', clearPassword: form.get('clearPassword') === 'on', tls: form.get('encryption') === 'ssl',
+    tlsCa: text('tlsCa')?.trim() ?? '', clearCa: form.get('clearCa') === 'on',
   };
 }

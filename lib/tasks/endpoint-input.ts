@@ -97,6 +97,7 @@ export async function resolveEndpoint(input: EndpointInput, existing?: Endpoint)
   let tls = input.tls;
   let mode = input.mode;
   let fallbackPassword: string | undefined;
+  let fallbackCa: string | undefined;
   if (input.accessMethod === 'cloud') {
     const inst = await db().instance.findUnique({ where: { instanceId: input.instanceId } });
     if (!inst || inst.region !== input.region) {
@@ -107,6 +108,7 @@ export async function resolveEndpoint(input: EndpointInput, existing?: Endpoint)
     tls = input.tls;
     mode = input.mode;
     fallbackPassword = storedPassword(inst);
+    fallbackCa = inst.tlsCa ?? undefined;
   }
   let password: string | undefined;
   if (input.authMethod === 'password') {
@@ -117,7 +119,7 @@ export async function resolveEndpoint(input: EndpointInput, existing?: Endpoint)
   const { username, password: secret } = parseCredentials(password);
   // A CA means nothing without SSL or with verification skipped: not kept then.
   const tlsInsecure = tls && input.tlsInsecure;
-  const tlsCa = tls && !tlsInsecure ? (input.tlsCa || (input.keepStoredCa ? existing?.tlsCa : undefined)) : undefined;
+  const tlsCa = tls && !tlsInsecure ? (input.tlsCa || (input.keepStoredCa ? existing?.tlsCa : undefined) || fallbackCa) : undefined;
   // The client certificate is presented whether or not the server's is verified; a new pair replaces the stored one whole.
   const client = !tls ? {}
     : input.tlsCert ? { tlsCert: input.tlsCert, tlsKeyEnc: encryptSecret(input.tlsKey) }

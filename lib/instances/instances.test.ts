@@ -1,0 +1,75 @@
+/**
+ * A registered instance with SSL and a CA certificate: the form keeps and clears the CA,
+ * the list names it, and a task endpoint that picks the instance verifies the instance's
+ * certificate with it — Test Connection passes against a real self-signed TLS server.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { makeTlsFiles, tlsServerConfig, type TlsFiles } from '@/engine/precheck/testing/tls';
+import { freePort, RedisServer } from '@/engine/testing/redis-server';
+
+vi.mock('@/lib/auth/guard', () => import('@/lib/auth/testing'));
+vi.mock('next/cache', () => ({ revalidatePath: () => undefined }));
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-instances-'));
+process.env.DATABASE_URL = `file:${path.join(dir, 'dts.db')}`;
+process.env.DTS_SECRET_KEY = crypto.randomBytes(32).toString('base64');
+
+const { db } = await import('@/lib/db/client');
+const { saveInstanceAction } = await import('./actions');
+const { listInstances } = await import('./queries');
+const { defaultEndpointInput, resolveEndpoint } = await import('@/lib/tasks/endpoint-input');
+const { testConnection } = await import('@/lib/redis');
+
+let files: TlsFiles;
+let server: RedisServer;
+let tlsPort: number;
+
+beforeAll(async () => {
+  files = makeTlsFiles();
+  tlsPort = await freePort();
+  server = await RedisServer.start({ config: tlsServerConfig(files, tlsPort) });
+});
+afterAll(async () => {
+  await server?.stop();
+  files?.cleanup();
+  await db().$disconnect();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function form(fields: Record<string, string>): FormData {
+  const f = new FormData();
+  for (const [k, v] of Object.entries(fields)) f.set(k, v);
+  return f;
+}
+
+const base = { instanceId: 'r-tls-1', name: 'tls', region: 'local', databaseType: 'Redis', host: '127.0.0.1', mode: 'standalone', password: '' };
+
+describe('an instance with a CA certificate', () => {
+  it('is stored, named, kept when left blank, refused when not PEM, and used by tasks that pick it', async () => {
+    const bad = await saveInstanceAction(null, form({ ...base, port: String(tlsPort), encryption: 'ssl', tlsCa: 'not a certificate' }));
+    expect(bad).toEqual({ ok: false, errors: { tlsCa: expect.stringMatching(/not a PEM certificate/) } });
+
+    expect(await saveInstanceAction(null, form({ ...base, port: String(tlsPort), encryption: 'ssl', tlsCa: files.pem }))).toMatchObject({ ok: true });
+    const [item] = await listInstances('local');
+    expect(item).toMatchObject({ instanceId: 'r-tls-1', tls: true, caLabel: expect.stringMatching(/^localhost \(valid until \d{4}-\d\d-\d\d\)$/) });
+    expect(await saveInstanceAction(null, form({ ...base, id: item!.id, port: String(tlsPort), encryption: 'ssl', tlsCa: '' }))).toMatchObject({ ok: true });
+    expect((await db().instance.findUniqueOrThrow({ where: { id: item!.id } })).tlsCa).toBe(files.pem.trim());
+
+    // A task endpoint that picks the instance: SSL on, no CA of its own.
+    const input = { ...defaultEndpointInput('local'), accessMethod: 'cloud' as const, instanceId: 'r-tls-1', dmsInstance: 'r-tls-1', tls: true };
+    const resolved = await resolveEndpoint(input);
+    if (!resolved.ok) throw new Error(resolved.message);
+    expect(resolved.value.stored.tlsCa).toBe(files.pem.trim());
+    expect(await testConnection(resolved.value.connection)).toMatchObject({ ok: true });
+
+    // Removing the CA: the self-signed certificate is no longer trusted.
+    expect(await saveInstanceAction(null, form({ ...base, id: item!.id, port: String(tlsPort), encryption: 'ssl', clearCa: 'on' }))).toMatchObject({ ok: true });
+    const again = await resolveEndpoint(input);
+    if (!again.ok) throw new Error(again.message);
+    expect(await testConnection(again.value.connection)).toMatchObject({ ok: false, kind: 'certificate' });
+  }, 60_000);
+});
