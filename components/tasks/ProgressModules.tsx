@@ -151,7 +151,7 @@ export function ProgressModules({ state, sample }: { state: TaskLiveState; sampl
             <Stat label="Writes now" value={live && sample ? `${formatCount(Math.round(sample.rps))} RPS` : '—'} />
             <Stat label="Received offset" value={sample ? formatCount(sample.receivedOffset) : '—'} />
             <Stat label="Billable time" value={state.billing.billableMs === null ? '—' : formatDuration(state.billing.billableMs)}
-              hint="incremental synchronization is billed by duration; the full migration is free" />
+              hint="billed by duration (full migration free)" />
             {state.billing.estimates.length > 0 && (
               <div>
                 <dt className="text-xs text-slate-500">Estimate by instance class</dt>
