@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc16, keySlot, tagForSlot } from './slot';
+import { crc16, keySlot, keySlotAt, tagForSlot } from './slot';
 
 describe('cluster slots', () => {
   it('match the reference values', () => {
@@ -9,6 +9,13 @@ describe('cluster slots', () => {
     expect(keySlot('{user1000}.following')).toBe(keySlot('user1000'));
     expect(keySlot('foo{}{bar}')).toBe(crc16(Buffer.from('foo{}{bar}')) & 16383);
     expect(keySlot('foo{{bar}}')).toBe(keySlot('{bar'));
+  });
+
+  it('give a key inside a larger buffer the slot of the key alone', () => {
+    for (const key of ['foo', '{user1000}.following', 'foo{}{bar}', 'foo{{bar}}', '{', '}{x}', '', 'a{b']) {
+      const buf = Buffer.from(`{pre}${key}{post}`);
+      expect(keySlotAt(buf, 5, 5 + Buffer.byteLength(key)), key).toBe(keySlot(key));
+    }
   });
 
   it('finds a tag for any slot range', () => {

@@ -23,12 +23,27 @@ export function crc16(buf: Uint8Array, start = 0, end = buf.length): number {
 /** The key's slot: only the part inside the first `{…}` counts when it is non-empty. */
 export function keySlot(key: Uint8Array | string): number {
   const buf = typeof key === 'string' ? Buffer.from(key) : key;
-  const open = buf.indexOf(0x7b);
-  if (open >= 0) {
-    const close = buf.indexOf(0x7d, open + 1);
-    if (close > open + 1) return crc16(buf, open + 1, close) & (SLOTS - 1);
+  return keySlotAt(buf, 0, buf.length);
+}
+
+/** `keySlot` of the key buf[start, end), without a Buffer for it. */
+export function keySlotAt(buf: Uint8Array, start: number, end: number): number {
+  let open = -1;
+  for (let i = start; i < end; i++) {
+    if (buf[i] === 0x7b) {
+      open = i;
+      break;
+    }
   }
-  return crc16(buf) & (SLOTS - 1);
+  if (open >= 0) {
+    for (let close = open + 1; close < end; close++) {
+      if (buf[close] === 0x7d) {
+        if (close > open + 1) return crc16(buf, open + 1, close) & (SLOTS - 1);
+        break;
+      }
+    }
+  }
+  return crc16(buf, start, end) & (SLOTS - 1);
 }
 
 /** A hash tag (`{…}`) that lands in one of `slots`, for keys the engine places itself (heartbeat, temporary keys). */

@@ -46,8 +46,8 @@ export class SnapshotLoader {
         yield chunk;
       }
     }
-    // Runs of plain strings go to MSETs straight from the chunk: only a standalone destination takes MSETs.
-    const stringRuns = this.opts.write && this.batchStrings;
+    // Runs of plain strings go to MSETs straight from the chunk.
+    const stringRuns = this.opts.write;
     // Values are decoded only when a key must be rewritten as commands: RESTORE takes the raw bytes.
     for await (const batch of parseRdb(counted(), { bigKeyThreshold: this.opts.bigKeyThreshold, stringRuns, lazyValues: true })) {
       for (const e of batch) {
@@ -68,11 +68,6 @@ export class SnapshotLoader {
 
   private accepts(e: { db: number; key: Buffer }): boolean {
     return this.opts.filter.acceptsDb(e.db) && this.opts.filter.acceptsKey(e.key);
-  }
-
-  /** A snapshot holds each key once, so strings can be grouped into MSETs; a cluster would split them by slot again. */
-  private get batchStrings(): boolean {
-    return this.opts.writer.masters === undefined;
   }
 
   private onStringRun(e: RdbStringRunEvent): Promise<void> | undefined {
@@ -100,7 +95,7 @@ export class SnapshotLoader {
     const { writer, write, filter } = this.opts;
     switch (e.type) {
       case 'header':
-        this.keys = new KeyWriter(writer, e.magic, { ttlExtendMs: this.opts.ttlExtendMs, batchStrings: this.batchStrings });
+        this.keys = new KeyWriter(writer, e.magic, { ttlExtendMs: this.opts.ttlExtendMs, cluster: writer.masters !== undefined });
         return;
       case 'aux':
         if (e.key === 'repl-stream-db') this.streamDb = Number(e.value.toString('latin1'));

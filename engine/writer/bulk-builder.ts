@@ -11,10 +11,14 @@ const LOOP_COPY_MAX = 48;
 const FRAMING = 16;
 
 export class BulkBuilder {
-  private scratch = Buffer.allocUnsafe(64 * 1024);
+  private scratch: Buffer;
   private used = 0;
   /** Bulk strings written since the last `take()`. */
   count = 0;
+
+  constructor(initialBytes = 64 * 1024) {
+    this.scratch = Buffer.allocUnsafe(initialBytes);
+  }
 
   get bytes(): number {
     return this.used;

@@ -12,6 +12,7 @@ import type { RespArg } from '../resp';
 import { clusterSide, closeSide, compareKeyByKey, type ClusterSide } from '../testing/compare';
 import { RedisCluster, RedisServer } from '../testing/redis-server';
 import { ClusterWriter } from './cluster-writer';
+import { BulkBuilder } from './bulk-builder';
 
 const COMMANDS: string[][] = [
   ['SET', 'a', '1'], ['SET', 'b', '2'], ['MSET', 'k1', 'x', 'k2', 'y', 'k3', 'z', 'k4', 'w'],
@@ -64,7 +65,7 @@ describe('ClusterWriter', () => {
     expect(await compareKeyByKey(ref, side, [0])).toEqual([]);
   });
 
-  it('follows MOVED after a slot is migrated to another master', async () => {
+  it('follows MOVED after a slot is migrated to another master, also for a batch routed by its slot', async () => {
     const writer = new ClusterWriter(parseRedisUrl(`redis://127.0.0.1:${cluster.nodes[0].port}`));
     await writer.open();
     const key = 'migrating-key';
@@ -89,8 +90,16 @@ describe('ClusterWriter', () => {
         const p = writer.write(['RPUSH', key, String(i)]);
         if (p) await p;
       }
+      // A snapshot's per-slot MSET batch, pre-encoded and routed by the slot it names, follows MOVED too.
+      const batch = new BulkBuilder();
+      const sameSlot = [`{${key}}:a`, `{${key}}:b`].map((k) => Buffer.from(k));
+      for (const k of sameSlot) batch.span(k, 0, k.length).span(k, 0, k.length);
+      await ref.mset(sameSlot[0]!, sameSlot[0]!, sameSlot[1]!, sameSlot[1]!);
+      const m = writer.write(['MSET', batch.take()], undefined, 2, slot);
+      if (m) await m;
       await writer.flush();
       expect(await toClient.lrange(key, 0, -1)).toEqual(await ref.lrange(key, 0, -1));
+      expect(await toClient.mget(sameSlot[0]!, sameSlot[1]!)).toEqual(sameSlot.map(String));
       expect(await fromClient.call('CLUSTER', 'COUNTKEYSINSLOT', slot)).toBe(0);
     } finally {
       writer.close();

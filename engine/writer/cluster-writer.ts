@@ -314,8 +314,14 @@ export class ClusterWriter {
     return reply;
   }
 
-  write(argv: RespArg[], mark?: StreamPosition, records = 1): Promise<void> | undefined {
+  write(argv: RespArg[], mark?: StreamPosition, records = 1, slot?: number): Promise<void> | undefined {
     if (this.fatal) throw this.fatal;
+    if (slot !== undefined && !this.block) {
+      // The caller knows the slot (a per-slot batch of pre-encoded keys): no keys to read.
+      const op: Op = { argv, seq: this.nextSeq++, slot };
+      if (mark) this.marks.set(op.seq, mark);
+      return this.enqueue(op, records);
+    }
     const name = typeof argv[0] === 'string' ? argv[0].toUpperCase() : String(argv[0]).toUpperCase();
     if (this.block) {
       if (name === 'EXEC') {

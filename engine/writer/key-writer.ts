@@ -22,6 +22,7 @@ import type {
 } from '../rdb/types';
 import type { RespArg } from '../resp';
 import { restoreTypeFor, type DestinationCapabilities } from './capabilities';
+import { keySlotAt } from '../cluster/slot';
 import { BulkBuilder } from './bulk-builder';
 import { streamType21To19 } from './stream-downgrade';
 import { printable, WriterError } from './errors';
@@ -30,8 +31,12 @@ import type { StreamPosition } from './standalone-writer';
 /** Where commands go: a standalone or cluster writer. */
 export interface CommandSink {
   selectDb(db: number): void;
-  /** `records`: how many keys or elements the command carries, for the rate limit (the link spec's RPS). */
-  write(argv: RespArg[], mark?: StreamPosition, records?: number): Promise<void> | undefined;
+  /**
+   * `records`: how many keys or elements the command carries, for the rate limit (the link spec's RPS).
+   * `slot`: the hash slot all its keys are in, when the caller knows it — a cluster writer then
+   * routes by it without reading the keys (which may be pre-encoded).
+   */
+  write(argv: RespArg[], mark?: StreamPosition, records?: number, slot?: number): Promise<void> | undefined;
   readonly destination: DestinationCapabilities;
 }
 
@@ -41,11 +46,11 @@ export interface KeyWriterOptions {
   /** Elements per rewritten command (RPUSH/SADD/ZADD/HSET). */
   itemsPerCommand?: number;
   /**
-   * Write strings without expiry in MSET batches: a snapshot holds each key once,
-   * so grouping them changes nothing but the destination's work per key. Only for
-   * a standalone destination (a cluster would split them by slot again).
+   * The destination is a cluster. Strings without expiry are written in MSET batches either
+   * way (a snapshot holds each key once, so grouping them changes nothing but the destination's
+   * work per key); for a cluster, one batch per hash slot, since MSET cannot cross slots.
    */
-  batchStrings?: boolean;
+  cluster?: boolean;
   now?: () => number;
 }
 
@@ -54,6 +59,9 @@ const MSET_KEYS = 256;
 const MSET_BYTES = 256 * 1024;
 /** Longer values get a SET of their own rather than a place in a batch. */
 const MSET_VALUE_MAX = 64 * 1024;
+/** A cluster's per-slot batch is written at this many keys; all are written once they hold this many bytes together. */
+const SLOT_MSET_KEYS = 32;
+const SLOT_BATCHES_BYTES = 8 * 1024 * 1024;
 
 export interface KeyWriterStats {
   keys: number;
@@ -74,26 +82,51 @@ export class KeyWriter {
   private readonly ttlExtendMs: number;
   private readonly perCommand: number;
   private readonly now: () => number;
-  private readonly batchStrings: boolean;
+  private readonly cluster: boolean;
   /** Strings waiting for their MSET (keys and values), and their DB. */
   private readonly mset = new BulkBuilder();
   private msetDb = 0;
+  /** Cluster destination: a batch per hash slot, and the bytes they hold together. */
+  private readonly slotBatches = new Map<number, BulkBuilder>();
+  private slotBytes = 0;
   readonly stats: KeyWriterStats = { keys: 0, expiredSkipped: 0, restored: 0, rewritten: 0, bigKeys: 0 };
 
   constructor(private readonly sink: CommandSink, private readonly magic: RdbMagic, opts: KeyWriterOptions = {}) {
     this.ttlExtendMs = opts.ttlExtendMs ?? 0;
     this.perCommand = opts.itemsPerCommand ?? 128;
     this.now = opts.now ?? Date.now;
-    this.batchStrings = opts.batchStrings ?? false;
+    this.cluster = opts.cluster ?? false;
   }
 
   /** Writes the strings still waiting for their MSET (at the end of a snapshot). */
   flush(): Promise<void> | undefined {
+    const pending = this.flushMset();
+    return pending ? pending.then(() => this.flushSlots()) : this.flushSlots();
+  }
+
+  private flushMset(): Promise<void> | undefined {
     const batch = this.mset;
     if (batch.count === 0) return undefined;
     const keys = batch.count / 2;
     this.sink.selectDb(this.msetDb);
     return this.sink.write(['MSET', batch.take()], undefined, keys);
+  }
+
+  /** Every per-slot batch, one after another (waiting whenever the writer is full). */
+  private flushSlots(): Promise<void> | undefined {
+    for (const [slot, batch] of this.slotBatches) {
+      const pending = this.flushSlot(slot, batch);
+      if (pending) return pending.then(() => this.flushSlots());
+    }
+    return undefined;
+  }
+
+  private flushSlot(slot: number, batch: BulkBuilder): Promise<void> | undefined {
+    this.slotBatches.delete(slot);
+    this.slotBytes -= batch.bytes;
+    const keys = batch.count / 2;
+    this.sink.selectDb(this.msetDb);
+    return this.sink.write(['MSET', batch.take()], undefined, keys, slot);
   }
 
   private expireAt(meta: { expireAt: number | undefined }): number | undefined {
@@ -112,7 +145,7 @@ export class KeyWriter {
       return undefined;
     }
     this.stats.keys++;
-    if (e.typeName === 'string' && this.batchStrings && expireAt === undefined && e.value.length <= MSET_VALUE_MAX) {
+    if (e.typeName === 'string' && expireAt === undefined && e.value.length <= MSET_VALUE_MAX) {
       return this.batchString(e.key, 0, e.key.length, e.value, 0, e.value.length, dbOut);
     }
     this.sink.selectDb(dbOut);
@@ -138,7 +171,7 @@ export class KeyWriter {
 
   /**
    * A snapshot's run of plain strings without expiry (see RdbStringRunEvent), from
-   * span `from` on: batched into MSETs straight from the chunk. Only with `batchStrings`.
+   * span `from` on: batched into MSETs straight from the chunk.
    */
   writeStringRun(buf: Buffer, spans: Int32Array, count: number, db: number, from = 0): Promise<void> | undefined {
     for (let i = from; i < count; i++) {
@@ -162,14 +195,31 @@ export class KeyWriter {
   }
 
   private batchString(ksrc: Buffer, ks: number, kl: number, vsrc: Buffer, vs: number, vl: number, db: number): Promise<void> | undefined {
+    if (this.cluster) return this.batchInSlot(ksrc, ks, kl, vsrc, vs, vl, db);
     const batch = this.mset;
     if (batch.count > 0 && this.msetDb !== db) {
-      const pending = this.flush();
+      const pending = this.flushMset();
       if (pending) return pending.then(() => this.batchString(ksrc, ks, kl, vsrc, vs, vl, db));
     }
     this.msetDb = db;
     batch.span(ksrc, ks, kl).span(vsrc, vs, vl);
-    return batch.count >= MSET_KEYS * 2 || batch.bytes >= MSET_BYTES ? this.flush() : undefined;
+    return batch.count >= MSET_KEYS * 2 || batch.bytes >= MSET_BYTES ? this.flushMset() : undefined;
+  }
+
+  /** A cluster has one DB (0): the batches only differ by slot. */
+  private batchInSlot(ksrc: Buffer, ks: number, kl: number, vsrc: Buffer, vs: number, vl: number, db: number): Promise<void> | undefined {
+    this.msetDb = db;
+    const slot = keySlotAt(ksrc, ks, ks + kl);
+    let batch = this.slotBatches.get(slot);
+    if (!batch) {
+      batch = new BulkBuilder(512);
+      this.slotBatches.set(slot, batch);
+    }
+    const before = batch.bytes;
+    batch.span(ksrc, ks, kl).span(vsrc, vs, vl);
+    this.slotBytes += batch.bytes - before;
+    if (batch.count >= SLOT_MSET_KEYS * 2) return this.flushSlot(slot, batch);
+    return this.slotBytes >= SLOT_BATCHES_BYTES ? this.flushSlots() : undefined;
   }
 
   /** A value the destination cannot RESTORE: DEL then commands, in one MULTI/EXEC. */
