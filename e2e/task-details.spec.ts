@@ -173,14 +173,18 @@ test('End and Release from the list rows, with errors in words', async ({ page }
       data: {
         id: 'dtse2efailed01', name: 'failed-row', region: 'local', status: 'Failed', errorMessage: 'the source refused the password',
         source: endpoint(1), target: endpoint(2), objects: JSON.stringify({ dbs: [{ db: 0, targetDb: 0 }] }),
+        advanced: JSON.stringify({ monitoring: { enabled: true, delayThresholdSeconds: 10, statusAlert: true } }),
       },
     });
     await page.goto('/sync-tasks/dtse2efailed01');
     await expect(page.getByRole('alert').filter({ hasText: 'the source refused the password' })).toBeVisible();
+    // Monitoring and Alerting is on for this task: its abnormal status is raised on the page and in the list.
+    await expect(page.getByRole('alert').filter({ hasText: 'Monitoring and Alerting' })).toContainText('The task is Failed.');
     await shot(page, info, '10-details-failed');
 
     await page.goto('/sync-tasks?region=local');
     const row = page.getByRole('row', { name: /failed-row/ });
+    await expect(row.getByRole('status').filter({ hasText: 'Alert:' })).toHaveText('Alert: The task is Failed.');
     await expect(row.getByRole('button', { name: 'End', exact: true })).toHaveCount(0);
     // The state changes while the list cannot refresh: the server refuses in words, then the row catches up.
     await page.route('**/api/tasks?**', (route) => route.abort());
