@@ -316,12 +316,7 @@ export class ClusterWriter {
 
   write(argv: RespArg[], mark?: StreamPosition, records = 1, slot?: number): Promise<void> | undefined {
     if (this.fatal) throw this.fatal;
-    if (slot !== undefined && !this.block) {
-      // The caller knows the slot (a per-slot batch of pre-encoded keys): no keys to read.
-      const op: Op = { argv, seq: this.nextSeq++, slot };
-      if (mark) this.marks.set(op.seq, mark);
-      return this.enqueue(op, records);
-    }
+    if (slot !== undefined && !this.block) return this.writeOne(argv, mark, records, slot);
     const name = typeof argv[0] === 'string' ? argv[0].toUpperCase() : String(argv[0]).toUpperCase();
     if (this.block) {
       if (name === 'EXEC') {
@@ -340,14 +335,20 @@ export class ClusterWriter {
     return this.writeOne(argv, mark, records);
   }
 
-  private writeOne(argv: RespArg[], mark?: StreamPosition, records = 1): Promise<void> | undefined {
-    const buffers = argvBuffers(argv);
-    const info = commandInfo(buffers);
-    const positions = info ? keyPositions(info, buffers) : [];
-    const slots = new Set(positions.map((i) => keySlot(buffers[i])));
-    if (slots.size > 1) return this.crossSlot(argv, buffers, positions, mark);
-    const op: Op = { argv, seq: this.nextSeq++, slot: slots.size === 1 ? [...slots][0] : 0 };
-    if (positions.length === 0) op.fanout = { remaining: this.nodes.length };
+  /** `knownSlot`: the slot of all its keys, given by the caller (pre-encoded keys are not read). */
+  private writeOne(argv: RespArg[], mark?: StreamPosition, records = 1, knownSlot?: number): Promise<void> | undefined {
+    let op: Op;
+    if (knownSlot !== undefined) {
+      op = { argv, seq: this.nextSeq++, slot: knownSlot };
+    } else {
+      const buffers = argvBuffers(argv);
+      const info = commandInfo(buffers);
+      const positions = info ? keyPositions(info, buffers) : [];
+      const slots = new Set(positions.map((i) => keySlot(buffers[i])));
+      if (slots.size > 1) return this.crossSlot(argv, buffers, positions, mark);
+      op = { argv, seq: this.nextSeq++, slot: slots.size === 1 ? [...slots][0] : 0 };
+      if (positions.length === 0) op.fanout = { remaining: this.nodes.length };
+    }
     if (mark) this.marks.set(op.seq, mark);
     return this.enqueue(op, records);
   }

@@ -399,6 +399,7 @@ export class EngineManager {
     await this.verification.stop(taskId, 'the task was released');
     fs.rmSync(this.spoolDir(taskId), { recursive: true, force: true });
     await this.metrics.forget(taskId);
+    this.alerts.forget(taskId);
     this.lastSampleAt.delete(taskId);
     await db().task.update({ where: { id: taskId }, data: { status: 'Released', releasedAt: new Date() } });
     await this.log(taskId, 'info', 'task released');

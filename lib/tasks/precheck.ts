@@ -91,7 +91,7 @@ export async function startPrecheck(taskId: string): Promise<void> {
  */
 export async function precheckToEnd(taskId: string): Promise<string> {
   await startPrecheck(taskId);
-  await runs.get(taskId);
+  await precheckRun(taskId);
   const task = await db().task.findUniqueOrThrow({ where: { id: taskId }, select: { status: true } });
   return task.status;
 }
