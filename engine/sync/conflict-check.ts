@@ -5,7 +5,7 @@
  */
 import { discoverCluster } from '../cluster/topology';
 import { endpointAddress, type RedisEndpoint } from '../endpoint';
-import { HEARTBEAT_PREFIX, type EntryFilter } from '../filter';
+import { isEngineKey, type EntryFilter } from '../filter';
 import { ControlClient } from '../net/socket';
 import { SyncError } from './errors';
 
@@ -46,7 +46,7 @@ async function scanSample(client: ControlClient, accept: (k: Buffer) => boolean,
     if (!Array.isArray(reply)) break;
     cursor = String(reply[0]);
     for (const k of (reply[1] as Buffer[]) ?? []) {
-      if (accept(k) && !k.toString('latin1').startsWith(HEARTBEAT_PREFIX)) out.push(k);
+      if (accept(k) && !isEngineKey(k)) out.push(k);
       if (out.length >= want) return out;
     }
   } while (cursor !== '0');

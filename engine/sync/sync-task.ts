@@ -23,7 +23,7 @@ import { RespErrorReply } from '../resp';
 import { unwritableKey } from '../writer/key-writer';
 import { printable } from '../writer/errors';
 import { createDestinationWriter, type DestinationWriter } from '../writer/destination';
-import type { StreamPosition } from '../writer/standalone-writer';
+import type { StreamPosition } from '../writer/types';
 import { detectCluster } from '../cluster/topology';
 import { SyncError } from './errors';
 import { Heartbeat, heartbeatKeyFor } from './heartbeat';

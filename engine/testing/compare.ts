@@ -6,8 +6,7 @@
  */
 import Redis from 'ioredis';
 import { keySlot } from '../cluster/slot';
-
-export const HEARTBEAT_PREFIX = 'DTS_REDIS_TIMESTAMP_HEARTBEAT';
+import { isEngineKey } from '../filter';
 
 export interface KeyDifference {
   db: number;
@@ -62,7 +61,7 @@ async function scanAll(client: Redis, db: number): Promise<Buffer[]> {
     cursor = String(next);
     keys.push(...batch);
   } while (cursor !== '0');
-  return keys.filter((k) => !k.toString('latin1').startsWith(HEARTBEAT_PREFIX));
+  return keys.filter((k) => !isEngineKey(k));
 }
 
 async function allKeys(side: Side, db: number): Promise<Buffer[]> {

@@ -26,19 +26,9 @@ import { keySlotAt } from '../cluster/slot';
 import { BulkBuilder } from './bulk-builder';
 import { streamType21To19 } from './stream-downgrade';
 import { printable, WriterError } from './errors';
-import type { StreamPosition } from './standalone-writer';
+import type { CommandSink } from './types';
 
-/** Where commands go: a standalone or cluster writer. */
-export interface CommandSink {
-  selectDb(db: number): void;
-  /**
-   * `records`: how many keys or elements the command carries, for the rate limit (the link spec's RPS).
-   * `slot`: the hash slot all its keys are in, when the caller knows it — a cluster writer then
-   * routes by it without reading the keys (which may be pre-encoded).
-   */
-  write(argv: RespArg[], mark?: StreamPosition, records?: number, slot?: number): Promise<void> | undefined;
-  readonly destination: DestinationCapabilities;
-}
+export type { CommandSink } from './types';
 
 export interface KeyWriterOptions {
   /** Added to every expire time written (the task's "Extend Expiration Time"). */
