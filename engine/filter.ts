@@ -70,6 +70,11 @@ export class EntryFilter {
     return [...new Set(from.map((db) => this.mapDb(db)))].sort((a, b) => a - b);
   }
 
+  /** Whether the task carries every key of the DBs it selects (no prefix filter). */
+  get carriesWholeDbs(): boolean {
+    return this.include.length === 0 && this.exclude.length === 0;
+  }
+
   acceptsKey(key: Buffer): boolean {
     return this.acceptsKeyAt(key, 0, key.length);
   }

@@ -47,6 +47,18 @@ function clientFor(side: Side, key: Buffer): Redis {
   return isCluster(side) ? side.masters[side.slotOwner[keySlot(key)]] : side;
 }
 
+/** Keys in the selected DB that are data (the engine's heartbeat and task records left out). */
+export async function dataKeyCount(client: Redis): Promise<number> {
+  let engineKeys = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scanBuffer(cursor, 'MATCH', 'DTS_REDIS_*', 'COUNT', 1000);
+    cursor = String(next);
+    engineKeys += keys.filter((k) => isEngineKey(k)).length;
+  } while (cursor !== '0');
+  return (await client.dbsize()) - engineKeys;
+}
+
 export async function debugDigest(client: Redis, db = 0): Promise<string> {
   await client.select(db);
   return String(await client.call('DEBUG', 'DIGEST'));

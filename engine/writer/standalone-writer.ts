@@ -47,9 +47,10 @@ interface Op {
   recordTag?: string;
 }
 
-/** A unit closes at the first command boundary past this many commands or bytes. */
+/** A unit closes at the first command boundary past this many commands, bytes or milliseconds open. */
 const UNIT_COMMANDS = 512;
 const UNIT_BYTES = 1024 * 1024;
+const UNIT_MS = 100;
 /** Outside units, a stream that only advances (filtered commands, PINGs) refreshes the record this often. */
 const RECORD_REFRESH_MS = 1_000;
 
@@ -62,9 +63,13 @@ interface UnitState {
   sourceBlock: boolean;
   /** The latest stream position handed to the writer: the next record says it. */
   mark?: StreamPosition;
-  /** Commands and bytes in the open unit. */
+  /** Commands and bytes in the open unit; whether it has been open UNIT_MS. */
   commands: number;
   bytes: number;
+  expired: boolean;
+  timer?: NodeJS.Timeout;
+  /** The last write ended a source command (it carried a mark): the unit may close here. */
+  atBoundary: boolean;
   /** The tag of the latest record the destination acknowledged. */
   ackedTag?: string;
   /** The offset and time of the latest record sent. */
@@ -134,6 +139,7 @@ export class StandaloneWriter implements DestinationWriter {
     if (this.fatal) return;
     if (this.units) {
       this.units.mark = mark;
+      this.units.atBoundary = true;
       if (this.openBlock) return; // the unit's EXEC carries it
     }
     const conn = this.conn;
@@ -256,9 +262,10 @@ export class StandaloneWriter implements DestinationWriter {
       this.stats.commands++;
       units.commands++;
       units.bytes += approxBytes(argv);
+      units.atBoundary = mark !== undefined;
       if (mark) {
         units.mark = mark;
-        if (!units.sourceBlock && (units.commands >= UNIT_COMMANDS || units.bytes >= UNIT_BYTES)) void this.closeUnit();
+        if (!units.sourceBlock && (units.commands >= UNIT_COMMANDS || units.bytes >= UNIT_BYTES || units.expired)) void this.closeUnit();
       }
       return;
     }
@@ -284,7 +291,7 @@ export class StandaloneWriter implements DestinationWriter {
     if (this.units) return true;
     this.units = {
       record, tagBase: randomBytes(4).toString('hex'), seq: 0, sourceBlock: false, mark: start,
-      commands: 0, bytes: 0, recordedOffset: -1, recordedAt: 0,
+      commands: 0, bytes: 0, expired: false, atBoundary: true, recordedOffset: -1, recordedAt: 0,
     };
     this.sendRecord(start);
     return true;
@@ -325,6 +332,14 @@ export class StandaloneWriter implements DestinationWriter {
     conn.send(multi.argv, multi);
     units.commands = 0;
     units.bytes = 0;
+    units.expired = false;
+    // A slow stream (throttled, or waiting on the source) still gets its writes applied within UNIT_MS.
+    const block = this.openBlock;
+    units.timer = setTimeout(() => {
+      units.expired = true;
+      if (this.openBlock === block && units.atBoundary && !units.sourceBlock) void this.closeUnit();
+    }, UNIT_MS);
+    units.timer.unref();
   }
 
   /**
@@ -358,6 +373,7 @@ export class StandaloneWriter implements DestinationWriter {
 
   private sendCommit(): void {
     const units = this.units!;
+    clearTimeout(units.timer);
     const mark = units.mark!;
     const tag = `${units.tagBase}.${++units.seq}`;
     this.send({ argv: ['SET', units.record.key, `${units.record.value(mark)} ${tag}`], db: units.record.db, recordTag: tag });
