@@ -8,7 +8,9 @@
 import { describeError } from '../errors';
 import { createSyncRunner, type SyncRunner } from '../sync/cluster-sync';
 import type { SyncOptions, SyncProgress } from '../sync/sync-task';
-import { parseCli, USAGE, UsageError } from './options';
+import { deleteTaskRecords } from '../sync/destination-reset';
+import { CheckpointFile } from './checkpoint-file';
+import { parseCliRun, USAGE, UsageError, type CliRun } from './options';
 import { runPrecheckCli } from './precheck';
 
 function progressLine(p: SyncProgress): string {
@@ -28,9 +30,9 @@ async function main(): Promise<number> {
   // --precheck: print the prechecks of the task and exit (1 when an item failed); nothing starts.
   if (process.argv.includes('--precheck')) return runPrecheckCli(process.argv.slice(2));
   const json = process.argv.includes('--json');
-  let opts: SyncOptions;
+  let run: CliRun;
   try {
-    opts = parseCli(process.argv.slice(2));
+    run = parseCliRun(process.argv.slice(2));
   } catch (err) {
     if (err instanceof UsageError) {
       if (err.message) process.stderr.write(`error: ${err.message}\n\n`);
@@ -41,6 +43,15 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  const opts: SyncOptions = run.options;
+  let saved: CheckpointFile | undefined;
+  try {
+    // Written before anything else: a run killed at once is still the same task the next time.
+    if (run.checkpointFile) (saved = new CheckpointFile(run.checkpointFile, opts.taskId, opts.resumeShards)).write();
+  } catch (err) {
+    process.stderr.write(`error: --checkpoint-file: cannot write ${run.checkpointFile}: ${describeError(err)}\n`);
+    return 2;
+  }
   let task: SyncRunner;
   try {
     task = await createSyncRunner(opts);
@@ -61,6 +72,7 @@ async function main(): Promise<number> {
     else process.stderr.write(`${progressLine(p)}\n`);
   });
   task.on('checkpoint', (c) => {
+    saved?.update(c);
     if (json) emit({ type: 'checkpoint', ...c });
   });
 
@@ -84,6 +96,8 @@ async function main(): Promise<number> {
       const at = checkpoint ? `; checkpoint ${checkpoint.replid} ${checkpoint.offset} (DB ${checkpoint.db})` : '';
       process.stderr.write(`done (${p.stage}): ${p.keysDone} keys in the last full migration, ${p.commandsApplied} commands replayed${at}\n`);
     }
+    // A task no later run can name (a random id, no checkpoint file) leaves no record behind.
+    if (!run.namedTask && opts.source) await deleteTaskRecords(opts.target, opts.taskId).catch(() => undefined);
     return 0;
   } catch (err) {
     const line = describeError(err);

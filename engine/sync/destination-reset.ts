@@ -13,11 +13,13 @@
  * the task does not write, never the engine's own records of other shards.
  */
 import { keySlot } from '../cluster/slot';
+import { detectCluster, discoverCluster } from '../cluster/topology';
 import type { RedisEndpoint } from '../endpoint';
 import type { EntryFilter } from '../filter';
 import { ControlClient } from '../net/socket';
 import type { DestinationWriter } from '../writer/types';
 import { destinationScopes, scanKeys } from './conflict-check';
+import { recordPatternFor } from './destination-record';
 
 export interface ResetScope {
   target: RedisEndpoint;
@@ -75,4 +77,35 @@ export async function clearTaskKeys(writer: DestinationWriter, scope: ResetScope
     }
   }
   return `deleted ${deleted} key(s) the task carries`;
+}
+
+/**
+ * Release: deletes the task's records (every shard's) from the destination. Returns
+ * how many were deleted; throws when the destination cannot be reached.
+ */
+export async function deleteTaskRecords(target: RedisEndpoint, taskId: string): Promise<number> {
+  const cluster = await detectCluster(target, 'destination');
+  const nodes = cluster ? (await discoverCluster(target, 'destination')).masters.map((m) => m.endpoint) : [target];
+  const pattern = recordPatternFor(taskId);
+  let deleted = 0;
+  for (const node of nodes) {
+    const client = await new ControlClient(node, 'destination').open();
+    try {
+      const info = String(await client.call(['INFO', 'keyspace']));
+      const dbs = cluster ? [0] : [...info.matchAll(/^db(\d+):/gm)].map((m) => Number(m[1]));
+      for (const db of dbs) {
+        if (!cluster) await client.call(['SELECT', db]);
+        let cursor = '0';
+        do {
+          const reply = await client.call(['SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000]);
+          if (!Array.isArray(reply)) break;
+          cursor = String(reply[0]);
+          for (const key of (reply[1] as Buffer[]) ?? []) deleted += Number(await client.call(['DEL', key])) || 0;
+        } while (cursor !== '0');
+      }
+    } finally {
+      client.close();
+    }
+  }
+  return deleted;
 }

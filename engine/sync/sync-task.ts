@@ -81,6 +81,8 @@ export interface SyncOptions {
   rdbFile?: string;
   /** Test hook: master silence after which the link is declared dead. */
   linkTimeoutMs?: number;
+  /** Test hook: destination silence (commands unanswered) after which its connection is declared dead (default 60 s). */
+  replyTimeoutMs?: number;
   /** The source is a Redis Cluster: one link per master (undefined: ask it, INFO cluster). See createSyncRunner. */
   sourceCluster?: boolean;
   /** Cluster source: read each shard from one of its replicas ("Use Slave Node"). */
@@ -224,6 +226,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       rps: this.opts.rps,
       connectionRetryMs: this.opts.connectionRetryMs,
       otherRetryMs: this.opts.otherRetryMs,
+      replyTimeoutMs: this.opts.replyTimeoutMs,
       log: (level, message) => this.log(level, message),
       onReplayed: (keys) => this.onReplayed(keys),
     });
@@ -298,6 +301,8 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
 
   /** Runs until the task completes (full only, or an RDB file), is ended, or fails. */
   async run(): Promise<void> {
+    // What a killed earlier run of this task spooled is of no use: the stream is read again from the record.
+    fs.rmSync(this.spoolDir, { recursive: true, force: true });
     this.timer = setInterval(() => this.emitProgress(), PROGRESS_INTERVAL_MS);
     this.timer.unref();
     try {
@@ -449,7 +454,10 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
           resume = await this.reopenWriter();
           continue;
         }
-        const retryable = err instanceof LinkError && err.retryable && !firstConnect;
+        // A source that answered in plain text before has not switched to TLS: a drop without
+        // a byte (which the link takes for a TLS port on a first connect) is the network's.
+        const droppedPlain = err instanceof LinkError && err.code === 'TLS' && !source.tls;
+        const retryable = err instanceof LinkError && (err.retryable || droppedPlain) && !firstConnect;
         if (!retryable) throw err;
         const now = Date.now();
         retryDeadline ||= now + (this.opts.connectionRetryMs ?? 10 * 60_000);
