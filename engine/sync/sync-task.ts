@@ -33,6 +33,7 @@ import { clearTaskKeys } from './destination-reset';
 import { RolledBackError } from '../writer/standalone-writer';
 import { SnapshotLoader } from './snapshot-loader';
 import { StreamApplier } from './stream-applier';
+import { lockTask } from './task-lock';
 
 export type SyncType = 'full' | 'incremental' | 'full+incremental';
 export type ConflictMode = 'block' | 'overwrite';
@@ -301,6 +302,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
 
   /** Runs until the task completes (full only, or an RDB file), is ended, or fails. */
   async run(): Promise<void> {
+    const unlock = await lockTask(`${this.spoolDir}.lock`);
     // What a killed earlier run of this task spooled is of no use: the stream is read again from the record.
     fs.rmSync(this.spoolDir, { recursive: true, force: true });
     this.timer = setInterval(() => this.emitProgress(), PROGRESS_INTERVAL_MS);
@@ -328,6 +330,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       await this.link?.close();
       await this.heartbeat?.stop();
       fs.rmSync(this.spoolDir, { recursive: true, force: true });
+      unlock();
     }
   }
 

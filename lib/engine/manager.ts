@@ -116,9 +116,13 @@ export class EngineManager {
   /** Monitoring and Alerting (each task's advanced setting). */
   private readonly alerts = new TaskAlerts((alert) => this.deliverAlert(alert));
 
-  constructor(opts: { verifyIntervalMs?: number; metricsFlushMs?: number } = {}) {
+  /** Test hook: the restart budget instead of each task's Retry Time for Other Issues. */
+  private readonly restartBudgetMs?: number;
+
+  constructor(opts: { verifyIntervalMs?: number; metricsFlushMs?: number; restartBudgetMs?: number } = {}) {
     this.verification = new Verifications((taskId, level, message) => this.log(taskId, level, message), { intervalMs: opts.verifyIntervalMs });
     this.metrics = new MetricsStore(opts.metricsFlushMs);
+    this.restartBudgetMs = opts.restartBudgetMs;
   }
   private readonly events = new EventEmitter().setMaxListeners(0);
   /** The time of each task's last sample: the history, the stream and the live view tell samples apart by time. */
@@ -157,6 +161,11 @@ export class EngineManager {
 
   isRunning(taskId: string): boolean {
     return this.workers.has(taskId);
+  }
+
+  /** The PID of the task's engine process, while it has one (diagnostics: which process to look at). */
+  enginePid(taskId: string): number | undefined {
+    return this.workers.get(taskId)?.child.pid;
   }
 
   /** Start (or Start again) a task: resumes from its checkpoint when it has one. */
@@ -344,7 +353,7 @@ export class EngineManager {
     const { taskId } = worker;
     const task = await db().task.findUnique({ where: { id: taskId } });
     if (!task) return false;
-    const budget = syncOptionsFor(task).otherRetryMs ?? DEFAULT_OTHER_RETRY_MS;
+    const budget = this.restartBudgetMs ?? syncOptionsFor(task).otherRetryMs ?? DEFAULT_OTHER_RETRY_MS;
     const now = Date.now();
     let run = this.restarts.get(taskId);
     if (!run || now - run.startedAt > STABLE_RUN_MS) run = { since: now, attempts: 0, startedAt: now };
