@@ -121,7 +121,7 @@ describe('npm run sync (engine/cli/sync.ts)', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(r.code).toBe(1);
     expect(errorLines(r)).toEqual([
-      `error: the source 127.0.0.1:${closed} refused the connection: nothing listens on that port (check the host and port, and that the server is running)`,
+      `error: connection refused by the source 127.0.0.1:${closed}: nothing is listening on that port, or a firewall rejects it (check the host and port of the URL, and that the server is running and bound to an address this machine can reach)`,
     ]);
   });
 
@@ -130,14 +130,14 @@ describe('npm run sync (engine/cli/sync.ts)', () => {
     const r = await runCli(['--source', source.url, '--target', `redis://127.0.0.1:${closed}`]);
     expect(r.code).toBe(1);
     expect(errorLines(r)).toHaveLength(1);
-    expect(errorLine(r)).toMatch(new RegExp(`^error: the destination 127\\.0\\.0\\.1:${closed} refused the connection`));
+    expect(errorLine(r)).toMatch(new RegExp(`^error: connection refused by the destination 127\\.0\\.0\\.1:${closed}: `));
   });
 
   it('a wrong source password fails at once with one clear line', async () => {
     const r = await runCli(['--source', `redis://:wrong@127.0.0.1:${source.port}`, '--target', target.url]);
     expect(r.code).toBe(1);
     expect(errorLines(r)).toHaveLength(1);
-    expect(errorLine(r)).toMatch(new RegExp(`^error: the source 127\\.0\\.0\\.1:${source.port} refused the password: WRONGPASS`));
+    expect(errorLine(r)).toMatch(new RegExp(`^error: wrong password for the default user on the source 127\\.0\\.0\\.1:${source.port}: WRONGPASS.*\\(check the password in the URL; `));
     const none = await runCli(['--source', `redis://127.0.0.1:${source.port}`, '--target', target.url]);
     expect(none.code).toBe(1);
     expect(errorLines(none)).toHaveLength(1);

@@ -416,6 +416,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
         username: source.username,
         password: source.password,
         tls: source.tls,
+        audience: source.audience,
         spoolDir: this.spoolDir,
         resume: resume ? { replid: resume.replid, offset: resume.offset } : undefined,
         timeoutMs: this.opts.linkTimeoutMs,

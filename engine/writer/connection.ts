@@ -6,6 +6,7 @@
  */
 import type net from 'node:net';
 import { EncodedArgs, encodeCommands, RespErrorReply, RespParser, type RespArg, type RespValue } from '../resp';
+import { closedFailure } from '../net/failure';
 import { authenticate, NetError, openSocket } from '../net/socket';
 import type { RedisEndpoint } from '../endpoint';
 import { endpointAddress } from '../endpoint';
@@ -82,19 +83,25 @@ export class PipelinedConnection<T> {
 
   /** Connects and logs in; rejects with a NetError a person can act on. */
   async open(): Promise<void> {
-    const socket = await openSocket(this.endpoint, { timeoutMs: this.opts.connectTimeoutMs ?? 10_000, role: 'destination' });
+    const socket = await openSocket(this.endpoint, { timeoutMs: this.opts.connectTimeoutMs ?? 10_000, role: 'destination', noDelay: true });
+    let answered: boolean;
     try {
-      await authenticate(socket, this.endpoint, 'destination');
+      answered = await authenticate(socket, this.endpoint, 'destination');
     } catch (err) {
       socket.destroy();
       throw err;
     }
     this.socket = socket;
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err) => this.fail(NetError.fromSocket(err, this.endpoint, 'destination')));
-    socket.on('close', () => this.fail(new NetError('LINK_BROKEN', `the connection to the destination ${this.address} closed`,
-      'the task retries within its retry time for failed connections')));
+    // Until the server first answers, an error or a close says why the connection is refused (e.g. TLS).
+    const stage = () => (answered ? 'use' : 'login');
+    socket.on('data', (chunk: Buffer) => {
+      answered = true;
+      this.onData(chunk);
+    });
+    socket.on('error', (err) => this.fail(NetError.fromSocket(err, this.endpoint, 'destination', stage())));
+    socket.on('close', () => this.fail(answered
+      ? new NetError('LINK_BROKEN', `the connection to the destination ${this.address} closed`, 'the task retries within its retry time for failed connections')
+      : NetError.of(closedFailure({ tls: this.endpoint.tls !== undefined, stage: 'login' }), this.endpoint, 'destination')));
     socket.on('drain', () => this.wakeRoom());
     const timeout = this.opts.replyTimeoutMs ?? REPLY_TIMEOUT_MS;
     if (timeout > 0) {

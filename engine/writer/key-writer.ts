@@ -16,7 +16,7 @@
  * made before the task writes anything.
  */
 import { randomBytes } from 'node:crypto';
-import { buildDumpPayload } from '../rdb';
+import { buildDumpPayload, rdbType } from '../rdb';
 import type {
   HashEntry, RdbKeyBatchEvent, RdbKeyEndEvent, RdbKeyEvent, RdbKeyStartEvent, RdbMagic, StreamEntry, StreamId, StreamMeta, ZsetEntry,
 } from '../rdb/types';
@@ -145,8 +145,8 @@ export class KeyWriter {
       if (expireAt !== undefined) argv.push('PXAT', expireAt);
       return this.sink.write(argv);
     }
-    // Only the hash types from 22 on can hold field expiry: others are not decoded for this (see lazyValues).
-    const hasFieldTtl = e.typeName === 'hash' && e.typeId >= 22 && e.value.some((entry) => entry.length === 3);
+    // Only the hash types with field expiry can hold it: others are not decoded for this (see lazyValues).
+    const hasFieldTtl = e.typeName === 'hash' && rdbType(e.typeId, this.magic)?.fieldExpiry === true && e.value.some((entry) => entry.length === 3);
     const restoreAs = restoreTypeFor(dest, e.typeId, this.magic);
     if (restoreAs !== undefined && !(hasFieldTtl && !dest.hashFieldExpiry)) {
       this.stats.restored++;
