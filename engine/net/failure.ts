@@ -197,3 +197,14 @@ export function closedFailure(at: FailureContext, errno?: string): ConnectionFai
   if (at.stage !== 'use') return at.tls ? { kind: 'tls-closed', errno } : { kind: 'plain-to-tls' };
   return { kind: 'closed', errno, during: at.command };
 }
+
+/**
+ * Failures that a first connection takes for wrong settings (a TLS mismatch, a port that
+ * accepts and never answers) but that, on an endpoint which already worked with the same
+ * settings, can only be the network or a restart: worth retrying then.
+ */
+export function looksLikeSettings(failure: ConnectionFailure | undefined): boolean {
+  if (!failure) return false;
+  return failure.kind === 'plain-to-tls' || failure.kind === 'tls-to-plain' || failure.kind === 'tls-closed'
+    || (failure.kind === 'reply-timeout' && failure.silent);
+}

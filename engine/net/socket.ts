@@ -10,7 +10,8 @@ import { DtsError } from '../errors';
 import { endpointAddress, type Audience, type RedisEndpoint } from '../endpoint';
 import { encodeCommand, RespErrorReply, RespParser, type RespArg, type RespValue } from '../resp';
 import {
-  classifyFailure, clientCertificateFailure, closedFailure, isNoPasswordConfigured, replyFailure, type ConnectionFailure, type FailureContext,
+  classifyFailure, clientCertificateFailure, closedFailure, isNoPasswordConfigured, looksLikeSettings, replyFailure, type ConnectionFailure,
+  type FailureContext,
 } from './failure';
 import { failureWords, type ConnectionErrorCode } from './wording';
 
@@ -45,6 +46,11 @@ export class NetError extends DtsError {
   /** Whether retrying later may help (a broken or unreachable link may come back; a wrong password will not). */
   get transient(): boolean {
     return this.netCode === 'UNREACHABLE' || this.netCode === 'TIMEOUT' || this.netCode === 'LINK_BROKEN';
+  }
+
+  /** `transient`, for an endpoint that already worked with these settings (see looksLikeSettings). */
+  get transientOnceConnected(): boolean {
+    return this.transient || looksLikeSettings(this.failure);
   }
 
   /** A classified failure, in the words of the endpoint's audience. */

@@ -270,7 +270,7 @@ export class ReplicaLink extends EventEmitter {
     } catch (err) {
       if (this.isClosed()) throw this.closedError();
       const e = err as NetError;
-      throw this.linkError(e.netCode, e.message, e.hint, e.cause ?? e);
+      throw new LinkError(e.netCode, e.message, e.hint, { cause: e.cause ?? e }, e.failure);
     }
     if (this.isClosed()) {
       socket.destroy();
@@ -552,7 +552,7 @@ export class ReplicaLink extends EventEmitter {
   /** A connection failure in the one vocabulary of net/wording.ts, for the link's reader. */
   private failed(failure: ConnectionFailure, cause?: unknown): LinkError {
     const words = failureWords(failure, { endpoint: this.target, role: 'source' });
-    return this.linkError(words.code, words.message, words.hint, cause);
+    return new LinkError(words.code, words.message, words.hint, cause === undefined ? undefined : { cause }, failure);
   }
 
   private toLinkError(err: unknown): LinkError {

@@ -458,10 +458,9 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
           resume = await this.reopenWriter();
           continue;
         }
-        // A source that answered in plain text before has not switched to TLS: a drop without
-        // a byte (which the link takes for a TLS port on a first connect) is the network's.
-        const droppedPlain = err instanceof LinkError && err.code === 'TLS' && !source.tls;
-        const retryable = err instanceof LinkError && (err.retryable || droppedPlain) && !firstConnect;
+        // After a first connect, what looks like wrong settings (a drop without a byte, a silent
+        // port) is the network's or a restart's doing: retried like any broken link.
+        const retryable = err instanceof LinkError && err.retryableOnceConnected && !firstConnect;
         if (!retryable) throw err;
         const now = Date.now();
         retryDeadline ||= now + (this.opts.connectionRetryMs ?? 10 * 60_000);

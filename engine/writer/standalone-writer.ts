@@ -476,7 +476,8 @@ export class StandaloneWriter implements DestinationWriter {
         if (this.units) record = await this.getOnConnection(this.units.record.db, this.units.record.key);
         break;
       } catch (err) {
-        if (err instanceof NetError && !err.transient) {
+        // It worked with these settings before: only a wrong password and the like are final.
+        if (err instanceof NetError && !err.transientOnceConnected) {
           this.fatal = err;
           return;
         }
