@@ -285,6 +285,24 @@ describe('a key that changes while it is read and really differs', () => {
   });
 });
 
+describe('a broken connection is no key that changed', () => {
+  afterEach(async () => {
+    for (const s of [src, dst]) await client(s, 10).flushdb();
+  });
+
+  it('fails the run, naming the side that broke', async () => {
+    await bigList(client(src, 10), 'k');
+    await copyDb(client(src, 10), client(dst, 10));
+    const killer = client(dst);
+    interception = beforeCommand((role, c) => role === 'source' && c.name === 'LRANGE' && c.args[1] === '512',
+      () => killer.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes'));
+    await expect(verify(opts(dst, { filter: { dbs: [10] }, useDigest: false }))).rejects.toMatchObject({
+      code: 'LINK_BROKEN', message: `the connection to the destination 127.0.0.1:${dst.port} broke during verification`,
+    });
+    expect(interception.fired).toBe(1);
+  });
+});
+
 describe('under a write load on both sides', () => {
   const db = 11;
 
