@@ -342,17 +342,15 @@ describe('under a write load on both sides', () => {
       ['length', opts(dst, { filter: { dbs: [db] }, mode: 'length' })],
       ['keys', opts(nodebug, { filter: { dbs: [db] }, mode: 'keys' })],
     ];
-    const runs = new Map<string, number>();
-    const deadline = Date.now() + 2_500;
-    do {
-      for (const [name, o] of variants) {
-        const r = await verify(o);
-        expect(r.rounds).toHaveLength(1);
-        runs.set(name, (runs.get(name) ?? 0) + 1);
-      }
-    } while (Date.now() < deadline);
+    let changed = 0;
+    for (const [name, o] of variants) {
+      const r = await verify(o);
+      expect({ name, rounds: r.rounds.length }).toEqual({ name, rounds: 1 });
+      changed += r.final.changedWhileRead ?? 0;
+    }
     expect(loads.every((l) => l.batches > 10)).toBe(true);
-    expect([...runs.keys()]).toEqual(variants.map(([n]) => n));
+    // The load did move keys under the reads (each run meets dozens of them).
+    expect(changed).toBeGreaterThan(0);
   });
 
   it.each(targets)('converges: started under the load, zero differences once it stops and the destination caught up (%s)', async (_, target) => {

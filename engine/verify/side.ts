@@ -333,11 +333,6 @@ export class Side {
     return out;
   }
 
-  /** One command on the node that owns `key`. */
-  async callKey(db: number, key: Buffer, cmd: Cmd): Promise<unknown> {
-    return this.nodeFor(key).call(db, cmd);
-  }
-
   /** SCAN every node's `db`, in batches. */
   async *scan(db: number, opts: { match?: Buffer; count?: number; signal?: AbortSignal } = {}): AsyncGenerator<Buffer[]> {
     for (const node of [...this.nodes]) {

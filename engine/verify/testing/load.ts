@@ -22,17 +22,17 @@ function prng(seed: number): () => number {
 
 type Pipeline = ReturnType<Redis['pipeline']>;
 
-function range(n: number, f: (i: number) => string): string[] {
-  return Array.from({ length: n }, (_, i) => f(i));
+function range(n: number, f: (i: number) => string | string[]): string[] {
+  return Array.from({ length: n }, (_, i) => f(i)).flat();
 }
 
 /** (Re)creates the big keys under `prefix`: list, hash, set, sorted set, string, stream with a group. */
 export function buildBig(p: Pipeline, prefix: string, which?: 'list' | 'hash' | 'set' | 'zset' | 'string' | 'stream'): void {
   const n = LOAD_BIG_ELEMENTS;
   if (!which || which === 'list') p.del(`${prefix}bl`).rpush(`${prefix}bl`, ...range(n, (i) => `item${i}`));
-  if (!which || which === 'hash') p.del(`${prefix}bh`).hset(`${prefix}bh`, ...range(n, (i) => [`f${i}`, `v${i}`]).flat());
+  if (!which || which === 'hash') p.del(`${prefix}bh`).hset(`${prefix}bh`, ...range(n, (i) => [`f${i}`, `v${i}`]));
   if (!which || which === 'set') p.del(`${prefix}bset`).sadd(`${prefix}bset`, ...range(n, (i) => `m${i}`));
-  if (!which || which === 'zset') p.del(`${prefix}bz`).zadd(`${prefix}bz`, ...range(n, (i) => [String(i), `z${i}`]).flat());
+  if (!which || which === 'zset') p.del(`${prefix}bz`).zadd(`${prefix}bz`, ...range(n, (i) => [String(i), `z${i}`]));
   if (!which || which === 'string') p.del(`${prefix}bs`).set(`${prefix}bs`, 's'.repeat(BIG_STRING_BYTES));
   if (!which || which === 'stream') {
     p.del(`${prefix}bx`);
