@@ -4,7 +4,7 @@
  * DB, commands routed by hash slot, and what each node can do (PEXPIRETIME,
  * DEBUG DIGEST-VALUE, SMISMEMBER …).
  */
-import Redis from 'ioredis';
+import Redis, { ReplyError } from 'ioredis';
 import { endpointAddress, type RedisEndpoint } from '../endpoint';
 import { DtsError } from '../errors';
 import { replyFailure } from '../net/failure';
@@ -147,6 +147,8 @@ export class NodeConn {
     }
     if (!out) throw new VerifyError('LINK_BROKEN', `the ${this.role} ${this.address} closed the connection`);
     return out.map(([err, value]) => {
+      // A connection that breaks mid-pipeline fails each command with a client-side error, not a server reply.
+      if (err && !(err instanceof ReplyError)) throw this.wrap(err);
       if (err && /^(MOVED|ASK) /.test(err.message)) throw new SlotMovedError(err.message);
       if (err && /^NOPERM/.test(err.message)) {
         throw new VerifyError('NOPERM', `the ${this.role} account may not run a command verification needs: ${err.message}`,
@@ -323,11 +325,6 @@ export class Side {
       });
     }));
     return out;
-  }
-
-  /** One command on the node that owns `key`. */
-  async callKey(db: number, key: Buffer, cmd: Cmd): Promise<unknown> {
-    return this.nodeFor(key).call(db, cmd);
   }
 
   /** SCAN every node's `db`, in batches. */
