@@ -203,13 +203,21 @@ export class PipelinedConnection<T> {
   private onData(chunk: Buffer): void {
     this.quietSince = Date.now();
     try {
-      // Most replies of a migration are "+OK": take a run of them without the general parser.
+      // Most replies of a migration are "+OK" (and "+QUEUED" in a transaction): take a run of
+      // them without the general parser.
       let pos = 0;
       if (!this.parser.pending) {
-        while (pos + 5 <= chunk.length && chunk[pos] === 0x2b && chunk[pos + 1] === 0x4f && chunk[pos + 2] === 0x4b
-          && chunk[pos + 3] === 0x0d && chunk[pos + 4] === 0x0a) {
-          this.deliver('OK');
-          pos += 5;
+        for (;;) {
+          if (pos + 5 <= chunk.length && chunk[pos] === 0x2b && chunk[pos + 1] === 0x4f && chunk[pos + 2] === 0x4b
+            && chunk[pos + 3] === 0x0d && chunk[pos + 4] === 0x0a) {
+            this.deliver('OK');
+            pos += 5;
+          } else if (pos + 9 <= chunk.length && chunk[pos] === 0x2b && chunk[pos + 1] === 0x51 && chunk[pos + 2] === 0x55
+            && chunk[pos + 3] === 0x45 && chunk[pos + 4] === 0x55 && chunk[pos + 5] === 0x45 && chunk[pos + 6] === 0x44
+            && chunk[pos + 7] === 0x0d && chunk[pos + 8] === 0x0a) {
+            this.deliver('QUEUED');
+            pos += 9;
+          } else break;
         }
       }
       if (pos < chunk.length) this.parser.execute(pos === 0 ? chunk : chunk.subarray(pos), this.deliver);

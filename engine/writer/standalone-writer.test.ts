@@ -231,6 +231,37 @@ describe('StandaloneWriter', () => {
     writer.close();
   });
 
+  it('in units, runs of plain SETs go as MSETs, in order with the other commands and DB switches', async () => {
+    const { writer } = newWriter();
+    await writer.open();
+    writer.beginUnits(unitRecord(), { offset: 0, db: 0 });
+    let offset = 0;
+    // As the stream hands them over: Buffers.
+    const w = (argv: string[]) => writer.write(argv.map((a) => Buffer.from(a)), { offset: ++offset, db: 0 });
+    await w(['SET', 'a', '1']);
+    await w(['set', 'b', 'x']);
+    await w(['INCR', 'a']);
+    await w(['SET', 'a', '10']);
+    await w(['SET', 'a', '11']); // the later one wins, as run one by one
+    await w(['SET', 'c', 'v', 'PX', '100000']); // with an option: a command of its own
+    writer.selectDb(4);
+    await w(['SET', 'a', 'in-4']);
+    writer.selectDb(0);
+    await w(['SET', 'd', 'last']);
+    for (let i = 0; i < 600; i++) await w(['SET', `many:${i}`, String(i)]); // more than one MSET's worth
+    await w(['APPEND', 'd', '!']);
+    await writer.flush();
+    expect(await c.mget('a', 'b', 'c', 'd', 'many:0', 'many:599')).toEqual(['11', 'x', 'v', 'last!', '0', '599']);
+    expect(await c.pttl('c')).toBeGreaterThan(90_000);
+    await c.select(4);
+    expect(await c.get('a')).toBe('in-4');
+    await c.select(0);
+    const stats = String(await admin.info('commandstats'));
+    expect(stats).toMatch(/cmdstat_mset:calls=[1-9]/);
+    expect(await c.get(RECORD_KEY)).toMatch(new RegExp(`^at ${offset} `));
+    writer.close();
+  });
+
   it('in units, a unit refused at queue time stops the writer and no later unit runs', async () => {
     await admin.call('ACL', 'SETUSER', 'limited', 'on', '>pw', '~ok:*', `~${RECORD_KEY}`, '+@all');
     const writer = new StandaloneWriter({ host: '127.0.0.1', port: server.port, username: 'limited', password: 'pw' }, { connectionRetryMs: 5_000 });
