@@ -7,10 +7,8 @@
  * not answered, in order.
  *
  * Commands whose keys hash to different slots keep their meaning (PRODUCT.md):
- * per-key commands are split by slot; any other is emulated from the
- * destination's own data: its keys are copied (DUMP/RESTORE, expiry kept) into
- * temporary keys sharing one slot, the command runs there, and the results are
- * copied back. MULTI/EXEC blocks run per slot, in order.
+ * split by slot or emulated on co-located copies (cross-slot.ts). MULTI/EXEC
+ * blocks run per slot, in order.
  *
  * The checkpoint moves to a source position only once every command sent
  * before it, on every node, has been answered. Writes here are at least once:
@@ -25,10 +23,11 @@ import { endpointAddress } from '../endpoint';
 import { describeError } from '../errors';
 import { argvBuffers, RespErrorReply, type RespArg, type RespValue } from '../resp';
 import { discoverCluster, SlotMap, type ClusterNode } from '../cluster/topology';
-import { keySlot, tagForSlot } from '../cluster/slot';
+import { keySlot } from '../cluster/slot';
 import { capabilitiesOf, parseVersion, type DestinationCapabilities } from './capabilities';
 import { PipelinedConnection } from './connection';
-import { isTransientReply, printable, rejectedWrite, WriterError } from './errors';
+import { CrossSlotCommands } from './cross-slot';
+import { isTransientReply, rejectedWrite, WriterError } from './errors';
 import { WriteThrottle } from './rate-limiter';
 import { commandNameOf, ranBefore, unsafelyRepeatedKeys } from './replay';
 import { RetryPolicy, sleep } from './retry';
@@ -57,8 +56,6 @@ interface Node {
   conn?: PipelinedConnection<Op>;
 }
 
-/** Per-key commands that can be split by slot without changing their result. */
-const SPLITTABLE: Record<string, number> = { DEL: 1, UNLINK: 1, TOUCH: 1, EXISTS: 1, MSET: 2 };
 
 export class ClusterWriter implements DestinationWriter {
   private nodes: Node[] = [];
@@ -75,8 +72,16 @@ export class ClusterWriter implements DestinationWriter {
   private checkpointMark?: StreamPosition;
   private block?: RespArg[][];
   private blockMark?: StreamPosition;
-  private readonly slotTags = new Map<number, string>();
-  private emulations = 0;
+  /** Commands whose keys span slots (split or emulated: cross-slot.ts). */
+  private readonly crossSlot = new CrossSlotCommands({
+    address: () => this.address,
+    writeOne: (argv, mark) => this.writeOne(argv, mark),
+    advance: (mark) => this.advance(mark),
+    quiesce: () => this.quiesce(),
+    callInSlot: (slot, argv) => this.call(this.nodeIndexFor(slot), argv),
+    callForKey: (key, argv) => this.callForKey(key, argv),
+    log: (level, message) => this.opts.log?.(level, message),
+  });
   /** Commands awaiting a reply, per slot: a moved slot's new commands wait until its old ones are redirected. */
   private readonly slotInflight = new Uint32Array(16384);
   /** Slots being moved: commands written meanwhile, in order. */
@@ -426,7 +431,7 @@ export class ClusterWriter implements DestinationWriter {
       const info = commandInfo(buffers);
       const positions = info ? keyPositions(info, buffers) : [];
       const slots = new Set(positions.map((i) => keySlot(buffers[i])));
-      if (slots.size > 1) return this.crossSlot(argv, buffers, positions, mark);
+      if (slots.size > 1) return this.crossSlot.write(argv, buffers, positions, mark);
       op = { argv, seq: this.nextSeq++, slot: slots.size === 1 ? [...slots][0] : 0 };
       if (positions.length === 0) op.fanout = { waiting: new Set(), answered: new Set() };
     }
@@ -493,75 +498,6 @@ export class ClusterWriter implements DestinationWriter {
     }
     await flushGroup();
     if (mark) this.advance(mark);
-  }
-
-  /** A command whose keys live in different slots: split it, or emulate it on co-located copies. */
-  private async crossSlot(argv: RespArg[], buffers: Buffer[], positions: number[], mark?: StreamPosition): Promise<void> {
-    const name = commandName(buffers);
-    const step = SPLITTABLE[name];
-    if (step) {
-      const bySlot = new Map<number, RespArg[]>();
-      for (const pos of positions) {
-        const slot = keySlot(buffers[pos]);
-        const cmd = bySlot.get(slot) ?? [argv[0]];
-        cmd.push(...argv.slice(pos, pos + step));
-        bySlot.set(slot, cmd);
-      }
-      const parts = [...bySlot.values()];
-      for (const [i, part] of parts.entries()) await this.writeOne(part, i === parts.length - 1 ? mark : undefined);
-      return;
-    }
-    await this.emulate(name, argv, buffers, positions);
-    if (mark) this.advance(mark);
-  }
-
-  /**
-   * Runs a cross-slot command on temporary copies of its keys placed in one slot,
-   * then puts each key's new value (or its absence) back. The engine is the
-   * destination's only writer, so reading the keys here sees what the command saw.
-   */
-  private async emulate(name: string, argv: RespArg[], buffers: Buffer[], positions: number[]): Promise<void> {
-    await this.quiesce();
-    const slot = keySlot(buffers[positions[0]]);
-    const tag = this.tagFor(slot);
-    const nonce = `${Date.now().toString(36)}${(this.emulations++).toString(36)}`;
-    const keys = [...new Map(positions.map((p) => [buffers[p].toString('latin1'), buffers[p]])).values()];
-    const temp = new Map<string, Buffer>();
-    keys.forEach((k, i) => temp.set(k.toString('latin1'), Buffer.from(`{${tag}}dts-emu:${nonce}:${i}`)));
-    try {
-      for (const k of keys) await this.copyKey(k, temp.get(k.toString('latin1'))!);
-      const rewritten = buffers.map((b, i) => (positions.includes(i) ? temp.get(b.toString('latin1'))! : b));
-      const reply = await this.call(this.nodeIndexFor(slot), rewritten);
-      if (reply instanceof RespErrorReply) {
-        throw rejectedWrite(this.address, name, buffers[positions[0]], reply);
-      }
-      for (const k of keys) await this.copyKey(temp.get(k.toString('latin1'))!, k);
-      this.opts.log?.('info', `${name} across hash slots was applied by emulation (keys ${keys.map((k) => `"${printable(k)}"`).join(', ')})`);
-    } finally {
-      for (const t of temp.values()) await this.callForKey(t, ['DEL', t]).catch(() => undefined);
-    }
-  }
-
-  /** Copies a key's value and absolute expiry to another key (or deletes the target when the source has none). */
-  private async copyKey(from: Buffer, to: Buffer): Promise<void> {
-    const dump = await this.callForKey(from, ['DUMP', from]);
-    if (dump instanceof RespErrorReply) throw rejectedWrite(this.address, 'DUMP', from, dump);
-    if (dump === null) {
-      await this.callForKey(to, ['DEL', to]);
-      return;
-    }
-    const expireAt = Number(await this.callForKey(from, ['PEXPIRETIME', from]));
-    const reply = await this.callForKey(to, ['RESTORE', to, expireAt > 0 ? expireAt : 0, dump as Buffer, 'REPLACE', 'ABSTTL']);
-    if (reply instanceof RespErrorReply) throw rejectedWrite(this.address, 'RESTORE', to, reply);
-  }
-
-  private tagFor(slot: number): string {
-    let tag = this.slotTags.get(slot);
-    if (!tag) {
-      tag = tagForSlot((s) => s === slot);
-      this.slotTags.set(slot, tag);
-    }
-    return tag;
   }
 
   /** Waits until every node has answered everything sent so far. */
