@@ -563,7 +563,3 @@ export function engineManager(): EngineManager {
   return globalForEngine.dtsEngine;
 }
 
-/** Purchase And Start, and Start from the task list. */
-export async function startTask(taskId: string): Promise<void> {
-  await engineManager().start(taskId);
-}

@@ -9,13 +9,14 @@ import { audit } from '@/lib/audit';
 import { authorize } from '@/lib/auth/guard';
 import { testConnection, type ConnectionOutcome, type ServerSummary } from '@/lib/redis';
 import { db } from '@/lib/db/client';
-import { startTask } from '@/lib/engine/manager';
+import { engineManager, TaskActionError } from '@/lib/engine/manager';
 import { connectionStepSchema, fieldErrors, objectsStepSchema, type FieldErrors } from './draft';
 import { endpointSchema } from './endpoint';
 import { resolveEndpoint } from './endpoint-input';
 import { advancedSchema, purchaseSchema, verificationSchema } from './options';
 import { ignorePrecheckItem, PrecheckError, startPrecheck } from './precheck';
 import { recordPurchase, saveTaskSettings, TaskStateError, type SaveResult } from './service';
+import { taskDetailsPath } from './routes';
 
 export type ConnectionStepResult =
   | { ok: true; source: ServerSummary; target: ServerSummary }
@@ -127,18 +128,13 @@ export async function purchaseAction(_prev: PurchaseState, form: FormData): Prom
     await recordPurchase(taskId, parsed.data);
     const task = await db().task.findUnique({ where: { id: taskId }, select: { region: true, name: true } });
     region = task?.region ?? region;
-    await startTask(taskId);
+    // The same path as Start in the task list: the manager checks the state allows it.
+    await engineManager().perform(taskId, 'start');
     await audit(auth.user, 'task.start', { type: 'task', id: taskId, name: task?.name }, `Purchase And Start: ${parsed.data.instanceClass} link, ${parsed.data.billingMethod}`);
   } catch (err) {
-    if (err instanceof TaskStateError) return { errors: { _: err.message } };
+    if (err instanceof TaskStateError || err instanceof TaskActionError) return { errors: { _: err.message } };
     return { errors: { _: `The task could not be started: ${(err as Error).message}` } };
   }
   revalidatePath('/sync-tasks');
-  redirect(await taskLandingPath(taskId, region));
-}
-
-/** The task's details page when the console has one, else the task list of its region. */
-async function taskLandingPath(taskId: string, region: string): Promise<string> {
-  const { taskDetailsPath } = await import('./routes');
-  return taskDetailsPath(taskId, region);
+  redirect(taskDetailsPath(taskId, region));
 }

@@ -1,5 +1,0 @@
-import { TableSkeleton } from '@/components/ui/Skeleton';
-
-export default function Loading() {
-  return <TableSkeleton />;
-}
