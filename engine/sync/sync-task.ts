@@ -116,7 +116,11 @@ export interface SyncProgress {
   receivedOffset: number;
   /** The checkpoint: last source offset the destination acknowledged. */
   checkpoint: StreamPosition | null;
-  /** Synchronization delay from the heartbeat, in ms (null until measured). */
+  /**
+   * Synchronization delay in ms from the heartbeat key (Heartbeat/DelayGauge; docs/monitoring.md):
+   * the newest heartbeat's age when it came through the stream, or, when none came for
+   * longer than the beat interval + margin, its age now. Null = unknown.
+   */
   delayMs: number | null;
   /** Destination commands per second over the last interval. */
   rps: number;
@@ -223,7 +227,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
   }
 
   get progress(): SyncProgress {
-    return { ...this.p, checkpoint: this.writer.checkpoint ?? this.p.checkpoint };
+    return { ...this.p, checkpoint: this.writer.checkpoint ?? this.p.checkpoint, delayMs: this.heartbeat?.delayMs() ?? null };
   }
 
   private log(level: SyncLogLevel, message: string): void {
@@ -521,9 +525,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       onKeyWritten: this.opts.onKeyWritten,
       ttlExtendMs: (this.opts.ttlExtendSeconds ?? 0) * 1000,
       log: (level, message) => this.log(level, message),
-      onHeartbeat: (sentAt) => {
-        this.p.delayMs = Math.max(0, Date.now() - sentAt);
-      },
+      onHeartbeat: (sentAt) => this.heartbeat?.seen(sentAt),
     });
     this.applier = applier;
     let streamAt = startOffset;
