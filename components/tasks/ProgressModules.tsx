@@ -23,7 +23,7 @@ interface Stage {
 
 export function fullStage(s: TaskLiveState): Stage {
   if (s.syncTypes === 'incremental') return { label: 'Not included', tone: 'neutral' };
-  if (s.fullPercent >= 100) return { label: 'Completed', tone: 'ok' };
+  if (s.fullPercent >= 100) return s.evictedKeys > 0 ? { label: 'Completed, keys evicted', tone: 'warn' } : { label: 'Completed', tone: 'ok' };
   switch (s.status) {
     case 'Initializing': return { label: 'Waiting for the snapshot', tone: 'progress' };
     case 'FullMigration': return { label: 'In progress', tone: 'progress' };
@@ -133,6 +133,10 @@ export function ProgressModules({ state, sample }: { state: TaskLiveState; sampl
             <dl className="grid grid-cols-2 gap-3">
               <Stat label="Keys" value={`${formatCount(state.keysDone)} / ${formatCount(state.keysTotal)}`} hint="migrated / in the snapshot" />
               <Stat label="Snapshot read" value={formatBytes(state.bytesDone)} hint="RDB bytes" />
+              {state.evictedKeys > 0 && (
+                <Stat label="Evicted by the destination" value={<span className="text-amber-700">{formatCount(state.evictedKeys)}</span>}
+                  hint="written, then dropped by the destination's maxmemory-policy" />
+              )}
             </dl>
           </>
         )}

@@ -14,6 +14,7 @@ import { keySlot, tagForSlot } from '../cluster/slot';
 import { endpointAddress } from '../endpoint';
 import { EntryFilter, HEARTBEAT_PREFIX } from '../filter';
 import { checkDestinationEmpty } from './conflict-check';
+import { EvictionWatch } from './eviction-watch';
 import { SyncError } from './errors';
 import {
   SyncTask, type ShardCheckpoint, type SyncOptions, type SyncProgress, type SyncStage, type SyncTaskEvents, type Throttle,
@@ -50,6 +51,8 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
   private pausedAll = false;
   private stage: SyncStage = 'connecting';
   private timer?: NodeJS.Timeout;
+  /** The destination's evictions, watched once for all shards. */
+  private evictions?: EvictionWatch;
 
   constructor(private readonly opts: SyncOptions) {
     super();
@@ -80,6 +83,7 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
       commandsApplied: sum((p) => p.commandsApplied),
       fullSyncs: sum((p) => p.fullSyncs),
       partialResyncs: sum((p) => p.partialResyncs),
+      evictedKeys: this.evictions?.evicted ?? 0,
       shards: this.shards.map((s) => s.shardProgress()),
     };
   }
@@ -147,6 +151,7 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
       : '';
     this.emit('log', 'info', `the source cluster has ${this.shards.length} masters; one link each${fromReplicas}`);
     if (this.pausedAll) for (const s of this.shards) void s.pause();
+    this.evictions = await EvictionWatch.start(this.opts.target, targetCluster, (level, message) => this.emit('log', level, message));
     this.timer = setInterval(() => this.emit('progress', this.progress), 1000);
     this.timer.unref();
     try {
@@ -163,6 +168,7 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
       if (failed) throw failed.reason;
     } finally {
       clearInterval(this.timer);
+      await this.evictions.stop();
       this.updateStage();
       this.emit('progress', this.progress);
     }

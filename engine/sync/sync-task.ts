@@ -28,6 +28,7 @@ import { detectCluster } from '../cluster/topology';
 import { SyncError } from './errors';
 import { Heartbeat, heartbeatKeyFor } from './heartbeat';
 import { checkDestinationEmpty } from './conflict-check';
+import { EvictionWatch } from './eviction-watch';
 import { SnapshotLoader } from './snapshot-loader';
 import { StreamApplier } from './stream-applier';
 
@@ -129,6 +130,8 @@ export interface SyncProgress {
   commandsApplied: number;
   fullSyncs: number;
   partialResyncs: number;
+  /** Keys the destination evicted since the task started (INFO stats evicted_keys, every master; EvictionWatch). */
+  evictedKeys: number;
   /** Cluster source: each shard's own position. */
   shards?: ShardProgress[];
 }
@@ -172,6 +175,8 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
   private writer: DestinationWriter;
   private link?: ReplicaLink;
   private heartbeat?: Heartbeat;
+  /** The destination's evictions (a cluster source's shards leave it to ClusterSyncTask, which watches once). */
+  private evictions?: EvictionWatch;
   private stopping = false;
   private paused = false;
   private resumeWaiters: (() => void)[] = [];
@@ -192,7 +197,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
   private readonly p: SyncProgress = {
     stage: 'connecting', keysDone: 0, keysTotal: 0, rdbBytesDone: 0, rdbBytesTotal: null, fullPercent: 0,
     replid: null, receivedOffset: 0, checkpoint: null, delayMs: null, rps: 0, bytesPerSecond: 0,
-    commandsApplied: 0, fullSyncs: 0, partialResyncs: 0,
+    commandsApplied: 0, fullSyncs: 0, partialResyncs: 0, evictedKeys: 0,
   };
 
   constructor(private opts: SyncOptions) {
@@ -227,7 +232,8 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
   }
 
   get progress(): SyncProgress {
-    return { ...this.p, checkpoint: this.writer.checkpoint ?? this.p.checkpoint, delayMs: this.heartbeat?.delayMs() ?? null };
+    return { ...this.p, checkpoint: this.writer.checkpoint ?? this.p.checkpoint, delayMs: this.heartbeat?.delayMs() ?? null,
+      evictedKeys: this.evictions?.evicted ?? 0 };
   }
 
   private log(level: SyncLogLevel, message: string): void {
@@ -289,6 +295,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       }
       const dest = await this.writer.open();
       this.log('info', `destination ${endpointAddress(this.opts.target)} runs ${dest.version.product} ${dest.version.major}.${dest.version.minor}.${dest.version.patch} (RDB ${dest.rdbVersion})`);
+      if (!this.opts.shard) this.evictions = await EvictionWatch.start(this.opts.target, this.writer.masters !== undefined, (l, m) => this.log(l, m));
       if (this.opts.rdbFile) {
         await this.restoreFile(this.opts.rdbFile);
         this.setStage(this.stopping ? 'ended' : 'completed');
@@ -301,6 +308,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       throw err;
     } finally {
       clearInterval(this.timer);
+      await this.evictions?.stop();
       this.writer.close();
       await this.link?.close();
       await this.heartbeat?.stop();

@@ -222,6 +222,42 @@ describe('EngineManager', () => {
     }
   }, 120_000);
 
+  it('a full migration into a destination that evicts keys ends Completed, saying it does not hold everything', async () => {
+    const evicting = await RedisServer.start({ config: { maxmemory: '4mb', 'maxmemory-policy': 'allkeys-lru' } });
+    const src = source.client();
+    const dst = evicting.client();
+    const manager = new EngineManager();
+    try {
+      await src.flushall();
+      const p = src.pipeline();
+      for (let i = 0; i < 40_000; i++) p.set(`k:${i}`, 'v'.repeat(250));
+      await p.exec();
+      const endpoint = (port: number) => JSON.stringify({ host: '127.0.0.1', port, authMethod: 'password-free' });
+      await db().task.create({
+        data: {
+          id: 'dtsevict1', name: 'evicting', region: 'local', status: 'PrecheckPassed', instanceClass: 'unlimited', syncTypes: 'full',
+          source: endpoint(source.port), target: endpoint(evicting.port), objects: JSON.stringify({ dbs: [{ db: 0, targetDb: 0 }] }),
+        },
+      });
+      await manager.perform('dtsevict1', 'start');
+      await waitFor('Completed', async () => (await status('dtsevict1')) === 'Completed', 60_000);
+      const evicted = Number(/^evicted_keys:(\d+)/m.exec(String(await dst.info('stats')))?.[1]);
+      expect(evicted).toBeGreaterThan(20_000);
+      const final = await waitFor('the final log line', async () =>
+        (await db().taskLog.findMany({ where: { taskId: 'dtsevict1', message: { startsWith: 'full data migration completed' } } }))[0]);
+      expect(final).toMatchObject({ level: 'warn', message: `full data migration completed, but the destination evicted ${evicted} keys while it ran: it does not hold everything written` });
+      const logs = (await db().taskLog.findMany({ where: { taskId: 'dtsevict1', level: 'warn' } })).map((l) => l.message);
+      expect(logs.some((m) => m.startsWith('the destination is evicting keys'))).toBe(true);
+      expect((await db().task.findUniqueOrThrow({ where: { id: 'dtsevict1' } })).evictedKeys).toBe(BigInt(evicted));
+      expect((await readTaskLiveView('dtsevict1'))!.state.evictedKeys).toBe(evicted);
+    } finally {
+      await manager.shutdown();
+      src.disconnect();
+      dst.disconnect();
+      await evicting.stop();
+    }
+  }, 120_000);
+
   it('shows Paused only once the destination has acknowledged what was sent', async () => {
     const src = source.client();
     const dst = target.client();

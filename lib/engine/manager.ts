@@ -248,6 +248,8 @@ export class EngineManager {
         await this.saveCheckpoint(taskId, msg.shard, msg.replid, msg.offset, msg.db);
         return;
       case 'done':
+        worker.progress = msg.progress;
+        worker.dirty = true;
         await this.persistProgress(worker);
         return;
       case 'failed':
@@ -285,6 +287,9 @@ export class EngineManager {
     await this.verification.incrementalEnded(worker.taskId);
     const stage = worker.progress?.stage;
     const { taskId } = worker;
+    // Written is not held: the final word of a task whose destination evicted keys says so.
+    const evictedKeys = worker.progress?.evictedKeys ?? 0;
+    const evicted = evictedKeys > 0 ? `, but the destination evicted ${evictedKeys} keys while it ran: it does not hold everything written` : '';
     if (this.shuttingDown) return;
     const current = await db().task.findUnique({ where: { id: taskId }, select: { status: true } });
     if (!current || current.status === 'Released') return;
@@ -294,10 +299,10 @@ export class EngineManager {
       await this.alerts.status(worker.alertTask, 'Failed', worker.failure);
     } else if (stage === 'completed') {
       await db().task.update({ where: { id: taskId }, data: { status: 'Completed', endedAt: new Date(), fullProgress: 100 } });
-      await this.log(taskId, 'info', 'full data migration completed');
+      await this.log(taskId, evicted ? 'warn' : 'info', `full data migration completed${evicted}`);
     } else if (worker.stopping || stage === 'ended') {
       await db().task.update({ where: { id: taskId }, data: { status: 'Ended', endedAt: new Date() } });
-      await this.log(taskId, 'info', 'task ended');
+      await this.log(taskId, evicted ? 'warn' : 'info', `task ended${evicted}`);
     } else {
       const why = `the engine process stopped unexpectedly (${signal ?? `exit code ${code}`})`;
       await db().task.update({ where: { id: taskId }, data: { status: 'Failed', errorMessage: why } });
@@ -318,6 +323,7 @@ export class EngineManager {
         keysTotal: BigInt(p.keysTotal),
         bytesDone: BigInt(p.rdbBytesDone),
         delayMs: p.delayMs,
+        evictedKeys: BigInt(p.evictedKeys),
       },
     }).catch(() => undefined); // the task may have been deleted meanwhile
   }

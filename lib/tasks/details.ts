@@ -82,6 +82,8 @@ export interface TaskLiveState {
   keysTotal: number;
   bytesDone: number;
   delayMs: number | null;
+  /** Keys the destination evicted while the task ran (it does not hold them any more). */
+  evictedKeys: number;
   createdAt: string;
   purchasedAt: string | null;
   startedAt: string | null;
@@ -186,6 +188,7 @@ async function toState(t: TaskRow): Promise<TaskLiveState> {
     keysTotal: Number(t.keysTotal),
     bytesDone: Number(t.bytesDone),
     delayMs: t.delayMs,
+    evictedKeys: Number(t.evictedKeys),
     createdAt: t.createdAt.toISOString(),
     purchasedAt: iso(t.purchasedAt),
     startedAt: iso(t.startedAt),
