@@ -100,6 +100,16 @@ describe('EngineManager', () => {
       manager = new EngineManager();
       await manager.recover();
       await waitFor('write replayed after restart', async () => (await dst.get('counter')) === '3');
+      // The record still says the full migration completed (and when), and that this run resumed by partial resync.
+      const resumed = await waitFor('the resume recorded', async () => {
+        const t = await db().task.findUniqueOrThrow({ where: { id: 'dtsmgr1' } });
+        return t.resumedAt !== null && t;
+      });
+      await waitFor('progress persisted after the resume', async () =>
+        (await db().task.findUniqueOrThrow({ where: { id: 'dtsmgr1' } })).updatedAt.getTime() > resumed.resumedAt!.getTime() + 1500);
+      const afterResume = await db().task.findUniqueOrThrow({ where: { id: 'dtsmgr1' } });
+      expect(afterResume).toMatchObject({ fullProgress: 100, keysDone: 501n, keysTotal: 501n, fullRerunAt: null, fullRerunReason: null });
+      expect(afterResume.fullCompletedAt!.getTime()).toBeLessThan(afterResume.resumedAt!.getTime());
       const logs = (await db().taskLog.findMany({ where: { taskId: 'dtsmgr1' } })).map((l) => l.message);
       expect(logs.some((m) => m.includes('partial resync'))).toBe(true);
       expect(source.log()).toMatch(/Partial resynchronization request .* accepted/);
@@ -219,6 +229,56 @@ describe('EngineManager', () => {
     } finally {
       src.disconnect();
       dst.disconnect();
+    }
+  }, 120_000);
+
+  it('records a full migration run again after a restart, and why, when the source no longer holds the checkpoint', async () => {
+    // The smallest backlog Redis allows: a few writes while the console is down push the checkpoint out of it.
+    const small = await RedisServer.start({ config: { 'repl-diskless-sync-delay': 0, 'repl-backlog-size': '16kb' } });
+    const src = small.client();
+    const dst = target.client();
+    let manager = new EngineManager();
+    try {
+      await dst.flushall();
+      for (let i = 0; i < 100; i++) await src.set(`k:${i}`, 'v');
+      const endpoint = (port: number) => JSON.stringify({ host: '127.0.0.1', port, authMethod: 'password-free' });
+      await db().task.create({
+        data: {
+          id: 'dtsrerun1', name: 'rerun', region: 'local', status: 'PrecheckPassed', instanceClass: 'unlimited',
+          source: endpoint(small.port), target: endpoint(target.port), objects: JSON.stringify({ dbs: [{ db: 0, targetDb: 0 }] }),
+        },
+      });
+      await manager.perform('dtsrerun1', 'start');
+      await waitFor('Running', async () => (await status('dtsrerun1')) === 'Running');
+      await src.set('after', '1');
+      await waitFor('a checkpoint', async () => (await db().taskShard.findFirst({ where: { taskId: 'dtsrerun1' } }))?.offset);
+      const first = await db().task.findUniqueOrThrow({ where: { id: 'dtsrerun1' } });
+      expect(first.fullCompletedAt).not.toBeNull();
+      await manager.shutdown();
+      for (let i = 0; i < 100; i++) await src.set(`big:${i}`, 'x'.repeat(1024));
+      const offset = Number((await db().taskShard.findFirstOrThrow({ where: { taskId: 'dtsrerun1' } })).offset);
+
+      manager = new EngineManager();
+      await manager.recover();
+      const rerun = await waitFor('the re-run recorded', async () => {
+        const t = await db().task.findUniqueOrThrow({ where: { id: 'dtsrerun1' } });
+        return t.fullRerunAt !== null && t;
+      });
+      expect(rerun.fullRerunReason).toBe(`the source could not continue from the checkpoint (offset ${offset}): its replication backlog no longer holds it, or its replication ID changed`);
+      await waitFor('Running again', async () => {
+        const t = await db().task.findUniqueOrThrow({ where: { id: 'dtsrerun1' } });
+        return t.status === 'Running' && t.fullCompletedAt!.getTime() > rerun.fullRerunAt!.getTime() && t.keysDone === 201n;
+      });
+      const logs = (await db().taskLog.findMany({ where: { taskId: 'dtsrerun1', level: 'warn' } })).map((l) => l.message);
+      expect(logs).toContain(`the full data migration runs again: ${rerun.fullRerunReason}`);
+      const state = (await readTaskLiveView('dtsrerun1'))!.state;
+      expect(state.fullRerunReason).toBe(rerun.fullRerunReason);
+      expect(state.resumedAt).toBeNull();
+    } finally {
+      await manager.shutdown();
+      src.disconnect();
+      dst.disconnect();
+      await small.stop();
     }
   }, 120_000);
 
