@@ -5,11 +5,11 @@
  * still reports, within its time limit, and a timeout is its own Failed result
  * naming the server and the commands that did not answer.
  */
-import net from 'node:net';
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer } from '@/engine/testing/redis-server';
 import { PRECHECK_ITEMS, runPrechecks } from './run';
+import { startSilentServer } from './testing/silent-server';
 import type { PrecheckOptions, PrecheckResult, RedisEndpoint } from './types';
 
 /** Every DB selected: the existence check asks the destination about each of them. */
@@ -19,24 +19,6 @@ const ALL_DBS: PrecheckOptions = {
 
 function ep(port: number): RedisEndpoint {
   return { host: '127.0.0.1', port, mode: 'standalone' };
-}
-
-/** Accepts connections and never writes a byte. */
-async function silentServer(): Promise<{ port: number; close: () => Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => undefined);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () => new Promise<void>((r) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => r());
-    }),
-  };
 }
 
 async function pidOf(c: Redis): Promise<number> {
@@ -55,7 +37,7 @@ afterAll(async () => {
 
 describe('a precheck against a server that does not answer', () => {
   it('a destination that accepts the connection and stays silent: every item reports, connectivity names it', async () => {
-    const silent = await silentServer();
+    const silent = await startSilentServer();
     try {
       const started = Date.now();
       const seen: string[] = [];
