@@ -16,12 +16,20 @@ export interface TlsSettings {
   servername?: string;
 }
 
+/**
+ * Who set an endpoint up, and so reads its failures: the CLI's user (a URL and --tls-* flags) or
+ * the console's (its fields). Hints name the settings that reader can change (net/wording.ts).
+ */
+export type Audience = 'cli' | 'console';
+
 export interface RedisEndpoint {
   host: string;
   port: number;
   username?: string;
   password?: string;
   tls?: TlsSettings;
+  /** Default 'cli'. */
+  audience?: Audience;
 }
 
 export class EndpointError extends DtsError {}

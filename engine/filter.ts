@@ -1,12 +1,21 @@
 /**
  * Which data a task carries: DB selection and mapping, key prefixes to include or
- * exclude, and the heartbeat key that must never reach the destination.
+ * exclude, and the engine's own keys (the heartbeat on the source, the task's
+ * record on the destination) that are never copied, compared or counted.
  */
 import { DtsError } from './errors';
 import { commandKeys, commandName, keyPositions, type CommandInfo } from './commands/table';
 
 export const HEARTBEAT_PREFIX = 'DTS_REDIS_TIMESTAMP_HEARTBEAT';
 const HEARTBEAT = Buffer.from(HEARTBEAT_PREFIX);
+/** The task's record on the destination (engine/sync/destination-record.ts). */
+export const CHECKPOINT_PREFIX = 'DTS_REDIS_CHECKPOINT';
+const CHECKPOINT = Buffer.from(CHECKPOINT_PREFIX);
+
+/** Whether a key is one of the engine's own (heartbeat or record), never user data. */
+export function isEngineKey(key: Buffer): boolean {
+  return startsWithAt(key, 0, key.length, HEARTBEAT) || startsWithAt(key, 0, key.length, CHECKPOINT);
+}
 
 export interface FilterOptions {
   /** Source DBs to synchronize; undefined means every DB. */
@@ -61,13 +70,18 @@ export class EntryFilter {
     return [...new Set(from.map((db) => this.mapDb(db)))].sort((a, b) => a - b);
   }
 
+  /** Whether the task carries every key of the DBs it selects (no prefix filter). */
+  get carriesWholeDbs(): boolean {
+    return this.include.length === 0 && this.exclude.length === 0;
+  }
+
   acceptsKey(key: Buffer): boolean {
     return this.acceptsKeyAt(key, 0, key.length);
   }
 
   /** `acceptsKey` for the key buf[start, start+len), without a Buffer for it. */
   acceptsKeyAt(buf: Buffer, start: number, len: number): boolean {
-    if (startsWithAt(buf, start, len, HEARTBEAT)) return false;
+    if (startsWithAt(buf, start, len, HEARTBEAT) || startsWithAt(buf, start, len, CHECKPOINT)) return false;
     if (this.include.length > 0 && !anyPrefix(buf, start, len, this.include)) return false;
     return !anyPrefix(buf, start, len, this.exclude);
   }

@@ -3,7 +3,9 @@
  * Kept apart from the entry point, which runs a task as soon as it is loaded.
  */
 import { parseArgs } from 'node:util';
+import { endpointAddress } from '../endpoint';
 import { dbMapping, dbNumber, endpointParser, list, UsageError } from './args';
+import { readCheckpointFile } from './checkpoint-file';
 
 export { UsageError };
 import type { ConflictMode, SyncOptions, SyncType } from '../sync/sync-task';
@@ -25,15 +27,44 @@ export const USAGE = `usage: npm run sync -- --source redis://[user:pass@]host:p
   --use-replicas            cluster source: read each shard from a replica ("Use Slave Node")
   --precheck                run the precheck items, print them, and exit (1 when an item failed)
   --rdb FILE                 restore an RDB file into --target instead of reading a source
-  --task-id ID               names the heartbeat key (default: a random id)
+  --task-id ID               names the task: its heartbeat key and its record on the destination (default: a random id)
+  --checkpoint-file FILE     keep the task id and position in FILE; started again with the same FILE (after kill -9,
+                             a reboot …), the task continues where the destination is, by partial resync
   --json                     NDJSON events on stdout instead of progress lines
 `;
 
 
 
 
+/** What `npm run sync` runs: the task, and how it keeps its place. */
+export interface CliRun {
+  options: SyncOptions;
+  checkpointFile?: string;
+  /** The task id was given (--task-id or the checkpoint file): a later run can name the task again. */
+  namedTask: boolean;
+}
+
 export function parseCli(argv: string[]): SyncOptions {
+  return parseCliRun(argv).options;
+}
+
+export function parseCliRun(argv: string[]): CliRun {
   const { values } = parseFlags(argv);
+  const checkpointFile = values['checkpoint-file'];
+  const saved = checkpointFile ? readCheckpointFile(checkpointFile) : undefined;
+  if (saved && values['task-id'] && values['task-id'] !== saved.taskId) {
+    throw new UsageError(`--task-id ${values['task-id']} differs from the task ${saved.taskId} kept in ${checkpointFile}`);
+  }
+  const options = syncOptions(values);
+  if (saved) {
+    options.taskId = saved.taskId;
+    if (options.source) options.resume = saved.shards[endpointAddress(options.source)];
+    options.resumeShards = saved.shards;
+  }
+  return { options, checkpointFile, namedTask: Boolean(values['task-id'] || saved || checkpointFile) };
+}
+
+function syncOptions(values: ReturnType<typeof parseFlags>['values']): SyncOptions {
   if (values.help) throw new UsageError('');
   if (!values.target) throw new UsageError('--target is required');
   if (!values.source && !values.rdb) throw new UsageError('--source (or --rdb FILE) is required');
@@ -92,7 +123,7 @@ function parseFlags(argv: string[]) {
         conflict: { type: 'string' }, rps: { type: 'string' }, 'ttl-extend': { type: 'string' },
         'retry-minutes': { type: 'string' }, 'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' }, 'tls-insecure': { type: 'boolean' }, rdb: { type: 'string' },
-        'task-id': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+        'task-id': { type: 'string' }, 'checkpoint-file': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
         'source-cluster': { type: 'boolean' }, 'target-cluster': { type: 'boolean' }, 'use-replicas': { type: 'boolean' },
       },
       strict: true,

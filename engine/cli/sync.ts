@@ -8,7 +8,9 @@
 import { describeError } from '../errors';
 import { createSyncRunner, type SyncRunner } from '../sync/cluster-sync';
 import type { SyncOptions, SyncProgress } from '../sync/sync-task';
-import { parseCli, USAGE, UsageError } from './options';
+import { deleteTaskRecords } from '../sync/destination-reset';
+import { CheckpointFile } from './checkpoint-file';
+import { parseCliRun, USAGE, UsageError, type CliRun } from './options';
 import { runPrecheckCli } from './precheck';
 
 /** The task finished, but the destination evicted keys while it ran (docs/cli.md). */
@@ -32,9 +34,9 @@ async function main(): Promise<number> {
   // --precheck: print the prechecks of the task and exit (1 when an item failed); nothing starts.
   if (process.argv.includes('--precheck')) return runPrecheckCli(process.argv.slice(2));
   const json = process.argv.includes('--json');
-  let opts: SyncOptions;
+  let run: CliRun;
   try {
-    opts = parseCli(process.argv.slice(2));
+    run = parseCliRun(process.argv.slice(2));
   } catch (err) {
     if (err instanceof UsageError) {
       if (err.message) process.stderr.write(`error: ${err.message}\n\n`);
@@ -45,6 +47,15 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  const opts: SyncOptions = run.options;
+  let saved: CheckpointFile | undefined;
+  try {
+    // Written before anything else: a run killed at once is still the same task the next time.
+    if (run.checkpointFile) (saved = new CheckpointFile(run.checkpointFile, opts.taskId, opts.resumeShards)).write();
+  } catch (err) {
+    process.stderr.write(`error: --checkpoint-file: cannot write ${run.checkpointFile}: ${describeError(err)}\n`);
+    return 2;
+  }
   let task: SyncRunner;
   try {
     task = await createSyncRunner(opts);
@@ -65,6 +76,7 @@ async function main(): Promise<number> {
     else process.stderr.write(`${progressLine(p)}\n`);
   });
   task.on('checkpoint', (c) => {
+    saved?.update(c);
     if (json) emit({ type: 'checkpoint', ...c });
   });
 
@@ -90,6 +102,8 @@ async function main(): Promise<number> {
       const lost = p.evictedKeys > 0 ? `, but the destination evicted ${p.evictedKeys} keys: it does not hold everything written` : '';
       process.stderr.write(`done (${p.stage}${lost}): ${p.keysDone} keys in the last full migration, ${p.commandsApplied} commands replayed${at}\n`);
     }
+    // A task no later run can name (a random id, no checkpoint file) leaves no record behind.
+    if (!run.namedTask && opts.source) await deleteTaskRecords(opts.target, opts.taskId).catch(() => undefined);
     return p.evictedKeys > 0 ? EXIT_KEYS_EVICTED : 0;
   } catch (err) {
     const line = describeError(err);

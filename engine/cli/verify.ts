@@ -149,6 +149,10 @@ function report(r: VerifyResult, sample: number): string {
     '',
     roundRows(r.rounds),
   ];
+  const moved = r.rounds.filter((x) => x.changedWhileRead);
+  if (moved.length > 0) {
+    lines.push('', `keys changed while read (compared again, not counted as differences): ${moved.map((x) => `round ${x.round} ${x.changedWhileRead}`).join(', ')}`);
+  }
   const conflicts = r.final.dbs.flatMap((d) => d.sample);
   if (r.final.conflicts > 0 && sample > 0) {
     const shown = conflicts.slice(0, sample);

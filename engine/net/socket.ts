@@ -1,21 +1,45 @@
 /**
- * Opening a TCP or TLS connection to a Redis and logging in, with failures
- * turned into errors that say what went wrong in words a person can act on.
+ * Opening a TCP or TLS connection to a Redis and logging in: the one opener of the engine's
+ * sockets (the replica link, the writer's connections, control clients, the precheck's raw
+ * probes). Failures are classified once (failure.ts) and worded for the endpoint's reader
+ * (wording.ts).
  */
 import net from 'node:net';
 import tls from 'node:tls';
 import { DtsError } from '../errors';
-import { socketFailureKind, tlsReason } from './failure';
-import { endpointAddress, type RedisEndpoint } from '../endpoint';
+import { endpointAddress, type Audience, type RedisEndpoint } from '../endpoint';
 import { encodeCommand, RespErrorReply, RespParser, type RespArg, type RespValue } from '../resp';
+import {
+  classifyFailure, clientCertificateFailure, closedFailure, isNoPasswordConfigured, looksLikeSettings, replyFailure, type ConnectionFailure,
+  type FailureContext,
+} from './failure';
+import { failureWords, type ConnectionErrorCode } from './wording';
 
-export type NetErrorCode =
-  | 'UNREACHABLE' | 'TIMEOUT' | 'TLS' | 'AUTH_FAILED' | 'NOPERM' | 'LINK_BROKEN' | 'PROTOCOL' | 'CLOSED';
+export type NetErrorCode = ConnectionErrorCode | 'PROTOCOL' | 'CLOSED';
+
+/** TLS as every connection takes it (a RedisEndpoint's TlsSettings, or the replica link's wider options). */
+export type TlsOptions = Pick<tls.ConnectionOptions, 'ca' | 'cert' | 'key' | 'servername'> & { insecure?: boolean };
+
+/** What opening a connection needs of an endpoint; every RedisEndpoint is one. */
+export interface SocketTarget {
+  host: string;
+  port: number;
+  username?: string;
+  tls?: TlsOptions;
+  audience?: Audience;
+}
 
 export type Role = 'source' | 'destination';
 
 export class NetError extends DtsError {
-  constructor(readonly netCode: NetErrorCode, message: string, hint?: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly netCode: NetErrorCode,
+    message: string,
+    hint?: string,
+    options?: { cause?: unknown },
+    /** What went wrong, when it is a connection failure. */
+    readonly failure?: ConnectionFailure,
+  ) {
     super(netCode, message, hint, options);
   }
 
@@ -24,32 +48,20 @@ export class NetError extends DtsError {
     return this.netCode === 'UNREACHABLE' || this.netCode === 'TIMEOUT' || this.netCode === 'LINK_BROKEN';
   }
 
-  static fromSocket(err: Error & { code?: string }, e: RedisEndpoint, role: Role): NetError {
-    const where = `the ${role} ${endpointAddress(e)}`;
-    const code = err.code ?? '';
-    switch (socketFailureKind(err)) {
-      case 'unreachable':
-        return code === 'ECONNREFUSED'
-          ? new NetError('UNREACHABLE', `${where} refused the connection: nothing listens on that port`,
-            'check the host and port, and that the server is running', { cause: err })
-          : new NetError('UNREACHABLE', `${where} is unreachable from this machine (${code})`,
-            'check the network path and firewall rules', { cause: err });
-      case 'dns':
-        return new NetError('UNREACHABLE', `the ${role} host "${e.host}" could not be resolved`, 'check the host name', { cause: err });
-      case 'timeout':
-        return new NetError('TIMEOUT', `${where} did not answer in time`, 'check the network path and firewall rules', { cause: err });
-      case 'tls': {
-        const client = clientCertificateFailure(err);
-        if (client) return clientCertificateError(client, where, err);
-        return new NetError('TLS', `TLS with ${where} failed: ${tlsReason(err.message)}`,
-          'check the Encryption setting (SSL or Non-encrypted) and the CA certificate', { cause: err });
-      }
-      case 'reset':
-        return new NetError('LINK_BROKEN', `${where} closed the connection (${code})`,
-          e.tls ? 'if the server does not use TLS, set Encryption to Non-encrypted' : 'if the server requires TLS, set Encryption to SSL', { cause: err });
-      default:
-        return new NetError('LINK_BROKEN', `connection to ${where} failed: ${err.message}`, undefined, { cause: err });
-    }
+  /** `transient`, for an endpoint that already worked with these settings (see looksLikeSettings). */
+  get transientOnceConnected(): boolean {
+    return this.transient || looksLikeSettings(this.failure);
+  }
+
+  /** A classified failure, in the words of the endpoint's audience. */
+  static of(failure: ConnectionFailure, e: SocketTarget, role: Role | undefined, cause?: unknown): NetError {
+    const words = failureWords(failure, { endpoint: e, role });
+    return new NetError(words.code, words.message, words.hint, cause === undefined ? undefined : { cause }, failure);
+  }
+
+  /** What a socket (or a client library on one) threw; `stage` says how far the connection got. */
+  static fromSocket(err: unknown, e: SocketTarget, role: Role | undefined, stage: FailureContext['stage'] = 'use'): NetError {
+    return NetError.of(classifyFailure(err, { tls: e.tls !== undefined, stage }), e, role, err);
   }
 }
 
@@ -59,10 +71,7 @@ export class NetError extends DtsError {
  * given CA, else Node's trust store; for the host name, or for an IP address the
  * certificate's IP entries; not at all only when `insecure` says so.
  */
-export function tlsConnectOptions(e: {
-  host: string;
-  tls?: Pick<tls.ConnectionOptions, 'ca' | 'cert' | 'key' | 'servername'> & { insecure?: boolean };
-}): tls.ConnectionOptions | undefined {
+export function tlsConnectOptions(e: { host: string; tls?: TlsOptions }): tls.ConnectionOptions | undefined {
   if (!e.tls) return undefined;
   return {
     ca: e.tls.ca,
@@ -73,135 +82,53 @@ export function tlsConnectOptions(e: {
   };
 }
 
-/** Why the server's certificate was refused: no trusted issuer, another host's, or out of its validity dates. */
-export type CertificateProblem = 'untrusted' | 'hostname' | 'validity';
-
-const CERTIFICATE_CODES: Record<string, CertificateProblem> = {
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'untrusted',
-  SELF_SIGNED_CERT_IN_CHAIN: 'untrusted',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'untrusted',
-  UNABLE_TO_GET_ISSUER_CERT: 'untrusted',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'untrusted',
-  CERT_UNTRUSTED: 'untrusted',
-  CERT_REJECTED: 'untrusted',
-  CERT_SIGNATURE_FAILURE: 'untrusted',
-  INVALID_CA: 'untrusted',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'hostname',
-  HOSTNAME_MISMATCH: 'hostname',
-  CERT_HAS_EXPIRED: 'validity',
-  CERT_NOT_YET_VALID: 'validity',
-};
-
-/**
- * A failed verification of the server's certificate (not a TLS / plain-text
- * mismatch), with OpenSSL's or Node's reason; undefined for any other error.
- */
-export function certificateFailure(err: { code?: unknown; message?: string; reason?: unknown }): { problem: CertificateProblem; reason: string } | undefined {
-  const problem = typeof err.code === 'string' ? CERTIFICATE_CODES[err.code] : undefined;
-  if (!problem) return undefined;
-  // Node puts the useful part of a host name mismatch ("IP: 127.0.0.1 is not in the cert's list") in `reason`.
-  const reason = problem === 'hostname' && typeof err.reason === 'string' ? err.reason.replace(/[:\s]+$/, '') : tlsReason(err.message ?? String(err.code));
-  return { problem, reason };
-}
-
-/** Why the server refused this client on TLS: it presented no certificate, or one the server does not accept. */
-export type ClientCertificateProblem = 'required' | 'rejected';
-
-/*
- * The alerts a server sends about the client's certificate. Over TLS 1.3 they come
- * after the client's handshake completed, so they surface on the first read (AUTH,
- * PING), not on connect.
- */
-const CLIENT_CERTIFICATE_ALERTS: Record<string, ClientCertificateProblem> = {
-  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'required',
-  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'rejected',
-  // Issued by another CA of the same name as the server's: the signature does not check.
-  ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR: 'rejected',
-  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'rejected',
-  ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE: 'rejected',
-  ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED: 'rejected',
-  ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: 'rejected',
-  ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN: 'rejected',
-};
-
-/** The server's refusal of this client's certificate (or of its absence), with OpenSSL's reason; undefined for any other error. */
-export function clientCertificateFailure(err: { code?: unknown; message?: string }): { problem: ClientCertificateProblem; reason: string } | undefined {
-  const problem = typeof err.code === 'string' ? CLIENT_CERTIFICATE_ALERTS[err.code] : undefined;
-  return problem ? { problem, reason: tlsReason(err.message ?? String(err.code)) } : undefined;
-}
-
-/** The words for a refused client certificate, shared by the console (`where` is an address) and the engine ("the destination host:port"). */
-export function clientCertificateMessage(problem: ClientCertificateProblem, reason: string, where: string): { message: string; hint: string } {
-  return problem === 'required'
-    ? { message: `${where} requires a client certificate (tls-auth-clients)`,
-      hint: 'add Client Certificate and Client Private Key (a certificate signed by a CA the server trusts, its tls-ca-cert-file)' }
-    : { message: `${where} does not accept the client certificate (${reason})`,
-      hint: 'use a client certificate signed by a CA the server trusts (its tls-ca-cert-file) and still valid' };
-}
-
-function clientCertificateError(failure: { problem: ClientCertificateProblem; reason: string }, where: string, cause: Error): NetError {
-  const { message, hint } = clientCertificateMessage(failure.problem, failure.reason, where);
-  return new NetError('TLS', message, hint, { cause });
-}
-
-/**
- * Whether the server refuses this client's certificate (or its lack of one), asked on
- * a connection of its own that writes nothing, so the alert cannot be lost: for a
- * client (ioredis) whose first write, made a tick after the handshake, can meet the
- * closed connection first and turn the refusal into ECONNRESET. Over TLS 1.3 the
- * server decides after the client's handshake is done and answers with an alert, or
- * with session tickets when it accepts; a server that sends none is waited for until `timeoutMs`.
- */
-export function clientCertificateRefusal(e: Pick<RedisEndpoint, 'host' | 'port' | 'tls'>, timeoutMs: number): Promise<ReturnType<typeof clientCertificateFailure>> {
-  const secure = tlsConnectOptions(e);
-  if (!secure) return Promise.resolve(undefined);
-  return new Promise((resolve) => {
-    const finish = (result: ReturnType<typeof clientCertificateFailure>) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(result);
-    };
-    // Below TLS 1.3 a refusal ends the handshake itself.
-    const socket = tls.connect({ host: e.host, port: e.port, ...secure }, () => { if (socket.getProtocol() !== 'TLSv1.3') finish(undefined); });
-    const timer = setTimeout(() => finish(undefined), timeoutMs);
-    socket.once('session', () => finish(undefined));
-    socket.once('close', () => finish(undefined));
-    socket.once('error', (err) => finish(clientCertificateFailure(err)));
-  });
-}
-
 export interface OpenOptions {
   timeoutMs: number;
-  role: Role;
+  /** Named in errors; without it they name the address alone (the precheck's probes). */
+  role?: Role;
+  /** Turn Nagle's algorithm off (the replica link's ACKs). */
+  noDelay?: boolean;
+  /** Aborting destroys the socket being opened and rejects with CLOSED. */
+  signal?: AbortSignal;
 }
 
 /** Connects (TCP or TLS) and resolves once the socket is ready for bytes. */
-export function openSocket(e: RedisEndpoint, opts: OpenOptions): Promise<net.Socket> {
+export function openSocket(e: SocketTarget, opts: OpenOptions): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
+    const secure = tlsConnectOptions(e);
     let socket: net.Socket;
-    const onError = (err: Error) => {
+    try {
+      socket = secure ? tls.connect({ host: e.host, port: e.port, ...secure }) : net.connect({ host: e.host, port: e.port });
+    } catch (err) {
+      // Node reads the CA, certificate and key synchronously.
+      reject(NetError.of({ kind: 'tls-settings', reason: (err as Error).message }, e, opts.role, err));
+      return;
+    }
+    let tcpUp = false;
+    const settle = (err?: NetError) => {
       clearTimeout(timer);
-      socket.destroy();
-      reject(NetError.fromSocket(err, e, opts.role));
-    };
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new NetError('TIMEOUT', `the ${opts.role} ${endpointAddress(e)} did not accept a connection within ${Math.round(opts.timeoutMs / 1000)} s`,
-        'check the host, the port and firewall rules'));
-    }, opts.timeoutMs);
-    const ready = () => {
-      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       socket.off('error', onError);
+      if (err) {
+        socket.destroy();
+        reject(err);
+        return;
+      }
       socket.setKeepAlive(true, 30_000);
+      if (opts.noDelay) socket.setNoDelay(true);
       resolve(socket);
     };
-    const secure = tlsConnectOptions(e);
-    if (secure) {
-      socket = tls.connect({ host: e.host, port: e.port, ...secure }, ready);
-    } else {
-      socket = net.connect({ host: e.host, port: e.port }, ready);
-    }
-    socket.once('error', onError);
+    const onError = (err: Error) => settle(NetError.fromSocket(err, e, opts.role, 'connect'));
+    const onAbort = () => settle(new NetError('CLOSED', `the connection to ${opts.role ? `the ${opts.role} ` : ''}${endpointAddress(e)} was closed while opening`));
+    // A TLS handshake that never completes on a port that took the TCP connection: the port does not speak TLS.
+    const timer = setTimeout(() => settle(NetError.of(secure && tcpUp
+      ? { kind: 'tls-to-plain', ms: opts.timeoutMs }
+      : { kind: 'connect-timeout', ms: opts.timeoutMs }, e, opts.role)), opts.timeoutMs);
+    if (opts.signal?.aborted) return onAbort();
+    opts.signal?.addEventListener('abort', onAbort);
+    socket.once('connect', () => (tcpUp = true));
+    socket.once(secure ? 'secureConnect' : 'connect', () => settle());
+    socket.on('error', onError);
   });
 }
 
@@ -212,11 +139,15 @@ export interface Peer {
 }
 
 /**
- * Request/response on a socket not yet in pipelined use: for the log-in and
- * the few set-up calls before the data flows. Rejects on a closed socket or timeout;
- * with `peer`, a socket error (e.g. a TLS alert refusing the client) says what it was.
+ * Request/response on a socket not yet in pipelined use: for the log-in and the few set-up
+ * calls before the data flows. `answered`: the server has replied on this socket before (a
+ * close before any reply means something else than one later). Rejects with a NetError on a
+ * closed socket, a socket error (e.g. a TLS alert refusing the client) or a timeout.
  */
-export function request(socket: net.Socket, argv: RespArg[], timeoutMs = 10_000, peer?: Peer): Promise<RespValue> {
+export function request(socket: net.Socket, argv: RespArg[], peer: Peer, opts: { timeoutMs?: number; answered?: boolean } = {}): Promise<RespValue> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const command = String(argv[0]);
+  const at: FailureContext = { tls: peer.endpoint.tls !== undefined, stage: opts.answered ? 'use' : 'login', command };
   return new Promise((resolve, reject) => {
     const parser = new RespParser();
     const cleanup = () => {
@@ -238,13 +169,12 @@ export function request(socket: net.Socket, argv: RespArg[], timeoutMs = 10_000,
     };
     const onClose = (err?: unknown) => {
       cleanup();
-      reject(peer && err instanceof Error
-        ? NetError.fromSocket(err, peer.endpoint, peer.role)
-        : new NetError('LINK_BROKEN', `the server closed the connection while answering ${String(argv[0])}`));
+      const failure = err instanceof Error ? classifyFailure(err, at) : closedFailure(at);
+      reject(NetError.of(failure, peer.endpoint, peer.role, err instanceof Error ? err : undefined));
     };
     const timer = setTimeout(() => {
       cleanup();
-      reject(new NetError('TIMEOUT', `no answer to ${String(argv[0])} within ${Math.round(timeoutMs / 1000)} s`));
+      reject(NetError.of({ kind: 'reply-timeout', command, ms: timeoutMs, silent: at.stage === 'login' }, peer.endpoint, peer.role));
     }, timeoutMs);
     socket.on('data', onData);
     socket.once('close', onClose);
@@ -253,16 +183,18 @@ export function request(socket: net.Socket, argv: RespArg[], timeoutMs = 10_000,
   });
 }
 
-/** AUTH with `password` or `username password`; a refusal becomes AUTH_FAILED naming the account. */
-export async function authenticate(socket: net.Socket, e: RedisEndpoint, role: Role): Promise<void> {
-  if (!e.password) return;
+/**
+ * AUTH with `password` or `username password`; a refusal becomes AUTH_FAILED naming the account.
+ * A password sent to a server that has none is accepted, as Redis does. Resolves whether the server answered.
+ */
+export async function authenticate(socket: net.Socket, e: RedisEndpoint, role: Role): Promise<boolean> {
+  if (!e.password) return false;
   const argv = e.username ? ['AUTH', e.username, e.password] : ['AUTH', e.password];
-  const reply = await request(socket, argv, undefined, { endpoint: e, role });
-  if (reply instanceof RespErrorReply) {
-    const who = e.username ? `the account "${e.username}"` : 'the password';
-    throw new NetError('AUTH_FAILED', `the ${role} ${endpointAddress(e)} refused ${who}: ${reply.message}`,
-      'check the Database Password (<password> or <user>:<password>)');
+  const reply = await request(socket, argv, { endpoint: e, role });
+  if (reply instanceof RespErrorReply && !isNoPasswordConfigured(reply.message)) {
+    throw NetError.of(replyFailure(reply.message) ?? { kind: 'wrong-password', reply: reply.message }, e, role);
   }
+  return true;
 }
 
 /**
@@ -273,6 +205,8 @@ export class ControlClient {
   private socket?: net.Socket;
   /** The error that ended the socket between calls (e.g. a TLS alert right after connecting), for the next call to report. */
   private socketError?: Error;
+  /** Whether the server has answered on this connection yet. */
+  private answered = false;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(readonly endpoint: RedisEndpoint, private readonly role: Role, private readonly timeoutMs = 10_000) {}
@@ -281,7 +215,7 @@ export class ControlClient {
     const socket = await openSocket(this.endpoint, { timeoutMs: this.timeoutMs, role: this.role });
     socket.on('error', (err) => { this.socketError ??= err; }); // surfaced by the next call
     try {
-      await authenticate(socket, this.endpoint, this.role);
+      this.answered = await authenticate(socket, this.endpoint, this.role);
     } catch (err) {
       socket.destroy();
       throw err;
@@ -294,10 +228,12 @@ export class ControlClient {
   call(argv: RespArg[], timeoutMs = this.timeoutMs): Promise<RespValue> {
     const run = async () => {
       if (!this.socket || this.socket.destroyed) {
-        if (this.socketError) throw NetError.fromSocket(this.socketError, this.endpoint, this.role);
+        if (this.socketError) throw NetError.fromSocket(this.socketError, this.endpoint, this.role, this.answered ? 'use' : 'login');
         throw new NetError('LINK_BROKEN', `the connection to the ${this.role} ${endpointAddress(this.endpoint)} is closed`);
       }
-      return request(this.socket, argv, timeoutMs, { endpoint: this.endpoint, role: this.role });
+      const reply = await request(this.socket, argv, { endpoint: this.endpoint, role: this.role }, { timeoutMs, answered: this.answered });
+      this.answered = true;
+      return reply;
     };
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
@@ -308,4 +244,39 @@ export class ControlClient {
     this.socket?.destroy();
     this.socket = undefined;
   }
+}
+
+/**
+ * Whether the server refuses this client's certificate (or its lack of one), asked on
+ * a connection of its own that writes nothing, so the alert cannot be lost: for a
+ * client (ioredis) whose first write, made a tick after the handshake, can meet the
+ * closed connection first and turn the refusal into ECONNRESET. Over TLS 1.3 the
+ * server decides after the client's handshake is done and answers with an alert, or
+ * with session tickets when it accepts; a server that sends none is waited for until `timeoutMs`.
+ */
+export async function clientCertificateRefusal(e: SocketTarget, timeoutMs: number): Promise<ReturnType<typeof clientCertificateFailure>> {
+  if (!e.tls) return undefined;
+  let socket: net.Socket;
+  try {
+    socket = await openSocket(e, { timeoutMs });
+  } catch (err) {
+    // Below TLS 1.3 a refusal ends the handshake itself.
+    const failure = err instanceof NetError ? err.failure : undefined;
+    return failure?.kind === 'client-certificate' ? failure : undefined;
+  }
+  if ((socket as tls.TLSSocket).getProtocol() !== 'TLSv1.3') {
+    socket.destroy();
+    return undefined;
+  }
+  return new Promise((resolve) => {
+    const finish = (result: ReturnType<typeof clientCertificateFailure>) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    socket.once('session', () => finish(undefined));
+    socket.once('close', () => finish(undefined));
+    socket.once('error', (err) => finish(clientCertificateFailure(err)));
+  });
 }

@@ -1,128 +1,32 @@
 /**
- * Opening a control connection to one Redis node, with every way it can fail
- * turned into a typed ConnectError whose message a person understands.
+ * Opening a control connection to one Redis node with ioredis (the precheck's items and Test
+ * Connection use its commands), with every way it can fail classified and worded as the
+ * engine's own connections do (net/failure.ts, net/wording.ts), as sentences.
  */
-import net from 'node:net';
 import Redis from 'ioredis';
 import { DtsError } from '../errors';
-import { socketFailureKind } from '../net/failure';
-import {
-  certificateFailure, clientCertificateFailure, clientCertificateMessage, clientCertificateRefusal, tlsConnectOptions, type CertificateProblem,
-} from '../net/socket';
+import { classifyFailure, isNoPasswordConfigured, type ConnectionFailure, type FailureContext } from '../net/failure';
+import { clientCertificateRefusal, openSocket, tlsConnectOptions } from '../net/socket';
+import { asSentence, failureWords, type ConnectFailureKind } from '../net/wording';
 import type { RedisEndpoint } from './types';
 
-export const DEFAULT_TIMEOUT_MS = 5_000;
+export type { ConnectFailureKind } from '../net/wording';
 
-/**
- * `certificate`: TLS works but the server's certificate was refused; `client-certificate`: the server
- * refused this client for its certificate or the lack of one; `tls`: one side speaks TLS and the other does not.
- */
-export type ConnectFailureKind = 'auth' | 'refused' | 'timeout' | 'tls' | 'certificate' | 'client-certificate' | 'unreachable' | 'error';
+export const DEFAULT_TIMEOUT_MS = 5_000;
 
 export class ConnectError extends DtsError {
   constructor(readonly kind: ConnectFailureKind, message: string, hint?: string, options?: { cause?: unknown }) {
     super(`connect-${kind}`, message, hint, options);
   }
+
+  /** A classified failure as the precheck and Test Connection say it: the address alone, in sentences. */
+  static of(failure: ConnectionFailure, ep: RedisEndpoint, cause?: unknown): ConnectError {
+    const words = failureWords(failure, { endpoint: ep });
+    return new ConnectError(words.probe, asSentence(words.message), words.hint && asSentence(words.hint), cause === undefined ? undefined : { cause });
+  }
 }
 
-export function addressOf(ep: Pick<RedisEndpoint, 'host' | 'port'>): string {
-  return ep.host.includes(':') ? `[${ep.host}]:${ep.port}` : `${ep.host}:${ep.port}`;
-}
-
-function errnoCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-
-/** Maps what ioredis / Node / the server said to a ConnectError. `stage` says how far we got. */
-export function classifyConnectError(err: unknown, ep: RedisEndpoint, stage: 'connect' | 'auth' | 'command'): ConnectError {
-  if (err instanceof ConnectError) return err;
-  const addr = addressOf(ep);
-  const code = errnoCode(err);
-  const msg = err instanceof Error ? err.message : String(err);
-  const kind = socketFailureKind({ code, message: msg });
-  const user = ep.username ? `user "${ep.username}"` : 'the default user';
-
-  if (/WRONGPASS|invalid password|invalid username-password/i.test(msg)) {
-    return new ConnectError('auth', `Wrong password for ${user} on ${addr}: the server refused the credentials.`,
-      'Check Database Password; for an ACL account enter <user>:<password>.', { cause: err });
-  }
-  if (/NOAUTH|Authentication required/i.test(msg)) {
-    return new ConnectError('auth', `${addr} requires a password and none was given.`,
-      'Enter the Database Password (<password> or <user>:<password>).', { cause: err });
-  }
-  if (/NOPERM/i.test(msg)) {
-    return new ConnectError('auth', `${user} on ${addr} is not allowed to run basic commands: ${msg}`,
-      'Grant the ACL user at least +@read +info +ping (and +psync +@write for synchronization).', { cause: err });
-  }
-  if (/ERR.*(AUTH.*wrong number|unknown command 'AUTH')/i.test(msg) || (ep.username && /ERR wrong number of arguments for 'auth'/i.test(msg))) {
-    return new ConnectError('auth', `${addr} does not support ACL users (<user>:<password>); it is older than Redis 6.`,
-      'Enter only the password.', { cause: err });
-  }
-  if (code === 'ECONNREFUSED') {
-    return new ConnectError('refused', `Connection refused by ${addr}: nothing is listening on that port, or a firewall rejects it.`,
-      'Check Host and Port and that the server is running and bound to an address this host can reach.', { cause: err });
-  }
-  if (kind === 'timeout' || /timed out|timeout/i.test(msg)) {
-    return new ConnectError('timeout', stage === 'connect'
-      ? `Timed out connecting to ${addr}: no answer to the connection request.`
-      : `Timed out waiting for ${addr} to answer: the port accepted the connection but no Redis reply came.`,
-    stage === 'connect'
-      ? 'Check the address and that a firewall or security group allows this host.'
-      : ep.tls ? 'Check that the port is a Redis port.' : 'Check that the port is a Redis port; if the server requires SSL, set Encryption to SSL.',
-    { cause: err });
-  }
-  if (kind === 'dns') {
-    return new ConnectError('unreachable', `Host name "${ep.host}" cannot be resolved.`, 'Check Host.', { cause: err });
-  }
-  if (kind === 'unreachable') {
-    return new ConnectError('unreachable', `${addr} is unreachable from this host (${code}).`,
-      'Check the address, routing and firewall rules.', { cause: err });
-  }
-  const client = ep.tls ? clientCertificateFailure({ code, message: msg }) : undefined;
-  if (client) return clientCertificateError(client, ep, err);
-  const cert = ep.tls ? certificateFailure({ code, message: msg, reason: (err as { reason?: unknown } | null)?.reason }) : undefined;
-  if (cert) return certificateError(cert.problem, cert.reason, ep, err);
-  if (ep.tls && (kind === 'tls' || /socket disconnected before secure TLS/i.test(msg))) {
-    return new ConnectError('tls', `SSL handshake with ${addr} failed: the server does not speak TLS on this port (${msg}).`,
-      'Set Encryption to Non-encrypted, or use the server\'s TLS port.', { cause: err });
-  }
-  if (!ep.tls && (/Connection is closed|ECONNRESET|socket hang up|Protocol error/i.test(msg) || code === 'ECONNRESET')) {
-    return new ConnectError('tls', `${addr} closed the connection without a Redis reply; it probably requires SSL.`,
-      'Set Encryption to SSL (or check that the port is a Redis port).', { cause: err });
-  }
-  if (ep.tls && /Connection is closed|ECONNRESET/i.test(msg)) {
-    return new ConnectError('tls', `${addr} closed the SSL connection: it may not speak TLS, or it rejected this client's certificate.`,
-      'Set Encryption to Non-encrypted, or check the server\'s TLS settings.', { cause: err });
-  }
-  return new ConnectError('error', `Cannot use ${addr}: ${msg}`, undefined, { cause: err });
-}
-
-function clientCertificateError(failure: NonNullable<ReturnType<typeof clientCertificateFailure>>, ep: RedisEndpoint, cause: unknown): ConnectError {
-  const { message, hint } = clientCertificateMessage(failure.problem, failure.reason, addressOf(ep));
-  return new ConnectError('client-certificate', `${message}.`, `${hint[0].toUpperCase()}${hint.slice(1)}.`, { cause });
-}
-
-const SKIP_VERIFICATION = 'or, only where nobody can intercept the traffic, choose Skip certificate verification (insecure)';
-
-function certificateError(problem: CertificateProblem, reason: string, ep: RedisEndpoint, cause: unknown): ConnectError {
-  const addr = addressOf(ep);
-  switch (problem) {
-    case 'untrusted':
-      return ep.tls?.ca
-        ? new ConnectError('certificate', `The TLS certificate of ${addr} is not signed by the CA certificate given (${reason}).`,
-          `Paste the CA certificate that issued the server's certificate in CA Certificate, ${SKIP_VERIFICATION}.`, { cause })
-        : new ConnectError('certificate', `The TLS certificate of ${addr} is not trusted (${reason}).`,
-          `Paste its CA certificate in CA Certificate (PEM), ${SKIP_VERIFICATION}.`, { cause });
-    case 'hostname':
-      return new ConnectError('certificate', `The TLS certificate of ${addr} is not issued for "${ep.host}" (${reason}).`,
-        `Use a host name or IP address the certificate names (its subject alternative names), ${SKIP_VERIFICATION}.`, { cause });
-    case 'validity':
-      return new ConnectError('certificate', `The TLS certificate of ${addr} is not valid at this time (${reason}).`,
-        'Renew the server\'s certificate, or correct the clock of this machine.', { cause });
-  }
-}
+export { endpointAddress as addressOf } from '../endpoint';
 
 export interface OpenOptions {
   timeoutMs?: number;
@@ -153,49 +57,48 @@ export async function openRedis(ep: RedisEndpoint, opts: OpenOptions = {}): Prom
   // pending call with a generic "Connection is closed."; keep the specific one.
   let socketError: unknown;
   client.on('error', (err: unknown) => { socketError ??= err; });
-  let stage: 'connect' | 'auth' | 'command' = 'connect';
+  let stage: FailureContext['stage'] = 'connect';
   try {
     await withDeadline(client.connect(), timeout + 500, 'connect');
-    stage = 'auth';
+    stage = 'login';
     if (ep.password || ep.username) {
       try {
         if (ep.username) await client.call('AUTH', ep.username, ep.password ?? '');
         else await client.call('AUTH', ep.password ?? '');
       } catch (err) {
-        // A password given to a server without one still connects (Redis says so, ioredis only warns).
-        if (!/without any password configured|no password is set/i.test(String((err as Error).message))) throw err;
+        if (!isNoPasswordConfigured(String((err as Error).message))) throw err;
       }
+      stage = 'use';
     }
-    stage = 'command';
     await client.call('PING');
     if (opts.name) await client.call('CLIENT', 'SETNAME', opts.name).catch(() => undefined);
     return client;
   } catch (err) {
     client.disconnect();
     const generic = err instanceof Error && /Connection is closed/i.test(err.message);
-    const classified = classifyConnectError(generic && socketError ? socketError : err, ep, stage);
-    if (ep.tls && stage === 'connect' && classified.kind === 'timeout' && (await tcpAccepts(ep, Math.min(timeout, 2_000)))) {
-      // The port takes TCP connections, so it is the SSL handshake that never completed.
-      throw new ConnectError('tls', `SSL handshake with ${addressOf(ep)} did not complete: the port accepts connections but does not speak TLS.`,
-        'Set Encryption to Non-encrypted, or use the server\'s TLS port.', { cause: err });
+    const cause = generic && socketError ? socketError : err;
+    const failure = classifyFailure(cause, { tls: ep.tls !== undefined, stage });
+    if (ep.tls && failure.kind === 'connect-timeout' && (await tcpAccepts(ep, Math.min(timeout, 2_000)))) {
+      // The port takes TCP connections, so it is the TLS handshake that never completed.
+      throw ConnectError.of({ kind: 'tls-to-plain', ms: timeout }, ep, cause);
     }
-    if (ep.tls && classified.kind === 'tls') {
+    if (ep.tls && (failure.kind === 'tls' || failure.kind === 'tls-to-plain' || failure.kind === 'tls-closed')) {
       // ioredis writes as soon as the handshake is done, so a refused client certificate may show only as a reset: ask again.
       const refusal = await clientCertificateRefusal(ep, Math.min(timeout, 2_000));
-      if (refusal) throw clientCertificateError(refusal, ep, err);
+      if (refusal) throw ConnectError.of(refusal, ep, cause);
     }
-    throw classified;
+    throw ConnectError.of(failure, ep, cause);
   }
 }
 
-function tcpAccepts(ep: RedisEndpoint, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: ep.host, port: ep.port });
-    const done = (ok: boolean) => { clearTimeout(t); socket.destroy(); resolve(ok); };
-    const t = setTimeout(() => done(false), timeoutMs);
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+/** Whether the port takes a TCP connection (TLS left out): to tell a TLS handshake that never ends from a silent host. */
+async function tcpAccepts(ep: RedisEndpoint, timeoutMs: number): Promise<boolean> {
+  try {
+    (await openSocket({ ...ep, tls: undefined }, { timeoutMs })).destroy();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

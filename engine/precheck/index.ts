@@ -7,7 +7,7 @@ export type { RunPrechecksOptions, PrecheckItemInfo } from './run';
 export type {
   RedisEndpoint, PrecheckInput, PrecheckOptions, PrecheckResult, PrecheckStatus, PrecheckItemId, DbMapping, SyncTypes, ConflictMode,
 } from './types';
-export { openRedis, closeRedis, classifyConnectError, ConnectError, addressOf, DEFAULT_TIMEOUT_MS } from './connect';
+export { openRedis, closeRedis, ConnectError, addressOf, DEFAULT_TIMEOUT_MS } from './connect';
 export type { ConnectFailureKind, OpenOptions } from './connect';
 export { parseCredentials, formatCredentials } from './credentials';
 export type { Credentials } from './credentials';

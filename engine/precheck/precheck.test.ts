@@ -13,8 +13,9 @@ import type { PrecheckInput, PrecheckItemId, PrecheckOptions, PrecheckResult, Re
 
 const opts: PrecheckOptions = { syncTypes: 'full+incremental', conflictMode: 'block', dbs: [{ db: 0, targetDb: 0 }, { db: 1, targetDb: 1 }] };
 
+/** A side as the console's precheck gets it: failures are worded with its field names. */
 function ep(server: { port: number }, extra: Partial<RedisEndpoint> = {}): RedisEndpoint {
-  return { host: '127.0.0.1', port: server.port, mode: 'standalone', ...extra };
+  return { host: '127.0.0.1', port: server.port, mode: 'standalone', audience: 'console', ...extra };
 }
 
 async function item(id: PrecheckItemId, input: PrecheckInput): Promise<PrecheckResult> {

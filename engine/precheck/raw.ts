@@ -3,17 +3,15 @@
  * each reply, close at once. Used where a client library would misread the
  * answer, e.g. a PSYNC that a server might answer by starting a transfer.
  */
-import net from 'node:net';
-import tls from 'node:tls';
-import { tlsConnectOptions } from '../net/socket';
+import { openSocket } from '../net/socket';
 import { encodeCommands } from '../resp';
 import type { RedisEndpoint } from './types';
 
 /** Reply lines (`+…`, `-…`, `:…`), one per command, in order; bare keepalive newlines are skipped. */
-export function rawExchange(ep: RedisEndpoint, commands: string[][], timeoutMs: number): Promise<string[]> {
+export async function rawExchange(ep: RedisEndpoint, commands: string[][], timeoutMs: number): Promise<string[]> {
+  const started = Date.now();
+  const socket = await openSocket(ep, { timeoutMs });
   return new Promise((resolve, reject) => {
-    const secure = tlsConnectOptions(ep);
-    const socket = secure ? tls.connect({ host: ep.host, port: ep.port, ...secure }) : net.connect({ host: ep.host, port: ep.port });
     const lines: string[] = [];
     let buffer = '';
     let done = false;
@@ -25,8 +23,8 @@ export function rawExchange(ep: RedisEndpoint, commands: string[][], timeoutMs: 
       if (err) reject(err);
       else resolve(lines);
     };
-    const timer = setTimeout(() => finish(Object.assign(new Error('timed out waiting for a reply'), { code: 'ETIMEDOUT' })), timeoutMs);
-    socket.once(ep.tls ? 'secureConnect' : 'connect', () => socket.write(encodeCommands(commands)));
+    const timer = setTimeout(() => finish(Object.assign(new Error('timed out waiting for a reply'), { code: 'ETIMEDOUT' })),
+      Math.max(1, timeoutMs - (Date.now() - started)));
     socket.on('data', (chunk: Buffer) => {
       buffer += chunk.toString('latin1');
       let nl: number;
@@ -40,5 +38,6 @@ export function rawExchange(ep: RedisEndpoint, commands: string[][], timeoutMs: 
     });
     socket.once('error', (err) => finish(err));
     socket.once('close', () => finish(lines.length ? undefined : Object.assign(new Error('Connection is closed.'), { code: 'ECONNRESET' })));
+    socket.write(encodeCommands(commands));
   });
 }

@@ -5,7 +5,7 @@
  * Pull API:   for await (const batch of parseRdb(source, opts)) for (const ev of batch) ...
  *
  * Input chunks may be split at any byte. Records between keys (opcodes) are parsed atomically
- * from buffered bytes; a key is decoded by a resumable generator (see values.ts) that waits only
+ * from buffered bytes; a key is decoded by its type's resumable generator (type-table.ts, values/) that waits only
  * when the bytes it needs have not arrived, so the parser never re-parses a key and never
  * awaits per field. Memory: the reader holds the unconsumed tail of the input (at most one
  * element plus the latest chunk), plus, for a key that may still be "small", that key's bytes
@@ -14,13 +14,9 @@
 import fs from 'node:fs';
 import { Crc64 } from './crc64';
 import { hex64, RdbError } from './errors';
-import { BufferSink, HashSink, ZsetSink } from './elements';
-import { IntsetFeeder } from './intset';
-import { ListpackFeeder } from './listpack';
-import { blobReader, NEED_MORE, Reader, view } from './reader';
-import { rdbTypeInfo, RDB_OPCODE, type RdbTypeInfo } from './typeinfo';
-import { ZiplistFeeder } from './ziplist';
-import { ZipmapFeeder } from './zipmap';
+import { RDB_OPCODE } from './opcodes';
+import { NEED_MORE, Reader, view } from './reader';
+import { rdbTypes, type RdbTypeSpec } from './type-table';
 import type {
   ModuleValue,
   RdbEvent,
@@ -29,7 +25,9 @@ import type {
   RdbTypeName,
   StreamValue,
 } from './types';
-import { KeyState, moduleInfo, moduleTaggedValues, valueMachine, type Core, type Machine } from './values';
+import { blobHeaderCount, decodeBlob, type BlobLayout } from './values/blob-value';
+import { KeyState, type Core, type Machine, type ValueDecoder } from './values/decoder';
+import { moduleInfo, moduleTaggedValues } from './values/module';
 
 export const DEFAULT_BIG_KEY_THRESHOLD = 8 * 1024 * 1024;
 export const DEFAULT_BATCH_MAX_ITEMS = 1024;
@@ -39,47 +37,8 @@ export const DEFAULT_MAX_ELEMENT_SIZE = 512 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 const NO_EVENTS: RdbEvent[] = [];
 
-/** Types handled by `fastKey`: 1 = elements, 2 = hash pairs, 3 = zset pairs (0 = not handled). */
-const FAST_LIST = 1;
-const FAST_HASH = 2;
-const FAST_ZSET = 3;
-const FAST_TYPES = new Uint8Array(256);
-FAST_TYPES[0] = FAST_LIST; // string (the kind is unused)
-FAST_TYPES[9] = FAST_HASH; // zipmap
-FAST_TYPES[10] = FAST_LIST; // list ziplist
-FAST_TYPES[11] = FAST_LIST; // intset
-FAST_TYPES[12] = FAST_ZSET; // zset ziplist
-FAST_TYPES[13] = FAST_HASH; // hash ziplist
-FAST_TYPES[16] = FAST_HASH; // hash listpack
-FAST_TYPES[17] = FAST_ZSET; // zset listpack
-FAST_TYPES[20] = FAST_LIST; // set listpack
-
 /** Keys per `string-run` event. */
 const RUN_MAX = 512;
-
-/**
- * Decodes a value held in one blob (ziplist, listpack, intset, zipmap) of RDB type `b`
- * into its elements; throws RdbError when the blob is damaged.
- */
-function decodeBlob(b: number, str: Buffer, encoding: string, blobOffset: number): unknown[] {
-  const kind = FAST_TYPES[b]!;
-  const sink = kind === FAST_HASH ? new HashSink() : kind === FAST_ZSET ? new ZsetSink() : new BufferSink();
-  const feeder = b === 9 ? new ZipmapFeeder(str.length) : b === 11 ? new IntsetFeeder(str.length) : b <= 13 ? new ZiplistFeeder(str.length) : new ListpackFeeder(str.length);
-  feeder.feed(blobReader(str, encoding, blobOffset), sink);
-  sink.finish();
-  return sink.items;
-}
-
-/**
- * The element count a blob's header declares when it can be trusted without decoding
- * (its byte size matches too), or -1. Zipmaps are always decoded (they are rewritten).
- */
-function blobHeaderCount(b: number, str: Buffer): number {
-  if (b === 11) return str.length >= 8 && str.length === 8 + str.readUInt32LE(0) * str.readUInt32LE(4) ? str.readUInt32LE(4) : -1; // intset
-  if (b === 9 || str.length < 11) return -1;
-  if (b <= 13) return str.readUInt32LE(0) === str.length && str.readUInt16LE(8) !== 0xffff ? str.readUInt16LE(8) : -1; // ziplist
-  return str.readUInt32LE(0) === str.length && str.readUInt16LE(4) !== 0xffff ? str.readUInt16LE(4) : -1; // listpack
-}
 
 /** Where the length read by the last `plainLength` call ends. */
 let lengthEnd = 0;
@@ -125,12 +84,13 @@ class LazyKeyEvent {
     readonly idle: number | undefined,
     readonly freq: number | undefined,
     readonly raw: Buffer,
+    private readonly layout: BlobLayout,
     private readonly blob: Buffer,
     private readonly blobOffset: number,
   ) {}
 
   get value(): unknown[] {
-    this.decoded ??= decodeBlob(this.typeId, this.blob, this.encoding, this.blobOffset);
+    this.decoded ??= decodeBlob(this.layout, this.blob, this.encoding, this.blobOffset);
     return this.decoded;
   }
 }
@@ -143,6 +103,8 @@ export class RdbParser implements Core {
   readonly r: Reader;
   magic: RdbMagic = 'REDIS';
   version = 0;
+  /** The value types of this file's magic, by id (set with the header). */
+  private types = rdbTypes('REDIS');
   readonly threshold: number;
   readonly batchMaxItems: number;
   readonly batchMaxBytes: number;
@@ -425,6 +387,7 @@ export class RdbParser implements Core {
       r.fail(`not an RDB file: expected "REDIS" + 4 digits or "VALKEY" + 3 digits, found ${JSON.stringify(h)}`, 'BAD_MAGIC');
     }
     this.version = version;
+    this.types = rdbTypes(this.magic);
     r.pos += 9;
     this.out.push({ type: 'header', magic: this.magic, version });
     this.state = ST_RECORDS;
@@ -452,16 +415,16 @@ export class RdbParser implements Core {
       if (b < 0xf3) {
         // A key record: type byte, key, value.
         r.pos = start + 1;
-        const info = rdbTypeInfo(b, this.magic);
-        if (!info) this.unknownType(b, start);
-        if (FAST_TYPES[b] !== 0 && this.fastKey(b, start, info)) continue;
+        const type = this.types[b];
+        if (type === undefined || type.unsupported !== undefined) this.unknownType(b, start, type);
+        if (type.fast && this.fastKey(b, start, type)) continue;
         r.pos = start + 1;
-        const k = new KeyState(r.base + start, this.db, b, info.typeName, info.encoding, this.expireAt, this.idle, this.freq);
+        const k = new KeyState(r.base + start, this.db, b, type.typeName, type.encoding, this.expireAt, this.idle, this.freq);
         this.expireAt = undefined;
         this.idle = undefined;
         this.freq = undefined;
         this.key = k;
-        const m = this.keyMachine(k);
+        const m = this.keyMachine(k, type.decode);
         if (m.next().done) {
           this.finishKey(k);
           this.key = null;
@@ -577,7 +540,7 @@ export class RdbParser implements Core {
    * empty or fails to decode; the caller then uses the resumable decoder from the start, which
    * handles (and reports) all of these.
    */
-  private fastKey(b: number, start: number, info: RdbTypeInfo): boolean {
+  private fastKey(b: number, start: number, type: RdbTypeSpec): boolean {
     const r = this.r;
     let key: Buffer;
     let value: unknown;
@@ -594,10 +557,10 @@ export class RdbParser implements Core {
       const str = r.readString();
       if (b === 0) {
         value = str;
-      } else if (this.lazyValues && blobHeaderCount(b, str) > 0) {
+      } else if (this.lazyValues && blobHeaderCount(type.blob!.container, str) > 0) {
         lazy = str;
       } else {
-        value = decodeBlob(b, str, info.encoding, r.base + vs);
+        value = decodeBlob(type.blob!, str, type.encoding, r.base + vs);
         if ((value as unknown[]).length === 0) return false;
       }
     } catch {
@@ -608,15 +571,15 @@ export class RdbParser implements Core {
     const raw = view(r.buf, vs, r.pos);
     this.out.push(
       lazy
-        ? (new LazyKeyEvent(offset, this.db, key, b, info.typeName, info.encoding, this.expireAt, this.idle, this.freq, raw, lazy, r.base + vs) as unknown as RdbEvent)
+        ? (new LazyKeyEvent(offset, this.db, key, b, type.typeName, type.encoding, this.expireAt, this.idle, this.freq, raw, type.blob!, lazy, r.base + vs) as unknown as RdbEvent)
         : ({
           type: 'key',
           offset,
           db: this.db,
           key,
           typeId: b,
-          typeName: info.typeName,
-          encoding: info.encoding,
+          typeName: type.typeName,
+          encoding: type.encoding,
           expireAt: this.expireAt,
           idle: this.idle,
           freq: this.freq,
@@ -665,11 +628,9 @@ export class RdbParser implements Core {
     this.out.push({ type: 'string-run', offset: this.runOffset, db: this.db, buf: this.r.buf, spans: this.runSpans.slice(0, count * 4), count });
   }
 
-  private unknownType(b: number, start: number): never {
+  private unknownType(b: number, start: number, type: RdbTypeSpec | undefined): never {
     const r = this.r;
-    if (this.magic === 'VALKEY' && b === 23) {
-      r.fail('Valkey path hash (RDB type 23, VALKEY081) is not supported', 'UNSUPPORTED_FORMAT', start);
-    }
+    if (type?.unsupported !== undefined) r.fail(type.unsupported, 'UNSUPPORTED_FORMAT', start);
     return r.fail(`unknown RDB type or opcode ${b} (0x${b.toString(16)}) in a ${this.magic} version ${this.version} file`, 'UNKNOWN_TYPE', start);
   }
 
@@ -710,7 +671,7 @@ export class RdbParser implements Core {
     this.state = ST_DONE;
   }
 
-  private *keyMachine(k: KeyState): Machine {
+  private *keyMachine(k: KeyState, decode: ValueDecoder): Machine {
     const r = this.r;
     for (;;) {
       const save = r.pos;
@@ -725,7 +686,7 @@ export class RdbParser implements Core {
     }
     k.valueStart = r.base + r.pos;
     k.rawFrom = k.valueStart;
-    yield* valueMachine(this, k);
+    yield* decode(this, k);
   }
 
   // --- Core services for the value decoders -------------------------------------------------

@@ -17,7 +17,7 @@ import {
   RdbWriter,
 } from './test-helpers';
 import type { HashEntry, RdbEvent } from './types';
-import { moduleInfo } from './values';
+import { moduleInfo } from './values/module';
 
 const CHARSET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 function moduleId(name: string, encver: number): bigint {

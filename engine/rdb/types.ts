@@ -136,7 +136,7 @@ export interface RdbKeyMeta {
   key: Buffer;
   /** The RDB type byte (0–25). */
   typeId: number;
-  /** The on-disk encoding, e.g. 'listpack', 'quicklist2', 'intset' (see `rdbTypeInfo`). */
+  /** The on-disk encoding, e.g. 'listpack', 'quicklist2', 'intset' (see `type-table.ts`). */
   encoding: string;
   /** Absolute expiry in Unix ms, undefined when the key does not expire. */
   expireAt: number | undefined;

@@ -2,6 +2,7 @@
  * Errors of the replica link. Each names the master (host:port) and says what to do.
  */
 import { DtsError } from '../errors';
+import { looksLikeSettings, type ConnectionFailure } from '../net/failure';
 
 export type LinkErrorCode =
   /** The master refused the credentials (or wants some and none were given). */
@@ -37,8 +38,15 @@ export class LinkError extends DtsError {
   /** True when a later attempt may succeed without anyone changing a setting. */
   readonly retryable: boolean;
 
-  constructor(code: LinkErrorCode, message: string, hint?: string, options?: { cause?: unknown }) {
+  constructor(code: LinkErrorCode, message: string, hint?: string, options?: { cause?: unknown },
+    /** The connection failure it words, when it is one. */
+    readonly failure?: ConnectionFailure) {
     super(code, message, hint, options);
     this.retryable = RETRYABLE.has(code);
+  }
+
+  /** `retryable`, for a master this link already reached with these settings (see looksLikeSettings). */
+  get retryableOnceConnected(): boolean {
+    return this.retryable || looksLikeSettings(this.failure);
   }
 }

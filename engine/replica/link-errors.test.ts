@@ -261,12 +261,14 @@ describe('ReplicaLink: TLS (certificates made with openssl)', () => {
 
   it('a key that is not PEM → TLS, before any connection', async () => {
     const e = await expectLinkError(newLink({ port: tlsPort, tls: { ca: pem('ca.crt'), cert: pem('client.crt'), key: Buffer.from('not a key') } }), 'TLS', 500);
-    expect(e.message).toMatch(/Cannot use the TLS settings/);
+    expect(e.message).toMatch(/^cannot use the TLS settings for the source /);
   });
 
   it('plain text to the TLS port → TLS', async () => {
     const e = await expectLinkError(newLink({ port: tlsPort }), 'TLS', 2000);
     expect(e.message).toMatch(/probably expects TLS/);
+    // The link was given no audience: the CLI's, whose reader writes URLs.
+    expect(e.hint).toMatch(/^use a rediss:\/\/ URL/);
   });
 
   it('TLS to the plain port → TLS after the connect timeout', async () => {

@@ -36,13 +36,14 @@
  *   every byte received before the failure, so the consumer's offset is exact when it resumes.
  */
 import { EventEmitter } from 'node:events';
-import net from 'node:net';
-import tls from 'node:tls';
+import type net from 'node:net';
+import type { Audience } from '../endpoint';
 import { encodeCommand, encodeCommands, type RespArg } from '../resp/encoder';
 import { RespParser } from '../resp/parser';
 import { RespError, type RespValue } from '../resp/values';
-import { socketFailureKind, tlsReason } from '../net/failure';
-import { clientCertificateFailure, clientCertificateMessage, tlsConnectOptions } from '../net/socket';
+import { classifyFailure, closedFailure, isNoPasswordConfigured, replyFailure, type ConnectionFailure } from '../net/failure';
+import { NetError, openSocket, type SocketTarget } from '../net/socket';
+import { failureWords } from '../net/wording';
 import { LinkError, type LinkErrorCode } from './errors';
 import { GetackWatch, ReplicationFramer, type RdbFraming } from './framer';
 import { ByteSpool, type SpoolStats } from './spool';
@@ -66,6 +67,8 @@ export interface ReplicaLinkOptions {
   username?: string;
   password?: string;
   tls?: ReplicaTlsOptions;
+  /** Who reads the link's failures (see engine/endpoint.ts); default 'cli'. */
+  audience?: Audience;
   /** TCP + TLS connect, and each handshake reply (default 10 s). */
   connectTimeoutMs?: number;
   /** Master silence after which the link is declared dead (default 60 s). */
@@ -129,6 +132,10 @@ export class ReplicaLink extends EventEmitter {
   /** `host:port` as used in messages. */
   readonly address: string;
   private readonly opts: ReplicaLinkOptions;
+  /** The master as the connection opener and the failure wording see it. */
+  private readonly target: SocketTarget;
+  /** Aborts a connection still being opened when the link is closed. */
+  private readonly opening = new AbortController();
   private readonly spool: ByteSpool;
   private readonly framer: ReplicationFramer;
 
@@ -177,6 +184,7 @@ export class ReplicaLink extends EventEmitter {
     super();
     this.opts = opts;
     this.address = `${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
+    this.target = { host: opts.host, port: opts.port, username: opts.username, tls: opts.tls, audience: opts.audience };
     this.spool = new ByteSpool({
       dir: opts.spoolDir,
       memoryBytes: opts.memoryBudgetBytes ?? 64 * 1024 * 1024,
@@ -253,59 +261,25 @@ export class ReplicaLink extends EventEmitter {
     }
   }
 
-  private openSocket(): Promise<void> {
-    const { host, port } = this.opts;
-    const timeoutMs = this.opts.connectTimeoutMs ?? 10_000;
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const settle = (err?: LinkError) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (err) reject(err);
-        else resolve();
-      };
-      const secure = tlsConnectOptions({ host, tls: this.opts.tls });
-      let socket: net.Socket;
-      try {
-        socket = secure ? tls.connect({ host, port, ...secure }) : net.connect({ host, port });
-      } catch (err) {
-        // Node validates certificates and keys synchronously.
-        reject(this.linkError('TLS', `Cannot use the TLS settings for ${this.address}: ${(err as Error).message}`,
-          'check that the CA, certificate and key are PEM text and that the key matches the certificate', err));
-        return;
-      }
-      this.socket = socket;
-      let tcpUp = false;
-      if (secure) socket.once('connect', () => (tcpUp = true));
-      const timer = setTimeout(() => {
-        settle(tcpUp
-          ? this.linkError('TLS', `The TLS handshake with ${this.address} did not complete within ${timeoutMs / 1000} s`,
-            'the port probably does not speak TLS: use the TLS port, or connect without TLS')
-          : this.linkError('TIMEOUT', `No connection to ${this.address} within ${timeoutMs / 1000} s`,
-            'check the host and port, and that no firewall or security group drops the traffic'));
-        socket.destroy();
-      }, timeoutMs);
-      socket.once(secure ? 'secureConnect' : 'connect', () => {
-        socket.setNoDelay(true);
-        socket.setKeepAlive(true, 30_000);
-        settle();
+  private async openSocket(): Promise<void> {
+    let socket: net.Socket;
+    try {
+      socket = await openSocket(this.target, {
+        timeoutMs: this.opts.connectTimeoutMs ?? 10_000, role: 'source', noDelay: true, signal: this.opening.signal,
       });
-      socket.on('data', (chunk: Buffer) => this.onData(chunk));
-      socket.on('error', (err) => {
-        const e = this.mapSocketError(err as NodeJS.ErrnoException);
-        if (!settled) settle(this.isClosed() ? this.closedError() : e);
-        else this.fail(e);
-      });
-      socket.on('close', () => {
-        if (!settled) {
-          settle(this.isClosed() ? this.closedError()
-            : this.linkError('LINK_BROKEN', `${this.address} closed the connection while connecting`));
-          return;
-        }
-        this.onSocketClose();
-      });
-    });
+    } catch (err) {
+      if (this.isClosed()) throw this.closedError();
+      const e = err as NetError;
+      throw new LinkError(e.netCode, e.message, e.hint, { cause: e.cause ?? e }, e.failure);
+    }
+    if (this.isClosed()) {
+      socket.destroy();
+      throw this.closedError();
+    }
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.fail(this.mapSocketError(err)));
+    socket.on('close', () => this.onSocketClose());
   }
 
   private async handshake(): Promise<SyncInfo> {
@@ -314,10 +288,7 @@ export class ReplicaLink extends EventEmitter {
     const pong = await this.reply('PING');
     if (pong[0] === '-') {
       const code = errorCode(pong);
-      if (code === 'NOAUTH' && !this.opts.password) {
-        throw this.linkError('AUTH_FAILED', `${a} requires a password and none was given (${pong.slice(1)})`,
-          'set the source password (user:password for an ACL user)');
-      }
+      if (code === 'NOAUTH' && !this.opts.password) throw this.failed({ kind: 'password-required' });
       if (code === 'LOADING' || code === 'MASTERDOWN') throw this.notReady(pong);
       if (code !== 'NOAUTH' && code !== 'NOPERM') throw this.rejected(pong);
     }
@@ -331,21 +302,15 @@ export class ReplicaLink extends EventEmitter {
     this.write(encodeCommands(cmds));
     if (this.opts.password !== undefined) {
       const auth = await this.reply('AUTH');
-      if (auth[0] === '-') {
-        const who = this.opts.username ? `user "${this.opts.username}"` : 'the password';
-        throw this.linkError('AUTH_FAILED', `${a} refused ${who}: ${auth.slice(1)}`,
-          this.opts.username ? 'check the ACL user name and password' : 'check the source password (user:password for an ACL user)');
+      if (auth[0] === '-' && !isNoPasswordConfigured(auth)) {
+        throw this.failed(replyFailure(auth, 'replicate') ?? { kind: 'wrong-password', reply: auth.slice(1) });
       }
     }
     for (let i = 0; i < 2; i++) {
       const r = await this.reply('REPLCONF');
       if (r[0] !== '-') continue;
       const code = errorCode(r);
-      if (code === 'NOPERM') throw this.noPerm(r);
-      if (code === 'NOAUTH') {
-        throw this.linkError('AUTH_FAILED', `${a} requires a password and none was given (${r.slice(1)})`,
-          'set the source password (user:password for an ACL user)');
-      }
+      if (code === 'NOPERM' || code === 'NOAUTH') throw this.failed(replyFailure(r, 'replicate')!);
       // Other REPLCONF errors are harmless (an old master without the option).
     }
 
@@ -358,10 +323,7 @@ export class ReplicaLink extends EventEmitter {
     if (status[0] === '+') throw this.linkError('PROTOCOL', `${a} answered PSYNC with an unexpected status "${status.slice(0, 80)}"`);
     const code = errorCode(status);
     if (code === 'NOMASTERLINK' || code === 'LOADING' || code === 'MASTERDOWN') throw this.notReady(status);
-    if (code === 'NOPERM') throw this.noPerm(status);
-    if (code === 'NOAUTH') {
-      throw this.linkError('AUTH_FAILED', `${a} requires authentication: ${status.slice(1)}`, 'set the source password');
-    }
+    if (code === 'NOPERM' || code === 'NOAUTH') throw this.failed(replyFailure(status, 'replicate')!);
 
     // A master without PSYNC (< 2.8): SYNC, no replid, no offsets, no ACKs.
     this.legacySync = true;
@@ -401,8 +363,7 @@ export class ReplicaLink extends EventEmitter {
     if (this.replyTimer) clearTimeout(this.replyTimer);
     this.replyWhat = what;
     this.replyTimer = setTimeout(() => {
-      this.fail(this.linkError('TIMEOUT', `${this.address} did not answer ${what} within ${ms / 1000} s`,
-        'the server may be overloaded, or this port is not a Redis server (or needs TLS)'));
+      this.fail(this.failed({ kind: 'reply-timeout', command: what, ms, silent: this.bytesIn === 0 }));
     }, ms);
   }
 
@@ -511,7 +472,7 @@ export class ReplicaLink extends EventEmitter {
   private onRdbError(reply: string): void {
     const code = errorCode('-' + reply);
     const e = code === 'NOPERM'
-      ? this.noPerm('-' + reply)
+      ? this.failed({ kind: 'noperm', reply, purpose: 'replicate' })
       : this.linkError('SYNC_ABORTED', `${this.address} aborted the snapshot transfer: ${reply}`,
         'see the source\'s log (a failed BGSAVE is usually disk space or fork memory); the sync can be retried');
     this.fail(e);
@@ -565,8 +526,8 @@ export class ReplicaLink extends EventEmitter {
 
   private onSocketClose(): void {
     if (this._state === 'closed' || this.failure) return;
-    if (this._state === 'handshake' && !this.opts.tls && this.bytesIn === 0) {
-      this.fail(this.plainToTlsError());
+    if (this._state === 'handshake' && this.bytesIn === 0) {
+      this.fail(this.failed(closedFailure({ tls: this.opts.tls !== undefined, stage: 'login' })));
       return;
     }
     const where = this._state === 'handshake' ? 'during the handshake' : this._state === 'rdb' ? 'during the snapshot transfer' : 'during the command stream';
@@ -574,47 +535,24 @@ export class ReplicaLink extends EventEmitter {
       this.canResume ? 'reconnect with PSYNC <replid> <offset+1> to continue with a partial resync' : 'reconnect to start again'));
   }
 
-  private mapSocketError(err: NodeJS.ErrnoException): LinkError {
-    const code = err.code ?? '';
-    const a = this.address;
-    const kind = socketFailureKind(err);
-    if (kind === 'unreachable') {
-      const what = code === 'ECONNREFUSED' ? 'connection refused' : 'host unreachable';
-      return this.linkError('UNREACHABLE', `Cannot reach ${a}: ${what} (${code})`,
-        'check the host and port, that the server is running, and that this machine may reach it', err);
-    }
-    if (kind === 'dns') {
-      return this.linkError('UNREACHABLE', `Cannot resolve the host name of ${a} (${code})`, 'check the host name', err);
-    }
-    if (kind === 'timeout') {
-      return this.linkError('TIMEOUT', `The connection to ${a} timed out (${code})`, 'check the network path to the source', err);
-    }
-    if (!this.opts.tls && this._state === 'handshake' && this.bytesIn === 0 && (code === 'ECONNRESET' || code === 'EPIPE')) {
-      return this.plainToTlsError();
-    }
-    if (this.opts.tls && (kind === 'tls' || this._state === 'connecting')) {
-      const refused = clientCertificateFailure(err);
-      if (refused) {
-        // The same words as Test Connection, the precheck and the destination's writer.
-        const { message, hint } = clientCertificateMessage(refused.problem, refused.reason, `the source ${a}`);
-        return this.linkError('TLS', message, hint, err);
-      }
-      const reason = tlsReason(err.message);
-      return this.linkError('TLS', `TLS with ${a} failed: ${reason}`,
-        'check the CA certificate, the server name, the client certificate if the server requires one, and that the port speaks TLS', err);
-    }
-    if (this._state === 'connecting' || this._state === 'handshake') {
-      return this.linkError('LINK_BROKEN', `The connection to ${a} failed during the handshake: ${err.message}`,
-        'check that the port is a Redis server (and whether it needs TLS)', err);
-    }
-    return this.linkError('LINK_BROKEN', `The replication link to ${a} broke: ${err.message}`,
+  /**
+   * A socket error once connected. During the handshake it says why the master refuses us
+   * (a TLS alert, a TLS / plain-text mismatch); once data flows, a break is resumable.
+   */
+  private mapSocketError(err: Error): LinkError {
+    const handshake = this._state === 'handshake';
+    const failure = classifyFailure(err, {
+      tls: this.opts.tls !== undefined, stage: handshake && this.bytesIn === 0 ? 'login' : 'use', purpose: 'replicate',
+    });
+    if (handshake || (failure.kind !== 'closed' && failure.kind !== 'other')) return this.failed(failure, err);
+    return this.linkError('LINK_BROKEN', `The replication link to ${this.address} broke: ${err.message}`,
       'reconnect with PSYNC <replid> <offset+1> to continue with a partial resync', err);
   }
 
-  /** Redis's TLS port drops a plain-text client without a byte: the likeliest cause of that. */
-  private plainToTlsError(): LinkError {
-    return this.linkError('TLS', `${this.address} closed the connection without answering PING; it probably expects TLS`,
-      'enable TLS for this endpoint (rediss://) with its CA certificate');
+  /** A connection failure in the one vocabulary of net/wording.ts, for the link's reader. */
+  private failed(failure: ConnectionFailure, cause?: unknown): LinkError {
+    const words = failureWords(failure, { endpoint: this.target, role: 'source' });
+    return new LinkError(words.code, words.message, words.hint, cause === undefined ? undefined : { cause }, failure);
   }
 
   private toLinkError(err: unknown): LinkError {
@@ -636,12 +574,6 @@ export class ReplicaLink extends EventEmitter {
   private notReady(reply: string): LinkError {
     return this.linkError('MASTER_NOT_READY', `${this.address} cannot serve a replica yet: ${reply.slice(1)}`,
       'it is loading its data or has no link to its own master; retry in a few seconds');
-  }
-
-  private noPerm(reply: string): LinkError {
-    const user = this.opts.username ? `user "${this.opts.username}"` : 'the default user';
-    return this.linkError('NOPERM', `${user} on ${this.address} may not replicate: ${reply.slice(1)}`,
-      `grant replication rights, e.g. ACL SETUSER ${this.opts.username ?? 'default'} +psync +sync +replconf +ping`);
   }
 
   private rejected(reply: string): LinkError {
@@ -673,6 +605,7 @@ export class ReplicaLink extends EventEmitter {
   close(): Promise<void> {
     if (this.closePromise) return this.closePromise;
     this._state = 'closed';
+    this.opening.abort();
     this.stopTimers();
     const closed = this.closedError();
     for (const w of this.waiters.splice(0)) w.reject(closed);

@@ -13,7 +13,9 @@ import { discoverCluster, detectCluster, readableReplica, type ClusterNode } fro
 import { keySlot, tagForSlot } from '../cluster/slot';
 import { endpointAddress } from '../endpoint';
 import { EntryFilter, HEARTBEAT_PREFIX } from '../filter';
-import { checkDestinationEmpty } from './conflict-check';
+import { createDestinationWriter } from '../writer/destination';
+import { checkDestinationEmpty, sampleDestinationKeys } from './conflict-check';
+import { parseRecord, recordDbFor, recordKeyFor } from './destination-record';
 import { EvictionWatch } from './eviction-watch';
 import { SyncError } from './errors';
 import {
@@ -111,9 +113,17 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
     }
     const targetCluster = this.opts.targetCluster ?? await detectCluster(this.opts.target, 'destination');
     const type = this.opts.type ?? 'full+incremental';
-    const resuming = Object.keys(this.opts.resumeShards ?? {}).length > 0;
-    if (!resuming && type !== 'incremental' && (this.opts.conflict ?? 'block') === 'block') {
-      await checkDestinationEmpty(this.opts.target, targetCluster, filter);
+    // A shard with a record on the destination has run before: each shard takes its ownership from its record.
+    const names = topology.masters.map(shardNameOf);
+    const recorded = await this.recordedShards(names, targetCluster, filter);
+    let owned = false;
+    if (recorded === 0 && type !== 'incremental') {
+      if ((this.opts.conflict ?? 'block') === 'block') {
+        await checkDestinationEmpty(this.opts.target, targetCluster, filter);
+        owned = true;
+      } else {
+        owned = (await sampleDestinationKeys(this.opts.target, targetCluster, filter, 1)).length === 0;
+      }
     }
     const spoolRoot = this.opts.spoolDir ?? path.join(os.tmpdir(), 'redis-dts-spool', this.opts.taskId);
     // Use Slave Node: only a replica in sync with its master is read; otherwise the master is.
@@ -134,10 +144,11 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
         source: replica?.endpoint ?? master.endpoint,
         targetCluster,
         conflict: 'overwrite', // checked once above, before any shard writes
+        destinationOwned: recorded === 0 ? owned : undefined,
         resume: this.opts.resumeShards?.[name],
         resumeShards: undefined,
         spoolDir: path.join(spoolRoot, String(i)),
-        shard: { name, heartbeatTo: master.endpoint, heartbeatKey },
+        shard: { name, heartbeatTo: master.endpoint, heartbeatKey, slots: master.slots },
       });
       const via = replica ? ` (reading replica ${endpointAddress(replica.endpoint)})` : '';
       task.on('log', (level, message) => this.emit('log', level, `[${name}${via}] ${message}`));
@@ -171,6 +182,20 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
       await this.evictions.stop();
       this.updateStage();
       this.emit('progress', this.progress);
+    }
+  }
+
+  /** How many of the shards have a record on the destination (they ran before). */
+  private async recordedShards(names: string[], targetCluster: boolean, filter: EntryFilter): Promise<number> {
+    const writer = createDestinationWriter(this.opts.target, targetCluster, {});
+    try {
+      await writer.open();
+      const db = recordDbFor(filter, targetCluster);
+      let n = 0;
+      for (const name of names) if (parseRecord(await writer.readKey(db, Buffer.from(recordKeyFor(this.opts.taskId, name))))) n++;
+      return n;
+    } finally {
+      writer.close();
     }
   }
 

@@ -7,7 +7,7 @@ import { DtsError } from '../errors';
 import { EntryFilter, type FilterOptions } from '../filter';
 import type { RespArg } from '../resp';
 import { capabilitiesOf } from '../writer/capabilities';
-import type { StreamPosition } from '../writer/standalone-writer';
+import type { StreamPosition } from '../writer/types';
 import { StreamApplier, type ApplierSink } from './stream-applier';
 
 class RecordingSink implements ApplierSink {

@@ -11,7 +11,7 @@ import type { EntryFilter } from '../filter';
 import { HEARTBEAT_PREFIX } from '../filter';
 import type { CommandSink } from '../writer/key-writer';
 import type { DestinationWriter } from '../writer/destination';
-import type { StreamPosition } from '../writer/standalone-writer';
+import type { StreamPosition } from '../writer/types';
 
 export class StreamError extends DtsError {}
 

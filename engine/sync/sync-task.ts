@@ -23,14 +23,18 @@ import { RespErrorReply } from '../resp';
 import { unwritableKey } from '../writer/key-writer';
 import { printable } from '../writer/errors';
 import { createDestinationWriter, type DestinationWriter } from '../writer/destination';
-import type { StreamPosition } from '../writer/standalone-writer';
+import type { StreamPosition } from '../writer/types';
 import { detectCluster } from '../cluster/topology';
 import { SyncError } from './errors';
 import { Heartbeat, heartbeatKeyFor } from './heartbeat';
-import { checkDestinationEmpty } from './conflict-check';
+import { checkDestinationEmpty, sampleDestinationKeys } from './conflict-check';
+import { encodeRecord, parseRecord, recordDbFor, recordKeyFor, type DestinationRecord } from './destination-record';
+import { clearTaskKeys } from './destination-reset';
 import { EvictionWatch } from './eviction-watch';
+import { RolledBackError } from '../writer/standalone-writer';
 import { SnapshotLoader } from './snapshot-loader';
 import { StreamApplier } from './stream-applier';
+import { lockTask } from './task-lock';
 
 export type SyncType = 'full' | 'incremental' | 'full+incremental';
 export type ConflictMode = 'block' | 'overwrite';
@@ -79,6 +83,8 @@ export interface SyncOptions {
   rdbFile?: string;
   /** Test hook: master silence after which the link is declared dead. */
   linkTimeoutMs?: number;
+  /** Test hook: destination silence (commands unanswered) after which its connection is declared dead (default 60 s). */
+  replyTimeoutMs?: number;
   /** The source is a Redis Cluster: one link per master (undefined: ask it, INFO cluster). See createSyncRunner. */
   sourceCluster?: boolean;
   /** Cluster source: read each shard from one of its replicas ("Use Slave Node"). */
@@ -94,7 +100,12 @@ export interface SyncOptions {
    * checkpoints, where its heartbeat goes (the shard's master, when the link reads
    * a replica) and the heartbeat key (hash-tagged into the shard's slots).
    */
-  shard?: { name: string; heartbeatTo: RedisEndpoint; heartbeatKey: string };
+  shard?: { name: string; heartbeatTo: RedisEndpoint; heartbeatKey: string; slots: [number, number][] };
+  /**
+   * Set by ClusterSyncTask for its shards: whether the destination DBs are the task's own
+   * (checked once for all shards before any writes). Undefined: this task checks itself.
+   */
+  destinationOwned?: boolean;
   /** Test hook: values encoded bigger than this are written in batches through a temporary key (default 8 MiB). */
   bigKeyThreshold?: number;
 }
@@ -166,6 +177,8 @@ export interface SyncTaskEvents {
 export { SyncError };
 
 const PROGRESS_INTERVAL_MS = 1000;
+/** Times in one run the task reads the stream again because the destination lost acknowledged writes. */
+const MAX_REWINDS = 5;
 const RECONNECT_FIRST_MS = 100;
 const FAILURE_FLUSH_MS = 10_000;
 const RECONNECT_MAX_MS = 5000;
@@ -191,6 +204,16 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
   private applier?: StreamApplier;
   /** The source's `databases` setting (learnt at start). */
   private sourceDatabases = 16;
+  /** The task's record on the destination: its key and DB (destination-record.ts). */
+  private readonly recordKey: Buffer;
+  private recordDb = 0;
+  /** The destination DBs held none of the task's keys when it first wrote: clearing them deletes only its own. */
+  private owned = false;
+  /** A snapshot of this task may have been (partly) written already: the next one starts by clearing it. */
+  private earlierLoad = false;
+  /** Whether the stream is applied exactly once (in units with the record), or at least once. */
+  private exactlyOnce = false;
+  private modeLogged = false;
   private lastRate = { at: Date.now(), commands: 0, bytes: 0 };
   /** Bytes of the replication stream applied so far (for MB/s once the snapshot is done). */
   private streamBytes = 0;
@@ -205,6 +228,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     this.filter = new EntryFilter(opts.filter);
     this.writer = this.makeWriter(opts.targetCluster ?? false);
     this.spoolDir = opts.spoolDir ?? path.join(os.tmpdir(), 'redis-dts-spool', opts.taskId);
+    this.recordKey = Buffer.from(recordKeyFor(opts.taskId, opts.shard?.name));
   }
 
   private makeWriter(cluster: boolean): DestinationWriter {
@@ -212,6 +236,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       rps: this.opts.rps,
       connectionRetryMs: this.opts.connectionRetryMs,
       otherRetryMs: this.opts.otherRetryMs,
+      replyTimeoutMs: this.opts.replyTimeoutMs,
       log: (level, message) => this.log(level, message),
       onReplayed: (keys) => this.onReplayed(keys),
     });
@@ -287,6 +312,9 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
 
   /** Runs until the task completes (full only, or an RDB file), is ended, or fails. */
   async run(): Promise<void> {
+    const unlock = await lockTask(`${this.spoolDir}.lock`);
+    // What a killed earlier run of this task spooled is of no use: the stream is read again from the record.
+    fs.rmSync(this.spoolDir, { recursive: true, force: true });
     this.timer = setInterval(() => this.emitProgress(), PROGRESS_INTERVAL_MS);
     this.timer.unref();
     try {
@@ -294,6 +322,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
         this.writer = this.makeWriter(true);
       }
       const dest = await this.writer.open();
+      this.recordDb = recordDbFor(this.filter, this.writer.masters !== undefined);
       this.log('info', `destination ${endpointAddress(this.opts.target)} runs ${dest.version.product} ${dest.version.major}.${dest.version.minor}.${dest.version.patch} (RDB ${dest.rdbVersion})`);
       if (!this.opts.shard) this.evictions = await EvictionWatch.start(this.opts.target, this.writer.masters !== undefined, (l, m) => this.log(l, m));
       if (this.opts.rdbFile) {
@@ -313,6 +342,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       await this.link?.close();
       await this.heartbeat?.stop();
       fs.rmSync(this.spoolDir, { recursive: true, force: true });
+      unlock();
     }
   }
 
@@ -378,8 +408,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     const source = this.opts.source;
     if (!source) throw new SyncError('NO_SOURCE', 'the task has neither a source nor an RDB file to read');
     const type = this.opts.type ?? 'full+incremental';
-    let resume = this.opts.resume;
-    if (!resume && type !== 'incremental' && (this.opts.conflict ?? 'block') === 'block') await this.checkDestinationEmpty();
+    let resume = await this.startingPoint(type);
     const sourceInfo = await this.sourceFacts(source);
     this.p.keysTotal = sourceInfo.keys;
     this.sourceDatabases = sourceInfo.databases;
@@ -387,6 +416,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     await this.heartbeat.start();
 
     let firstConnect = true;
+    let rewinds = 0;
     let retryDeadline = 0;
     // The first reconnect is quick: every second away lets the source's backlog move on,
     // and a partial resync is only possible while it still holds our offset.
@@ -398,6 +428,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
         username: source.username,
         password: source.password,
         tls: source.tls,
+        audience: source.audience,
         spoolDir: this.spoolDir,
         resume: resume ? { replid: resume.replid, offset: resume.offset } : undefined,
         timeoutMs: this.opts.linkTimeoutMs,
@@ -432,7 +463,16 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
         resume = last;
       } catch (err) {
         if (this.stopping) break;
-        const retryable = err instanceof LinkError && err.retryable && !firstConnect;
+        if (this.writer.failed instanceof RolledBackError && rewinds++ < MAX_REWINDS) {
+          // The destination lost acknowledged writes: read the stream again from what it still holds.
+          this.log('warn', describeError(this.writer.failed));
+          await link.close();
+          resume = await this.reopenWriter();
+          continue;
+        }
+        // After a first connect, what looks like wrong settings (a drop without a byte, a silent
+        // port) is the network's or a restart's doing: retried like any broken link.
+        const retryable = err instanceof LinkError && err.retryableOnceConnected && !firstConnect;
         if (!retryable) throw err;
         const now = Date.now();
         retryDeadline ||= now + (this.opts.connectionRetryMs ?? 10 * 60_000);
@@ -469,6 +509,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     this.log('info', info.mode === 'sync'
       ? 'the source only supports SYNC: full migration without resume'
       : `full resynchronization from offset ${info.offset}`);
+    if (type !== 'incremental') await this.prepareForSnapshot(info);
     const chunks = link.rdb();
     const first = await chunks.next();
     this.p.rdbBytesTotal = link.rdbInfo?.size ?? null;
@@ -493,6 +534,8 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     this.log('info', type === 'incremental'
       ? 'snapshot received (not written: incremental only)'
       : `full migration done: ${this.p.keysDone} keys`);
+    // A full-only task has nothing to resume: its record goes with it.
+    if (type === 'full') await this.writer.setKey(this.recordDb, this.recordKey, null);
     this.emitProgress();
     return streamDb;
   }
@@ -536,6 +579,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       onHeartbeat: (sentAt) => this.heartbeat?.seen(sentAt),
     });
     this.applier = applier;
+    await this.beginUnits({ offset: startOffset, db: startDb });
     let streamAt = startOffset;
     for await (const batch of link.commandBatches()) {
       this.applying = true;
@@ -546,6 +590,8 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
         if (pending) await pending;
       }
       this.applying = false;
+      // The end of a batch closes the open unit (its errors surface in the next write or flush).
+      this.writer.commitUnit()?.catch(() => undefined);
       for (const w of this.parkWaiters.splice(0)) w();
       if (batch.length > 0) {
         const end = batch[batch.length - 1].offset;
@@ -563,6 +609,121 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
   /** Destination Object Data Existence Check, made before anything is written. */
   private async checkDestinationEmpty(): Promise<void> {
     await checkDestinationEmpty(this.opts.target, this.writer.masters !== undefined, this.filter);
+  }
+
+  /** Whether the destination holds none of the keys the task carries. */
+  private async destinationEmpty(): Promise<boolean> {
+    return (await sampleDestinationKeys(this.opts.target, this.writer.masters !== undefined, this.filter, 1)).length === 0;
+  }
+
+  private async readRecord(): Promise<DestinationRecord | null> {
+    return parseRecord(await this.writer.readKey(this.recordDb, this.recordKey));
+  }
+
+  /**
+   * Where the task starts, from the record the destination holds (it is written with
+   * the data, so it is always right) and, only without one, the saved checkpoint.
+   * Also settles whether the destination DBs are the task's own.
+   */
+  private async startingPoint(type: SyncType): Promise<SyncOptions['resume']> {
+    const record = await this.readRecord();
+    const given = this.opts.resume;
+    if (record) {
+      this.owned = record.owned;
+      this.earlierLoad = true;
+      if (record.phase === 'stream' && record.replid) {
+        if (!given || given.offset !== record.offset || given.replid !== record.replid) {
+          this.log('info', `the destination has applied the stream up to offset ${record.offset}, as its record of the task says: resuming there`);
+        }
+        return { replid: record.replid, offset: record.offset, db: record.db };
+      }
+      this.log('warn', 'a full migration of this task was cut short: it runs again from the start'
+        + (this.owned ? ', after clearing what it had written' : ''));
+      return undefined;
+    }
+    if (this.opts.destinationOwned !== undefined) {
+      this.owned = this.opts.destinationOwned;
+      return given;
+    }
+    if (given) {
+      if (type !== 'incremental' && await this.destinationEmpty()) {
+        this.log('warn', 'the destination holds none of the task\'s keys and no record of it (it was emptied, or restarted without persistence): '
+          + 'the full migration runs again');
+        this.owned = true;
+        return undefined;
+      }
+      this.log('warn', 'the destination holds no record of this task (written by an older version): resuming from the saved checkpoint; '
+        + 'commands between it and the last write may be applied twice');
+      return given;
+    }
+    if (type === 'incremental') return undefined;
+    if ((this.opts.conflict ?? 'block') === 'block') {
+      await this.checkDestinationEmpty();
+      this.owned = true;
+    } else {
+      this.owned = await this.destinationEmpty();
+    }
+    return undefined;
+  }
+
+  /** Before a snapshot is written: back to plain writes, clear an earlier load, and say a load is under way. */
+  private async prepareForSnapshot(info: SyncInfo): Promise<void> {
+    await this.writer.endUnits();
+    this.exactlyOnce = false;
+    if (this.earlierLoad) {
+      if (this.owned) {
+        const what = await clearTaskKeys(this.writer, {
+          target: this.opts.target, cluster: this.writer.masters !== undefined, filter: this.filter, slots: this.opts.shard?.slots,
+        });
+        this.log('info', `before the full migration runs again: ${what} (what the earlier snapshot had written)`);
+      } else {
+        this.log('warn', 'the full migration runs again into a destination that held other keys when the task started: keys deleted '
+          + 'on the source since the earlier snapshot may remain on the destination; a Full Data Verification lists them as extra keys');
+      }
+    }
+    // Ahead of every snapshot write: on one connection the pipeline keeps that order; a cluster's
+    // record and data sit on different masters, so there it is acknowledged first.
+    const loading = encodeRecord({ phase: 'loading', owned: this.owned, replid: info.replid, offset: info.offset, db: 0 });
+    if (this.writer.masters === undefined) {
+      this.writer.selectDb(this.recordDb);
+      await this.writer.write(['SET', this.recordKey, loading]);
+    } else {
+      await this.writer.setKey(this.recordDb, this.recordKey, loading);
+    }
+    this.earlierLoad = true;
+  }
+
+  /** The stream is written in units with the record from here (or at least once, where the writer cannot). */
+  private async beginUnits(start: StreamPosition): Promise<void> {
+    await this.writer.flush();
+    const record = { db: this.recordDb, key: this.recordKey, value: (mark: StreamPosition) => encodeRecord({
+      phase: 'stream', owned: this.owned, replid: this.p.replid, offset: mark.offset, db: mark.db,
+    }) };
+    const exact = this.writer.beginUnits(record, start);
+    if (exact !== this.exactlyOnce || !this.modeLogged) {
+      this.modeLogged = true;
+      this.log(exact ? 'info' : 'warn', exact
+        ? 'the stream is applied exactly once: each batch goes in one transaction with the task\'s record on the destination'
+        : 'the stream is applied at least once on this destination (a cluster): after a broken connection, commands may be sent '
+          + 'again; keys where that counts twice are reported');
+    }
+    this.exactlyOnce = exact;
+  }
+
+  /** After the destination lost acknowledged writes: a new writer, and the position its record holds now. */
+  private async reopenWriter(): Promise<SyncOptions['resume']> {
+    this.writer.close();
+    this.writer = this.makeWriter(this.writer.masters !== undefined);
+    await this.writer.open();
+    this.exactlyOnce = false;
+    const record = await this.readRecord();
+    this.earlierLoad = true;
+    if (record?.phase === 'stream' && record.replid) {
+      this.log('info', `the destination holds the stream up to offset ${record.offset}: reading it again from there`);
+      return { replid: record.replid, offset: record.offset, db: record.db };
+    }
+    this.log('warn', 'the destination holds no position of the task any more: the full migration runs again');
+    return undefined;
   }
 
   /** Keys in the selected DBs (for the progress bar) and the source's number of DBs (for FLUSHALL). */

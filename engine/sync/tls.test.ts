@@ -107,7 +107,7 @@ describe('TLS on both sides', () => {
     await run.done;
     const err = run.error();
     expect(err).toBeInstanceOf(DtsError);
-    expect((err as DtsError).describe()).toMatch(/TLS .*failed.*(self[- ]signed|unable to (get|verify)|certificate)/i);
+    expect((err as DtsError).describe()).toMatch(/the TLS certificate of the source .* is not trusted \((self[- ]signed|unable to (get|verify)).*\(give its CA certificate with --tls-ca/i);
     expect(run.task.progress.stage).toBe('failed');
   });
 });

@@ -6,8 +6,7 @@
  */
 import Redis from 'ioredis';
 import { keySlot } from '../cluster/slot';
-
-export const HEARTBEAT_PREFIX = 'DTS_REDIS_TIMESTAMP_HEARTBEAT';
+import { isEngineKey } from '../filter';
 
 export interface KeyDifference {
   db: number;
@@ -48,6 +47,18 @@ function clientFor(side: Side, key: Buffer): Redis {
   return isCluster(side) ? side.masters[side.slotOwner[keySlot(key)]] : side;
 }
 
+/** Keys in the selected DB that are data (the engine's heartbeat and task records left out). */
+export async function dataKeyCount(client: Redis): Promise<number> {
+  let engineKeys = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scanBuffer(cursor, 'MATCH', 'DTS_REDIS_*', 'COUNT', 1000);
+    cursor = String(next);
+    engineKeys += keys.filter((k) => isEngineKey(k)).length;
+  } while (cursor !== '0');
+  return (await client.dbsize()) - engineKeys;
+}
+
 export async function debugDigest(client: Redis, db = 0): Promise<string> {
   await client.select(db);
   return String(await client.call('DEBUG', 'DIGEST'));
@@ -62,7 +73,7 @@ async function scanAll(client: Redis, db: number): Promise<Buffer[]> {
     cursor = String(next);
     keys.push(...batch);
   } while (cursor !== '0');
-  return keys.filter((k) => !k.toString('latin1').startsWith(HEARTBEAT_PREFIX));
+  return keys.filter((k) => !isEngineKey(k));
 }
 
 async function allKeys(side: Side, db: number): Promise<Buffer[]> {

@@ -71,14 +71,20 @@ export interface RedisServerOptions {
 
 export class RedisServer {
   private exited = false;
-  private readonly exitPromise: Promise<void>;
+  private exitPromise!: Promise<void>;
 
   private constructor(
     readonly port: number,
     readonly dir: string,
-    private readonly child: ChildProcess,
+    private child: ChildProcess,
+    private readonly args: string[],
     readonly password?: string,
   ) {
+    this.watch(child);
+  }
+
+  private watch(child: ChildProcess): void {
+    this.exited = false;
     this.exitPromise = new Promise((resolve) => {
       child.once('exit', () => {
         this.exited = true;
@@ -86,6 +92,34 @@ export class RedisServer {
         resolve();
       });
     });
+  }
+
+  /** The server process's PID (to kill it with a signal of the test's choosing). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** SIGKILL, keeping its directory (its RDB and AOF) for restart(). */
+  async kill(): Promise<void> {
+    if (!this.exited) {
+      this.child.kill('SIGKILL');
+      await this.exitPromise;
+    }
+  }
+
+  /** Waits for the process to end by itself (after SHUTDOWN, say). */
+  async whenExited(): Promise<void> {
+    await this.exitPromise;
+  }
+
+  /** Starts the server again on the same port and directory, with the same settings. */
+  async restart(): Promise<void> {
+    await this.kill();
+    const child = spawn(requireBinary('redis-server', 'redis-server'), this.args, { stdio: 'ignore' });
+    fs.writeFileSync(path.join(HARNESS_ROOT, 'pids', String(child.pid)), this.dir);
+    this.child = child;
+    this.watch(child);
+    await this.waitReady();
   }
 
   static async start(opts: RedisServerOptions = {}): Promise<RedisServer> {
@@ -114,7 +148,7 @@ export class RedisServer {
 
     const child = spawn(bin, args, { stdio: 'ignore' });
     fs.writeFileSync(path.join(HARNESS_ROOT, 'pids', String(child.pid)), dir);
-    const server = new RedisServer(port, dir, child, opts.password);
+    const server = new RedisServer(port, dir, child, args, opts.password);
     reserved.delete(port);
     await server.waitReady();
     return server;

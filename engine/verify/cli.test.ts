@@ -127,9 +127,9 @@ describe('npm run verify', () => {
     expect([mode.code, missing.code, refused.code, password.code, badDb.code, help.code]).toEqual([2, 2, 2, 2, 2, 0]);
     expect(errors(mode)).toEqual(['error: --mode: "fast" is not full, length, keys, full-length-above']);
     expect(errors(missing)).toEqual(['error: --target is required']);
-    expect(errors(refused)).toEqual([`error: the destination 127.0.0.1:${closed} refused the connection: nothing listens on that port (check the host and port, and that the server is running)`]);
+    expect(errors(refused)).toEqual([`error: connection refused by the destination 127.0.0.1:${closed}: nothing is listening on that port, or a firewall rejects it (check the host and port of the URL, and that the server is running and bound to an address this machine can reach)`]);
     expect(errors(password)).toHaveLength(1);
-    expect(errors(password)[0]).toMatch(new RegExp(`^error: the destination 127.0.0.1:${locked.port} refused the credentials: WRONGPASS`));
+    expect(errors(password)[0]).toMatch(new RegExp(`^error: wrong password for the default user on the destination 127.0.0.1:${locked.port}: WRONGPASS.*\\(check the password in the URL; `));
     expect(errors(badDb)).toEqual([`error: the source 127.0.0.1:${src.port} has no DB 40: ERR DB index is out of range (check the DB selection and mapping)`]);
     expect(help.stdout).toContain('usage: npm run verify');
     for (const r of [refused, password, badDb]) expect(r.stdout).toBe('');
@@ -148,6 +148,7 @@ describe('npm run verify', () => {
     expect(errors(ok)).toEqual([]);
     expect(ok.code).toBe(0);
     expect(untrusted.code).toBe(2);
-    expect(errors(untrusted)).toEqual([`error: TLS with the destination 127.0.0.1:${tlsPort} failed: self-signed certificate (check the Encryption setting (SSL or Non-encrypted) and the CA certificate)`]);
+    // The CLI's words, never the console's field names.
+    expect(errors(untrusted)).toEqual([`error: the TLS certificate of the destination 127.0.0.1:${tlsPort} is not trusted (self-signed certificate) (give its CA certificate with --tls-ca FILE (PEM), or, only where nobody can intercept the traffic, add --tls-insecure)`]);
   });
 });

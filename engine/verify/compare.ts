@@ -23,6 +23,13 @@ export const DIGEST_MAX_ELEMENTS = 65_536;
 export const DIGEST_MAX_BYTES = 8 * 1024 * 1024;
 /** Pending entries read through XINFO STREAM FULL (the rest through XPENDING). */
 export const XINFO_COUNT = 100;
+/**
+ * A key that changed while it was read is compared again after these pauses
+ * (the first at once: a key gone or retyped is usually settled by then); one
+ * still changing after them is left to the caller's next round. Short, since a
+ * batch waits for them.
+ */
+export const CHANGED_RETRY_MS = [0, 25];
 
 export interface CompareSettings {
   mode: VerifyMode;
@@ -54,6 +61,21 @@ export interface KeyConflict {
   target?: string;
 }
 
+/** A key that was still changing when compared again: recheck it later. */
+export interface KeyChange {
+  key: Buffer;
+  keyType?: string;
+}
+
+export interface CompareOutcome {
+  /** Differences found, on keys that held still while they were read. */
+  conflicts: KeyConflict[];
+  /** Keys still changing after CHANGED_RETRY_MS: neither equal nor a difference yet. */
+  unsettled: KeyChange[];
+  /** Keys that changed while they were read at least once (so were compared again). */
+  changedWhileRead: number;
+}
+
 interface Diff {
   field?: string;
   source?: string;
@@ -67,8 +89,17 @@ interface Facts {
   len: number | null;
 }
 
-/** The key changed type while it was being read (WRONGTYPE): a later round or recheck will tell. */
+/**
+ * The key moved while it was being read: another type (WRONGTYPE), gone
+ * (a null value, `ERR no such key` from XINFO, NOGROUP from XPENDING), or
+ * shorter or longer than its length said. Compared again, never a difference.
+ */
 class KeyChanged extends Error {}
+
+/** Error replies to a per-key read that mean the key moved since it was looked at. */
+const MOVED_REPLY = /^(WRONGTYPE|ERR no such key|NOGROUP)/;
+/** Redis deletes a collection when its last element goes: such a key is never empty (a stream can be). */
+const NEVER_EMPTY = new Set(['list', 'set', 'zset', 'hash']);
 
 const LEN_CMD: Record<string, string> = { string: 'STRLEN', list: 'LLEN', set: 'SCARD', zset: 'ZCARD', hash: 'HLEN', stream: 'XLEN' };
 const WHOLE_CMD: Record<string, (key: Buffer) => Cmd> = {
@@ -82,10 +113,33 @@ const WHOLE_CMD: Record<string, (key: Buffer) => Cmd> = {
 
 function value(r: Reply): unknown {
   if (r.err) {
-    if (/^WRONGTYPE/.test(r.err.message)) throw new KeyChanged(r.err.message);
-    throw new VerifyError('COMMAND', `verification command failed: ${r.err.message}`);
+    if (MOVED_REPLY.test(r.err.message)) throw new KeyChanged(r.err.message);
+    throw new VerifyError('COMMAND', `verification command failed: ${r.err.message}`,
+      'check that both sides are Redis/Valkey servers that accept the read commands listed in docs/verification.md');
   }
   return r.value;
+}
+
+/** Elements (bytes of a string) of a whole value as WHOLE_CMD replies it; null for module types (DUMP). */
+function measure(type: string, v: unknown): number | null {
+  if (type === 'string') return Buffer.isBuffer(v) ? v.length : -1;
+  if (!(type in WHOLE_CMD)) return null;
+  if (!Array.isArray(v)) return -1;
+  return type === 'hash' || type === 'zset' ? v.length / 2 : v.length;
+}
+
+/** A whole value read after its length: null, or another length than announced, means the key moved in between. */
+function checkedWhole(f: Facts, v: unknown): unknown {
+  if (v === null || v === undefined) throw new KeyChanged('the key vanished before its value was read');
+  const n = measure(f.type, v);
+  if (n !== null && f.len !== null && n !== f.len) throw new KeyChanged(`the key has ${n} elements, not ${f.len}`);
+  return v;
+}
+
+/** A chunk of a big string or list: shorter or longer than the range asked means the key moved. */
+function checkedChunk<T extends Buffer | Buffer[]>(v: T, expected: number): T {
+  if (v.length !== expected) throw new KeyChanged(`a chunk of ${v.length} instead of ${expected}`);
+  return v;
 }
 
 const str = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString('latin1') : v === null || v === undefined ? '' : String(v));
@@ -111,10 +165,35 @@ export class KeyComparator {
     private readonly signal?: AbortSignal,
   ) {}
 
-  /** Compares `keys` of source DB `db` with destination DB `tdb`. */
-  async compare(db: number, tdb: number, keys: Buffer[]): Promise<KeyConflict[]> {
-    if (keys.length === 0) return [];
+  /**
+   * Compares `keys` of source DB `db` with destination DB `tdb`. Keys that
+   * moved while they were read are compared again after CHANGED_RETRY_MS;
+   * those still moving come back as `unsettled`, not as conflicts.
+   */
+  async compare(db: number, tdb: number, keys: Buffer[]): Promise<CompareOutcome> {
+    const out: CompareOutcome = { conflicts: [], unsettled: [], changedWhileRead: 0 };
+    if (keys.length === 0) return out;
     await this.limiter.take(keys.length, this.signal);
+    const changed = new Set<string>();
+    let todo = keys;
+    for (let retry = 0; ; retry++) {
+      const once = await this.compareRouted(db, tdb, todo);
+      out.conflicts.push(...once.conflicts);
+      for (const c of once.changed) changed.add(c.key.toString('latin1'));
+      out.changedWhileRead = changed.size;
+      if (once.changed.length === 0) return out;
+      if (retry >= CHANGED_RETRY_MS.length) {
+        out.unsettled = once.changed;
+        return out;
+      }
+      await sleep(CHANGED_RETRY_MS[retry], this.signal);
+      await this.limiter.take(once.changed.length, this.signal);
+      todo = once.changed.map((c) => c.key);
+    }
+  }
+
+  /** compareOnce, again after a MOVED/ASK (the slot map changed under us). */
+  private async compareRouted(db: number, tdb: number, keys: Buffer[]): Promise<{ conflicts: KeyConflict[]; changed: KeyChange[] }> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.compareOnce(db, tdb, keys);
@@ -158,47 +237,91 @@ export class KeyComparator {
     });
   }
 
-  private async lengths(side: Side, db: number, keys: Buffer[], types: string[], out: Facts[], idx: number[]): Promise<Set<number>> {
+  /**
+   * The length of each key as the type it had (null: no length command for that
+   * type, or no type given); `changed` holds the positions of keys that turned
+   * out to have another type, or to be gone, by the time the length was asked.
+   */
+  private async lengths(side: Side, db: number, keys: Buffer[], types: string[]): Promise<{ len: (number | null)[]; changed: Set<number> }> {
     const changed = new Set<number>();
+    const len: (number | null)[] = keys.map(() => null);
     const replies = await side.perKey(db, keys, (k, i) => (LEN_CMD[types[i]] ? [[LEN_CMD[types[i]], k]] : []));
     replies.forEach((r, i) => {
       if (r.length === 0) return;
-      if (r[0].err && /^WRONGTYPE/.test(r[0].err.message)) changed.add(idx[i]);
-      else out[i].len = Number(value(r[0]));
+      try {
+        len[i] = Number(value(r[0]));
+        if (len[i] === 0 && NEVER_EMPTY.has(types[i])) changed.add(i);
+      } catch (err) {
+        if (!(err instanceof KeyChanged)) throw err;
+        changed.add(i);
+      }
     });
-    return changed;
+    return { len, changed };
   }
 
-  private async compareOnce(db: number, tdb: number, keys: Buffer[]): Promise<KeyConflict[]> {
+  /**
+   * Reads TYPE, expiry and length again of keys `idx` after their comparison:
+   * the ones whose facts differ from the first read on either side moved while
+   * they were read, and what was found on them proves nothing.
+   */
+  private async moved(db: number, tdb: number, keys: Buffer[], idx: number[], sf: Facts[], tf: Facts[]): Promise<number[]> {
+    if (idx.length === 0) return [];
+    const ks = idx.map((i) => keys[i]);
+    const again = async (side: Side, d: number, before: Facts[]) => {
+      const after = await this.facts(side, d, ks);
+      // Lengths only where the first read had one and the type held.
+      const types = idx.map((i, j) => (before[i].len !== null && after[j].type === before[i].type ? before[i].type : ''));
+      const { len, changed } = await this.lengths(side, d, ks, types);
+      return idx.map((i, j) => {
+        const b = before[i];
+        const a = after[j];
+        if (a.type !== b.type || changed.has(j) || (b.len !== null && len[j] !== b.len)) return true;
+        // PTTL-based expiries (before 7.0) are relative to the reply's arrival: they drift by the round trip.
+        const slack = side.nodeFor(ks[j]).caps.pexpiretime ? 0 : 1000;
+        return (a.expireAt < 0 || b.expireAt < 0) ? a.expireAt !== b.expireAt : Math.abs(a.expireAt - b.expireAt) > slack;
+      });
+    };
+    const [ms, mt] = await Promise.all([again(this.source, db, sf), again(this.target, tdb, tf)]);
+    return idx.filter((_, j) => ms[j] || mt[j]);
+  }
+
+  private async compareOnce(db: number, tdb: number, keys: Buffer[]): Promise<{ conflicts: KeyConflict[]; changed: KeyChange[] }> {
     const { mode } = this.settings;
     const [sf, tf] = await Promise.all([this.facts(this.source, db, keys), this.facts(this.target, tdb, keys)]);
-    const conflicts: KeyConflict[] = [];
+    // Conflicts with the index of their key: a key found to have moved takes its conflicts back.
+    const found: { i: number; c: KeyConflict }[] = [];
+    const add = (i: number, c: Omit<KeyConflict, 'key'>) => found.push({ i, c: { key: keys[i], ...c } });
+    const changed = new Set<number>();
     const live: number[] = [];
-    keys.forEach((key, i) => {
+    keys.forEach((_, i) => {
       const s = sf[i];
       const t = tf[i];
+      // TYPE and the expiry come from two commands: a key gone (or born) between them moved.
+      if ((s.type === 'none') !== (s.expireAt === -2) || (t.type === 'none') !== (t.expireAt === -2)) return void changed.add(i);
       if (s.type === 'none' && t.type === 'none') return;
-      if (t.type === 'none') return void conflicts.push({ key, kind: 'lack_target', keyType: s.type });
-      if (s.type === 'none') return void conflicts.push({ key, kind: 'lack_source', keyType: t.type });
+      if (t.type === 'none') return add(i, { kind: 'lack_target', keyType: s.type });
+      if (s.type === 'none') return add(i, { kind: 'lack_source', keyType: t.type });
       if (mode === 'keys') return;
-      if (s.type !== t.type) return void conflicts.push({ key, kind: 'type', keyType: s.type, source: s.type, target: t.type });
+      if (s.type !== t.type) return add(i, { kind: 'type', keyType: s.type, source: s.type, target: t.type });
       const ttl = this.ttlConflict(s.expireAt, t.expireAt);
-      if (ttl) conflicts.push({ key, kind: 'ttl', keyType: s.type, ...ttl });
+      if (ttl) add(i, { kind: 'ttl', keyType: s.type, ...ttl });
       live.push(i);
     });
-    if (live.length === 0) return conflicts;
 
     // Lengths (bytes of strings, elements of collections) of the keys both sides have with one type.
-    const liveKeys = live.map((i) => keys[i]);
-    const liveTypes = live.map((i) => sf[i].type);
-    const sLive = live.map((i) => sf[i]);
-    const tLive = live.map((i) => tf[i]);
-    const changed = new Set<number>();
-    const [cs, ct] = await Promise.all([
-      this.lengths(this.source, db, liveKeys, liveTypes, sLive, live),
-      this.lengths(this.target, tdb, liveKeys, liveTypes, tLive, live),
-    ]);
-    for (const i of [...cs, ...ct]) changed.add(i);
+    if (live.length > 0) {
+      const liveKeys = live.map((i) => keys[i]);
+      const liveTypes = live.map((i) => sf[i].type);
+      const [ls, lt] = await Promise.all([
+        this.lengths(this.source, db, liveKeys, liveTypes),
+        this.lengths(this.target, tdb, liveKeys, liveTypes),
+      ]);
+      live.forEach((i, j) => {
+        if (ls.changed.has(j) || lt.changed.has(j)) changed.add(i);
+        sf[i].len = ls.len[j];
+        tf[i].len = lt.len[j];
+      });
+    }
 
     const lengthOnly: number[] = [];
     const fullValue: number[] = [];
@@ -217,9 +340,7 @@ export class KeyComparator {
       else fullValue.push(i);
     }
     for (const i of lengthOnly) {
-      if (sf[i].len !== tf[i].len) {
-        conflicts.push({ key: keys[i], kind: 'value', keyType: sf[i].type, field: '(length)', source: String(sf[i].len), target: String(tf[i].len) });
-      }
+      if (sf[i].len !== tf[i].len) add(i, { kind: 'value', keyType: sf[i].type, field: '(length)', source: String(sf[i].len), target: String(tf[i].len) });
     }
 
     // Fast path: equal digests mean equal values.
@@ -251,7 +372,7 @@ export class KeyComparator {
     });
     const big = toRead.filter((i) => !small.includes(i));
     const diffs = new Map<number, Diff[]>();
-    await this.readSmall(db, tdb, keys, sf, small, diffs, changed);
+    await this.readSmall(db, tdb, keys, sf, tf, small, diffs, changed);
     for (const i of big) {
       try {
         diffs.set(i, await this.compareBig(db, tdb, keys[i], sf[i], tf[i]));
@@ -274,15 +395,22 @@ export class KeyComparator {
       if (d.length === 0 || changed.has(i)) continue;
       const [first, ...rest] = d;
       const more = rest.map((x) => x.field).filter((f): f is string => f !== undefined).slice(0, MAX_FIELDS - 1);
-      conflicts.push({
-        key: keys[i], kind: 'value', keyType: sf[i].type, field: first.field, source: first.source, target: first.target,
+      add(i, {
+        kind: 'value', keyType: sf[i].type, field: first.field, source: first.source, target: first.target,
         ...(more.length > 0 ? { moreFields: more } : {}),
       });
     }
-    for (const i of changed) {
-      conflicts.push({ key: keys[i], kind: 'value', keyType: sf[i].type, field: '(changed while verifying)' });
-    }
-    return conflicts;
+
+    // A value difference, or a big key read over many round trips, counts only if the key held still
+    // meanwhile. Existence, type and expiry come from one read per side: a key differing there is in flight
+    // (or lost), which is what the rounds are for.
+    const suspects = new Set<number>([...found.filter((f) => f.c.kind === 'value').map((f) => f.i), ...big]);
+    for (const i of await this.moved(db, tdb, keys, [...suspects].filter((i) => !changed.has(i)), sf, tf)) changed.add(i);
+
+    return {
+      conflicts: found.filter((f) => !changed.has(f.i)).map((f) => f.c),
+      changed: [...changed].sort((a, b) => a - b).map((i) => ({ key: keys[i], keyType: sf[i].type !== 'none' ? sf[i].type : tf[i].type })),
+    };
   }
 
   private ttlConflict(s: number, t: number): Diff | undefined {
@@ -294,14 +422,14 @@ export class KeyComparator {
     return undefined;
   }
 
-  private async readSmall(db: number, tdb: number, keys: Buffer[], sf: Facts[], idx: number[], diffs: Map<number, Diff[]>, changed: Set<number>): Promise<void> {
+  private async readSmall(db: number, tdb: number, keys: Buffer[], sf: Facts[], tf: Facts[], idx: number[], diffs: Map<number, Diff[]>, changed: Set<number>): Promise<void> {
     if (idx.length === 0) return;
     const ks = idx.map((i) => keys[i]);
     const cmd = (k: Buffer, j: number): Cmd[] => [WHOLE_CMD[sf[idx[j]].type]?.(k) ?? ['DUMP', k]];
     const [sr, tr] = await Promise.all([this.source.perKey(db, ks, cmd), this.target.perKey(tdb, ks, cmd)]);
     idx.forEach((i, j) => {
       try {
-        diffs.set(i, diffWhole(sf[i].type, value(sr[j][0]), value(tr[j][0])));
+        diffs.set(i, diffWhole(sf[i].type, checkedWhole(sf[i], value(sr[j][0])), checkedWhole(tf[i], value(tr[j][0]))));
       } catch (err) {
         if (!(err instanceof KeyChanged)) throw err;
         changed.add(i);
@@ -324,15 +452,21 @@ export class KeyComparator {
     return this.limiter.take(1, this.signal);
   }
 
+  /** One read of `key`; an error reply saying the key moved (WRONGTYPE …) throws KeyChanged. */
+  private async read<T>(side: Side, db: number, key: Buffer, cmd: Cmd): Promise<T> {
+    const [r] = await side.nodeFor(key).pipeline(db, [cmd]);
+    return value(r) as T;
+  }
+
   private async bigString(db: number, tdb: number, key: Buffer, sl: number, tl: number): Promise<Diff[]> {
     const common = Math.min(sl, tl);
     for (let at = 0; at < common; at += CHUNK_BYTES) {
       await this.chunk();
       const end = Math.min(at + CHUNK_BYTES, common) - 1;
       const [a, b] = await Promise.all([
-        this.source.callKey(db, key, ['GETRANGE', key, at, end]),
-        this.target.callKey(tdb, key, ['GETRANGE', key, at, end]),
-      ]) as [Buffer, Buffer];
+        this.read<Buffer>(this.source, db, key, ['GETRANGE', key, at, end]).then((v) => checkedChunk(v, end - at + 1)),
+        this.read<Buffer>(this.target, tdb, key, ['GETRANGE', key, at, end]).then((v) => checkedChunk(v, end - at + 1)),
+      ]);
       if (!a.equals(b)) {
         let k = 0;
         while (k < a.length && k < b.length && a[k] === b[k]) k++;
@@ -349,9 +483,9 @@ export class KeyComparator {
       await this.chunk();
       const end = Math.min(at + CHUNK_ELEMENTS, common) - 1;
       const [a, b] = await Promise.all([
-        this.source.callKey(db, key, ['LRANGE', key, at, end]),
-        this.target.callKey(tdb, key, ['LRANGE', key, at, end]),
-      ]) as [Buffer[], Buffer[]];
+        this.read<Buffer[]>(this.source, db, key, ['LRANGE', key, at, end]).then((v) => checkedChunk(v, end - at + 1)),
+        this.read<Buffer[]>(this.target, tdb, key, ['LRANGE', key, at, end]).then((v) => checkedChunk(v, end - at + 1)),
+      ]);
       for (let k = 0; k < Math.max(a.length, b.length) && diffs.length < MAX_FIELDS; k++) {
         if (!a[k] || !b[k] || !a[k].equals(b[k])) diffs.push({ field: `[${at + k}]`, source: show(a[k]), target: show(b[k]) });
       }
@@ -384,7 +518,7 @@ export class KeyComparator {
     let cursor = '0';
     do {
       await this.chunk();
-      const [next, flat] = (await from.callKey(fromDb, key, [scanCmd, key, cursor, 'COUNT', CHUNK_ELEMENTS])) as [Buffer, Buffer[]];
+      const [next, flat] = await this.read<[Buffer, Buffer[]]>(from, fromDb, key, [scanCmd, key, cursor, 'COUNT', CHUNK_ELEMENTS]);
       cursor = next.toString();
       const step = type === 'set' ? 1 : 2;
       const names: Buffer[] = [];
@@ -392,9 +526,9 @@ export class KeyComparator {
       if (names.length === 0) continue;
       let found: unknown[];
       if (type === 'hash') {
-        found = (await other.callKey(otherDb, key, ['HMGET', key, ...names])) as unknown[];
+        found = await this.read<unknown[]>(other, otherDb, key, ['HMGET', key, ...names]);
       } else if (otherCaps.v62) {
-        found = (await other.callKey(otherDb, key, [type === 'set' ? 'SMISMEMBER' : 'ZMSCORE', key, ...names])) as unknown[];
+        found = await this.read<unknown[]>(other, otherDb, key, [type === 'set' ? 'SMISMEMBER' : 'ZMSCORE', key, ...names]);
       } else {
         const replies = await other.nodeFor(key).pipeline(otherDb, names.map((n): Cmd => [type === 'set' ? 'SISMEMBER' : 'ZSCORE', key, n]));
         found = replies.map(value);
@@ -427,9 +561,9 @@ export class KeyComparator {
       await this.chunk();
       const range = (caps: NodeCaps): Cmd => ['XRANGE', key, after === null ? '-' : caps.v62 ? `(${after}` : nextId(after), '+', 'COUNT', CHUNK_ELEMENTS];
       const [a, b] = await Promise.all([
-        this.source.callKey(db, key, range(sCaps)),
-        this.target.callKey(tdb, key, range(tCaps)),
-      ]) as [StreamEntry[], StreamEntry[]];
+        this.read<StreamEntry[]>(this.source, db, key, range(sCaps)),
+        this.read<StreamEntry[]>(this.target, tdb, key, range(tCaps)),
+      ]);
       const d = diffEntries(a, b, true);
       if (d.length > 0) return d;
       if (a.length < CHUNK_ELEMENTS || a.length === 0) return [];
@@ -445,7 +579,7 @@ export class KeyComparator {
    */
   private async compareStreamMeta(db: number, tdb: number, key: Buffer): Promise<Diff[]> {
     const cmd: Cmd = ['XINFO', 'STREAM', key, 'FULL', 'COUNT', XINFO_COUNT];
-    const [a, b] = await Promise.all([this.source.callKey(db, key, cmd), this.target.callKey(tdb, key, cmd)]);
+    const [a, b] = await Promise.all([this.read<unknown>(this.source, db, key, cmd), this.read<unknown>(this.target, tdb, key, cmd)]);
     const s = pairs(a);
     const t = pairs(b);
     const diffs: Diff[] = [];
@@ -498,7 +632,10 @@ export class KeyComparator {
     for (;;) {
       await this.chunk();
       const cmd = (caps: NodeCaps): Cmd => ['XPENDING', key, group, caps.v62 ? `(${after}` : nextId(after), '+', CHUNK_ELEMENTS];
-      const [a, b] = await Promise.all([this.source.callKey(db, key, cmd(sCaps)), this.target.callKey(tdb, key, cmd(tCaps))]) as [unknown[][], unknown[][]];
+      const [a, b] = await Promise.all([
+        this.read<unknown[][]>(this.source, db, key, cmd(sCaps)),
+        this.read<unknown[][]>(this.target, tdb, key, cmd(tCaps)),
+      ]);
       // XPENDING rows: [id, consumer, idle ms, delivery count]; idle depends on when it is asked, so it is left out.
       const strip = (rows: unknown[][]) => rows.map((r) => [r[0], r[1], r[3]]);
       const d = diffRows(`${label} pending`, strip(a), strip(b), ['consumer', 'delivery-count']);
@@ -599,7 +736,7 @@ function diffWhole(type: string, a: unknown, b: unknown): Diff[] {
   const push = (d: Diff) => diffs.length < MAX_FIELDS && diffs.push(d);
   switch (type) {
     case 'string': {
-      if (!(a as Buffer).equals(b as Buffer)) push({ source: show(a), target: show(b) });
+      if (!Buffer.isBuffer(a) || !Buffer.isBuffer(b) || !a.equals(b)) push({ source: show(a), target: show(b) });
       break;
     }
     case 'list': {

@@ -192,11 +192,15 @@ export class IncrementalVerifier extends EventEmitter<IncrementalVerifierEvents>
       const tdb = this.filter.mapDb(db);
       for (let i = 0; i < entries.length; i += 256) {
         const batch = entries.slice(i, i + 256);
-        const conflicts = await cmp.compare(db, tdb, batch.map((e) => e.key));
+        const out = await cmp.compare(db, tdb, batch.map((e) => e.key));
         const byKey = new Map<string, KeyConflict[]>();
-        for (const c of conflicts) {
+        for (const c of out.conflicts) {
           const k = c.key.toString('latin1');
           byKey.set(k, [...(byKey.get(k) ?? []), c]);
+        }
+        const moving = new Set(out.unsettled.map((c) => c.key.toString('latin1')));
+        for (const { key, keyType } of out.unsettled) {
+          byKey.set(key.toString('latin1'), [{ key, kind: 'value', keyType, field: '(changed while verifying)' }]);
         }
         for (const e of batch) {
           const id = keyId(e.db, e.key);
@@ -206,8 +210,8 @@ export class IncrementalVerifier extends EventEmitter<IncrementalVerifierEvents>
             this.counters.equal++;
             continue;
           }
-          // Written again since this check was scheduled: it may still be on its way.
-          const rewritten = e.lastWrite > e.due - this.delayMs;
+          // Written again since this check was scheduled, or still changing while read: it may still be on its way.
+          const rewritten = e.lastWrite > e.due - this.delayMs || moving.has(e.key.toString('latin1'));
           if (rewritten && !final && e.attempts + 1 < (this.opts.maxAttempts ?? 3)) {
             this.counters.retried++;
             this.queue.set(id, { ...e, due: Date.now() + this.delayMs, attempts: e.attempts + 1 });

@@ -4,9 +4,10 @@
  * DB, commands routed by hash slot, and what each node can do (PEXPIRETIME,
  * DEBUG DIGEST-VALUE, SMISMEMBER …).
  */
-import Redis from 'ioredis';
+import Redis, { ReplyError } from 'ioredis';
 import { endpointAddress, type RedisEndpoint } from '../endpoint';
 import { DtsError } from '../errors';
+import { replyFailure } from '../net/failure';
 import { NetError, tlsConnectOptions, type Role } from '../net/socket';
 import { keySlot } from '../cluster/slot';
 
@@ -71,7 +72,7 @@ export async function connectClient(ep: RedisEndpoint, role: Role, db: number, t
     } catch (err) {
       const e = (socketError ?? err) as Error & { code?: string };
       if (/timed? ?out/i.test(e.message) && !e.code) e.code = 'ETIMEDOUT';
-      throw NetError.fromSocket(e, ep, role);
+      throw NetError.fromSocket(e, ep, role, 'connect');
     }
     try {
       if (ep.password !== undefined || ep.username !== undefined) {
@@ -86,19 +87,12 @@ export async function connectClient(ep: RedisEndpoint, role: Role, db: number, t
       else await client.call('PING');
     } catch (err) {
       const msg = (err as Error).message;
-      if (/WRONGPASS|invalid password|invalid username-password/i.test(msg)) {
-        throw new NetError('AUTH_FAILED', `${where} refused the credentials: ${msg}`,
-          'check the password; for an ACL account write redis://user:password@host:port');
-      }
-      if (/NOAUTH|Authentication required/i.test(msg)) {
-        throw new NetError('AUTH_FAILED', `${where} requires a password and none was given`,
-          'write it in the URL: redis://:password@host:port or redis://user:password@host:port');
-      }
-      if (/NOPERM/.test(msg)) throw new NetError('NOPERM', `${where}: ${msg}`, 'grant the account +@read, +@keyspace and +info');
+      const refused = replyFailure(msg, 'verify');
+      if (refused) throw NetError.of(refused, ep, role);
       if (/DB index is out of range|invalid DB index/i.test(msg)) {
         throw new VerifyError('DB_OUT_OF_RANGE', `${where} has no DB ${db}: ${msg}`, 'check the DB selection and mapping');
       }
-      if (socketError) throw NetError.fromSocket(socketError, ep, role);
+      if (socketError) throw NetError.fromSocket(socketError, ep, role, 'login');
       throw new VerifyError('CONNECT', `${where}: ${msg}`);
     }
     // From here on a dropped connection rejects the command in flight (no silent reconnect).
@@ -153,6 +147,8 @@ export class NodeConn {
     }
     if (!out) throw new VerifyError('LINK_BROKEN', `the ${this.role} ${this.address} closed the connection`);
     return out.map(([err, value]) => {
+      // A connection that breaks mid-pipeline fails each command with a client-side error, not a server reply.
+      if (err && !(err instanceof ReplyError)) throw this.wrap(err);
       if (err && /^(MOVED|ASK) /.test(err.message)) throw new SlotMovedError(err.message);
       if (err && /^NOPERM/.test(err.message)) {
         throw new VerifyError('NOPERM', `the ${this.role} account may not run a command verification needs: ${err.message}`,
@@ -329,11 +325,6 @@ export class Side {
       });
     }));
     return out;
-  }
-
-  /** One command on the node that owns `key`. */
-  async callKey(db: number, key: Buffer, cmd: Cmd): Promise<unknown> {
-    return this.nodeFor(key).call(db, cmd);
   }
 
   /** SCAN every node's `db`, in batches. */

@@ -63,6 +63,12 @@ export interface DbRoundResult {
   counts: ConflictCounts;
   /** At most `sampleSize` (100) conflicts, in the order found. */
   sample: Conflict[];
+  /**
+   * Keys that changed while they were read (gone, shortened, retyped, expired
+   * between two reads), so were compared again instead of being reported.
+   * Absent in results stored before it existed.
+   */
+  changedWhileRead?: number;
 }
 
 export interface RoundResult {
@@ -80,6 +86,13 @@ export interface RoundResult {
    * the next round compares every key again instead of only those.
    */
   recheckOverflow: boolean;
+  /**
+   * Keys that changed while they were read, summed over the DBs: compared again
+   * at once, and left to the next round if they were still changing (in the
+   * last round, such a key is a `value` conflict with field `(changed while verifying)`).
+   * Not counted in `conflicts`. Absent in results stored before it existed.
+   */
+  changedWhileRead?: number;
 }
 
 export interface SideInfo {

@@ -6,7 +6,7 @@
  * when a key was first compared wash out. The last round is the verdict.
  */
 import { EntryFilter, type FilterOptions } from '../filter';
-import { KeyComparator, compareSettings, type CompareSettings, type KeyConflict } from './compare';
+import { KeyComparator, compareSettings, type CompareOutcome, type CompareSettings, type KeyConflict } from './compare';
 import { printable } from '../keys';
 import { keyId, prefixPattern } from './keys';
 import { RateLimiter, sleep } from './rate';
@@ -38,17 +38,45 @@ class RoundState {
   readonly started = Date.now();
   keysChecked = 0;
   readonly dbs = new Map<number, DbRoundResult>();
-  /** Keys that differed, for the next round (bounded by maxRecheckKeys). */
+  /** Keys that differed or were still changing, for the next round (bounded by maxRecheckKeys). */
   readonly pending = new Map<string, Pending>();
   private readonly seen = new Set<string>();
   overflow = false;
+  /** Keys left to the next round because they kept changing while read. */
+  unsettled = 0;
 
-  constructor(readonly round: number, readonly scope: 'all' | 'recheck', private readonly sampleSize: number, private readonly maxPending: number) {}
+  /** `last`: no round follows, so a key still changing cannot be left to one. */
+  constructor(readonly round: number, readonly scope: 'all' | 'recheck', private readonly sampleSize: number, private readonly maxPending: number,
+    private readonly last: boolean) {}
 
   db(db: number, tdb: number): DbRoundResult {
     let r = this.dbs.get(db);
-    if (!r) this.dbs.set(db, (r = { db, targetDb: tdb, keysChecked: 0, conflicts: 0, counts: emptyCounts(), sample: [] }));
+    if (!r) this.dbs.set(db, (r = { db, targetDb: tdb, keysChecked: 0, conflicts: 0, counts: emptyCounts(), sample: [], changedWhileRead: 0 }));
     return r;
+  }
+
+  /** What a comparison found: its conflicts, and the keys that changed while they were read. */
+  outcome(db: number, tdb: number, out: CompareOutcome, keep: (c: KeyConflict) => boolean = () => true): void {
+    for (const c of out.conflicts) if (keep(c)) this.add(db, tdb, c);
+    const r = this.db(db, tdb);
+    r.changedWhileRead = (r.changedWhileRead ?? 0) + out.changedWhileRead;
+    for (const { key, keyType } of out.unsettled) {
+      // The verdict cannot call a key equal that never held still long enough to be compared.
+      if (this.last) this.add(db, tdb, { key, kind: 'value', keyType, field: '(changed while verifying)' });
+      else if (this.recheck(db, key)) this.unsettled++;
+    }
+  }
+
+  /** Keeps `key` for the next round; false when the recheck list is full. */
+  private recheck(db: number, key: Buffer): boolean {
+    const id = keyId(db, key);
+    if (this.pending.has(id)) return true;
+    if (this.pending.size >= this.maxPending) {
+      this.overflow = true;
+      return false;
+    }
+    this.pending.set(id, { db, key });
+    return true;
   }
 
   checked(db: number, tdb: number, n: number): void {
@@ -69,10 +97,7 @@ class RoundState {
       r.sample.push(conflict);
     }
     if (this.seen.size < this.maxPending * 2) this.seen.add(once);
-    if (!this.pending.has(id)) {
-      if (this.pending.size < this.maxPending) this.pending.set(id, { db, key: c.key });
-      else this.overflow = true;
-    }
+    this.recheck(db, c.key);
   }
 
   get conflicts(): number {
@@ -88,6 +113,7 @@ class RoundState {
     return {
       round: this.round, scope: this.scope, startedAt: new Date(this.started).toISOString(), durationMs: Date.now() - this.started,
       keysChecked: this.keysChecked, conflicts: this.conflicts, counts, dbs, recheckOverflow: this.overflow,
+      changedWhileRead: dbs.reduce((n, r) => n + (r.changedWhileRead ?? 0), 0),
     };
   }
 }
@@ -131,11 +157,12 @@ export class Verifier {
       let previous: RoundState | undefined;
       for (let round = 1; round <= maxRounds; round++) {
         if (previous) {
-          if (previous.conflicts === 0) break;
+          if (previous.conflicts === 0 && previous.unsettled === 0 && !previous.overflow) break;
           await sleep(o.intervalMs ?? DEFAULT_INTERVAL_MS, o.signal);
         }
         const all = !previous || previous.overflow;
-        const state = new RoundState(round, all ? 'all' : 'recheck', o.sampleSize ?? DEFAULT_SAMPLE_SIZE, o.maxRecheckKeys ?? DEFAULT_MAX_RECHECK_KEYS);
+        const state = new RoundState(round, all ? 'all' : 'recheck', o.sampleSize ?? DEFAULT_SAMPLE_SIZE, o.maxRecheckKeys ?? DEFAULT_MAX_RECHECK_KEYS,
+          round === maxRounds);
         if (all) await this.fullRound(state, comparator, source, target, pairs);
         else await this.recheckRound(state, comparator, previous!, pairs);
         const result = state.result();
@@ -227,7 +254,7 @@ export class Verifier {
       const batch: Buffer[] = [];
       const flush = async () => {
         const keys = batch.splice(0, batchSize);
-        for (const c of await cmp.compare(db, tdb, keys)) state.add(db, tdb, c);
+        state.outcome(db, tdb, await cmp.compare(db, tdb, keys));
         state.checked(db, tdb, keys.length);
         this.progress(state, 'source', db, keysTotal);
       };
@@ -245,12 +272,10 @@ export class Verifier {
       const flush = async () => {
         const keys = batch.splice(0, batchSize);
         const missing = await cmp.missingOnSource(dbs, keys);
-        let found = 0;
-        keys.forEach((key, i) => {
-          if (!missing[i]) return;
-          found++;
-          state.add(dbs[0], tdb, { key, kind: 'lack_source' });
-        });
+        const lacking = keys.filter((_, i) => missing[i]);
+        // Compared as any other key: one deleted from the destination after the scan, or just written to the source, is no lack_source.
+        if (lacking.length > 0) await this.compareKeys(state, cmp, dbs[0], tdb, lacking, pairs);
+        const found = lacking.length;
         state.checked(dbs[0], tdb, found);
         this.progress(state, 'target', dbs[0], keysTotal);
       };
@@ -275,20 +300,25 @@ export class Verifier {
       const tdb = tdbOf.get(db) ?? this.filter.mapDb(db);
       for (let i = 0; i < keys.length; i += batchSize) {
         const batch = keys.slice(i, i + batchSize);
-        // A key first seen on the destination only may have been written to any source DB mapped there.
-        const conflicts = await cmp.compare(db, tdb, batch);
-        const lackSource = conflicts.filter((c) => c.kind === 'lack_source');
-        const others = pairs.filter((p) => p.tdb === tdb && p.db !== db).map((p) => p.db);
-        let cleared = new Set<Buffer>();
-        if (lackSource.length > 0 && others.length > 0) {
-          const missing = await cmp.missingOnSource(others, lackSource.map((c) => c.key));
-          cleared = new Set(lackSource.filter((_, j) => !missing[j]).map((c) => c.key));
-        }
-        for (const c of conflicts) if (!cleared.has(c.key)) state.add(db, tdb, c);
+        await this.compareKeys(state, cmp, db, tdb, batch, pairs);
         state.checked(db, tdb, batch.length);
         this.progress(state, 'recheck', db, keysTotal);
       }
     }
+  }
+
+  /** Compares `keys` of source DB `db` with destination DB `tdb` and records what was found. */
+  private async compareKeys(state: RoundState, cmp: KeyComparator, db: number, tdb: number, keys: Buffer[], pairs: DbPair[]): Promise<void> {
+    const out = await cmp.compare(db, tdb, keys);
+    // A key seen on the destination only may have been written to any source DB mapped there.
+    const lackSource = out.conflicts.filter((c) => c.kind === 'lack_source');
+    const others = pairs.filter((p) => p.tdb === tdb && p.db !== db).map((p) => p.db);
+    let cleared = new Set<Buffer>();
+    if (lackSource.length > 0 && others.length > 0) {
+      const missing = await cmp.missingOnSource(others, lackSource.map((c) => c.key));
+      cleared = new Set(lackSource.filter((_, j) => !missing[j]).map((c) => c.key));
+    }
+    state.outcome(db, tdb, out, (c) => !cleared.has(c.key));
   }
 }
 

@@ -20,8 +20,9 @@ if (!process.send) {
 
 let task: SyncRunner | undefined;
 
+/** To the manager; once it is gone (the console was killed) the task ends by itself (see 'disconnect'). */
 function send(msg: WorkerMessage): void {
-  process.send?.(msg);
+  if (process.connected) process.send?.(msg);
 }
 
 /** How often the verification counters are reported while they change. */

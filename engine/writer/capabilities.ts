@@ -3,6 +3,8 @@
  * RESTORE takes, which value types it knows, and which command options it has.
  * (REFERENCE §3: Redis ≥4.0 accepts any payload version ≤ its own; ≤3.2 only its own.)
  */
+import { rdbType, VALKEY_BASE_REDIS_VERSION } from '../rdb/type-table';
+import type { RdbMagic } from '../rdb/types';
 
 export interface ServerVersion {
   product: 'redis' | 'valkey';
@@ -66,42 +68,26 @@ export function capabilitiesOf(v: ServerVersion): DestinationCapabilities {
   };
 }
 
-/** Highest value type id a server of this RDB version can load. */
-function maxTypeId(rdbVersion: number): number {
-  if (rdbVersion >= 12) return 25;
-  if (rdbVersion >= 11) return 21;
-  if (rdbVersion >= 10) return 19;
-  if (rdbVersion >= 9) return 15;
-  if (rdbVersion >= 7) return 14;
-  return 13;
-}
-
 /**
- * Whether the destination can RESTORE a value of this type as encoded by the
- * source. Type 22 means different things in Redis (7.4 hash with metadata,
- * pre-GA) and Valkey (HASH_2) files, so it only travels between like servers.
+ * Whether the destination can RESTORE a value of this type as encoded by the source: the
+ * type must be one its RDB version has (rdb/type-table.ts), and RESTOREable at all. Type 22
+ * means different things in Redis (7.4 hash with metadata, pre-GA) and Valkey (HASH_2) files,
+ * so a type of one family only travels to a server of that family.
  */
-export function canRestoreType(dest: DestinationCapabilities, typeId: number, sourceMagic: 'REDIS' | 'VALKEY'): boolean {
-  if (typeId === 6) return false; // pre-GA module type: nobody can load it
-  // Zipmap (Redis ≤ 2.4 hashes): modern servers convert it on load anyway, and their integrity
-  // check is stricter than the old writers (a header count of 255, which 2.x read as "count the
-  // entries", is refused as "Bad data format"), so it is always rewritten as HSET.
-  if (typeId === 9) return false;
-  const destValkey = dest.version.product === 'valkey';
-  if (typeId >= 22 && typeId <= 25) {
-    if (sourceMagic === 'VALKEY' || destValkey) return typeId === 22 && sourceMagic === 'VALKEY' && destValkey && dest.rdbVersion >= 80;
-    return dest.rdbVersion >= 12;
-  }
-  return typeId <= maxTypeId(destValkey && dest.rdbVersion >= 80 ? 11 : dest.rdbVersion);
+export function canRestoreType(dest: DestinationCapabilities, typeId: number, sourceMagic: RdbMagic): boolean {
+  const type = rdbType(typeId, sourceMagic);
+  if (!type || !type.restorable) return false;
+  const destFamily: RdbMagic = dest.version.product === 'valkey' && dest.rdbVersion >= 80 ? 'VALKEY' : 'REDIS';
+  if (type.family !== 'common') return type.family === destFamily && type.since <= dest.rdbVersion;
+  return type.since <= (destFamily === 'VALKEY' ? VALKEY_BASE_REDIS_VERSION : dest.rdbVersion);
 }
-
 
 /**
  * The RDB type a value is RESTOREd as on this destination: its own, or 19 for a type 21
  * stream on Redis 7.0/7.1 (see stream-downgrade.ts); undefined when it must be rewritten
  * as commands.
  */
-export function restoreTypeFor(dest: DestinationCapabilities, typeId: number, sourceMagic: 'REDIS' | 'VALKEY'): number | undefined {
+export function restoreTypeFor(dest: DestinationCapabilities, typeId: number, sourceMagic: RdbMagic): number | undefined {
   if (canRestoreType(dest, typeId, sourceMagic)) return typeId;
   if (typeId === 21 && canRestoreType(dest, 19, sourceMagic)) return 19;
   return undefined;

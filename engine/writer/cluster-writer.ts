@@ -13,7 +13,11 @@
  * copied back. MULTI/EXEC blocks run per slot, in order.
  *
  * The checkpoint moves to a source position only once every command sent
- * before it, on every node, has been answered.
+ * before it, on every node, has been answered. Writes here are at least once:
+ * after a broken node connection or a transient reply the unanswered commands
+ * are sent again (from the MULTI of a block), an error showing that a first run
+ * got through is not a failure, and keys where a second run counts twice are
+ * reported (replay.ts); retries follow the one RetryPolicy (retry.ts).
  */
 import { commandInfo, commandName, keyPositions } from '../commands/table';
 import type { RedisEndpoint } from '../endpoint';
@@ -26,18 +30,26 @@ import { capabilitiesOf, parseVersion, type DestinationCapabilities } from './ca
 import { PipelinedConnection } from './connection';
 import { isTransientReply, printable, rejectedWrite, WriterError } from './errors';
 import { WriteThrottle } from './rate-limiter';
-import type { StreamPosition, WriterOptions, WriterStats } from './standalone-writer';
+import { commandNameOf, ranBefore, unsafelyRepeatedKeys } from './replay';
+import { RetryPolicy, sleep } from './retry';
+import type { DestinationWriter, StreamPosition, WriterOptions, WriterStats } from './types';
 
 interface Op {
   argv: RespArg[];
   seq: number;
   slot: number;
-  /** Set for commands sent to every master: how many replies are still due. */
-  fanout?: { remaining: number };
+  /** Set for commands sent to every master: which masters (by address) have it in flight, and which answered. */
+  fanout?: { waiting: Set<string>; answered: Set<string> };
   /** Resolves a `call()` (emulation reads); such ops have no seq of their own. */
   resolve?: (reply: RespValue) => void;
   reject?: (err: Error) => void;
   asking?: boolean;
+  /** The MULTI block this op belongs to (one slot, one node), so a resend starts at its MULTI. */
+  block?: Op[];
+  /** Answered with a transient error (LOADING, BUSY, …): certainly not run. */
+  refused?: boolean;
+  /** Sent again after a broken connection although it may have run already. */
+  replayed?: boolean;
 }
 
 interface Node {
@@ -48,11 +60,12 @@ interface Node {
 /** Per-key commands that can be split by slot without changing their result. */
 const SPLITTABLE: Record<string, number> = { DEL: 1, UNLINK: 1, TOUCH: 1, EXISTS: 1, MSET: 2 };
 
-export class ClusterWriter {
+export class ClusterWriter implements DestinationWriter {
   private nodes: Node[] = [];
   private slots?: SlotMap;
   private capabilities?: DestinationCapabilities;
   private readonly limiter: WriteThrottle;
+  private readonly retry: RetryPolicy;
   private fatal?: Error;
   private recovering?: Promise<void>;
   private nextSeq = 0;
@@ -69,10 +82,13 @@ export class ClusterWriter {
   /** Slots being moved: commands written meanwhile, in order. */
   private readonly held = new Map<number, Op[]>();
   private redirects: Promise<void> = Promise.resolve();
+  /** Per failed connection, the ops to send again (late replies on it take theirs out). */
+  private readonly resending = new Map<PipelinedConnection<Op>, Op[]>();
   readonly stats: WriterStats = { commands: 0, bytes: 0 };
 
   constructor(readonly seed: RedisEndpoint, private readonly opts: WriterOptions = {}) {
     this.limiter = new WriteThrottle(opts.rps ?? 0, opts.bytesPerSecond ?? 0);
+    this.retry = new RetryPolicy(opts);
   }
 
   get address(): string {
@@ -136,9 +152,9 @@ export class ClusterWriter {
     if (node.conn && !node.conn.failed) return node.conn;
     const conn: PipelinedConnection<Op> = new PipelinedConnection<Op>(
       node.endpoint,
-      (reply, op) => this.onReply(reply, op),
+      (reply, op) => this.onReply(conn, reply, op),
       (err) => this.onConnectionFailure(conn, err),
-      { maxInFlight: this.opts.maxInFlight, maxInFlightBytes: this.opts.maxInFlightBytes },
+      { maxInFlight: this.opts.maxInFlight, maxInFlightBytes: this.opts.maxInFlightBytes, replyTimeoutMs: this.opts.replyTimeoutMs },
     );
     await conn.open();
     node.conn = conn;
@@ -154,7 +170,14 @@ export class ClusterWriter {
   /** Sends one op to the node owning its slot (or every node for a fan-out op). */
   private dispatch(op: Op, node = op.fanout ? -1 : this.nodeIndexFor(op.slot)): void {
     if (node < 0) {
-      for (const n of this.nodes) n.conn!.send(op.argv, op);
+      // Sent again after a break: only to the masters that neither answered it nor still have it.
+      const f = op.fanout!;
+      for (const n of this.nodes) {
+        const address = endpointAddress(n.endpoint);
+        if (f.answered.has(address) || f.waiting.has(address)) continue;
+        f.waiting.add(address);
+        n.conn!.send(op.argv, op);
+      }
       return;
     }
     const conn = this.nodes[node].conn!;
@@ -192,12 +215,23 @@ export class ClusterWriter {
     this.complete(seq);
   }
 
-  private onReply(reply: RespValue, op: Op): void {
+  private onReply(conn: PipelinedConnection<Op>, reply: RespValue, op: Op): void {
     if (op.resolve) {
       op.resolve(reply);
       return;
     }
     if (op.seq < 0) return; // ASKING
+    if (conn.failed) {
+      // Replies still arriving on a connection being replaced: what succeeded needs no resend.
+      const resend = this.resending.get(conn);
+      if (reply instanceof RespErrorReply && isTransientReply(reply)) op.refused = true;
+      else if (resend) {
+        const i = resend.indexOf(op);
+        if (i >= 0) resend.splice(i, 1);
+        this.acknowledge(conn, op, reply);
+      }
+      return;
+    }
     const redirect = reply instanceof RespErrorReply ? /^(MOVED|ASK) (\d+) (\S+)$/.exec(reply.message) : null;
     if (redirect) {
       const kind = redirect[1] as 'MOVED' | 'ASK';
@@ -205,25 +239,42 @@ export class ClusterWriter {
       this.redirects = this.redirects.then(() => this.redirect(op, kind, Number(redirect[2]), redirect[3]));
       return;
     }
-    if (!op.fanout) this.settle(op.slot);
-    if (reply instanceof RespErrorReply) {
-      if (isTransientReply(reply)) {
-        setTimeout(() => {
-          if (!this.fatal) this.dispatch(op);
-        }, 100);
-        return;
-      }
-      this.setFatal(op, reply);
+    if (reply instanceof RespErrorReply && isTransientReply(reply)) {
+      // As for a broken connection: everything unanswered on this node is sent again, in order.
+      op.refused = true;
+      conn.close();
+      this.onConnectionFailure(conn, new WriterError('DESTINATION_BUSY', `the destination ${endpointAddress(conn.endpoint)} answered ${reply.message}`), op);
       return;
     }
-    if (Array.isArray(reply) && commandName(argvBuffers(op.argv)) === 'EXEC') {
-      const failed = reply.find((r): r is RespErrorReply => r instanceof RespErrorReply);
-      if (failed) {
-        this.setFatal(op, failed);
+    this.acknowledge(conn, op, reply);
+  }
+
+  /** An answered write: checked, and its seq done once every node's answers for it are in. */
+  private acknowledge(conn: PipelinedConnection<Op>, op: Op, reply: RespValue): void {
+    if (!op.fanout) this.settle(op.slot);
+    if (reply instanceof RespErrorReply) {
+      if (!(op.replayed && ranBefore(op.argv, reply))) {
+        this.setFatal(op, reply);
         return;
       }
     }
-    if (op.fanout && --op.fanout.remaining > 0) return;
+    if (Array.isArray(reply) && commandNameOf(op.argv) === 'EXEC') {
+      const queued = op.block ? op.block.slice(1, -1) : [];
+      for (const [i, r] of reply.entries()) {
+        if (!(r instanceof RespErrorReply)) continue;
+        const failed = queued[i] ?? op;
+        if (op.replayed && ranBefore(failed.argv, r)) continue;
+        this.setFatal(failed, r);
+        return;
+      }
+    }
+    if (this.retry.troubled && (Array.isArray(reply) || op.block === undefined)) this.retry.succeeded();
+    if (op.fanout) {
+      const address = endpointAddress(conn.endpoint);
+      op.fanout.waiting.delete(address);
+      op.fanout.answered.add(address);
+      if (op.fanout.waiting.size > 0) return;
+    }
     this.complete(op.seq);
   }
 
@@ -254,43 +305,73 @@ export class ClusterWriter {
     this.fatal = rejectedWrite(this.address, commandName(argv), key, reply);
   }
 
-  /** A node's connection broke: rediscover (failover), reconnect, resend what it had not answered. */
-  private onConnectionFailure(conn: PipelinedConnection<Op>, err: Error): void {
-    if (this.fatal) return;
-    const unanswered = conn.unanswered();
+  /** A node's connection broke (or refused with a transient reply): rediscover, reconnect, resend what it had not answered. */
+  private onConnectionFailure(conn: PipelinedConnection<Op>, err: Error, firstFailed?: Op): void {
+    if (this.fatal || this.resending.has(conn)) return;
+    const unanswered = firstFailed ? [firstFailed, ...conn.unanswered()] : conn.unanswered();
+    this.resending.set(conn, unanswered);
+    const busy = firstFailed !== undefined;
     const previous = this.recovering ?? Promise.resolve();
-    this.recovering = previous.then(() => this.recover(err, unanswered)).finally(() => {
+    this.recovering = previous.then(() => this.recover(err, conn, busy)).finally(() => {
+      this.resending.delete(conn);
       this.recovering = undefined;
     });
   }
 
-  private async recover(cause: Error, unanswered: Op[]): Promise<void> {
+  private async recover(cause: Error, conn: PipelinedConnection<Op>, busy: boolean): Promise<void> {
     if (this.fatal) return;
-    const deadline = Date.now() + (this.opts.connectionRetryMs ?? 10 * 60_000);
+    const attempt = this.retry.attempt(busy ? 'busy' : 'connection');
+    if (attempt.expired) {
+      this.fatal = new WriterError('RETRY_EXHAUSTED', `gave up on the destination ${this.address}: ${describeError(cause)}`,
+        'the retry time ran out; check the destination cluster and start the task again');
+      return;
+    }
     this.opts.log?.('warn', `${describeError(cause)}; rediscovering the destination cluster`);
-    let backoff = 200;
     for (;;) {
-      await sleep(backoff);
+      await attempt.pause();
       try {
         await this.refreshTopology();
         break;
       } catch (err) {
-        if (Date.now() > deadline) {
+        if (attempt.expired) {
           this.fatal = new WriterError('RETRY_EXHAUSTED', `gave up reconnecting to the destination ${this.address}: ${describeError(err)}`,
             'the retry time ran out; check the destination cluster and start the task again');
           return;
         }
-        backoff = Math.min(backoff * 2, 5_000);
       }
     }
+    let unanswered = this.resending.get(conn) ?? [];
+    // A block cut by the break is sent again from its MULTI: the queued part died with the connection.
+    const block = unanswered.find((op) => op.block)?.block;
+    if (block && unanswered.includes(block[block.length - 1]!)) {
+      const first = unanswered.findIndex((op) => op.block === block);
+      const from = block.indexOf(unanswered[first]!);
+      unanswered = [...unanswered.slice(0, first), ...block.slice(0, from), ...unanswered.slice(first)];
+    }
+    const resent = new Set(unanswered);
+    const mayHaveRun = (op: Op): boolean => {
+      if (op.refused || op.resolve) return false;
+      if (!op.block) return true;
+      const exec = op.block[op.block.length - 1]!;
+      return resent.has(exec) && !exec.refused;
+    };
+    const again: Op[] = [];
     for (const op of unanswered) {
       if (op.resolve) op.reject?.(cause);
       else if (op.seq >= 0) {
-        if (!op.fanout) this.slotInflight[op.slot]--; // counted again when resent
+        if (mayHaveRun(op)) {
+          op.replayed = true;
+          again.push(op);
+        }
+        op.refused = false;
+        if (op.fanout) op.fanout.waiting.delete(endpointAddress(conn.endpoint));
+        else this.slotInflight[op.slot]--; // counted again when resent
         this.dispatch(op);
       }
     }
     this.opts.log?.('info', `reconnected to the destination cluster; resent ${unanswered.length} unanswered command(s)`);
+    const keys = unsafelyRepeatedKeys(again.map((op) => ({ argv: op.argv, db: 0 })));
+    if (keys.length > 0) this.opts.onReplayed?.(keys);
   }
 
   /** A command whose reply the writer needs (emulation), in order with everything sent to that node. */
@@ -347,7 +428,7 @@ export class ClusterWriter {
       const slots = new Set(positions.map((i) => keySlot(buffers[i])));
       if (slots.size > 1) return this.crossSlot(argv, buffers, positions, mark);
       op = { argv, seq: this.nextSeq++, slot: slots.size === 1 ? [...slots][0] : 0 };
-      if (positions.length === 0) op.fanout = { remaining: this.nodes.length };
+      if (positions.length === 0) op.fanout = { waiting: new Set(), answered: new Set() };
     }
     if (mark) this.marks.set(op.seq, mark);
     return this.enqueue(op, records);
@@ -387,9 +468,9 @@ export class ClusterWriter {
       group = [];
       if (cmds.length === 1) await this.writeOne(cmds[0]);
       else {
-        await this.enqueue({ argv: ['MULTI'], seq: this.nextSeq++, slot: groupSlot });
-        for (const c of cmds) await this.enqueue({ argv: c, seq: this.nextSeq++, slot: groupSlot });
-        await this.enqueue({ argv: ['EXEC'], seq: this.nextSeq++, slot: groupSlot });
+        const ops: Op[] = [['MULTI'], ...cmds, ['EXEC']].map((argv) => ({ argv, seq: this.nextSeq++, slot: groupSlot }));
+        for (const op of ops) op.block = ops;
+        for (const op of ops) await this.enqueue(op);
       }
     };
     for (const argv of block) {
@@ -503,11 +584,35 @@ export class ClusterWriter {
     if (this.fatal) throw this.fatal;
   }
 
+  async readKey(db: number, key: Buffer): Promise<Buffer | null> {
+    this.selectDb(db);
+    await this.flush();
+    const reply = await this.callForKey(key, ['GET', key]);
+    if (reply instanceof RespErrorReply) throw rejectedWrite(this.address, 'GET', key, reply);
+    return reply === null ? null : (reply as Buffer);
+  }
+
+  async setKey(db: number, key: Buffer, value: string | null): Promise<void> {
+    this.selectDb(db);
+    await this.flush();
+    const reply = await this.callForKey(key, value === null ? ['DEL', key] : ['SET', key, value]);
+    if (reply instanceof RespErrorReply) throw rejectedWrite(this.address, value === null ? 'DEL' : 'SET', key, reply);
+  }
+
+  /** A MULTI can hold only one slot here, and the stream spans them all: writes stay at least once. */
+  beginUnits(): boolean {
+    return false;
+  }
+
+  async endUnits(): Promise<void> {
+    return undefined;
+  }
+
+  commitUnit(): undefined {
+    return undefined;
+  }
+
   close(): void {
     for (const n of this.nodes) n.conn?.close();
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

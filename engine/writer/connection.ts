@@ -6,6 +6,7 @@
  */
 import type net from 'node:net';
 import { EncodedArgs, encodeCommands, RespErrorReply, RespParser, type RespArg, type RespValue } from '../resp';
+import { closedFailure } from '../net/failure';
 import { authenticate, NetError, openSocket } from '../net/socket';
 import type { RedisEndpoint } from '../endpoint';
 import { endpointAddress } from '../endpoint';
@@ -16,6 +17,11 @@ export interface ConnectionOptions {
   /** Bytes of commands awaiting replies before `full` turns true. */
   maxInFlightBytes?: number;
   connectTimeoutMs?: number;
+  /**
+   * Commands awaiting replies with nothing received for this long: the connection is
+   * declared dead (a silent partition sends no reset). Default 60 s; 0 turns it off.
+   */
+  replyTimeoutMs?: number;
 }
 
 /** Called for each reply, in the order the commands were sent. */
@@ -23,6 +29,7 @@ export type ReplyHandler<T> = (reply: RespValue, tag: T) => void;
 
 /** Queued command bytes that trigger a socket write without waiting for the end of the burst. */
 const FLUSH_BYTES = 256 * 1024;
+const REPLY_TIMEOUT_MS = 60_000;
 
 /** The tag of a `call()`: its reply goes to this promise, not to onReply. */
 class CallReply {
@@ -56,6 +63,9 @@ export class PipelinedConnection<T> {
   private failure?: Error;
   private readonly maxInFlight: number;
   private readonly maxInFlightBytes: number;
+  /** Since when the connection has been waiting without hearing from the server. */
+  private quietSince = 0;
+  private watchdog?: NodeJS.Timeout;
 
   constructor(
     readonly endpoint: RedisEndpoint,
@@ -73,20 +83,36 @@ export class PipelinedConnection<T> {
 
   /** Connects and logs in; rejects with a NetError a person can act on. */
   async open(): Promise<void> {
-    const socket = await openSocket(this.endpoint, { timeoutMs: this.opts.connectTimeoutMs ?? 10_000, role: 'destination' });
+    const socket = await openSocket(this.endpoint, { timeoutMs: this.opts.connectTimeoutMs ?? 10_000, role: 'destination', noDelay: true });
+    let answered: boolean;
     try {
-      await authenticate(socket, this.endpoint, 'destination');
+      answered = await authenticate(socket, this.endpoint, 'destination');
     } catch (err) {
       socket.destroy();
       throw err;
     }
     this.socket = socket;
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err) => this.fail(NetError.fromSocket(err, this.endpoint, 'destination')));
-    socket.on('close', () => this.fail(new NetError('LINK_BROKEN', `the connection to the destination ${this.address} closed`,
-      'the task retries within its retry time for failed connections')));
+    // Until the server first answers, an error or a close says why the connection is refused (e.g. TLS).
+    const stage = () => (answered ? 'use' : 'login');
+    socket.on('data', (chunk: Buffer) => {
+      answered = true;
+      this.onData(chunk);
+    });
+    socket.on('error', (err) => this.fail(NetError.fromSocket(err, this.endpoint, 'destination', stage())));
+    socket.on('close', () => this.fail(answered
+      ? new NetError('LINK_BROKEN', `the connection to the destination ${this.address} closed`, 'the task retries within its retry time for failed connections')
+      : NetError.of(closedFailure({ tls: this.endpoint.tls !== undefined, stage: 'login' }), this.endpoint, 'destination')));
     socket.on('drain', () => this.wakeRoom());
+    const timeout = this.opts.replyTimeoutMs ?? REPLY_TIMEOUT_MS;
+    if (timeout > 0) {
+      this.watchdog = setInterval(() => {
+        if (this.pendingTags.length > this.pendingHead && Date.now() - this.quietSince > timeout) {
+          this.fail(new NetError('TIMEOUT', `the destination ${this.address} has not answered for ${Math.round(timeout / 1000)} s`,
+            'the task reconnects within its retry time for failed connections; check the network path to the destination'));
+        }
+      }, Math.min(1000, timeout));
+      this.watchdog.unref();
+    }
   }
 
   get inFlight(): number {
@@ -139,6 +165,7 @@ export class PipelinedConnection<T> {
     this.outboxBytes = 0;
     if (this.failure || !this.socket || this.outbox.length === 0) return;
     const payload = encodeCommands(this.outbox);
+    if (this.pendingTags.length === this.pendingHead) this.quietSince = Date.now();
     for (let i = 0; i < this.outboxTags.length; i++) {
       this.pendingTags.push(this.outboxTags[i]!);
       this.pendingBytes.push(this.outboxSizes[i]!);
@@ -174,6 +201,7 @@ export class PipelinedConnection<T> {
   };
 
   private onData(chunk: Buffer): void {
+    this.quietSince = Date.now();
     try {
       // Most replies of a migration are "+OK": take a run of them without the general parser.
       let pos = 0;
@@ -227,6 +255,7 @@ export class PipelinedConnection<T> {
   /** Marks the connection dead and wakes everyone waiting on it (with `err`). */
   private teardown(err: Error): void {
     this.failure = err;
+    if (this.watchdog) clearInterval(this.watchdog);
     this.socket?.destroy();
     const waiters = [...this.roomWaiters, ...this.idleWaiters];
     this.roomWaiters = [];

@@ -16,7 +16,7 @@
  * made before the task writes anything.
  */
 import { randomBytes } from 'node:crypto';
-import { buildDumpPayload } from '../rdb';
+import { buildDumpPayload, rdbType } from '../rdb';
 import type {
   HashEntry, RdbKeyBatchEvent, RdbKeyEndEvent, RdbKeyEvent, RdbKeyStartEvent, RdbMagic, StreamEntry, StreamId, StreamMeta, ZsetEntry,
 } from '../rdb/types';
@@ -26,19 +26,9 @@ import { keySlotAt } from '../cluster/slot';
 import { BulkBuilder } from './bulk-builder';
 import { streamType21To19 } from './stream-downgrade';
 import { printable, WriterError } from './errors';
-import type { StreamPosition } from './standalone-writer';
+import type { CommandSink } from './types';
 
-/** Where commands go: a standalone or cluster writer. */
-export interface CommandSink {
-  selectDb(db: number): void;
-  /**
-   * `records`: how many keys or elements the command carries, for the rate limit (the link spec's RPS).
-   * `slot`: the hash slot all its keys are in, when the caller knows it — a cluster writer then
-   * routes by it without reading the keys (which may be pre-encoded).
-   */
-  write(argv: RespArg[], mark?: StreamPosition, records?: number, slot?: number): Promise<void> | undefined;
-  readonly destination: DestinationCapabilities;
-}
+export type { CommandSink } from './types';
 
 export interface KeyWriterOptions {
   /** Added to every expire time written (the task's "Extend Expiration Time"). */
@@ -155,8 +145,8 @@ export class KeyWriter {
       if (expireAt !== undefined) argv.push('PXAT', expireAt);
       return this.sink.write(argv);
     }
-    // Only the hash types from 22 on can hold field expiry: others are not decoded for this (see lazyValues).
-    const hasFieldTtl = e.typeName === 'hash' && e.typeId >= 22 && e.value.some((entry) => entry.length === 3);
+    // Only the hash types with field expiry can hold it: others are not decoded for this (see lazyValues).
+    const hasFieldTtl = e.typeName === 'hash' && rdbType(e.typeId, this.magic)?.fieldExpiry === true && e.value.some((entry) => entry.length === 3);
     const restoreAs = restoreTypeFor(dest, e.typeId, this.magic);
     if (restoreAs !== undefined && !(hasFieldTtl && !dest.hashFieldExpiry)) {
       this.stats.restored++;

@@ -3,10 +3,10 @@
  * the rate limit, a broken connection and transient replies retried without loss
  * or duplicates, and a refused write stopping it with the reply.
  */
-import net from 'node:net';
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DtsError } from '../errors';
+import { ChaosProxy } from '../testing/chaos-proxy';
 import { RedisServer } from '../testing/redis-server';
 import { StandaloneWriter } from './standalone-writer';
 
@@ -27,6 +27,13 @@ afterAll(async () => {
 beforeEach(async () => {
   await c.flushall();
 });
+
+const RECORD_KEY = 'DTS_REDIS_CHECKPOINT_writer-test';
+
+/** A record in DB 0 saying "at <offset> <db>" (the sync task words its own). */
+function unitRecord() {
+  return { db: 0, key: Buffer.from(RECORD_KEY), value: (m: { offset: number; db: number }) => `at ${m.offset} ${m.db}` };
+}
 
 function newWriter(opts: ConstructorParameters<typeof StandaloneWriter>[1] = {}) {
   const logs: string[] = [];
@@ -100,7 +107,7 @@ describe('StandaloneWriter', () => {
   });
 
   it('commands that may have run already are sent again; keys where that counts twice are reported', async () => {
-    const proxy = await CuttingProxy.start(server.port);
+    const proxy = await ChaosProxy.start(server.port);
     const replayed: { db: number; key: string }[] = [];
     const writer = new StandaloneWriter({ host: '127.0.0.1', port: proxy.port }, {
       connectionRetryMs: 10_000, onReplayed: (keys) => replayed.push(...keys.map((k) => ({ db: k.db, key: k.key.toString() }))),
@@ -141,12 +148,150 @@ describe('StandaloneWriter', () => {
     }
   });
 
+  it('in units, commands whose answers were lost are applied once: the record says which unit ran', async () => {
+    const proxy = await ChaosProxy.start(server.port);
+    const replayed: string[] = [];
+    const logs: string[] = [];
+    const writer = new StandaloneWriter({ host: '127.0.0.1', port: proxy.port }, {
+      connectionRetryMs: 10_000, onReplayed: (keys) => replayed.push(...keys.map((k) => k.key.toString())), log: (_, m) => logs.push(m),
+    });
+    try {
+      await writer.open();
+      writer.beginUnits(unitRecord(), { offset: 0, db: 0 });
+      let offset = 0;
+      for (let i = 0; i < 10; i++) await writer.write(['INCR', 'n'], { offset: ++offset, db: 0 });
+      await writer.flush();
+      expect(await c.get(RECORD_KEY)).toMatch(/^at 10 /);
+      // A unit the destination runs, whose answers are lost with the connection.
+      writer.selectDb(2);
+      for (let i = 0; i < 10; i++) await writer.write(['INCR', 'n'], { offset: ++offset, db: 0 });
+      await writer.write(['RPUSH', 'list', 'x'], { offset: ++offset, db: 0 });
+      await writer.write(['XADD', 's', '5-1', 'f', 'v'], { offset: ++offset, db: 0 });
+      // A transaction of the source stays inside the unit, SELECT included.
+      await writer.write(['MULTI']);
+      await writer.write(['INCR', 'm']);
+      writer.selectDb(3);
+      await writer.write(['SET', 'in-db3', '1']);
+      writer.selectDb(2);
+      await writer.write(['EXEC'], { offset: ++offset, db: 2 });
+      const ran = offset;
+      await writer.commitUnit(); // its EXEC is queued to go out now: hold what comes back
+      proxy.holdReplies();
+      await c.select(3);
+      await waitUntil(async () => (await c.get('in-db3')) === '1');
+      await c.select(0);
+      // Then a unit left open: its commands are queued on the server, not run.
+      for (let i = 0; i < 5; i++) await writer.write(['INCR', 'n'], { offset: ++offset, db: 2 });
+      proxy.cut();
+      await writer.flush();
+      await c.select(2);
+      expect(await c.get('n')).toBe('15');
+      expect(await c.get('m')).toBe('1');
+      expect(await c.lrange('list', 0, -1)).toEqual(['x']);
+      expect(await c.xlen('s')).toBe(1);
+      await c.select(0);
+      expect(await c.get('n')).toBe('10');
+      expect(ran).toBeLessThan(offset);
+      expect(await c.get(RECORD_KEY)).toMatch(new RegExp(`^at ${offset} `));
+      expect(writer.checkpoint).toEqual({ offset, db: 2 });
+      expect(replayed).toEqual([]);
+      // The unit ran and its answers were lost: the record, read back, said so.
+      expect(logs.join('\n')).toMatch(/the destination had applied \d+ of the unanswered command\(s\), as its record says/);
+    } finally {
+      await c.select(0);
+      writer.close();
+      await proxy.close();
+    }
+  });
+
+  it('in units, connections killed again and again under load apply every INCR exactly once', async () => {
+    const { writer, logs } = newWriter();
+    await writer.open();
+    writer.beginUnits(unitRecord(), { offset: 0, db: 0 });
+    const total = 30_000;
+    const writing = (async () => {
+      for (let i = 1; i <= total; i++) {
+        await writer.write(['INCR', `n${i % 7}`], { offset: i, db: 0 });
+        if (i % 300 === 0) await writer.commitUnit();
+      }
+      await writer.flush();
+    })();
+    let kills = 0;
+    while (kills < 6) {
+      await new Promise((r) => setTimeout(r, 40));
+      for (const id of await writerClients()) await admin.call('CLIENT', 'KILL', 'ID', id);
+      kills++;
+    }
+    await writing;
+    let sum = 0;
+    for (let k = 0; k < 7; k++) sum += Number(await c.get(`n${k}`));
+    expect(sum).toBe(total);
+    expect(await c.get(RECORD_KEY)).toMatch(new RegExp(`^at ${total} `));
+    expect(logs.filter((l) => l.includes('reconnected to the destination')).length).toBeGreaterThanOrEqual(1);
+    writer.close();
+  });
+
+  it('in units, a unit refused at queue time stops the writer and no later unit runs', async () => {
+    await admin.call('ACL', 'SETUSER', 'limited', 'on', '>pw', '~ok:*', `~${RECORD_KEY}`, '+@all');
+    const writer = new StandaloneWriter({ host: '127.0.0.1', port: server.port, username: 'limited', password: 'pw' }, { connectionRetryMs: 5_000 });
+    try {
+      await writer.open();
+      writer.beginUnits(unitRecord(), { offset: 0, db: 0 });
+      await writer.write(['SET', 'ok:1', 'a'], { offset: 1, db: 0 });
+      await writer.flush();
+      await writer.write(['SET', 'forbidden', 'b'], { offset: 2, db: 0 });
+      void writer.commitUnit();
+      // Sent right behind it, before its answers are in.
+      for (let i = 0; i < 50; i++) writer.write(['SET', `ok:later${i}`, 'c'], { offset: 3 + i, db: 0 })?.catch(() => undefined);
+      const err = await writer.flush().then(() => undefined, (e: unknown) => e);
+      expect((err as DtsError).code).toBe('DESTINATION_NOPERM');
+      expect(await c.exists('ok:later0', 'ok:later49')).toBe(0);
+      expect(await c.get(RECORD_KEY)).toMatch(/^at 1 /);
+    } finally {
+      writer.close();
+      await admin.call('ACL', 'DELUSER', 'limited');
+    }
+  });
+
+  it('in units, a destination that lost acknowledged writes is named (DESTINATION_ROLLED_BACK)', async () => {
+    const { writer } = newWriter();
+    await writer.open();
+    writer.beginUnits(unitRecord(), { offset: 0, db: 0 });
+    for (let i = 1; i <= 100; i++) await writer.write(['INCR', 'n'], { offset: i, db: 0 });
+    await writer.flush();
+    // As if it restarted from an older snapshot of its own.
+    await c.set(RECORD_KEY, 'at 40 0 older.1');
+    await writer.write(['INCR', 'n'], { offset: 101, db: 0 });
+    for (const id of await writerClients()) await admin.call('CLIENT', 'KILL', 'ID', id);
+    const err = await writer.flush().then(() => undefined, (e: unknown) => e);
+    expect((err as DtsError).code).toBe('DESTINATION_ROLLED_BACK');
+    expect((err as DtsError).message).toMatch(/lost writes it had acknowledged/);
+    writer.close();
+  });
+
   it('a transient reply (BUSY) is retried until it passes, each write applied once', async () => {
     const { writer, logs } = newWriter();
     await writer.open();
     const script = admin.eval('local t = redis.call("TIME") while true do local n = redis.call("TIME") if (n[1] - t[1]) * 1000000 + (n[2] - t[2]) > 1500000 then break end end return 1', 0);
     await new Promise((r) => setTimeout(r, 300)); // the script is past busy-reply-threshold
     for (let i = 0; i < 100; i++) await writer.write(['INCR', 'n']);
+    await writer.flush();
+    await script;
+    expect(await c.get('n')).toBe('100');
+    expect(logs.join('\n')).toMatch(/answered BUSY/);
+    writer.close();
+  });
+
+  it('in units, a transient reply (BUSY) is retried until it passes, each write applied once', async () => {
+    const { writer, logs } = newWriter();
+    await writer.open();
+    writer.beginUnits(unitRecord(), { offset: 0, db: 0 });
+    const script = admin.eval('local t = redis.call("TIME") while true do local n = redis.call("TIME") if (n[1] - t[1]) * 1000000 + (n[2] - t[2]) > 1500000 then break end end return 1', 0);
+    await new Promise((r) => setTimeout(r, 300)); // the script is past busy-reply-threshold
+    for (let i = 1; i <= 100; i++) {
+      await writer.write(['INCR', 'n'], { offset: i, db: 0 });
+      if (i % 10 === 0) await writer.commitUnit();
+    }
     await writer.flush();
     await script;
     expect(await c.get('n')).toBe('100');
@@ -187,7 +332,7 @@ describe('StandaloneWriter', () => {
   it('an unreachable destination fails open() with a NetError naming it', async () => {
     const writer = new StandaloneWriter({ host: '127.0.0.1', port: 1 });
     const err = await writer.open().then(() => undefined, (e: unknown) => e);
-    expect((err as DtsError).message).toMatch(/^the destination 127\.0\.0\.1:1 refused the connection/);
+    expect((err as DtsError).message).toMatch(/^connection refused by the destination 127\.0\.0\.1:1: /);
     await expect(writer.flush()).rejects.toThrow(/not open/);
   });
 });
@@ -197,60 +342,5 @@ async function waitUntil(cond: () => Promise<boolean>, timeoutMs = 5_000): Promi
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/**
- * A TCP proxy to a redis-server that can stop passing replies back (the server still
- * runs the commands) and then cut every connection: commands run, answers lost.
- */
-class CuttingProxy {
-  private readonly pairs = new Set<[net.Socket, net.Socket]>();
-  private holding = false;
-
-  private constructor(private readonly server: net.Server, readonly port: number) {}
-
-  static async start(targetPort: number): Promise<CuttingProxy> {
-    let proxy: CuttingProxy | undefined;
-    const server = net.createServer((client) => {
-      const upstream = net.connect(targetPort, '127.0.0.1');
-      const pair: [net.Socket, net.Socket] = [client, upstream];
-      proxy?.pairs.add(pair);
-      client.on('data', (d) => upstream.write(d));
-      upstream.on('data', (d) => {
-        if (!proxy?.holding) client.write(d);
-      });
-      const end = () => {
-        client.destroy();
-        upstream.destroy();
-        proxy?.pairs.delete(pair);
-      };
-      client.on('close', end);
-      upstream.on('close', end);
-      client.on('error', end);
-      upstream.on('error', end);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new CuttingProxy(server, (server.address() as net.AddressInfo).port);
-    return proxy;
-  }
-
-  holdReplies(): void {
-    this.holding = true;
-  }
-
-  /** Closes every connection; new ones pass replies again. */
-  cut(): void {
-    for (const [a, b] of this.pairs) {
-      a.destroy();
-      b.destroy();
-    }
-    this.pairs.clear();
-    this.holding = false;
-  }
-
-  async close(): Promise<void> {
-    this.cut();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareKeyByKey } from '@/engine/testing/compare';
+import { compareKeyByKey, dataKeyCount } from '@/engine/testing/compare';
 import { RedisServer } from '@/engine/testing/redis-server';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-manager-'));
@@ -200,7 +200,7 @@ describe('EngineManager', () => {
       }
       const before = await waitFor('samples of the burst', async () => {
         const h = await manager.history('dtsmgr3');
-        return h.some((s) => s.stage === 'incremental' && s.rps > 0) && (await dst.dbsize()) === 20_000 && h;
+        return h.some((s) => s.stage === 'incremental' && s.rps > 0) && (await dataKeyCount(dst)) === 20_000 && h;
       });
       expect(await metricRows()).toBe(0); // batched: nothing written per sample
 

@@ -6,6 +6,11 @@
  * its history in batches: metrics-store.ts),
  * so a page load always shows the latest state and a restart resumes from the
  * checkpoint by partial resync.
+ *
+ * Self-healing: an engine process that dies (a signal, a crash, the OOM killer)
+ * is started again with backoff and resumes from the destination's record of the
+ * task; the task shows Retrying with the reason meanwhile, and Failed only once
+ * its Retry Time for Other Issues has run out, with every attempt in its log.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -14,6 +19,9 @@ import path from 'node:path';
 import type { SyncOptions, SyncProgress, SyncStage } from '@/engine/sync/sync-task';
 import type { IncrementalVerifyOptions, ManagerMessage, WorkerMessage } from '@/engine/worker/protocol';
 import { endpointAddress } from '@/engine/endpoint';
+import { describeError } from '@/engine/errors';
+import { recordPatternFor } from '@/engine/sync/destination-record';
+import { deleteTaskRecords } from '@/engine/sync/destination-reset';
 import { db } from '@/lib/db/client';
 import { databaseFile } from '@/lib/db/url';
 import { advancedSchema, DEFAULT_ADVANCED, parseStored } from '@/lib/tasks/options';
@@ -41,6 +49,21 @@ const STAGE_STATUS: Record<SyncStage, TaskStatus> = {
 const ACTIVE: readonly TaskStatus[] = ['Initializing', 'FullMigration', 'Running', 'Retrying', 'Paused'];
 
 const PERSIST_INTERVAL_MS = 1000;
+/** An engine that ran this long before dying starts a new run of restarts (its retry time counts afresh). */
+const STABLE_RUN_MS = 60_000;
+const RESTART_FIRST_MS = 1_000;
+const RESTART_LONGEST_MS = 30_000;
+const DEFAULT_OTHER_RETRY_MS = 10 * 60_000;
+
+/** A run of engine restarts after unexpected exits. */
+interface Restarts {
+  /** When the first exit of the run happened. */
+  since: number;
+  attempts: number;
+  /** When the engine was last started. */
+  startedAt: number;
+  timer?: NodeJS.Timeout;
+}
 /** Longest a Pause action waits for the engine to confirm it has stopped writing. */
 const PAUSE_ACK_MS = 15_000;
 
@@ -90,6 +113,7 @@ export interface TaskSample {
 
 export class EngineManager {
   private readonly workers = new Map<string, Worker>();
+  private readonly restarts = new Map<string, Restarts>();
   /** Data verification runs (full: own processes; incremental: reported by the task workers). */
   readonly verification: Verifications;
   /** The tasks' performance history (TaskMetric rows plus the samples not written yet). */
@@ -97,9 +121,13 @@ export class EngineManager {
   /** Monitoring and Alerting (each task's advanced setting). */
   private readonly alerts = new TaskAlerts((alert) => this.deliverAlert(alert));
 
-  constructor(opts: { verifyIntervalMs?: number; metricsFlushMs?: number } = {}) {
+  /** Test hook: the restart budget instead of each task's Retry Time for Other Issues. */
+  private readonly restartBudgetMs?: number;
+
+  constructor(opts: { verifyIntervalMs?: number; metricsFlushMs?: number; restartBudgetMs?: number } = {}) {
     this.verification = new Verifications((taskId, level, message) => this.log(taskId, level, message), { intervalMs: opts.verifyIntervalMs });
     this.metrics = new MetricsStore(opts.metricsFlushMs);
+    this.restartBudgetMs = opts.restartBudgetMs;
   }
   private readonly events = new EventEmitter().setMaxListeners(0);
   /** The time of each task's last sample: the history, the stream and the live view tell samples apart by time. */
@@ -138,6 +166,11 @@ export class EngineManager {
 
   isRunning(taskId: string): boolean {
     return this.workers.has(taskId);
+  }
+
+  /** The PID of the task's engine process, while it has one (diagnostics: which process to look at). */
+  enginePid(taskId: string): number | undefined {
+    return this.workers.get(taskId)?.child.pid;
   }
 
   /** Start (or Start again) a task: resumes from its checkpoint when it has one. */
@@ -211,6 +244,8 @@ export class EngineManager {
     };
     worker.timer.unref();
     this.workers.set(taskId, worker);
+    const restarts = this.restarts.get(taskId);
+    if (restarts) restarts.startedAt = Date.now();
     const enqueue = (job: () => Promise<void>) => {
       worker.queue = worker.queue.then(job).catch((err: unknown) => console.error(`engine manager (task ${taskId}):`, err));
     };
@@ -321,10 +356,58 @@ export class EngineManager {
       await this.log(taskId, evicted ? 'warn' : 'info', `task ended${evicted}`);
     } else {
       const why = `the engine process stopped unexpectedly (${signal ?? `exit code ${code}`})`;
+      if (await this.restartLater(worker, why)) return;
+      const attempts = this.restarts.get(taskId)?.attempts ?? 0;
+      this.restarts.delete(taskId);
+      const final = attempts > 0 ? `${why}; gave up after ${attempts} restart(s): the Retry Time for Other Issues ran out` : why;
+      await db().task.update({ where: { id: taskId }, data: { status: 'Failed', errorMessage: final } });
+      await this.log(taskId, 'error', final);
+      await this.alerts.status(worker.alertTask, 'Failed', final);
+    }
+  }
+
+  /**
+   * An engine that died is started again after a backoff, while the task's Retry Time for
+   * Other Issues lasts (counted from the first exit of a run). False when it has run out.
+   */
+  private async restartLater(worker: Worker, why: string): Promise<boolean> {
+    const { taskId } = worker;
+    const task = await db().task.findUnique({ where: { id: taskId } });
+    if (!task) return false;
+    const budget = this.restartBudgetMs ?? syncOptionsFor(task).otherRetryMs ?? DEFAULT_OTHER_RETRY_MS;
+    const now = Date.now();
+    let run = this.restarts.get(taskId);
+    if (!run || now - run.startedAt > STABLE_RUN_MS) run = { since: now, attempts: 0, startedAt: now };
+    this.restarts.set(taskId, run);
+    if (now - run.since > budget) return false;
+    run.attempts++;
+    const delay = Math.min(RESTART_FIRST_MS * 2 ** (run.attempts - 1), RESTART_LONGEST_MS);
+    await db().task.update({ where: { id: taskId }, data: { status: 'Retrying', errorMessage: why } });
+    await this.log(taskId, 'warn', `${why}; starting it again in ${delay / 1000} s (restart ${run.attempts}), from where the destination's record says it is`);
+    await this.alerts.status(worker.alertTask, 'Retrying', why);
+    run.timer = setTimeout(() => void this.restartNow(taskId), delay);
+    run.timer.unref();
+    return true;
+  }
+
+  private async restartNow(taskId: string): Promise<void> {
+    const run = this.restarts.get(taskId);
+    if (run) run.timer = undefined;
+    if (this.shuttingDown || this.workers.has(taskId)) return;
+    const task = await db().task.findUnique({ where: { id: taskId }, select: { status: true } });
+    if (task?.status !== 'Retrying') return; // ended or released meanwhile
+    await this.start(taskId).catch(async (err: unknown) => {
+      const why = `the engine could not be started again: ${describeError(err)}`;
       await db().task.update({ where: { id: taskId }, data: { status: 'Failed', errorMessage: why } });
       await this.log(taskId, 'error', why);
-      await this.alerts.status(worker.alertTask, 'Failed', why);
-    }
+    });
+  }
+
+  /** A pending restart is dropped (End, Release, a Start by the user, shutdown). */
+  private cancelRestart(taskId: string): void {
+    const run = this.restarts.get(taskId);
+    if (run?.timer) clearTimeout(run.timer);
+    this.restarts.delete(taskId);
   }
 
   private async persistProgress(worker: Worker): Promise<void> {
@@ -406,6 +489,7 @@ export class EngineManager {
 
   /** End: stop cleanly, write everything already read, delete the heartbeat key; keep the record. */
   async end(taskId: string): Promise<void> {
+    this.cancelRestart(taskId);
     const worker = this.workers.get(taskId);
     if (!worker) {
       await db().task.update({ where: { id: taskId }, data: { status: 'Ended', endedAt: new Date() } });
@@ -424,14 +508,29 @@ export class EngineManager {
 
   /** Release: free the engine process and spool and hide the task from the list. */
   async release(taskId: string): Promise<void> {
+    this.cancelRestart(taskId);
     if (this.workers.has(taskId)) await this.end(taskId);
     await this.verification.stop(taskId, 'the task was released');
+    await this.deleteRecords(taskId);
     fs.rmSync(this.spoolDir(taskId), { recursive: true, force: true });
     await this.metrics.forget(taskId);
     this.alerts.forget(taskId);
     this.lastSampleAt.delete(taskId);
     await db().task.update({ where: { id: taskId }, data: { status: 'Released', releasedAt: new Date() } });
     await this.log(taskId, 'info', 'task released');
+  }
+
+  /** Release: the task's records on the destination go (a destination out of reach gets a warning, not a failure). */
+  private async deleteRecords(taskId: string): Promise<void> {
+    const task = await db().task.findUnique({ where: { id: taskId } });
+    if (!task) return;
+    try {
+      const deleted = await deleteTaskRecords(syncOptionsFor(task).target, taskId);
+      if (deleted > 0) await this.log(taskId, 'info', `deleted the task's record on the destination (${deleted} key(s) ${recordPatternFor(taskId)})`);
+    } catch (err) {
+      await this.log(taskId, 'warn', `could not delete the task's record on the destination (${recordPatternFor(taskId)}): ${describeError(err)}; `
+        + 'it is one small key per source shard, safe to delete by hand');
+    }
   }
 
   /** At server start: tasks that were running get their engine back, resuming from their checkpoints. */
@@ -454,6 +553,7 @@ export class EngineManager {
    */
   async shutdown(timeoutMs = 10_000): Promise<void> {
     this.shuttingDown = true;
+    for (const taskId of [...this.restarts.keys()]) this.cancelRestart(taskId);
     const workers = [...this.workers.values()];
     for (const w of workers) this.send(w, { type: 'stop' });
     const deadline = new Promise((r) => setTimeout(r, timeoutMs).unref());
@@ -471,7 +571,9 @@ export class EngineManager {
     const status = isTaskStatus(task.status) ? task.status : 'Failed';
     if (!canPerform(action, status)) throw new TaskActionError(`A task that is ${status} cannot be ${ACTION_PAST[action]}.`);
     switch (action) {
-      case 'start': return this.start(taskId);
+      case 'start':
+        this.cancelRestart(taskId);
+        return this.start(taskId);
       case 'pause': return this.pause(taskId);
       case 'end': return this.end(taskId);
       case 'release': return this.release(taskId);

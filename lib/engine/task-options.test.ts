@@ -66,7 +66,9 @@ describe('syncOptionsFor', () => {
     expect(options.target.tls).toEqual({ ca: undefined, insecure: false });
     const err = await ping(options).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetError);
-    expect((err as NetError).message).toMatch(/TLS with the destination .* failed: self-signed certificate/);
+    expect((err as NetError).message).toMatch(/^the TLS certificate of the destination .* is not trusted \(self-signed certificate\)$/);
+    // A console task's words: its fields, never the CLI's flags.
+    expect((err as NetError).hint).toMatch(/^paste its CA certificate in CA Certificate/);
   });
 
   it('Skip certificate verification reaches the engine as insecure', async () => {

@@ -34,6 +34,7 @@ export function engineEndpoint(e: Endpoint): RedisEndpoint {
     username: withPassword ? e.username : undefined,
     password: withPassword ? decryptSecret(e.passwordEnc!) : undefined,
     tls: tlsSettingsOf(e),
+    audience: 'console',
   };
 }
 

@@ -78,7 +78,8 @@ export function incrementalVerifyOptions(task: { verification: string }): Increm
 function roundLine(r: RoundResult): string {
   const what = r.scope === 'all' ? 'all keys' : 'recheck of the keys that differed';
   const found = r.conflicts === 0 ? 'no differences' : `${r.conflicts} difference${r.conflicts === 1 ? '' : 's'} (${countsText(r.counts)})`;
-  return `data verification round ${r.round} (${what}): ${r.keysChecked} keys checked, ${found}`;
+  const moved = r.changedWhileRead ? `; ${r.changedWhileRead} key${r.changedWhileRead === 1 ? '' : 's'} changed while read, compared again` : '';
+  return `data verification round ${r.round} (${what}): ${r.keysChecked} keys checked, ${found}${moved}`;
 }
 
 function seconds(ms: number): string {

@@ -49,7 +49,7 @@ export type ConnectionOutcome = ServerSummary | ConnectionFailure;
 
 export function toEndpoint(t: ConnectionTarget): RedisEndpoint {
   const { username, password } = parseCredentials(t.password);
-  return { host: t.host, port: t.port, username, password, tls: t.tls, mode: t.mode };
+  return { host: t.host, port: t.port, username, password, tls: t.tls, mode: t.mode, audience: 'console' };
 }
 
 async function databaseCount(client: Awaited<ReturnType<typeof openRedis>>): Promise<number> {
@@ -108,7 +108,7 @@ export async function testConnection(target: ConnectionTarget): Promise<Connecti
       keyspace, databases, shards, usedMemory, notes,
     };
   } catch (err) {
-    const e = err instanceof ConnectError ? err : new ConnectError('error', `Cannot use ${address}: ${(err as Error).message}`);
+    const e = err instanceof ConnectError ? err : ConnectError.of({ kind: 'other', detail: (err as Error).message }, ep, err);
     return { ok: false, address, kind: e.kind, message: e.message, hint: e.hint };
   } finally {
     for (const c of opened) closeRedis(c);

@@ -136,7 +136,7 @@ export async function resolveEndpoint(input: EndpointInput, existing?: Endpoint)
 /** A stored endpoint as the engine takes it (password decrypted, in memory only). */
 export function toRedisEndpoint(e: Endpoint): RedisEndpoint {
   return {
-    host: e.host, port: e.port, tls: tlsSettingsOf(e), mode: e.mode,
+    host: e.host, port: e.port, tls: tlsSettingsOf(e), mode: e.mode, audience: 'console',
     username: e.authMethod === 'password' ? e.username : undefined,
     password: e.authMethod === 'password' && e.passwordEnc ? decryptSecret(e.passwordEnc) : undefined,
   };
