@@ -56,7 +56,10 @@ describe('a destination that evicts keys', () => {
         () => `the progress to count ${onServer} evictions (has ${run.task.progress.evictedKeys})`);
       expect(run.task.progress.evictedKeys).toBeGreaterThan(KEYS / 2);
       const progress = await endTask(run);
-      expect(progress.evictedKeys).toBe(await evictedOn(dst));
+      // A destination at its memory limit evicts again whenever anything allocates (a new client, a reply):
+      // after the task's last reading it may have evicted a few more, never fewer.
+      expect(progress.evictedKeys).toBeGreaterThan(KEYS / 2);
+      expect(progress.evictedKeys).toBeLessThanOrEqual(await evictedOn(dst));
       expect(run.logText()).toMatch(/warn: the destination evicted \d+ key\(s\) in all while the task ran/);
     } finally {
       dst.disconnect();
@@ -70,15 +73,21 @@ describe('a destination that evicts keys', () => {
     try {
       const r = await runCli(['--source', source.url, '--target', target.url, '--type', 'full'], 60_000);
       const evicted = await evictedOn(dst);
-      expect(evicted).toBeGreaterThan(KEYS / 2);
       expect(r.stderr).toMatch(/warn: the destination is evicting keys/);
-      expect(r.stderr).toContain(`done (completed, but the destination evicted ${evicted} keys: it does not hold everything written): ${KEYS} keys`);
+      const done = /^done \(completed, but the destination evicted (\d+) keys: it does not hold everything written\): (\d+) keys/m.exec(r.stderr);
+      expect(done, r.stderr).not.toBeNull();
+      expect(Number(done![2])).toBe(KEYS);
+      expect(Number(done![1])).toBeGreaterThan(KEYS / 2);
+      expect(Number(done![1])).toBeLessThanOrEqual(evicted);
       expect(r.code).toBe(3);
 
       await dst.flushall();
       const json = await runCli(['--source', source.url, '--target', target.url, '--type', 'full', '--json'], 60_000);
       expect(json.code).toBe(3);
-      expect(jsonEvents(json.stdout).at(-1)).toMatchObject({ type: 'done', stage: 'completed', keys: KEYS, evictedKeys: (await evictedOn(dst)) - evicted });
+      const last = jsonEvents(json.stdout).at(-1)!;
+      expect(last).toMatchObject({ type: 'done', stage: 'completed', keys: KEYS });
+      expect(last.evictedKeys).toBeGreaterThan(KEYS / 2);
+      expect(last.evictedKeys).toBeLessThanOrEqual((await evictedOn(dst)) - evicted);
     } finally {
       dst.disconnect();
       await target.stop();
@@ -97,7 +106,10 @@ describe('a destination that evicts keys', () => {
       expect(run.task.progress.stage).toBe('completed');
       const perMaster = await Promise.all(masters.map((m) => evictedOn(m)));
       expect(perMaster.every((n) => n > 0), `evicted per master: ${perMaster.join(', ')}`).toBe(true);
-      expect(run.task.progress.evictedKeys).toBe(perMaster.reduce((a, b) => a + b, 0));
+      // Every master counted: leaving one out would lose at least that master's share (a few more may come after the last reading).
+      const sum = perMaster.reduce((a, b) => a + b, 0);
+      expect(run.task.progress.evictedKeys).toBeLessThanOrEqual(sum);
+      expect(run.task.progress.evictedKeys).toBeGreaterThan(sum - Math.min(...perMaster));
       expect(run.logText()).toMatch(/warn: the destination evicted \d+ key\(s\) in all while the task ran/);
     } finally {
       for (const m of masters) m.disconnect();

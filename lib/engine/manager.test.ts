@@ -305,11 +305,15 @@ describe('EngineManager', () => {
       expect(evicted).toBeGreaterThan(20_000);
       const final = await waitFor('the final log line', async () =>
         (await db().taskLog.findMany({ where: { taskId: 'dtsevict1', message: { startsWith: 'full data migration completed' } } }))[0]);
-      expect(final).toMatchObject({ level: 'warn', message: `full data migration completed, but the destination evicted ${evicted} keys while it ran: it does not hold everything written` });
+      expect(final.level).toBe('warn');
+      const counted = Number(/^full data migration completed, but the destination evicted (\d+) keys while it ran: it does not hold everything written$/.exec(final.message)?.[1]);
+      // At its memory limit the destination may evict a few more after the task's last reading, never fewer.
+      expect(counted).toBeGreaterThan(20_000);
+      expect(counted).toBeLessThanOrEqual(evicted);
       const logs = (await db().taskLog.findMany({ where: { taskId: 'dtsevict1', level: 'warn' } })).map((l) => l.message);
       expect(logs.some((m) => m.startsWith('the destination is evicting keys'))).toBe(true);
-      expect((await db().task.findUniqueOrThrow({ where: { id: 'dtsevict1' } })).evictedKeys).toBe(BigInt(evicted));
-      expect((await readTaskLiveView('dtsevict1'))!.state.evictedKeys).toBe(evicted);
+      expect((await db().task.findUniqueOrThrow({ where: { id: 'dtsevict1' } })).evictedKeys).toBe(BigInt(counted));
+      expect((await readTaskLiveView('dtsevict1'))!.state.evictedKeys).toBe(counted);
     } finally {
       await manager.shutdown();
       src.disconnect();
