@@ -4,7 +4,7 @@ import { Meter } from '@/components/ui/Meter';
 import type { LiveSample, TaskLiveState } from '@/lib/tasks/details';
 import type { PrecheckItemRecord } from '@/lib/tasks/precheck-doc';
 import { hasLiveDelay } from '@/lib/tasks/status';
-import { formatBytes, formatCount, formatDelay, formatDuration } from './format';
+import { formatBytes, formatCount, formatDelay, formatDuration, formatTime } from './format';
 
 type Tone = 'neutral' | 'progress' | 'ok' | 'warn' | 'error';
 
@@ -21,12 +21,23 @@ interface Stage {
   tone: Tone;
 }
 
+/** The full migration started again after its last completion (and has not completed since). */
+function fullRerunning(s: TaskLiveState): boolean {
+  return s.fullRerunAt !== null && (s.fullCompletedAt === null || s.fullRerunAt > s.fullCompletedAt);
+}
+
+/** Completed, and not running again: a later run resumed by partial resync does not undo it. */
+export function fullCompleted(s: TaskLiveState): boolean {
+  return !fullRerunning(s) && (s.fullCompletedAt !== null || s.fullPercent >= 100);
+}
+
 export function fullStage(s: TaskLiveState): Stage {
   if (s.syncTypes === 'incremental') return { label: 'Not included', tone: 'neutral' };
-  if (s.fullPercent >= 100) return { label: 'Completed', tone: 'ok' };
+  if (fullCompleted(s)) return s.evictedKeys > 0 ? { label: 'Completed, keys evicted', tone: 'warn' } : { label: 'Completed', tone: 'ok' };
+  const again = fullRerunning(s);
   switch (s.status) {
-    case 'Initializing': return { label: 'Waiting for the snapshot', tone: 'progress' };
-    case 'FullMigration': return { label: 'In progress', tone: 'progress' };
+    case 'Initializing': return { label: again ? 'Running again in full' : 'Waiting for the snapshot', tone: 'progress' };
+    case 'FullMigration': return { label: again ? 'Running again in full' : 'In progress', tone: 'progress' };
     case 'Retrying': return { label: 'Retrying', tone: 'warn' };
     case 'Failed': return { label: 'Stopped by a failure', tone: 'error' };
     case 'Ended': case 'Released': case 'Completed': return { label: 'Stopped', tone: 'neutral' };
@@ -46,6 +57,20 @@ export function incrementalStage(s: TaskLiveState): Stage {
     case 'Ended': case 'Completed': case 'Released': return { label: 'Ended', tone: 'neutral' };
     default: return { label: 'Not started', tone: 'neutral' };
   }
+}
+
+/** What happened to the full migration across runs, oldest first: completed, run again (why), resumed by partial resync. */
+export function fullHistory(s: TaskLiveState): { at: string; text: string }[] {
+  const out: { at: string; text: string }[] = [];
+  if (s.fullRerunAt) {
+    out.push({ at: s.fullRerunAt, text: `${fullRerunning(s) ? 'Running again in full since' : 'Ran again in full from'} ${formatTime(s.fullRerunAt)} UTC: ${s.fullRerunReason ?? 'reason not recorded'}` });
+  }
+  if (s.fullCompletedAt) out.push({ at: s.fullCompletedAt, text: `Completed at ${formatTime(s.fullCompletedAt)} UTC` });
+  const latest = [s.fullCompletedAt, s.fullRerunAt].filter((t): t is string => t !== null).sort().at(-1);
+  if (s.resumedAt && (!latest || s.resumedAt > latest)) {
+    out.push({ at: s.resumedAt, text: `Resumed by partial resync at ${formatTime(s.resumedAt)} UTC: the full migration did not run again` });
+  }
+  return out.sort((a, b) => a.at.localeCompare(b.at));
 }
 
 function Module({ title, stage, children }: { title: string; stage: Stage; children: ReactNode }) {
@@ -87,6 +112,8 @@ export function ProgressModules({ state, sample }: { state: TaskLiveState; sampl
   const live = hasLiveDelay(state.status);
   const delay = live ? (sample?.delayMs ?? state.delayMs) : null;
   const full = fullStage(state);
+  const fullDone = fullCompleted(state);
+  const history = fullHistory(state);
   const inc = incrementalStage(state);
 
   return (
@@ -129,11 +156,20 @@ export function ProgressModules({ state, sample }: { state: TaskLiveState; sampl
           <p className="text-sm text-slate-500">This task runs Incremental Synchronization only.</p>
         ) : (
           <>
-            <Meter value={state.fullPercent} label="Full Data Migration progress" tone={state.fullPercent >= 100 ? 'ok' : 'brand'} />
+            <Meter value={fullDone ? 100 : state.fullPercent} label="Full Data Migration progress" tone={fullDone ? 'ok' : 'brand'} />
             <dl className="grid grid-cols-2 gap-3">
               <Stat label="Keys" value={`${formatCount(state.keysDone)} / ${formatCount(state.keysTotal)}`} hint="migrated / in the snapshot" />
               <Stat label="Snapshot read" value={formatBytes(state.bytesDone)} hint="RDB bytes" />
+              {state.evictedKeys > 0 && (
+                <Stat label="Evicted by the destination" value={<span className="text-amber-700">{formatCount(state.evictedKeys)}</span>}
+                  hint="written, then dropped by the destination's maxmemory-policy" />
+              )}
             </dl>
+            {history.length > 0 && (
+              <ul aria-label="Full Data Migration history" className="space-y-1 border-t border-slate-100 pt-3 text-xs text-slate-600">
+                {history.map((h) => <li key={h.text}>{h.text}</li>)}
+              </ul>
+            )}
           </>
         )}
       </Module>

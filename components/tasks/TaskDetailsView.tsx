@@ -14,7 +14,7 @@ import { StatusBadge } from './StatusBadge';
 import { TaskActions, type TaskNotice } from './TaskActions';
 import { TaskConfiguration } from './TaskConfiguration';
 import { TaskLog } from './TaskLog';
-import { formatTime } from './format';
+import { formatCount, formatTime } from './format';
 import { activeSample } from './live-view';
 import { useTaskLive, type StreamStatus } from './useTaskLive';
 
@@ -78,6 +78,15 @@ export function TaskDetailsView({ details }: { details: TaskDetails }) {
             <p className="mt-1 break-words">{state.errorMessage ?? 'The engine stopped without a message; see the task log below.'}</p>
             <p className="mt-1 text-xs text-red-700">
               Fix the cause, then Start the task again: it resumes from its checkpoint when the source still holds it, otherwise it runs a new full migration.
+            </p>
+          </div>
+        )}
+        {state.evictedKeys > 0 && (
+          <div role="alert" aria-label="Keys evicted by the destination" className="mt-4 rounded-md border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900">
+            <p className="font-semibold">The destination evicted {formatCount(state.evictedKeys)} keys while the task ran</p>
+            <p className="mt-1">
+              It does not hold everything the task wrote: its maxmemory is too small for the data and its maxmemory-policy evicts keys instead of
+              refusing writes. Give it more memory or set maxmemory-policy noeviction, empty it, and run the task again.
             </p>
           </div>
         )}

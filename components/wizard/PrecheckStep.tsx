@@ -42,10 +42,16 @@ export function PrecheckStep({ taskId, startOnMount, onBack, onNext }: Props) {
   async function start() {
     setStarting(true);
     setError(undefined);
-    const r = await startPrecheckAction(taskId);
-    if (!r.ok) setError(r.message);
-    await queryClient.invalidateQueries({ queryKey: ['precheck', taskId] });
-    setStarting(false);
+    try {
+      const r = await startPrecheckAction(taskId);
+      if (!r.ok) setError(r.message);
+    } catch (err) {
+      // The request itself failed (network, server restart): say so and let Precheck Again retry, never wait on it.
+      setError(`The precheck could not be started: ${err instanceof Error ? err.message : String(err)}. Click Precheck Again.`);
+    } finally {
+      setStarting(false);
+      await queryClient.invalidateQueries({ queryKey: ['precheck', taskId] });
+    }
   }
 
   useEffect(() => {
@@ -94,7 +100,11 @@ export function PrecheckStep({ taskId, startOnMount, onBack, onNext }: Props) {
         {(view?.doc?.items ?? []).map((item) => (
           <PrecheckRow key={item.id} item={item} finished={Boolean(summary?.finished)} onConfirm={() => setConfirming(item)} />
         ))}
-        {!view?.doc && <li className="p-5 text-sm text-slate-500">Starting the precheck…</li>}
+        {!view?.doc && (
+          <li className="p-5 text-sm text-slate-500">
+            {starting || !view ? 'Starting the precheck…' : 'No precheck has run for these settings yet: click Precheck Again.'}
+          </li>
+        )}
       </ul>
       {confirming && <IgnoreDialog item={confirming} onCancel={() => setConfirming(null)} onIgnore={() => ignore(confirming)} />}
       <div className="flex flex-wrap items-center justify-between gap-3 border-t border-slate-200 pt-4">

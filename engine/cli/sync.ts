@@ -2,8 +2,8 @@
  * `npm run sync -- --source redis://… --target redis://…`: one synchronization
  * task, headless. Progress goes to stderr (or NDJSON events to stdout with
  * --json). Full-only tasks and --rdb exit 0 when done; otherwise the task runs
- * until SIGINT/SIGTERM, writes what it has read, and exits 0. Any failure exits
- * non-zero with one line saying why.
+ * until SIGINT/SIGTERM, writes what it has read, and exits 0. A destination that
+ * evicted keys meanwhile makes that exit 3. Any failure exits 1 with one line saying why.
  */
 import { describeError } from '../errors';
 import { createSyncRunner, type SyncRunner } from '../sync/cluster-sync';
@@ -12,6 +12,9 @@ import { deleteTaskRecords } from '../sync/destination-reset';
 import { CheckpointFile } from './checkpoint-file';
 import { parseCliRun, USAGE, UsageError, type CliRun } from './options';
 import { runPrecheckCli } from './precheck';
+
+/** The task finished, but the destination evicted keys while it ran (docs/cli.md). */
+const EXIT_KEYS_EVICTED = 3;
 
 function progressLine(p: SyncProgress): string {
   const parts = [`[${p.stage}]`];
@@ -23,6 +26,7 @@ function progressLine(p: SyncProgress): string {
     if (p.delayMs !== null) parts.push(`delay ${p.delayMs} ms`);
   }
   parts.push(`${p.rps} cmd/s`);
+  if (p.evictedKeys > 0) parts.push(`EVICTED ${p.evictedKeys} keys on the destination`);
   return parts.join('  ');
 }
 
@@ -91,14 +95,16 @@ async function main(): Promise<number> {
     const p = task.progress;
     // Where a later run resumes from (--resume is the console's; the CLI reports it).
     const checkpoint = p.replid && p.checkpoint ? { replid: p.replid, offset: p.checkpoint.offset, db: p.checkpoint.db } : null;
-    if (json) emit({ type: 'done', stage: p.stage, keys: p.keysDone, offset: p.receivedOffset, checkpoint });
+    if (json) emit({ type: 'done', stage: p.stage, keys: p.keysDone, offset: p.receivedOffset, checkpoint, evictedKeys: p.evictedKeys });
     else {
       const at = checkpoint ? `; checkpoint ${checkpoint.replid} ${checkpoint.offset} (DB ${checkpoint.db})` : '';
-      process.stderr.write(`done (${p.stage}): ${p.keysDone} keys in the last full migration, ${p.commandsApplied} commands replayed${at}\n`);
+      // Written is not held: a destination that evicted keys must not read as a clean finish.
+      const lost = p.evictedKeys > 0 ? `, but the destination evicted ${p.evictedKeys} keys: it does not hold everything written` : '';
+      process.stderr.write(`done (${p.stage}${lost}): ${p.keysDone} keys in the last full migration, ${p.commandsApplied} commands replayed${at}\n`);
     }
     // A task no later run can name (a random id, no checkpoint file) leaves no record behind.
     if (!run.namedTask && opts.source) await deleteTaskRecords(opts.target, opts.taskId).catch(() => undefined);
-    return 0;
+    return p.evictedKeys > 0 ? EXIT_KEYS_EVICTED : 0;
   } catch (err) {
     const line = describeError(err);
     if (json) emit({ type: 'error', message: line });

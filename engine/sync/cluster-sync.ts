@@ -16,6 +16,7 @@ import { EntryFilter, HEARTBEAT_PREFIX } from '../filter';
 import { createDestinationWriter } from '../writer/destination';
 import { checkDestinationEmpty, sampleDestinationKeys } from './conflict-check';
 import { parseRecord, recordDbFor, recordKeyFor } from './destination-record';
+import { EvictionWatch } from './eviction-watch';
 import { SyncError } from './errors';
 import {
   SyncTask, type ShardCheckpoint, type SyncOptions, type SyncProgress, type SyncStage, type SyncTaskEvents, type Throttle,
@@ -52,6 +53,8 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
   private pausedAll = false;
   private stage: SyncStage = 'connecting';
   private timer?: NodeJS.Timeout;
+  /** The destination's evictions, watched once for all shards. */
+  private evictions?: EvictionWatch;
 
   constructor(private readonly opts: SyncOptions) {
     super();
@@ -82,6 +85,7 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
       commandsApplied: sum((p) => p.commandsApplied),
       fullSyncs: sum((p) => p.fullSyncs),
       partialResyncs: sum((p) => p.partialResyncs),
+      evictedKeys: this.evictions?.evicted ?? 0,
       shards: this.shards.map((s) => s.shardProgress()),
     };
   }
@@ -158,6 +162,7 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
       : '';
     this.emit('log', 'info', `the source cluster has ${this.shards.length} masters; one link each${fromReplicas}`);
     if (this.pausedAll) for (const s of this.shards) void s.pause();
+    this.evictions = await EvictionWatch.start(this.opts.target, targetCluster, (level, message) => this.emit('log', level, message));
     this.timer = setInterval(() => this.emit('progress', this.progress), 1000);
     this.timer.unref();
     try {
@@ -174,6 +179,7 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
       if (failed) throw failed.reason;
     } finally {
       clearInterval(this.timer);
+      await this.evictions.stop();
       this.updateStage();
       this.emit('progress', this.progress);
     }

@@ -30,6 +30,7 @@ import { Heartbeat, heartbeatKeyFor } from './heartbeat';
 import { checkDestinationEmpty, sampleDestinationKeys } from './conflict-check';
 import { encodeRecord, parseRecord, recordDbFor, recordKeyFor, type DestinationRecord } from './destination-record';
 import { clearTaskKeys } from './destination-reset';
+import { EvictionWatch } from './eviction-watch';
 import { RolledBackError } from '../writer/standalone-writer';
 import { SnapshotLoader } from './snapshot-loader';
 import { StreamApplier } from './stream-applier';
@@ -127,7 +128,11 @@ export interface SyncProgress {
   receivedOffset: number;
   /** The checkpoint: last source offset the destination acknowledged. */
   checkpoint: StreamPosition | null;
-  /** Synchronization delay from the heartbeat, in ms (null until measured). */
+  /**
+   * Synchronization delay in ms from the heartbeat key (Heartbeat/DelayGauge; docs/monitoring.md):
+   * the newest heartbeat's age when it came through the stream, or, when none came for
+   * longer than the beat interval + margin, its age now. Null = unknown.
+   */
   delayMs: number | null;
   /** Destination commands per second over the last interval. */
   rps: number;
@@ -136,6 +141,8 @@ export interface SyncProgress {
   commandsApplied: number;
   fullSyncs: number;
   partialResyncs: number;
+  /** Keys the destination evicted since the task started (INFO stats evicted_keys, every master; EvictionWatch). */
+  evictedKeys: number;
   /** Cluster source: each shard's own position. */
   shards?: ShardProgress[];
 }
@@ -181,6 +188,8 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
   private writer: DestinationWriter;
   private link?: ReplicaLink;
   private heartbeat?: Heartbeat;
+  /** The destination's evictions (a cluster source's shards leave it to ClusterSyncTask, which watches once). */
+  private evictions?: EvictionWatch;
   private stopping = false;
   private paused = false;
   private resumeWaiters: (() => void)[] = [];
@@ -211,7 +220,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
   private readonly p: SyncProgress = {
     stage: 'connecting', keysDone: 0, keysTotal: 0, rdbBytesDone: 0, rdbBytesTotal: null, fullPercent: 0,
     replid: null, receivedOffset: 0, checkpoint: null, delayMs: null, rps: 0, bytesPerSecond: 0,
-    commandsApplied: 0, fullSyncs: 0, partialResyncs: 0,
+    commandsApplied: 0, fullSyncs: 0, partialResyncs: 0, evictedKeys: 0,
   };
 
   constructor(private opts: SyncOptions) {
@@ -248,7 +257,8 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
   }
 
   get progress(): SyncProgress {
-    return { ...this.p, checkpoint: this.writer.checkpoint ?? this.p.checkpoint };
+    return { ...this.p, checkpoint: this.writer.checkpoint ?? this.p.checkpoint, delayMs: this.heartbeat?.delayMs() ?? null,
+      evictedKeys: this.evictions?.evicted ?? 0 };
   }
 
   private log(level: SyncLogLevel, message: string): void {
@@ -314,6 +324,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       const dest = await this.writer.open();
       this.recordDb = recordDbFor(this.filter, this.writer.masters !== undefined);
       this.log('info', `destination ${endpointAddress(this.opts.target)} runs ${dest.version.product} ${dest.version.major}.${dest.version.minor}.${dest.version.patch} (RDB ${dest.rdbVersion})`);
+      if (!this.opts.shard) this.evictions = await EvictionWatch.start(this.opts.target, this.writer.masters !== undefined, (l, m) => this.log(l, m));
       if (this.opts.rdbFile) {
         await this.restoreFile(this.opts.rdbFile);
         this.setStage(this.stopping ? 'ended' : 'completed');
@@ -326,6 +337,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       throw err;
     } finally {
       clearInterval(this.timer);
+      await this.evictions?.stop();
       this.writer.close();
       await this.link?.close();
       await this.heartbeat?.stop();
@@ -564,9 +576,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
       onKeyWritten: this.opts.onKeyWritten,
       ttlExtendMs: (this.opts.ttlExtendSeconds ?? 0) * 1000,
       log: (level, message) => this.log(level, message),
-      onHeartbeat: (sentAt) => {
-        this.p.delayMs = Math.max(0, Date.now() - sentAt);
-      },
+      onHeartbeat: (sentAt) => this.heartbeat?.seen(sentAt),
     });
     this.applier = applier;
     await this.beginUnits({ offset: startOffset, db: startDb });

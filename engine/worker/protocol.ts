@@ -34,7 +34,8 @@ export type WorkerMessage =
   | ({ type: 'checkpoint' } & ShardCheckpoint)
   /** The answer to `pause`: the task writes nothing more until `resume`. */
   | { type: 'paused' }
-  | { type: 'done'; stage: SyncStage }
+  /** run() returned; `progress` is its final state (the destination's evictions read last, after the final stage). */
+  | { type: 'done'; stage: SyncStage; progress: SyncProgress }
   | { type: 'failed'; message: string; code?: string }
   /** Incremental Data Verification: a key the stream wrote still differs after its rechecks. */
   | { type: 'verify-difference'; conflict: Conflict }

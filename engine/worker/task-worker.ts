@@ -121,7 +121,7 @@ async function start(options: SyncOptions, incrementalVerify: IncrementalVerifyO
   t.run().then(
     async () => {
       await verification?.finish(true);
-      send({ type: 'done', stage: t.progress.stage });
+      send({ type: 'done', stage: t.progress.stage, progress: t.progress });
     },
     async (err: unknown) => {
       await verification?.finish(false).catch(() => undefined);

@@ -100,6 +100,16 @@ describe('EngineManager', () => {
       manager = new EngineManager();
       await manager.recover();
       await waitFor('write replayed after restart', async () => (await dst.get('counter')) === '3');
+      // The record still says the full migration completed (and when), and that this run resumed by partial resync.
+      const resumed = await waitFor('the resume recorded', async () => {
+        const t = await db().task.findUniqueOrThrow({ where: { id: 'dtsmgr1' } });
+        return t.resumedAt !== null && t;
+      });
+      await waitFor('progress persisted after the resume', async () =>
+        (await db().task.findUniqueOrThrow({ where: { id: 'dtsmgr1' } })).updatedAt.getTime() > resumed.resumedAt!.getTime() + 1500);
+      const afterResume = await db().task.findUniqueOrThrow({ where: { id: 'dtsmgr1' } });
+      expect(afterResume).toMatchObject({ fullProgress: 100, keysDone: 501n, keysTotal: 501n, fullRerunAt: null, fullRerunReason: null });
+      expect(afterResume.fullCompletedAt!.getTime()).toBeLessThan(afterResume.resumedAt!.getTime());
       const logs = (await db().taskLog.findMany({ where: { taskId: 'dtsmgr1' } })).map((l) => l.message);
       expect(logs.some((m) => m.includes('partial resync'))).toBe(true);
       expect(source.log()).toMatch(/Partial resynchronization request .* accepted/);
@@ -219,6 +229,96 @@ describe('EngineManager', () => {
     } finally {
       src.disconnect();
       dst.disconnect();
+    }
+  }, 120_000);
+
+  it('records a full migration run again after a restart, and why, when the source no longer holds the checkpoint', async () => {
+    // The smallest backlog Redis allows: a few writes while the console is down push the checkpoint out of it.
+    const small = await RedisServer.start({ config: { 'repl-diskless-sync-delay': 0, 'repl-backlog-size': '16kb' } });
+    const src = small.client();
+    const dst = target.client();
+    let manager = new EngineManager();
+    try {
+      await dst.flushall();
+      for (let i = 0; i < 100; i++) await src.set(`k:${i}`, 'v');
+      const endpoint = (port: number) => JSON.stringify({ host: '127.0.0.1', port, authMethod: 'password-free' });
+      await db().task.create({
+        data: {
+          id: 'dtsrerun1', name: 'rerun', region: 'local', status: 'PrecheckPassed', instanceClass: 'unlimited',
+          source: endpoint(small.port), target: endpoint(target.port), objects: JSON.stringify({ dbs: [{ db: 0, targetDb: 0 }] }),
+        },
+      });
+      await manager.perform('dtsrerun1', 'start');
+      await waitFor('Running', async () => (await status('dtsrerun1')) === 'Running');
+      await src.set('after', '1');
+      await waitFor('a checkpoint', async () => (await db().taskShard.findFirst({ where: { taskId: 'dtsrerun1' } }))?.offset);
+      const first = await db().task.findUniqueOrThrow({ where: { id: 'dtsrerun1' } });
+      expect(first.fullCompletedAt).not.toBeNull();
+      await manager.shutdown();
+      for (let i = 0; i < 100; i++) await src.set(`big:${i}`, 'x'.repeat(1024));
+      const offset = Number((await db().taskShard.findFirstOrThrow({ where: { taskId: 'dtsrerun1' } })).offset);
+
+      manager = new EngineManager();
+      await manager.recover();
+      const rerun = await waitFor('the re-run recorded', async () => {
+        const t = await db().task.findUniqueOrThrow({ where: { id: 'dtsrerun1' } });
+        return t.fullRerunAt !== null && t;
+      });
+      expect(rerun.fullRerunReason).toBe(`the source could not continue from the checkpoint (offset ${offset}): its replication backlog no longer holds it, or its replication ID changed`);
+      await waitFor('Running again', async () => {
+        const t = await db().task.findUniqueOrThrow({ where: { id: 'dtsrerun1' } });
+        return t.status === 'Running' && t.fullCompletedAt!.getTime() > rerun.fullRerunAt!.getTime() && t.keysDone === 201n;
+      });
+      const logs = (await db().taskLog.findMany({ where: { taskId: 'dtsrerun1', level: 'warn' } })).map((l) => l.message);
+      expect(logs).toContain(`the full data migration runs again: ${rerun.fullRerunReason}`);
+      const state = (await readTaskLiveView('dtsrerun1'))!.state;
+      expect(state.fullRerunReason).toBe(rerun.fullRerunReason);
+      expect(state.resumedAt).toBeNull();
+    } finally {
+      await manager.shutdown();
+      src.disconnect();
+      dst.disconnect();
+      await small.stop();
+    }
+  }, 120_000);
+
+  it('a full migration into a destination that evicts keys ends Completed, saying it does not hold everything', async () => {
+    const evicting = await RedisServer.start({ config: { maxmemory: '4mb', 'maxmemory-policy': 'allkeys-lru' } });
+    const src = source.client();
+    const dst = evicting.client();
+    const manager = new EngineManager();
+    try {
+      await src.flushall();
+      const p = src.pipeline();
+      for (let i = 0; i < 40_000; i++) p.set(`k:${i}`, 'v'.repeat(250));
+      await p.exec();
+      const endpoint = (port: number) => JSON.stringify({ host: '127.0.0.1', port, authMethod: 'password-free' });
+      await db().task.create({
+        data: {
+          id: 'dtsevict1', name: 'evicting', region: 'local', status: 'PrecheckPassed', instanceClass: 'unlimited', syncTypes: 'full',
+          source: endpoint(source.port), target: endpoint(evicting.port), objects: JSON.stringify({ dbs: [{ db: 0, targetDb: 0 }] }),
+        },
+      });
+      await manager.perform('dtsevict1', 'start');
+      await waitFor('Completed', async () => (await status('dtsevict1')) === 'Completed', 60_000);
+      const evicted = Number(/^evicted_keys:(\d+)/m.exec(String(await dst.info('stats')))?.[1]);
+      expect(evicted).toBeGreaterThan(20_000);
+      const final = await waitFor('the final log line', async () =>
+        (await db().taskLog.findMany({ where: { taskId: 'dtsevict1', message: { startsWith: 'full data migration completed' } } }))[0]);
+      expect(final.level).toBe('warn');
+      const counted = Number(/^full data migration completed, but the destination evicted (\d+) keys while it ran: it does not hold everything written$/.exec(final.message)?.[1]);
+      // At its memory limit the destination may evict a few more after the task's last reading, never fewer.
+      expect(counted).toBeGreaterThan(20_000);
+      expect(counted).toBeLessThanOrEqual(evicted);
+      const logs = (await db().taskLog.findMany({ where: { taskId: 'dtsevict1', level: 'warn' } })).map((l) => l.message);
+      expect(logs.some((m) => m.startsWith('the destination is evicting keys'))).toBe(true);
+      expect((await db().task.findUniqueOrThrow({ where: { id: 'dtsevict1' } })).evictedKeys).toBe(BigInt(counted));
+      expect((await readTaskLiveView('dtsevict1'))!.state.evictedKeys).toBe(counted);
+    } finally {
+      await manager.shutdown();
+      src.disconnect();
+      dst.disconnect();
+      await evicting.stop();
     }
   }, 120_000);
 

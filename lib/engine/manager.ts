@@ -26,6 +26,7 @@ import { db } from '@/lib/db/client';
 import { databaseFile } from '@/lib/db/url';
 import { advancedSchema, DEFAULT_ADVANCED, parseStored } from '@/lib/tasks/options';
 import { postToWebhook, TaskAlerts, type AlertTask, type TaskAlert } from './alerts';
+import { FullMigrationHistory } from './full-history';
 import { MetricsStore } from './metrics-store';
 import { syncOptionsFor } from './task-options';
 import { incrementalVerifyOptions, VerificationError, Verifications, verificationSettingsOf } from './verification';
@@ -86,6 +87,10 @@ interface Worker {
   pauseAcks: (() => void)[];
   /** The task as Monitoring and Alerting sees it. */
   alertTask: AlertTask;
+  /** What this run does to the record's account of the full migration (completed, resumed, run again). */
+  history: FullMigrationHistory;
+  /** Keys the destination evicted in earlier runs (the record's count when this run started). */
+  evictedBefore: number;
 }
 
 export class TaskActionError extends Error {}
@@ -206,11 +211,15 @@ export class EngineManager {
     // Incremental only: the snapshot is not written, so the destination is not expected to equal the source after it.
     const verifyAfterFull = options.type !== 'incremental' && verificationSettingsOf(task).full.enabled;
     const alertTask = { id: taskId, name: task.name, monitoring: parseStored(advancedSchema, task.advanced, DEFAULT_ADVANCED).monitoring };
-    this.spawn(taskId, options, incremental, verifyAfterFull, alertTask);
+    const history = new FullMigrationHistory(taskId, {
+      checkpoint: options.resume ? { offset: options.resume.offset } : checkpoints.length > 0 && base.sourceCluster ? { shards: checkpoints.length } : null,
+      writesSnapshot: options.type !== 'incremental',
+    });
+    this.spawn(taskId, options, incremental, verifyAfterFull, alertTask, history, Number(task.evictedKeys));
   }
 
   private spawn(taskId: string, options: SyncOptions, incrementalVerify: IncrementalVerifyOptions | undefined, verifyAfterFull: boolean,
-    alertTask: AlertTask): void {
+    alertTask: AlertTask, history: FullMigrationHistory, evictedBefore: number): void {
     // Run from the project's sources at run time (tsx), not bundled by Next.
     const script = path.join(/*turbopackIgnore: true*/ process.cwd(), 'engine', 'worker', 'task-worker.ts');
     const child = fork(script, [], {
@@ -230,6 +239,8 @@ export class EngineManager {
       verifyAfterFull,
       pauseAcks: [],
       alertTask,
+      history,
+      evictedBefore,
     };
     worker.timer.unref();
     this.workers.set(taskId, worker);
@@ -257,11 +268,16 @@ export class EngineManager {
         worker.progress = msg.progress;
         worker.dirty = true;
         this.record(taskId, msg.progress);
+        {
+          const rerun = await worker.history.progress(msg.progress);
+          if (rerun) await this.log(taskId, 'warn', rerun);
+        }
         if (msg.progress.stage === 'incremental') await this.alerts.delay(worker.alertTask, msg.progress.delayMs);
         return;
       case 'stage': {
         const status = STAGE_STATUS[msg.stage];
         const fullDone = worker.stage === 'full' && (msg.stage === 'incremental' || msg.stage === 'paused' || msg.stage === 'completed');
+        await worker.history.stage(worker.stage, msg.stage);
         worker.stage = msg.stage;
         if (fullDone && worker.verifyAfterFull) await this.verifyAfterFull(taskId);
         if (msg.stage === 'incremental') {
@@ -283,6 +299,8 @@ export class EngineManager {
         await this.saveCheckpoint(taskId, msg.shard, msg.replid, msg.offset, msg.db);
         return;
       case 'done':
+        worker.progress = msg.progress;
+        worker.dirty = true;
         await this.persistProgress(worker);
         return;
       case 'failed':
@@ -320,6 +338,9 @@ export class EngineManager {
     await this.verification.incrementalEnded(worker.taskId);
     const stage = worker.progress?.stage;
     const { taskId } = worker;
+    // Written is not held: the final word of a task whose destination evicted keys says so.
+    const evictedKeys = this.evictedKeys(worker);
+    const evicted = evictedKeys > 0 ? `, but the destination evicted ${evictedKeys} keys while it ran: it does not hold everything written` : '';
     if (this.shuttingDown) return;
     const current = await db().task.findUnique({ where: { id: taskId }, select: { status: true } });
     if (!current || current.status === 'Released') return;
@@ -329,10 +350,10 @@ export class EngineManager {
       await this.alerts.status(worker.alertTask, 'Failed', worker.failure);
     } else if (stage === 'completed') {
       await db().task.update({ where: { id: taskId }, data: { status: 'Completed', endedAt: new Date(), fullProgress: 100 } });
-      await this.log(taskId, 'info', 'full data migration completed');
+      await this.log(taskId, evicted ? 'warn' : 'info', `full data migration completed${evicted}`);
     } else if (worker.stopping || stage === 'ended') {
       await db().task.update({ where: { id: taskId }, data: { status: 'Ended', endedAt: new Date() } });
-      await this.log(taskId, 'info', 'task ended');
+      await this.log(taskId, evicted ? 'warn' : 'info', `task ended${evicted}`);
     } else {
       const why = `the engine process stopped unexpectedly (${signal ?? `exit code ${code}`})`;
       if (await this.restartLater(worker, why)) return;
@@ -393,16 +414,24 @@ export class EngineManager {
     const p = worker.progress;
     if (!p || !worker.dirty) return;
     worker.dirty = false;
+    // A run resumed by partial resync has no full migration of its own: the record keeps the completed one's figures.
+    const full = FullMigrationHistory.ranFull(p)
+      ? { fullProgress: p.fullPercent, keysDone: BigInt(p.keysDone), keysTotal: BigInt(p.keysTotal), bytesDone: BigInt(p.rdbBytesDone) }
+      : {};
     await db().task.update({
       where: { id: worker.taskId },
-      data: {
-        fullProgress: p.fullPercent,
-        keysDone: BigInt(p.keysDone),
-        keysTotal: BigInt(p.keysTotal),
-        bytesDone: BigInt(p.rdbBytesDone),
-        delayMs: p.delayMs,
-      },
+      data: { ...full, delayMs: p.delayMs, evictedKeys: BigInt(this.evictedKeys(worker)) },
     }).catch(() => undefined); // the task may have been deleted meanwhile
+  }
+
+  /**
+   * Keys the destination evicted that it still lacks: this run's, plus earlier runs' unless this
+   * run wrote the snapshot again (which writes every key anew).
+   */
+  private evictedKeys(worker: Worker): number {
+    const p = worker.progress;
+    if (!p) return worker.evictedBefore;
+    return FullMigrationHistory.ranFull(p) ? p.evictedKeys : worker.evictedBefore + p.evictedKeys;
   }
 
   private async saveCheckpoint(taskId: string, name: string, replid: string, offset: number, streamDb: number): Promise<void> {

@@ -127,7 +127,7 @@ describe('live stream', () => {
     manager['record']('dtsev1', {
       stage: 'incremental', keysDone: 40, keysTotal: 40, rdbBytesDone: 4096, rdbBytesTotal: 4096, fullPercent: 100, replid: 'abc',
       receivedOffset: 1000, checkpoint: { offset: 900, db: 0 }, delayMs: 5, rps: 10, bytesPerSecond: 2048,
-      commandsApplied: 1, fullSyncs: 1, partialResyncs: 0,
+      commandsApplied: 1, fullSyncs: 1, partialResyncs: 0, evictedKeys: 0,
     });
     await db().task.update({ where: { id: 'dtsev1' }, data: { status: 'Paused' } });
     await db().taskLog.create({ data: { taskId: 'dtsev1', level: 'warn', message: 'paused by the user' } });

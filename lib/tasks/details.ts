@@ -82,6 +82,13 @@ export interface TaskLiveState {
   keysTotal: number;
   bytesDone: number;
   delayMs: number | null;
+  /** Keys the destination evicted while the task ran (it does not hold them any more). */
+  evictedKeys: number;
+  /** The full migration across runs (lib/engine/full-history.ts): when it last completed, ran again and why, resumed by partial resync. */
+  fullCompletedAt: string | null;
+  fullRerunAt: string | null;
+  fullRerunReason: string | null;
+  resumedAt: string | null;
   createdAt: string;
   purchasedAt: string | null;
   startedAt: string | null;
@@ -186,6 +193,11 @@ async function toState(t: TaskRow): Promise<TaskLiveState> {
     keysTotal: Number(t.keysTotal),
     bytesDone: Number(t.bytesDone),
     delayMs: t.delayMs,
+    evictedKeys: Number(t.evictedKeys),
+    fullCompletedAt: iso(t.fullCompletedAt),
+    fullRerunAt: iso(t.fullRerunAt),
+    fullRerunReason: t.fullRerunReason,
+    resumedAt: iso(t.resumedAt),
     createdAt: t.createdAt.toISOString(),
     purchasedAt: iso(t.purchasedAt),
     startedAt: iso(t.startedAt),

@@ -14,8 +14,14 @@ import { canPerform, isTaskStatus } from './status';
 
 export class PrecheckError extends Error {}
 
-const globalRuns = globalThis as unknown as { dtsPrecheckRuns?: Map<string, Promise<void>>; dtsPrecheckLocks?: Map<string, Promise<unknown>> };
-const runs = (globalRuns.dtsPrecheckRuns ??= new Map());
+/** A precheck running in this process: its run id (the stored document's, while it is the latest) and its end. */
+interface ActiveRun {
+  runId: string;
+  done: Promise<void>;
+}
+
+const globalRuns = globalThis as unknown as { dtsPrecheckActive?: Map<string, ActiveRun>; dtsPrecheckLocks?: Map<string, Promise<unknown>> };
+const runs = (globalRuns.dtsPrecheckActive ??= new Map());
 const locks = (globalRuns.dtsPrecheckLocks ??= new Map());
 
 /** Serializes read-modify-write of one task's precheck document within this process. */
@@ -43,9 +49,12 @@ function decideStatus(doc: PrecheckDoc): 'PrecheckPassed' | 'PrecheckFailed' {
 
 /** Starts (or restarts) the precheck of a task; returns at once, results stream into Task.precheck. */
 export async function startPrecheck(taskId: string): Promise<void> {
-  if (runs.has(taskId)) return;
   const task = await db().task.findUnique({ where: { id: taskId } });
   if (!task) throw new PrecheckError('The task does not exist.');
+  // Already running, and its results are the ones stored: nothing to start. A run whose document was
+  // replaced meanwhile (the settings saved again) writes nowhere any more, so a new one starts.
+  const active = runs.get(taskId);
+  if (active && parsePrecheckDoc(task.precheck)?.runId === active.runId) return;
   const status = isTaskStatus(task.status) ? task.status : 'Failed';
   if (!canPerform('edit', status) && status !== 'Prechecking') {
     throw new PrecheckError(`A task that is ${status} cannot be prechecked again.`);
@@ -81,8 +90,31 @@ export async function startPrecheck(taskId: string): Promise<void> {
     await updateDoc(taskId, (d) => (d.runId !== runId ? null : { ...d, finishedAt: new Date().toISOString() }), (d) => ({ status: decideStatus(d) }));
     const after = await db().task.findUnique({ where: { id: taskId }, select: { status: true } });
     await db().taskLog.create({ data: { taskId, level: after?.status === 'PrecheckPassed' ? 'info' : 'warn', message: `precheck finished: ${after?.status}` } });
-  })().finally(() => runs.delete(taskId));
-  runs.set(taskId, run);
+  })().finally(() => {
+    if (runs.get(taskId)?.runId === runId) runs.delete(taskId);
+  });
+  runs.set(taskId, { runId, done: run });
+}
+
+/**
+ * At console start: a precheck that was running when the console stopped has no run any more and
+ * would show "in progress" forever. Its unchecked items fail, saying why, and its status is decided.
+ */
+export async function recoverPrechecks(): Promise<void> {
+  const tasks = await db().task.findMany({ where: { status: 'Prechecking' }, select: { id: true } });
+  for (const { id } of tasks) {
+    if (runs.has(id)) continue;
+    await updateDoc(id, (d) => (d.finishedAt ? null : {
+      ...d,
+      finishedAt: new Date().toISOString(),
+      items: d.items.map((i) => (i.status === 'pending'
+        ? { ...i, status: 'failed', reason: 'Not checked: the console restarted while the precheck ran. Run the precheck again.' }
+        : i)),
+    }), (d) => ({ status: decideStatus(d) }));
+    // A task in Prechecking without a document (none was written) goes back to where a precheck can start.
+    await db().task.updateMany({ where: { id, status: 'Prechecking', precheck: '{}' }, data: { status: 'NotStarted' } });
+    await db().taskLog.create({ data: { taskId: id, level: 'warn', message: 'precheck stopped: the console restarted while it ran; run it again' } });
+  }
 }
 
 /**
@@ -123,5 +155,5 @@ export async function readPrecheck(taskId: string): Promise<PrecheckView | null>
 
 /** For tests and shutdown: the promise of a running precheck, if any. */
 export function precheckRun(taskId: string): Promise<void> | undefined {
-  return runs.get(taskId);
+  return runs.get(taskId)?.done;
 }

@@ -14,6 +14,8 @@ export const targetExistence: PrecheckItemDef = {
     const targetDbs = [...new Set(ctx.options.dbs.map((d) => d.targetDb))].sort((a, b) => a - b);
     const details: string[] = [];
     const occupied: string[] = [];
+    /** A DB that could not be asked is not known to be empty, nor to hold keys. */
+    const unchecked: string[] = [];
     for (const db of targetDbs) {
       for (const node of target.shards) {
         const where = target.shards.length > 1 ? `DB ${db} on ${node.address}` : `DB ${db}`;
@@ -28,7 +30,7 @@ export const targetExistence: PrecheckItemDef = {
             details.push(`${where}: empty`);
           }
         } catch (err) {
-          occupied.push(where);
+          unchecked.push(where);
           details.push(`${where}: cannot be checked — ${(err as Error).message}`);
         } finally {
           if (db !== 0 && target.seed.info.mode !== 'cluster') await node.client.call('SELECT', '0').catch(() => undefined);
@@ -38,6 +40,10 @@ export const targetExistence: PrecheckItemDef = {
     if (occupied.length) {
       return failed(`Keys already exist in the destination (${occupied.join(', ')}) and the conflict mode is Precheck And Block.`, details,
         'Empty those destination DBs (FLUSHDB), map the source DBs to empty ones, or choose Ignore Errors And Continue Execution to overwrite same-name keys.');
+    }
+    if (unchecked.length) {
+      return failed(`The destination could not be checked for existing keys (${unchecked.join(', ')}).`, details,
+        'Make sure the destination answers SELECT, DBSIZE and SCAN for this account, then run the precheck again.');
     }
     return passed(`The selected destination DB${targetDbs.length > 1 ? 's are' : ' is'} empty (${targetDbs.map((d) => `DB ${d}`).join(', ')}).`, details);
   },

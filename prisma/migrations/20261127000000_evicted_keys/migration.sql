@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Task" ADD COLUMN "evictedKeys" BIGINT NOT NULL DEFAULT 0;

@@ -1,0 +1,5 @@
+-- AlterTable
+ALTER TABLE "Task" ADD COLUMN "fullCompletedAt" DATETIME;
+ALTER TABLE "Task" ADD COLUMN "fullRerunAt" DATETIME;
+ALTER TABLE "Task" ADD COLUMN "fullRerunReason" TEXT;
+ALTER TABLE "Task" ADD COLUMN "resumedAt" DATETIME;
