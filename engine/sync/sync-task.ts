@@ -315,7 +315,12 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
     const unlock = await lockTask(`${this.spoolDir}.lock`);
     // What a killed earlier run of this task spooled is of no use: the stream is read again from the record.
     fs.rmSync(this.spoolDir, { recursive: true, force: true });
-    this.timer = setInterval(() => this.emitProgress(), PROGRESS_INTERVAL_MS);
+    this.timer = setInterval(() => {
+      // A refused write (OOM, say) stops the writer at once; the task must not wait for its next
+      // write to find out, or an idle stream would leave it Running on a dead destination.
+      if (this.writer.failed) void this.link?.close();
+      this.emitProgress();
+    }, PROGRESS_INTERVAL_MS);
     this.timer.unref();
     try {
       if (this.opts.targetCluster === undefined && await detectCluster(this.opts.target, 'destination')) {
@@ -459,17 +464,21 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> {
         this.setStage(this.paused ? 'paused' : 'incremental');
         inStream = true;
         const last = await this.incremental(link, streamDb, info.offset);
+        if (this.writer.failed) throw this.writer.failed;
         if (this.stopping) break;
         resume = last;
       } catch (err) {
         if (this.stopping) break;
-        if (this.writer.failed instanceof RolledBackError && rewinds++ < MAX_REWINDS) {
+        const writerFailure = this.writer.failed;
+        if (writerFailure instanceof RolledBackError && rewinds++ < MAX_REWINDS) {
           // The destination lost acknowledged writes: read the stream again from what it still holds.
-          this.log('warn', describeError(this.writer.failed));
+          this.log('warn', describeError(writerFailure));
           await link.close();
           resume = await this.reopenWriter();
           continue;
         }
+        // The destination's refusal is the reason, not the link closed because of it.
+        if (writerFailure) throw writerFailure;
         // After a first connect, what looks like wrong settings (a drop without a byte, a silent
         // port) is the network's or a restart's doing: retried like any broken link.
         const retryable = err instanceof LinkError && err.retryableOnceConnected && !firstConnect;

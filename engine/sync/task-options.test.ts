@@ -273,6 +273,26 @@ describe('failures a person must see', () => {
     }
   });
 
+  it('out of memory during the incremental: one refused write fails the task at once, with no later write to notice it', async () => {
+    const small = await RedisServer.start({ config: { 'maxmemory-policy': 'noeviction' } });
+    const d = small.client();
+    try {
+      const run = start({ source: endpointOf(source), target: endpointOf(small) });
+      await waitStage(run, 'incremental');
+      const used = Number(/used_memory:(\d+)/.exec(String(await d.info('memory')))![1]);
+      await d.config('SET', 'maxmemory', String(used + 64 * 1024));
+      await src.set('too-big', 'x'.repeat(1024 * 1024)); // the one write; nothing follows it
+      const started = Date.now();
+      const err = await failure(run);
+      expect(err.code).toBe('DESTINATION_OOM');
+      expect(err.message).toMatch(/out of memory and refused (SET|MSET) on key "too-big"/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      d.disconnect();
+      await small.stop();
+    }
+  });
+
   it('a command the engine cannot replay fails the task, naming it', async () => {
     await src.set('before', '1');
     const run = start({ source: endpointOf(source), target: endpointOf(target) });
