@@ -90,6 +90,8 @@ test('a task from the list to Released, live on its details page', async ({ page
     const delay = incremental.getByText('Synchronization delay', { exact: true }).locator('xpath=following-sibling::dd[1]');
     await expect(delay).toHaveText(/^\d+(\.\d+)? (ms|s)$/, { timeout: 30_000 });
     await expect(incremental).toContainText('Billable time');
+    // A standalone destination: the stream is applied in transactions with the task's record.
+    await expect(incremental.getByText('Each write applied', { exact: true }).locator('xpath=following-sibling::dd[1]')).toHaveText('Exactly once');
 
     for (const name of ['RPS', 'MB/s', 'Synchronization delay (ms)']) {
       const chart = page.getByRole('figure', { name });

@@ -185,6 +185,10 @@ export function ProgressModules({ state, sample }: { state: TaskLiveState; sampl
               {live && delay === null && <dd className="text-xs text-slate-500">Measured once the heartbeat key comes back through the stream.</dd>}
             </div>
             <Stat label="Writes now" value={live && sample ? `${formatCount(Math.round(sample.rps))} RPS` : '—'} />
+            <Stat label="Each write applied" value={state.delivery === 'exactly-once' ? 'Exactly once' : 'At least once'}
+              hint={state.delivery === 'exactly-once'
+                ? 'in transactions with the task\'s record on the destination, across any fault'
+                : 'a cluster destination: after a broken connection a write may run twice; the log names those keys'} />
             <Stat label="Received offset" value={sample ? formatCount(sample.receivedOffset) : '—'} />
             <Stat label="Billable time" value={state.billing.billableMs === null ? '—' : formatDuration(state.billing.billableMs)}
               hint="billed by duration (full migration free)" />

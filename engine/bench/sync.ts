@@ -13,7 +13,8 @@
  * that drift in the machine's speed hits both, and the medians are compared: on a
  * 2-core machine one run of either varies by ±15 %.
  *
- * Sizes can be lowered for a quick run: BENCH_KEYS, BENCH_HASHES, BENCH_BURST.
+ * Sizes can be lowered for a quick run: BENCH_KEYS, BENCH_HASHES, BENCH_BURST. BENCH_BURST_TEST picks
+ * the burst's redis-benchmark test (default set; incr and lpush show the stream's other commands).
  */
 import { spawn } from 'node:child_process';
 import type Redis from 'ioredis';
@@ -24,6 +25,7 @@ import { RedisServer, requireBinary } from '../testing/redis-server';
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
 const HASHES = Number(process.env.BENCH_HASHES ?? 100_000);
 const BURST = Number(process.env.BENCH_BURST ?? 1_000_000);
+const BURST_TEST = process.env.BENCH_BURST_TEST ?? 'set';
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 
 const MASTER_CONFIG = { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': 0, 'repl-backlog-size': '512mb',
@@ -111,7 +113,7 @@ async function ourFullSync(master: RedisServer, log: (l: string) => void): Promi
 function burst(port: number): Promise<void> {
   const bin = requireBinary('redis-benchmark', 'redis-server');
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['-p', String(port), '-t', 'set', '-n', String(BURST), '-P', '32', '-r', '100000', '-d', '16', '-q'],
+    const child = spawn(bin, ['-p', String(port), '-t', BURST_TEST, '-n', String(BURST), '-P', '32', '-r', '100000', '-d', '16', '-q'],
       { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
@@ -122,8 +124,21 @@ function burst(port: number): Promise<void> {
   });
 }
 
-/** Commands per second a native replica applies during a SET burst. */
-async function nativeApplyRate(): Promise<number> {
+/** A server's CPU seconds so far (INFO cpu: user + system). */
+async function serverCpu(client: Redis): Promise<number> {
+  const text = String(await client.info('cpu'));
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+/** This process's CPU seconds so far. */
+function engineCpu(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** Commands per second a native replica applies during a burst; the replica's CPU seconds per million commands. */
+async function nativeApplyRate(): Promise<{ rate: number; applierCpu: number }> {
   const master = await RedisServer.start({ config: MASTER_CONFIG });
   const replica = await RedisServer.start();
   const m = master.client();
@@ -131,11 +146,13 @@ async function nativeApplyRate(): Promise<number> {
   try {
     await r.call('REPLICAOF', '127.0.0.1', master.port);
     await waitUntil(async () => (await info(r, 'replication', 'master_link_status')) === 'up');
+    const cpu0 = await serverCpu(r);
     const t0 = performance.now();
     await burst(master.port);
     const target = Number(await info(m, 'replication', 'master_repl_offset'));
     await waitUntil(async () => Number(await info(r, 'replication', 'slave_repl_offset')) >= target);
-    return BURST / ((performance.now() - t0) / 1000);
+    const rate = BURST / ((performance.now() - t0) / 1000);
+    return { rate, applierCpu: ((await serverCpu(r)) - cpu0) / (BURST / 1e6) };
   } finally {
     m.disconnect();
     r.disconnect();
@@ -143,7 +160,7 @@ async function nativeApplyRate(): Promise<number> {
   }
 }
 
-async function ourApplyRate(): Promise<{ rate: number; rss: number }> {
+async function ourApplyRate(): Promise<{ rate: number; rss: number; destinationCpu: number; engineCpu: number }> {
   const master = await RedisServer.start({ config: MASTER_CONFIG });
   const target = await RedisServer.start();
   const m = master.client();
@@ -159,6 +176,9 @@ async function ourApplyRate(): Promise<{ rate: number; rss: number }> {
       return task.progress.stage === 'incremental';
     });
     const rss = new RssSampler();
+    const d = target.client();
+    const cpu0 = await serverCpu(d);
+    const engine0 = engineCpu();
     const t0 = performance.now();
     await burst(master.port);
     const targetOffset = Number(await info(m, 'replication', 'master_repl_offset'));
@@ -167,7 +187,10 @@ async function ourApplyRate(): Promise<{ rate: number; rss: number }> {
       return (task.progress.checkpoint?.offset ?? 0) >= targetOffset;
     });
     const rate = BURST / ((performance.now() - t0) / 1000);
-    return { rate, rss: rss.stop() };
+    const perMillion = BURST / 1e6;
+    const destinationCpu = ((await serverCpu(d)) - cpu0) / perMillion;
+    d.disconnect();
+    return { rate, rss: rss.stop(), destinationCpu, engineCpu: (engineCpu() - engine0) / perMillion };
   } finally {
     await task.stop();
     await running.catch(() => undefined);
@@ -199,14 +222,21 @@ export async function run(log: (line: string) => void): Promise<void> {
     await master.stop();
   }
 
-  log(`incremental: redis-benchmark SET burst of ${BURST.toLocaleString('en-US')} commands, -P 32, median of ${RUNS} runs each`);
+  log(`incremental: redis-benchmark ${BURST_TEST.toUpperCase()} burst of ${BURST.toLocaleString('en-US')} commands, -P 32, median of ${RUNS} runs each`);
   const nativeRates: number[] = [];
   const ourRates: number[] = [];
+  const replicaCpu: number[] = [];
+  const destinationCpu: number[] = [];
+  const ourEngineCpu: number[] = [];
   let rss = 0;
   for (let i = 0; i < RUNS; i++) {
-    nativeRates.push(await nativeApplyRate());
+    const native = await nativeApplyRate();
+    nativeRates.push(native.rate);
+    replicaCpu.push(native.applierCpu);
     const run = await ourApplyRate();
     ourRates.push(run.rate);
+    destinationCpu.push(run.destinationCpu);
+    ourEngineCpu.push(run.engineCpu);
     rss = Math.max(rss, run.rss);
   }
   const nativeRate = median(nativeRates);
@@ -214,4 +244,5 @@ export async function run(log: (line: string) => void): Promise<void> {
   log(`  native replica apply rate:  ${Math.round(nativeRate).toLocaleString('en-US')} cmd/s (runs: ${list(nativeRates, 0)})`);
   log(`  redis-dts apply rate:       ${Math.round(ourRate).toLocaleString('en-US')} cmd/s (runs: ${list(ourRates, 0)}), engine peak RSS ${mb(rss)}`);
   log(`  ratio (ours / native):      ${(ourRate / nativeRate).toFixed(2)}x  (goal: at least 0.5x)`);
+  log(`  CPU s per million commands: native replica ${median(replicaCpu).toFixed(2)}; destination ${median(destinationCpu).toFixed(2)}, engine ${median(ourEngineCpu).toFixed(2)}`);
 }

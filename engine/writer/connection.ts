@@ -217,6 +217,12 @@ export class PipelinedConnection<T> {
             && chunk[pos + 7] === 0x0d && chunk[pos + 8] === 0x0a) {
             this.deliver('QUEUED');
             pos += 9;
+          } else if (chunk[pos] === 0x2a && !(this.pendingTags[this.pendingHead] instanceof CallReply)) {
+            // An array of simple replies (an EXEC's answers): only whether one is an error matters to a writer.
+            const end = simpleArrayEnd(chunk, pos);
+            if (end < 0) break;
+            this.deliver(SIMPLE_ARRAY);
+            pos = end;
           } else break;
         }
       }
@@ -284,6 +290,30 @@ export class PipelinedConnection<T> {
     }
     this.teardown(new NetError('CLOSED', `the connection to ${this.address} was closed`));
   }
+}
+
+/**
+ * What a writer is handed for an array reply whose elements are all simple non-errors
+ * (`+…` or `:…`): an empty array, so it reads as "an array, nothing refused" without a
+ * value built per element.
+ */
+const SIMPLE_ARRAY: RespValue[] = Object.freeze([]) as unknown as RespValue[];
+
+/** Where the array reply at `pos` ends when it is complete in `chunk` and every element is `+…` or `:…`; else -1. */
+function simpleArrayEnd(chunk: Buffer, pos: number): number {
+  let i = pos + 1;
+  let count = 0;
+  const n = chunk.length;
+  while (i < n && chunk[i]! >= 0x30 && chunk[i]! <= 0x39) count = count * 10 + (chunk[i++]! - 0x30);
+  if (i === pos + 1 || i + 1 >= n || chunk[i] !== 0x0d || chunk[i + 1] !== 0x0a) return -1;
+  i += 2;
+  for (let k = 0; k < count; k++) {
+    if (i >= n || (chunk[i] !== 0x2b && chunk[i] !== 0x3a)) return -1;
+    const eol = chunk.indexOf(0x0d, i + 1);
+    if (eol < 0 || eol + 1 >= n || chunk[eol + 1] !== 0x0a) return -1;
+    i = eol + 2;
+  }
+  return i;
 }
 
 function estimateBytes(argv: readonly RespArg[]): number {

@@ -429,6 +429,8 @@ export class StandaloneWriter implements DestinationWriter {
   }
 
   private onReply(conn: PipelinedConnection<Op>, reply: RespValue, op: Op): void {
+    // Queued in a unit: what it did shows in the EXEC's answer (a refusal would be an error here).
+    if (reply === 'QUEUED') return;
     if (conn.failed) {
       // In units the record says what ran; outside them, what succeeded here needs no resend.
       if (this.units) return;
@@ -450,10 +452,10 @@ export class StandaloneWriter implements DestinationWriter {
     }
     if (Array.isArray(reply) && op.block && commandNameOf(op.argv) === 'EXEC') {
       // EXEC answers each queued command (SELECTs included) in order: MULTI … EXEC excluded.
-      const queued = op.block.slice(1, -1);
-      for (const [i, r] of reply.entries()) {
+      for (let i = 0; i < reply.length; i++) {
+        const r = reply[i];
         if (!(r instanceof RespErrorReply)) continue;
-        const failed = queued[i] ?? op;
+        const failed = op.block[i + 1] ?? op;
         if (op.replayed && ranBefore(failed.argv, r)) continue;
         this.setFatal(failed, r, op.recordTag !== undefined);
         return;
@@ -679,13 +681,18 @@ function isPlainSet(argv: RespArg[]): boolean {
   return (name[0]! | 0x20) === 0x73 && (name[1]! | 0x20) === 0x65 && (name[2]! | 0x20) === 0x74;
 }
 
-/** 'MULTI' or 'EXEC' when argv is one of them, else ''. Only 4- and 5-byte names can be: no string per command. */
+/** 'MULTI' or 'EXEC' when argv is one of them, else '' — by the bytes, no string per command. */
 function multiOrExec(argv: RespArg[]): string {
   const first = argv[0];
-  const len = Buffer.isBuffer(first) ? first.length : String(first).length;
-  if (len !== 4 && len !== 5) return '';
-  const name = commandNameOf(argv);
-  return name === 'MULTI' || name === 'EXEC' ? name : '';
+  if (!Buffer.isBuffer(first)) {
+    const name = String(first).toUpperCase();
+    return name === 'MULTI' || name === 'EXEC' ? name : '';
+  }
+  const n = first.length;
+  if (n === 4 && (first[0]! | 0x20) === 0x65 && (first[1]! | 0x20) === 0x78 && (first[2]! | 0x20) === 0x65 && (first[3]! | 0x20) === 0x63) return 'EXEC';
+  if (n === 5 && (first[0]! | 0x20) === 0x6d && (first[1]! | 0x20) === 0x75 && (first[2]! | 0x20) === 0x6c && (first[3]! | 0x20) === 0x74
+    && (first[4]! | 0x20) === 0x69) return 'MULTI';
+  return '';
 }
 
 function approxBytes(argv: RespArg[]): number {

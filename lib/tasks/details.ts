@@ -84,6 +84,11 @@ export interface TaskLiveState {
   delayMs: number | null;
   /** Keys the destination evicted while the task ran (it does not hold them any more). */
   evictedKeys: number;
+  /**
+   * How each write of the stream reaches the destination (docs/reliability.md): exactly once into a
+   * standalone destination (units with the task's record), at least once into a cluster.
+   */
+  delivery: 'exactly-once' | 'at-least-once';
   /** The full migration across runs (lib/engine/full-history.ts): when it last completed, ran again and why, resumed by partial resync. */
   fullCompletedAt: string | null;
   fullRerunAt: string | null;
@@ -194,6 +199,7 @@ async function toState(t: TaskRow): Promise<TaskLiveState> {
     bytesDone: Number(t.bytesDone),
     delayMs: t.delayMs,
     evictedKeys: Number(t.evictedKeys),
+    delivery: endpointView(t.target)?.mode === 'cluster' ? 'at-least-once' : 'exactly-once',
     fullCompletedAt: iso(t.fullCompletedAt),
     fullRerunAt: iso(t.fullRerunAt),
     fullRerunReason: t.fullRerunReason,
