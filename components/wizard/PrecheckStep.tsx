@@ -32,12 +32,27 @@ export function PrecheckStep({ taskId, startOnMount, onBack, onNext }: Props) {
   const [starting, setStarting] = useState(false);
   const [confirming, setConfirming] = useState<PrecheckItemRecord | null>(null);
   const started = useRef(false);
+  /**
+   * A start succeeded and its document has not been seen yet: keep polling. The step's first
+   * fetch can be in flight while the start runs, and React Query joins a refetch to it instead of
+   * sending a new one — that answer predates the document.
+   */
+  const [awaitingDoc, setAwaitingDoc] = useState(false);
   const query = useQuery({
     queryKey: ['precheck', taskId],
     queryFn: () => fetchPrecheck(taskId),
-    refetchInterval: (q) => (q.state.data && (q.state.data.summary.finished || !q.state.data.doc) && !starting ? false : 500),
+    refetchInterval: (q) => (q.state.data && (q.state.data.summary.finished || !q.state.data.doc) && !starting && !awaitingDoc ? false : 500),
     staleTime: 0,
   });
+  useEffect(() => {
+    if (awaitingDoc && query.data?.doc) setAwaitingDoc(false);
+  }, [awaitingDoc, query.data]);
+  useEffect(() => {
+    // Bounded: a document replaced meanwhile (settings saved elsewhere) must not leave the step waiting.
+    if (!awaitingDoc) return undefined;
+    const timer = setTimeout(() => setAwaitingDoc(false), 10_000);
+    return () => clearTimeout(timer);
+  }, [awaitingDoc]);
 
   async function start() {
     setStarting(true);
@@ -45,6 +60,7 @@ export function PrecheckStep({ taskId, startOnMount, onBack, onNext }: Props) {
     try {
       const r = await startPrecheckAction(taskId);
       if (!r.ok) setError(r.message);
+      else setAwaitingDoc(true);
     } catch (err) {
       // The request itself failed (network, server restart): say so and let Precheck Again retry, never wait on it.
       setError(`The precheck could not be started: ${err instanceof Error ? err.message : String(err)}. Click Precheck Again.`);
@@ -102,7 +118,7 @@ export function PrecheckStep({ taskId, startOnMount, onBack, onNext }: Props) {
         ))}
         {!view?.doc && (
           <li className="p-5 text-sm text-slate-500">
-            {starting || !view ? 'Starting the precheck…' : 'No precheck has run for these settings yet: click Precheck Again.'}
+            {starting || awaitingDoc || !view ? 'Starting the precheck…' : 'No precheck has run for these settings yet: click Precheck Again.'}
           </li>
         )}
       </ul>
