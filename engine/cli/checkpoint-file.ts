@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ShardCheckpoint } from '../sync/sync-task';
+import type { ShardCheckpoint } from '../sync/types';
 import { UsageError } from './args';
 
 export interface CheckpointFileContents {

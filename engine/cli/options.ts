@@ -8,7 +8,7 @@ import { dbMapping, dbNumber, endpointParser, list, UsageError } from './args';
 import { readCheckpointFile } from './checkpoint-file';
 
 export { UsageError };
-import type { ConflictMode, SyncOptions, SyncType } from '../sync/sync-task';
+import type { ExistingKeyPolicy, SyncOptions, SyncType } from '../sync/types';
 
 export const USAGE = `usage: npm run sync -- --source redis://[user:pass@]host:port --target redis://[user:pass@]host:port [options]
 
@@ -71,7 +71,7 @@ function syncOptions(values: ReturnType<typeof parseFlags>['values']): SyncOptio
 
   const type = (values.type ?? 'full+incremental') as SyncType;
   if (!['full', 'incremental', 'full+incremental'].includes(type)) throw new UsageError(`--type: "${type}" is not full, incremental or full+incremental`);
-  const conflict = (values.conflict ?? 'block') as ConflictMode;
+  const conflict = (values.conflict ?? 'block') as ExistingKeyPolicy;
   if (!['block', 'overwrite'].includes(conflict)) throw new UsageError(`--conflict: "${conflict}" is not block or overwrite`);
 
   const endpoint = endpointParser(values);

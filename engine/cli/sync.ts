@@ -7,7 +7,7 @@
  */
 import { describeError } from '../errors';
 import { createSyncRunner, type SyncRunner } from '../sync/cluster-sync';
-import type { SyncOptions, SyncProgress } from '../sync/sync-task';
+import type { SyncOptions, SyncProgress } from '../sync/types';
 import { deleteTaskRecords } from '../sync/destination-reset';
 import { CheckpointFile } from './checkpoint-file';
 import { parseCliRun, USAGE, UsageError, type CliRun } from './options';

@@ -88,7 +88,7 @@ describe('faults between the engine and the destination', () => {
   it('a silent partition to the destination: its connection is declared dead, reopened once it heals, equal', async () => {
     rig = await startRig();
     const load = startLoad(rig, { seed: 24 });
-    const run = runThroughRig(rig, { replyTimeoutMs: 2_000 });
+    const run = runThroughRig(rig, { hooks: { replyTimeoutMs: 2_000 } });
     await waitStage(run, 'incremental');
     await sleep(300);
     rig.targetProxy.partition();

@@ -50,7 +50,7 @@ describe('faults between the source and the engine', () => {
     rig = await startRig({ source: { config: { 'repl-backlog-size': '64mb' } } });
     await seed(rig, 2000);
     const load = startLoad(rig, { seed: 12 });
-    const run = runThroughRig(rig, { linkTimeoutMs: 4_000 });
+    const run = runThroughRig(rig, { hooks: { linkTimeoutMs: 4_000 } });
     await waitStage(run, 'incremental');
     rig.sourceProxy.partition();
     await waitFor(() => run.task.progress.stage === 'retrying', 15_000, () => `the task to notice the partition:\n${run.logText()}`);

@@ -18,21 +18,10 @@ import { checkDestinationEmpty, sampleDestinationKeys } from './conflict-check';
 import { parseRecord, recordDbFor, recordKeyFor } from './destination-record';
 import { EvictionWatch } from './eviction-watch';
 import { SyncError } from './errors';
-import {
-  SyncTask, type ShardCheckpoint, type SyncOptions, type SyncProgress, type SyncStage, type SyncTaskEvents, type Throttle,
-} from './sync-task';
+import { SyncTask } from './sync-task';
+import type { ShardCheckpoint, SyncOptions, SyncProgress, SyncRunner, SyncStage, SyncTaskEvents, Throttle } from './types';
 
-/** What the console and the CLI drive: a single-source task or a cluster of them. */
-export interface SyncRunner extends EventEmitter<SyncTaskEvents> {
-  run(): Promise<void>;
-  stop(): Promise<void>;
-  /** Resolves once the task writes nothing more until resume(). */
-  pause(): Promise<void>;
-  resume(): void;
-  /** New rate limits while running (applied at once, per stage). */
-  setLimits(limits: Pick<SyncOptions, 'rps' | 'throttle'>): void;
-  readonly progress: SyncProgress;
-}
+export type { SyncRunner } from './types';
 
 /** Stages from least to most advanced: a cluster task is as far as its slowest shard. */
 const STAGE_ORDER: SyncStage[] = ['connecting', 'waiting-snapshot', 'full', 'retrying', 'incremental', 'paused', 'completed', 'ended', 'failed'];
@@ -144,12 +133,10 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
         source: replica?.endpoint ?? master.endpoint,
         targetCluster,
         conflict: 'overwrite', // checked once above, before any shard writes
-        destinationOwned: recorded === 0 ? owned : undefined,
         resume: this.opts.resumeShards?.[name],
         resumeShards: undefined,
         spoolDir: path.join(spoolRoot, String(i)),
-        shard: { name, heartbeatTo: master.endpoint, heartbeatKey, slots: master.slots },
-      });
+      }, { name, heartbeatTo: master.endpoint, heartbeatKey, slots: master.slots, destinationOwned: recorded === 0 ? owned : undefined });
       const via = replica ? ` (reading replica ${endpointAddress(replica.endpoint)})` : '';
       task.on('log', (level, message) => this.emit('log', level, `[${name}${via}] ${message}`));
       task.on('checkpoint', (c: ShardCheckpoint) => this.emit('checkpoint', c));

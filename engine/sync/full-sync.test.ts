@@ -67,7 +67,7 @@ describe('SyncTask: every Redis 7.0 encoding, several DBs, expiry', () => {
     const o = other.client();
     try {
       // Every non-trivial value is a "big key" at this threshold: written with batches of commands.
-      const run = runTask({ source: endpointOf(source), target: endpointOf(other), type: 'full', bigKeyThreshold: 64 });
+      const run = runTask({ source: endpointOf(source), target: endpointOf(other), type: 'full', hooks: { bigKeyThreshold: 64 } });
       await run.done;
       if (run.error()) throw run.error();
       expect(run.task.progress.stage).toBe('completed');

@@ -6,7 +6,7 @@
  * runs one Full Data Verification.
  */
 import type { FilterOptions } from '../filter';
-import type { ShardCheckpoint, SyncLogLevel, SyncOptions, SyncProgress, SyncStage } from '../sync/sync-task';
+import type { ShardCheckpoint, SyncLogLevel, SyncOptions, SyncProgress, SyncStage } from '../sync/types';
 import type {
   CompareOptions, Conflict, IncrementalStats, RoundResult, VerifierOptions, VerifyProgress, VerifyResult,
 } from '../verify';

@@ -9,7 +9,7 @@
  */
 import { DtsError, describeError } from '../errors';
 import { createSyncRunner, type SyncRunner } from '../sync/cluster-sync';
-import type { SyncOptions } from '../sync/sync-task';
+import type { SyncOptions } from '../sync/types';
 import { IncrementalVerifier, type IncrementalStats } from '../verify';
 import type { IncrementalVerifyOptions, ManagerMessage, WorkerMessage } from './protocol';
 

@@ -6,7 +6,7 @@
  * partialResyncs) start at 0 in every run, so an increase is something that just
  * happened.
  */
-import type { SyncProgress, SyncStage } from '@/engine/sync/sync-task';
+import type { SyncProgress, SyncStage } from '@/engine/sync/types';
 import { db } from '@/lib/db/client';
 
 export interface RunStart {

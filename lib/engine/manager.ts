@@ -16,7 +16,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SyncOptions, SyncProgress, SyncStage } from '@/engine/sync/sync-task';
+import type { SyncOptions, SyncProgress, SyncStage } from '@/engine/sync/types';
 import type { IncrementalVerifyOptions, ManagerMessage, WorkerMessage } from '@/engine/worker/protocol';
 import { endpointAddress } from '@/engine/endpoint';
 import { describeError } from '@/engine/errors';

@@ -4,7 +4,7 @@
  */
 import type { RedisEndpoint } from '@/engine/endpoint';
 import { targetExistence } from '@/engine/precheck/items/existence';
-import type { ConflictMode, StageThrottles, SyncOptions } from '@/engine/sync/sync-task';
+import type { ExistingKeyPolicy, StageThrottles, SyncOptions } from '@/engine/sync/types';
 import { LINK_SPECS } from '@/lib/catalog/link-specs';
 import { decryptSecret } from '@/lib/secrets';
 import { endpointSchema, tlsSettingsOf, type Endpoint } from '@/lib/tasks/endpoint';
@@ -43,7 +43,7 @@ export function engineEndpoint(e: Endpoint): RedisEndpoint {
  * user ignored the Destination Object Data Existence Check (Confirm Alert Details): then the task
  * goes on and same-name keys are overwritten, as the confirmation said.
  */
-function conflictFor(task: TaskRecord): ConflictMode {
+function conflictFor(task: TaskRecord): ExistingKeyPolicy {
   if (task.conflictMode !== 'block') return 'overwrite';
   const ignored = parsePrecheckDoc(task.precheck ?? '{}')?.items.some((i) => i.id === targetExistence.id && i.ignored);
   return ignored ? 'overwrite' : 'block';

@@ -13,7 +13,7 @@ import { compareKeyByKey, type KeyDifference } from '../../testing/compare';
 import { FAULT_LOAD_MAX_TTL_MS, startFaultLoad, type FaultLoad, type FaultLoadOptions } from '../../testing/fault-load';
 import { RedisServer, type RedisServerOptions } from '../../testing/redis-server';
 import { keyspaceDbs, masterReplOffset, runTask, sleep, startSource, waitFor, type RunningTask } from '../../sync/test-support';
-import type { SyncOptions } from '../../sync/sync-task';
+import type { SyncOptions } from '../../sync/types';
 
 export interface FaultRig {
   source: RedisServer;
