@@ -27,6 +27,7 @@ import { databaseFile } from '@/lib/db/url';
 import { advancedSchema, DEFAULT_ADVANCED, parseStored } from '@/lib/tasks/options';
 import { postToWebhook, TaskAlerts, type AlertTask, type TaskAlert } from './alerts';
 import { FullMigrationHistory } from './full-history';
+import type { TaskSample } from './metrics-history';
 import { MetricsStore } from './metrics-store';
 import { syncOptionsFor } from './task-options';
 import { incrementalVerifyOptions, VerificationError, Verifications, verificationSettingsOf } from './verification';
@@ -94,22 +95,6 @@ interface Worker {
 }
 
 export class TaskActionError extends Error {}
-
-/** One point of a task's live metrics (charts, progress modules). */
-export interface TaskSample {
-  at: number;
-  stage: SyncStage;
-  fullPercent: number;
-  keysDone: number;
-  keysTotal: number;
-  rdbBytesDone: number;
-  rps: number;
-  bytesPerSecond: number;
-  delayMs: number | null;
-  receivedOffset: number;
-  checkpointOffset: number | null;
-  replid: string | null;
-}
 
 export class EngineManager {
   private readonly workers = new Map<string, Worker>();
