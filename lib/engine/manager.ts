@@ -12,7 +12,6 @@
  * task; the task shows Retrying with the reason meanwhile, and Failed only once
  * its Retry Time for Other Issues has run out, with every attempt in its log.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,6 +30,7 @@ import type { TaskSample } from './metrics-history';
 import { MetricsStore } from './metrics-store';
 import { syncOptionsFor } from './task-options';
 import { incrementalVerifyOptions, VerificationError, Verifications, verificationSettingsOf } from './verification';
+import { WorkerProcess } from './worker-process';
 import type { TaskStatus } from '@/lib/tasks/status';
 import { canPerform, isTaskStatus, type TaskAction } from '@/lib/tasks/status';
 
@@ -67,19 +67,19 @@ interface Restarts {
 }
 /** Longest a Pause action waits for the engine to confirm it has stopped writing. */
 const PAUSE_ACK_MS = 15_000;
+/** Longest End waits for the engine to write what it has read before it is killed. */
+const END_GRACE_MS = 60_000;
 
 interface Worker {
   taskId: string;
-  child: ChildProcess;
+  /** The engine process; its messages are handled one after another, in order (status, logs, checkpoints). */
+  engine: WorkerProcess<ManagerMessage, WorkerMessage>;
   progress?: SyncProgress;
   dirty: boolean;
   timer: NodeJS.Timeout;
-  exited: Promise<void>;
   /** Set by End/Release so the exit is recorded as Ended, not Failed. */
   stopping: boolean;
   failure?: string;
-  /** Messages are handled one after another, in order (status, logs, checkpoints). */
-  queue: Promise<void>;
   /** The engine's last stage (a full migration is done when it leaves `full`). */
   stage?: SyncStage;
   /** Run Full Data Verification when the full migration completes. */
@@ -155,14 +155,14 @@ export class EngineManager {
 
   /** The PID of the task's engine process, while it has one (diagnostics: which process to look at). */
   enginePid(taskId: string): number | undefined {
-    return this.workers.get(taskId)?.child.pid;
+    return this.workers.get(taskId)?.engine.pid;
   }
 
   /** Start (or Start again) a task: resumes from its checkpoint when it has one. */
   async start(taskId: string): Promise<void> {
     const existing = this.workers.get(taskId);
     if (existing) {
-      this.send(existing, { type: 'resume' });
+      existing.engine.send({ type: 'resume' });
       await this.setStatus(taskId, 'Running');
       await this.log(taskId, 'info', 'started again');
       return;
@@ -205,22 +205,17 @@ export class EngineManager {
 
   private spawn(taskId: string, options: SyncOptions, incrementalVerify: IncrementalVerifyOptions | undefined, verifyAfterFull: boolean,
     alertTask: AlertTask, history: FullMigrationHistory, evictedBefore: number): void {
-    // Run from the project's sources at run time (tsx), not bundled by Next.
-    const script = path.join(/*turbopackIgnore: true*/ process.cwd(), 'engine', 'worker', 'task-worker.ts');
-    const child = fork(script, [], {
-      execArgv: ['--import', 'tsx'],
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      cwd: /*turbopackIgnore: true*/ process.cwd(),
-    });
     const worker: Worker = {
       taskId,
-      child,
+      engine: new WorkerProcess({
+        script: 'task-worker.ts',
+        label: `engine manager (task ${taskId})`,
+        onMessage: (msg) => this.onMessage(worker, msg),
+        onExit: ({ code, signal }) => this.onExit(worker, code, signal),
+      }),
       dirty: false,
       stopping: false,
       timer: setInterval(() => void this.persistProgress(worker), PERSIST_INTERVAL_MS),
-      exited: new Promise((resolve) => child.once('exit', () => resolve())),
-      queue: Promise.resolve(),
       verifyAfterFull,
       pauseAcks: [],
       alertTask,
@@ -231,16 +226,7 @@ export class EngineManager {
     this.workers.set(taskId, worker);
     const restarts = this.restarts.get(taskId);
     if (restarts) restarts.startedAt = Date.now();
-    const enqueue = (job: () => Promise<void>) => {
-      worker.queue = worker.queue.then(job).catch((err: unknown) => console.error(`engine manager (task ${taskId}):`, err));
-    };
-    child.on('message', (msg: WorkerMessage) => enqueue(() => this.onMessage(worker, msg)));
-    child.once('exit', (code, signal) => enqueue(() => this.onExit(worker, code, signal)));
-    this.send(worker, { type: 'start', options, incrementalVerify });
-  }
-
-  private send(worker: Worker, msg: ManagerMessage): void {
-    if (worker.child.connected) worker.child.send(msg);
+    worker.engine.send({ type: 'start', options, incrementalVerify });
   }
 
   private async onMessage(worker: Worker, msg: WorkerMessage): Promise<void> {
@@ -450,11 +436,11 @@ export class EngineManager {
       ack = resolve;
       worker.pauseAcks.push(resolve);
     });
-    this.send(worker, { type: 'pause' });
+    worker.engine.send({ type: 'pause' });
     // "Paused" is shown once the engine writes nothing more; a destination being reconnected
     // delays that acknowledgement, and the status must not wait for it forever.
     const bound = new Promise<void>((resolve) => setTimeout(resolve, PAUSE_ACK_MS).unref());
-    await Promise.race([acked, worker.exited, bound]);
+    await Promise.race([acked, worker.engine.exited, bound]);
     // Not waiting any more: later 'paused' stages (after a reconnect) set the status again.
     const waiting = worker.pauseAcks.indexOf(ack);
     if (waiting >= 0) worker.pauseAcks.splice(waiting, 1);
@@ -468,7 +454,7 @@ export class EngineManager {
     const task = await db().task.findUnique({ where: { id: taskId } });
     if (!task) return false;
     const { rps, throttle } = syncOptionsFor(task);
-    this.send(worker, { type: 'limits', limits: { rps, throttle } });
+    worker.engine.send({ type: 'limits', limits: { rps, throttle } });
     return true;
   }
 
@@ -482,13 +468,7 @@ export class EngineManager {
       return;
     }
     worker.stopping = true;
-    this.send(worker, { type: 'stop' });
-    const killer = setTimeout(() => worker.child.kill('SIGKILL'), 60_000);
-    await worker.exited;
-    clearTimeout(killer);
-    await worker.queue; // onExit has recorded Ended
-    await new Promise((r) => setImmediate(r));
-    await worker.queue;
+    await worker.engine.stop({ type: 'stop' }, END_GRACE_MS); // onExit has recorded Ended
   }
 
   /** Release: free the engine process and spool and hide the task from the list. */
@@ -539,12 +519,8 @@ export class EngineManager {
   async shutdown(timeoutMs = 10_000): Promise<void> {
     this.shuttingDown = true;
     for (const taskId of [...this.restarts.keys()]) this.cancelRestart(taskId);
-    const workers = [...this.workers.values()];
-    for (const w of workers) this.send(w, { type: 'stop' });
-    const deadline = new Promise((r) => setTimeout(r, timeoutMs).unref());
-    await Promise.race([Promise.all(workers.map((w) => w.exited)), deadline]);
-    for (const w of workers) w.child.kill('SIGKILL');
-    await Promise.all(workers.map((w) => w.queue)); // the last checkpoints are saved
+    // The last checkpoints are saved once each exit is handled.
+    await Promise.all([...this.workers.values()].map((w) => w.engine.stop({ type: 'stop' }, timeoutMs)));
     await this.metrics.close();
     await this.verification.shutdown();
   }
