@@ -4,10 +4,10 @@
  * happened: completed at T, then resumed by partial resync at T2 — or run again in
  * full, and why. One per engine run; the engine's counters (fullSyncs,
  * partialResyncs) start at 0 in every run, so an increase is something that just
- * happened.
+ * happened. It decides what to record; task-records.ts writes it.
  */
 import type { SyncProgress, SyncStage } from '@/engine/sync/types';
-import { db } from '@/lib/db/client';
+import * as records from './task-records';
 
 export interface RunStart {
   /** The checkpoint offset this run was given (single source), or how many shards have one (cluster). */
@@ -34,15 +34,14 @@ export class FullMigrationHistory {
     let line: string | undefined;
     if (p.partialResyncs > this.partialResyncs) {
       this.partialResyncs = p.partialResyncs;
-      await this.update({ resumedAt: new Date() });
+      await records.saveFullMigration(this.taskId, { resumedAt: new Date() });
     }
     if (p.fullSyncs > this.fullSyncs) {
       const earlier = this.fullSyncs;
       this.fullSyncs = p.fullSyncs;
-      const task = await db().task.findUnique({ where: { id: this.taskId }, select: { fullCompletedAt: true } });
-      const reason = this.rerunReason(earlier, Boolean(task?.fullCompletedAt));
+      const reason = this.rerunReason(earlier, await records.fullCompletedBefore(this.taskId));
       if (reason && this.start.writesSnapshot) {
-        await this.update({ fullRerunAt: new Date(), fullRerunReason: reason });
+        await records.saveFullMigration(this.taskId, { fullRerunAt: new Date(), fullRerunReason: reason });
         line = `the full data migration runs again: ${reason}`;
       }
     }
@@ -69,10 +68,6 @@ export class FullMigrationHistory {
   async stage(previous: SyncStage | undefined, next: SyncStage): Promise<void> {
     if (next === 'incremental' || next === 'paused') this.streamed = true;
     const fullDone = previous === 'full' && (next === 'incremental' || next === 'paused' || next === 'completed');
-    if (fullDone && this.start.writesSnapshot) await this.update({ fullCompletedAt: new Date(), fullProgress: 100 });
-  }
-
-  private async update(data: { resumedAt?: Date; fullRerunAt?: Date; fullRerunReason?: string; fullCompletedAt?: Date; fullProgress?: number }): Promise<void> {
-    await db().task.update({ where: { id: this.taskId }, data }).catch(() => undefined); // the task may have been deleted meanwhile
+    if (fullDone && this.start.writesSnapshot) await records.saveFullMigration(this.taskId, { fullCompletedAt: new Date(), fullProgress: 100 });
   }
 }

@@ -1,18 +1,17 @@
 /**
  * The bridge between task records and the engine. One manager per console
  * process (started by instrumentation.ts): each running task gets its own
- * engine process (engine/worker/task-worker.ts), whose stages, progress,
- * checkpoints and logs are written back to the task record (progress throttled,
- * its history in batches: metrics-store.ts),
- * so a page load always shows the latest state and a restart resumes from the
- * checkpoint by partial resync.
+ * engine process (engine/worker/task-worker.ts, a WorkerProcess:
+ * worker-process.ts), whose stages, progress, checkpoints and logs are written
+ * back to the task record (task-records.ts; progress throttled, its history in
+ * batches: metrics-store.ts), so a page load always shows the latest state and a
+ * restart resumes from the checkpoint by partial resync.
  *
  * Self-healing: an engine process that dies (a signal, a crash, the OOM killer)
  * is started again with backoff and resumes from the destination's record of the
  * task; the task shows Retrying with the reason meanwhile, and Failed only once
  * its Retry Time for Other Issues has run out, with every attempt in its log.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,14 +21,16 @@ import { endpointAddress } from '@/engine/endpoint';
 import { describeError } from '@/engine/errors';
 import { recordPatternFor } from '@/engine/sync/destination-record';
 import { deleteTaskRecords } from '@/engine/sync/destination-reset';
-import { db } from '@/lib/db/client';
 import { databaseFile } from '@/lib/db/url';
 import { advancedSchema, DEFAULT_ADVANCED, parseStored } from '@/lib/tasks/options';
 import { postToWebhook, TaskAlerts, type AlertTask, type TaskAlert } from './alerts';
 import { FullMigrationHistory } from './full-history';
+import type { TaskSample } from './metrics-history';
 import { MetricsStore } from './metrics-store';
 import { syncOptionsFor } from './task-options';
+import * as records from './task-records';
 import { incrementalVerifyOptions, VerificationError, Verifications, verificationSettingsOf } from './verification';
+import { WorkerProcess } from './worker-process';
 import type { TaskStatus } from '@/lib/tasks/status';
 import { canPerform, isTaskStatus, type TaskAction } from '@/lib/tasks/status';
 
@@ -66,19 +67,19 @@ interface Restarts {
 }
 /** Longest a Pause action waits for the engine to confirm it has stopped writing. */
 const PAUSE_ACK_MS = 15_000;
+/** Longest End waits for the engine to write what it has read before it is killed. */
+const END_GRACE_MS = 60_000;
 
 interface Worker {
   taskId: string;
-  child: ChildProcess;
+  /** The engine process; its messages are handled one after another, in order (status, logs, checkpoints). */
+  engine: WorkerProcess<ManagerMessage, WorkerMessage>;
   progress?: SyncProgress;
   dirty: boolean;
   timer: NodeJS.Timeout;
-  exited: Promise<void>;
   /** Set by End/Release so the exit is recorded as Ended, not Failed. */
   stopping: boolean;
   failure?: string;
-  /** Messages are handled one after another, in order (status, logs, checkpoints). */
-  queue: Promise<void>;
   /** The engine's last stage (a full migration is done when it leaves `full`). */
   stage?: SyncStage;
   /** Run Full Data Verification when the full migration completes. */
@@ -95,22 +96,6 @@ interface Worker {
 
 export class TaskActionError extends Error {}
 
-/** One point of a task's live metrics (charts, progress modules). */
-export interface TaskSample {
-  at: number;
-  stage: SyncStage;
-  fullPercent: number;
-  keysDone: number;
-  keysTotal: number;
-  rdbBytesDone: number;
-  rps: number;
-  bytesPerSecond: number;
-  delayMs: number | null;
-  receivedOffset: number;
-  checkpointOffset: number | null;
-  replid: string | null;
-}
-
 export class EngineManager {
   private readonly workers = new Map<string, Worker>();
   private readonly restarts = new Map<string, Restarts>();
@@ -125,7 +110,7 @@ export class EngineManager {
   private readonly restartBudgetMs?: number;
 
   constructor(opts: { verifyIntervalMs?: number; metricsFlushMs?: number; restartBudgetMs?: number } = {}) {
-    this.verification = new Verifications((taskId, level, message) => this.log(taskId, level, message), { intervalMs: opts.verifyIntervalMs });
+    this.verification = new Verifications(records.log, { intervalMs: opts.verifyIntervalMs });
     this.metrics = new MetricsStore(opts.metricsFlushMs);
     this.restartBudgetMs = opts.restartBudgetMs;
   }
@@ -170,38 +155,31 @@ export class EngineManager {
 
   /** The PID of the task's engine process, while it has one (diagnostics: which process to look at). */
   enginePid(taskId: string): number | undefined {
-    return this.workers.get(taskId)?.child.pid;
+    return this.workers.get(taskId)?.engine.pid;
   }
 
   /** Start (or Start again) a task: resumes from its checkpoint when it has one. */
   async start(taskId: string): Promise<void> {
     const existing = this.workers.get(taskId);
     if (existing) {
-      this.send(existing, { type: 'resume' });
-      await this.setStatus(taskId, 'Running');
-      await this.log(taskId, 'info', 'started again');
+      existing.engine.send({ type: 'resume' });
+      await records.setStatus(taskId, 'Running');
+      await records.log(taskId, 'info', 'started again');
       return;
     }
-    const task = await db().task.findUnique({ where: { id: taskId }, include: { shards: true } });
+    const task = await records.findTaskToStart(taskId);
     if (!task) throw new TaskActionError('This task no longer exists.');
     const base = syncOptionsFor(task);
-    // Checkpoints by shard name: the source's host:port, or a cluster shard's slot ranges.
-    const resumeShards: NonNullable<SyncOptions['resumeShards']> = {};
-    for (const s of task.shards) {
-      if (s.replid && s.offset !== null) resumeShards[s.name] = { replid: s.replid, offset: Number(s.offset), db: s.db };
-    }
+    const resumeShards = records.checkpointsOf(task.shards);
     const options: SyncOptions = {
       ...base,
       spoolDir: this.spoolDir(taskId),
       resume: base.source ? resumeShards[endpointAddress(base.source)] : undefined,
       resumeShards,
     };
-    await db().task.update({
-      where: { id: taskId },
-      data: { status: 'Initializing', startedAt: task.startedAt ?? new Date(), errorMessage: null, endedAt: null },
-    });
+    await records.markStarting(taskId, task.startedAt);
     const checkpoints = Object.values(resumeShards);
-    await this.log(taskId, 'info', options.resume
+    await records.log(taskId, 'info', options.resume
       ? `starting from checkpoint offset ${options.resume.offset} (partial resync)`
       : checkpoints.length > 0 && base.sourceCluster
         ? `starting each of ${checkpoints.length} source shard(s) from its checkpoint (partial resync)`
@@ -220,22 +198,17 @@ export class EngineManager {
 
   private spawn(taskId: string, options: SyncOptions, incrementalVerify: IncrementalVerifyOptions | undefined, verifyAfterFull: boolean,
     alertTask: AlertTask, history: FullMigrationHistory, evictedBefore: number): void {
-    // Run from the project's sources at run time (tsx), not bundled by Next.
-    const script = path.join(/*turbopackIgnore: true*/ process.cwd(), 'engine', 'worker', 'task-worker.ts');
-    const child = fork(script, [], {
-      execArgv: ['--import', 'tsx'],
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      cwd: /*turbopackIgnore: true*/ process.cwd(),
-    });
     const worker: Worker = {
       taskId,
-      child,
+      engine: new WorkerProcess({
+        script: 'task-worker.ts',
+        label: `engine manager (task ${taskId})`,
+        onMessage: (msg) => this.onMessage(worker, msg),
+        onExit: ({ code, signal }) => this.onExit(worker, code, signal),
+      }),
       dirty: false,
       stopping: false,
       timer: setInterval(() => void this.persistProgress(worker), PERSIST_INTERVAL_MS),
-      exited: new Promise((resolve) => child.once('exit', () => resolve())),
-      queue: Promise.resolve(),
       verifyAfterFull,
       pauseAcks: [],
       alertTask,
@@ -246,16 +219,7 @@ export class EngineManager {
     this.workers.set(taskId, worker);
     const restarts = this.restarts.get(taskId);
     if (restarts) restarts.startedAt = Date.now();
-    const enqueue = (job: () => Promise<void>) => {
-      worker.queue = worker.queue.then(job).catch((err: unknown) => console.error(`engine manager (task ${taskId}):`, err));
-    };
-    child.on('message', (msg: WorkerMessage) => enqueue(() => this.onMessage(worker, msg)));
-    child.once('exit', (code, signal) => enqueue(() => this.onExit(worker, code, signal)));
-    this.send(worker, { type: 'start', options, incrementalVerify });
-  }
-
-  private send(worker: Worker, msg: ManagerMessage): void {
-    if (worker.child.connected) worker.child.send(msg);
+    worker.engine.send({ type: 'start', options, incrementalVerify });
   }
 
   private async onMessage(worker: Worker, msg: WorkerMessage): Promise<void> {
@@ -270,7 +234,7 @@ export class EngineManager {
         this.record(taskId, msg.progress);
         {
           const rerun = await worker.history.progress(msg.progress);
-          if (rerun) await this.log(taskId, 'warn', rerun);
+          if (rerun) await records.log(taskId, 'warn', rerun);
         }
         if (msg.progress.stage === 'incremental') await this.alerts.delay(worker.alertTask, msg.progress.delayMs);
         return;
@@ -280,23 +244,20 @@ export class EngineManager {
         await worker.history.stage(worker.stage, msg.stage);
         worker.stage = msg.stage;
         if (fullDone && worker.verifyAfterFull) await this.verifyAfterFull(taskId);
-        if (msg.stage === 'incremental') {
-          // Billing by duration starts with the first incremental synchronization.
-          await db().task.updateMany({ where: { id: taskId, incrementalStartedAt: null }, data: { incrementalStartedAt: new Date() } });
-        }
+        if (msg.stage === 'incremental') await records.markIncrementalStarted(taskId);
         if (msg.stage === 'failed' || msg.stage === 'ended' || msg.stage === 'completed') return; // recorded at exit
         await this.persistProgress(worker);
         // The engine reports 'paused' as soon as it is asked to; a Pause action shows Paused on its answer (pause()).
         if (msg.stage === 'paused' && worker.pauseAcks.length > 0) return;
-        await this.setStatus(taskId, status);
+        await records.setStatus(taskId, status);
         await this.alerts.status(worker.alertTask, status);
         return;
       }
       case 'log':
-        await this.log(taskId, msg.level, msg.message);
+        await records.log(taskId, msg.level, msg.message);
         return;
       case 'checkpoint':
-        await this.saveCheckpoint(taskId, msg.shard, msg.replid, msg.offset, msg.db);
+        await records.saveCheckpoint(taskId, msg);
         return;
       case 'done':
         worker.progress = msg.progress;
@@ -321,7 +282,7 @@ export class EngineManager {
       await this.verification.start(taskId, 'auto');
     } catch (err) {
       const why = err instanceof VerificationError ? err.message : String(err);
-      await this.log(taskId, 'warn', `full data verification after the full migration did not start: ${why}`);
+      await records.log(taskId, 'warn', `full data verification after the full migration did not start: ${why}`);
     }
   }
 
@@ -342,26 +303,22 @@ export class EngineManager {
     const evictedKeys = this.evictedKeys(worker);
     const evicted = evictedKeys > 0 ? `, but the destination evicted ${evictedKeys} keys while it ran: it does not hold everything written` : '';
     if (this.shuttingDown) return;
-    const current = await db().task.findUnique({ where: { id: taskId }, select: { status: true } });
-    if (!current || current.status === 'Released') return;
+    const current = await records.statusOf(taskId);
+    if (current === undefined || current === 'Released') return;
     if (worker.failure && !worker.stopping) {
-      await db().task.update({ where: { id: taskId }, data: { status: 'Failed', errorMessage: worker.failure } });
-      await this.log(taskId, 'error', worker.failure);
+      await records.markFailed(taskId, worker.failure);
       await this.alerts.status(worker.alertTask, 'Failed', worker.failure);
     } else if (stage === 'completed') {
-      await db().task.update({ where: { id: taskId }, data: { status: 'Completed', endedAt: new Date(), fullProgress: 100 } });
-      await this.log(taskId, evicted ? 'warn' : 'info', `full data migration completed${evicted}`);
+      await records.markFinished(taskId, 'Completed', evicted ? 'warn' : 'info', `full data migration completed${evicted}`);
     } else if (worker.stopping || stage === 'ended') {
-      await db().task.update({ where: { id: taskId }, data: { status: 'Ended', endedAt: new Date() } });
-      await this.log(taskId, evicted ? 'warn' : 'info', `task ended${evicted}`);
+      await records.markFinished(taskId, 'Ended', evicted ? 'warn' : 'info', `task ended${evicted}`);
     } else {
       const why = `the engine process stopped unexpectedly (${signal ?? `exit code ${code}`})`;
       if (await this.restartLater(worker, why)) return;
       const attempts = this.restarts.get(taskId)?.attempts ?? 0;
       this.restarts.delete(taskId);
       const final = attempts > 0 ? `${why}; gave up after ${attempts} restart(s): the Retry Time for Other Issues ran out` : why;
-      await db().task.update({ where: { id: taskId }, data: { status: 'Failed', errorMessage: final } });
-      await this.log(taskId, 'error', final);
+      await records.markFailed(taskId, final);
       await this.alerts.status(worker.alertTask, 'Failed', final);
     }
   }
@@ -372,7 +329,7 @@ export class EngineManager {
    */
   private async restartLater(worker: Worker, why: string): Promise<boolean> {
     const { taskId } = worker;
-    const task = await db().task.findUnique({ where: { id: taskId } });
+    const task = await records.findTask(taskId);
     if (!task) return false;
     const budget = this.restartBudgetMs ?? syncOptionsFor(task).otherRetryMs ?? DEFAULT_OTHER_RETRY_MS;
     const now = Date.now();
@@ -382,8 +339,8 @@ export class EngineManager {
     if (now - run.since > budget) return false;
     run.attempts++;
     const delay = Math.min(RESTART_FIRST_MS * 2 ** (run.attempts - 1), RESTART_LONGEST_MS);
-    await db().task.update({ where: { id: taskId }, data: { status: 'Retrying', errorMessage: why } });
-    await this.log(taskId, 'warn', `${why}; starting it again in ${delay / 1000} s (restart ${run.attempts}), from where the destination's record says it is`);
+    await records.markRetrying(taskId, why,
+      `${why}; starting it again in ${delay / 1000} s (restart ${run.attempts}), from where the destination's record says it is`);
     await this.alerts.status(worker.alertTask, 'Retrying', why);
     run.timer = setTimeout(() => void this.restartNow(taskId), delay);
     run.timer.unref();
@@ -394,13 +351,8 @@ export class EngineManager {
     const run = this.restarts.get(taskId);
     if (run) run.timer = undefined;
     if (this.shuttingDown || this.workers.has(taskId)) return;
-    const task = await db().task.findUnique({ where: { id: taskId }, select: { status: true } });
-    if (task?.status !== 'Retrying') return; // ended or released meanwhile
-    await this.start(taskId).catch(async (err: unknown) => {
-      const why = `the engine could not be started again: ${describeError(err)}`;
-      await db().task.update({ where: { id: taskId }, data: { status: 'Failed', errorMessage: why } });
-      await this.log(taskId, 'error', why);
-    });
+    if ((await records.statusOf(taskId)) !== 'Retrying') return; // ended or released meanwhile
+    await this.start(taskId).catch((err: unknown) => records.markFailed(taskId, `the engine could not be started again: ${describeError(err)}`));
   }
 
   /** A pending restart is dropped (End, Release, a Start by the user, shutdown). */
@@ -415,13 +367,7 @@ export class EngineManager {
     if (!p || !worker.dirty) return;
     worker.dirty = false;
     // A run resumed by partial resync has no full migration of its own: the record keeps the completed one's figures.
-    const full = FullMigrationHistory.ranFull(p)
-      ? { fullProgress: p.fullPercent, keysDone: BigInt(p.keysDone), keysTotal: BigInt(p.keysTotal), bytesDone: BigInt(p.rdbBytesDone) }
-      : {};
-    await db().task.update({
-      where: { id: worker.taskId },
-      data: { ...full, delayMs: p.delayMs, evictedKeys: BigInt(this.evictedKeys(worker)) },
-    }).catch(() => undefined); // the task may have been deleted meanwhile
+    await records.saveProgress(worker.taskId, p, { ranFull: FullMigrationHistory.ranFull(p), evictedKeys: this.evictedKeys(worker) });
   }
 
   /**
@@ -434,27 +380,11 @@ export class EngineManager {
     return FullMigrationHistory.ranFull(p) ? p.evictedKeys : worker.evictedBefore + p.evictedKeys;
   }
 
-  private async saveCheckpoint(taskId: string, name: string, replid: string, offset: number, streamDb: number): Promise<void> {
-    await db().taskShard.upsert({
-      where: { taskId_name: { taskId, name } },
-      create: { taskId, name, replid, offset: BigInt(offset), db: streamDb, stage: 'incremental' },
-      update: { replid, offset: BigInt(offset), db: streamDb, stage: 'incremental' },
-    });
-  }
-
-  private async setStatus(taskId: string, status: TaskStatus): Promise<void> {
-    await db().task.update({ where: { id: taskId }, data: { status } }).catch(() => undefined);
-  }
-
   /** Monitoring and Alerting: into the task's log, and to the webhook when one is set. */
   private async deliverAlert(alert: TaskAlert): Promise<void> {
-    await this.log(alert.taskId, alert.level, `alert: ${alert.message}`);
+    await records.log(alert.taskId, alert.level, `alert: ${alert.message}`);
     const failed = await postToWebhook(alert);
-    if (failed) await this.log(alert.taskId, 'warn', failed);
-  }
-
-  private async log(taskId: string, level: string, message: string): Promise<void> {
-    await db().taskLog.create({ data: { taskId, level, message } }).catch(() => undefined);
+    if (failed) await records.log(alert.taskId, 'warn', failed);
   }
 
   async pause(taskId: string): Promise<void> {
@@ -465,25 +395,25 @@ export class EngineManager {
       ack = resolve;
       worker.pauseAcks.push(resolve);
     });
-    this.send(worker, { type: 'pause' });
+    worker.engine.send({ type: 'pause' });
     // "Paused" is shown once the engine writes nothing more; a destination being reconnected
     // delays that acknowledgement, and the status must not wait for it forever.
     const bound = new Promise<void>((resolve) => setTimeout(resolve, PAUSE_ACK_MS).unref());
-    await Promise.race([acked, worker.exited, bound]);
+    await Promise.race([acked, worker.engine.exited, bound]);
     // Not waiting any more: later 'paused' stages (after a reconnect) set the status again.
     const waiting = worker.pauseAcks.indexOf(ack);
     if (waiting >= 0) worker.pauseAcks.splice(waiting, 1);
-    await this.setStatus(taskId, 'Paused');
+    await records.setStatus(taskId, 'Paused');
   }
 
   /** Upgrade Instance Class of a running (or paused) task: its engine takes the new rate at once. */
   async applyLimits(taskId: string): Promise<boolean> {
     const worker = this.workers.get(taskId);
     if (!worker) return false;
-    const task = await db().task.findUnique({ where: { id: taskId } });
+    const task = await records.findTask(taskId);
     if (!task) return false;
     const { rps, throttle } = syncOptionsFor(task);
-    this.send(worker, { type: 'limits', limits: { rps, throttle } });
+    worker.engine.send({ type: 'limits', limits: { rps, throttle } });
     return true;
   }
 
@@ -492,18 +422,11 @@ export class EngineManager {
     this.cancelRestart(taskId);
     const worker = this.workers.get(taskId);
     if (!worker) {
-      await db().task.update({ where: { id: taskId }, data: { status: 'Ended', endedAt: new Date() } });
-      await this.log(taskId, 'info', 'task ended');
+      await records.markFinished(taskId, 'Ended', 'info', 'task ended');
       return;
     }
     worker.stopping = true;
-    this.send(worker, { type: 'stop' });
-    const killer = setTimeout(() => worker.child.kill('SIGKILL'), 60_000);
-    await worker.exited;
-    clearTimeout(killer);
-    await worker.queue; // onExit has recorded Ended
-    await new Promise((r) => setImmediate(r));
-    await worker.queue;
+    await worker.engine.stop({ type: 'stop' }, END_GRACE_MS); // onExit has recorded Ended
   }
 
   /** Release: free the engine process and spool and hide the task from the list. */
@@ -516,19 +439,18 @@ export class EngineManager {
     await this.metrics.forget(taskId);
     this.alerts.forget(taskId);
     this.lastSampleAt.delete(taskId);
-    await db().task.update({ where: { id: taskId }, data: { status: 'Released', releasedAt: new Date() } });
-    await this.log(taskId, 'info', 'task released');
+    await records.markReleased(taskId);
   }
 
   /** Release: the task's records on the destination go (a destination out of reach gets a warning, not a failure). */
   private async deleteRecords(taskId: string): Promise<void> {
-    const task = await db().task.findUnique({ where: { id: taskId } });
+    const task = await records.findTask(taskId);
     if (!task) return;
     try {
       const deleted = await deleteTaskRecords(syncOptionsFor(task).target, taskId);
-      if (deleted > 0) await this.log(taskId, 'info', `deleted the task's record on the destination (${deleted} key(s) ${recordPatternFor(taskId)})`);
+      if (deleted > 0) await records.log(taskId, 'info', `deleted the task's record on the destination (${deleted} key(s) ${recordPatternFor(taskId)})`);
     } catch (err) {
-      await this.log(taskId, 'warn', `could not delete the task's record on the destination (${recordPatternFor(taskId)}): ${describeError(err)}; `
+      await records.log(taskId, 'warn', `could not delete the task's record on the destination (${recordPatternFor(taskId)}): ${describeError(err)}; `
         + 'it is one small key per source shard, safe to delete by hand');
     }
   }
@@ -536,14 +458,11 @@ export class EngineManager {
   /** At server start: tasks that were running get their engine back, resuming from their checkpoints. */
   async recover(): Promise<void> {
     await this.verification.recover();
-    const tasks = await db().task.findMany({ where: { status: { in: [...ACTIVE] } }, select: { id: true, status: true } });
-    for (const t of tasks) {
+    for (const t of await records.tasksIn(ACTIVE)) {
       if (this.workers.has(t.id)) continue;
       if (t.status === 'Paused') continue; // resumes when the user presses Start
-      await this.log(t.id, 'warn', 'the console restarted; resuming the task');
-      await this.start(t.id).catch(async (err: unknown) => {
-        await db().task.update({ where: { id: t.id }, data: { status: 'Failed', errorMessage: String(err) } });
-      });
+      await records.log(t.id, 'warn', 'the console restarted; resuming the task');
+      await this.start(t.id).catch((err: unknown) => records.markFailed(t.id, String(err)));
     }
   }
 
@@ -554,21 +473,17 @@ export class EngineManager {
   async shutdown(timeoutMs = 10_000): Promise<void> {
     this.shuttingDown = true;
     for (const taskId of [...this.restarts.keys()]) this.cancelRestart(taskId);
-    const workers = [...this.workers.values()];
-    for (const w of workers) this.send(w, { type: 'stop' });
-    const deadline = new Promise((r) => setTimeout(r, timeoutMs).unref());
-    await Promise.race([Promise.all(workers.map((w) => w.exited)), deadline]);
-    for (const w of workers) w.child.kill('SIGKILL');
-    await Promise.all(workers.map((w) => w.queue)); // the last checkpoints are saved
+    // The last checkpoints are saved once each exit is handled.
+    await Promise.all([...this.workers.values()].map((w) => w.engine.stop({ type: 'stop' }, timeoutMs)));
     await this.metrics.close();
     await this.verification.shutdown();
   }
 
   /** Runs one of the task actions of PRODUCT.md after checking the state allows it. */
   async perform(taskId: string, action: Exclude<TaskAction, 'edit' | 'clone'>): Promise<void> {
-    const task = await db().task.findUnique({ where: { id: taskId }, select: { status: true } });
-    if (!task) throw new TaskActionError('This task no longer exists.');
-    const status = isTaskStatus(task.status) ? task.status : 'Failed';
+    const current = await records.statusOf(taskId);
+    if (current === undefined) throw new TaskActionError('This task no longer exists.');
+    const status = isTaskStatus(current) ? current : 'Failed';
     if (!canPerform(action, status)) throw new TaskActionError(`A task that is ${status} cannot be ${ACTION_PAST[action]}.`);
     switch (action) {
       case 'start':

@@ -5,7 +5,23 @@
  * store applies it to the database and the details page to its live view, so both
  * hold the same points. Pure: the browser imports it too.
  */
-import type { TaskSample } from './manager';
+import type { SyncStage } from '@/engine/sync/types';
+
+/** One point of a task's live metrics (charts, progress modules), as the engine manager records it once a second. */
+export interface TaskSample {
+  at: number;
+  stage: SyncStage;
+  fullPercent: number;
+  keysDone: number;
+  keysTotal: number;
+  rdbBytesDone: number;
+  rps: number;
+  bytesPerSecond: number;
+  delayMs: number | null;
+  receivedOffset: number;
+  checkpointOffset: number | null;
+  replid: string | null;
+}
 
 /** Samples newer than this (before the newest) are kept one per second. */
 export const RAW_WINDOW_MS = 10 * 60_000;

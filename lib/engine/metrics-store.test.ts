@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { TaskSample } from './manager';
+import type { TaskSample } from './metrics-history';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-metrics-'));
 process.env.DATABASE_URL = `file:${path.join(dir, 'dts.db')}`;

@@ -7,8 +7,7 @@
  */
 import { db } from '@/lib/db/client';
 import type { TaskMetric } from '@/lib/generated/prisma/client';
-import type { TaskSample } from './manager';
-import { bucketOf, compactHistory, expiredAtOrBefore, groupByBucket, mergeBefore, mergeSamples } from './metrics-history';
+import { bucketOf, compactHistory, expiredAtOrBefore, groupByBucket, mergeBefore, mergeSamples, type TaskSample } from './metrics-history';
 
 const FLUSH_INTERVAL_MS = 5000;
 

@@ -10,8 +10,6 @@
  * reports (still-different keys, counters) is kept here and stored on an
  * incremental VerificationRun per engine session, a few seconds apart.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import type { IncrementalStats } from '@/engine/verify/incremental';
 import type { Conflict, RoundResult, VerifyProgress, VerifyResult } from '@/engine/verify/types';
 import type { IncrementalVerifyOptions, VerifyJob, VerifyManagerMessage, VerifyWorkerMessage } from '@/engine/worker/protocol';
@@ -22,6 +20,7 @@ import {
   type IncrementalRunSettings, type IncrementalRunSummary, type RunStatus, type RunTrigger,
 } from '@/lib/tasks/verification-view';
 import { syncOptionsFor, type TaskRecord } from './task-options';
+import { WorkerProcess } from './worker-process';
 
 export class VerificationError extends Error {}
 
@@ -33,6 +32,8 @@ export const ROUND_INTERVAL_MS = 5_000;
 export const INCREMENTAL_DELAY_MS = 5_000;
 /** Incremental results are written at most this often. */
 const INCREMENTAL_PERSIST_MS = 2_000;
+/** Longest Stop Verification waits for the verify process to stop before it is killed. */
+const STOP_GRACE_MS = 10_000;
 /** Incremental differences written to the task log per run; further ones are only counted. */
 const INCREMENTAL_LOGGED = 20;
 const SAMPLE_PER_DB = 100;
@@ -40,14 +41,13 @@ const SAMPLE_PER_DB = 100;
 interface FullRun {
   runId: string;
   taskId: string;
-  child: ChildProcess;
+  /** The verify process; its messages are handled one after another, in order. */
+  verifier: WorkerProcess<VerifyManagerMessage, VerifyWorkerMessage>;
   progress?: VerifyProgress;
   /** A round, the verdict or a failure was recorded. */
   settled: boolean;
   /** Why it is being stopped (set by stop and shutdown). */
   stopping?: string;
-  exited: Promise<void>;
-  queue: Promise<void>;
 }
 
 interface IncrementalRun {
@@ -137,30 +137,21 @@ export class Verifications {
     await this.log(taskId, 'info', `full data verification started (${trigger === 'auto' ? 'after the full migration' : 'Verify Now'}): `
       + `mode ${v.mode}, up to ${v.rounds} round${v.rounds === 1 ? '' : 's'}, ${v.rateLimit} keys/s`);
 
-    const script = path.join(/*turbopackIgnore: true*/ process.cwd(), 'engine', 'worker', 'verify-worker.ts');
-    const child = fork(script, [], {
-      execArgv: ['--import', 'tsx'],
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      cwd: /*turbopackIgnore: true*/ process.cwd(),
-    });
     const run: FullRun = {
-      runId: record.id, taskId, child, settled: false, queue: Promise.resolve(),
-      exited: new Promise((resolve) => child.once('exit', () => resolve())),
+      runId: record.id,
+      taskId,
+      verifier: new WorkerProcess({
+        script: 'verify-worker.ts',
+        label: `verification (task ${taskId})`,
+        onMessage: (msg) => this.onFullMessage(run, msg),
+        onExit: ({ code, signal }) => this.onFullExit(run, code, signal),
+      }),
+      settled: false,
     };
     this.full.set(taskId, run);
     this.latest.set(taskId, run);
-    const enqueue = (job: () => Promise<void>) => {
-      run.queue = run.queue.then(job).catch((err: unknown) => console.error(`verification (task ${taskId}):`, err));
-    };
-    child.on('message', (msg: VerifyWorkerMessage) => enqueue(() => this.onFullMessage(run, msg)));
-    child.once('exit', (code, signal) => enqueue(() => this.onFullExit(run, code, signal)));
-    this.sendFull(run, { type: 'verify', job });
+    run.verifier.send({ type: 'verify', job });
     return record.id;
-  }
-
-  private sendFull(run: FullRun, msg: VerifyManagerMessage): void {
-    if (run.child.connected) run.child.send(msg);
   }
 
   private async onFullMessage(run: FullRun, msg: VerifyWorkerMessage): Promise<void> {
@@ -244,25 +235,14 @@ export class Verifications {
     const run = this.full.get(taskId);
     if (!run || run.settled) return;
     run.stopping = why;
-    this.sendFull(run, { type: 'stop' });
-    const killer = setTimeout(() => run.child.kill('SIGKILL'), 10_000);
-    await run.exited;
-    clearTimeout(killer);
-    await this.drain(run);
-  }
-
-  private async drain(run: FullRun): Promise<void> {
-    await run.queue;
-    await new Promise((r) => setImmediate(r));
-    await run.queue;
+    await run.verifier.stop({ type: 'stop' }, STOP_GRACE_MS);
   }
 
   /** Waits until the task's running full verification (if any) has finished and is recorded. */
   async settled(taskId: string): Promise<void> {
     const run = this.latest.get(taskId);
     if (!run) return;
-    await run.exited;
-    await this.drain(run);
+    await run.verifier.settled();
     if (this.latest.get(taskId) === run) this.latest.delete(taskId);
   }
 
@@ -376,15 +356,10 @@ export class Verifications {
 
   /** The console is stopping: full runs are stopped (and recorded so); incremental results are written. */
   async shutdown(timeoutMs = 5_000): Promise<void> {
-    const runs = [...this.full.values()];
-    for (const r of runs) {
+    await Promise.all([...this.full.values()].map((r) => {
       r.stopping = 'the console stopped';
-      this.sendFull(r, { type: 'stop' });
-    }
-    const deadline = new Promise((r) => setTimeout(r, timeoutMs).unref());
-    await Promise.race([Promise.all(runs.map((r) => r.exited)), deadline]);
-    for (const r of runs) r.child.kill('SIGKILL');
-    await Promise.all(runs.map((r) => r.exited.then(() => r.queue)));
+      return r.verifier.stop({ type: 'stop' }, timeoutMs);
+    }));
     await Promise.all([...this.incremental.keys()].map((id) => this.incrementalEnded(id)));
   }
 }

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type { TaskSample } from '@/lib/engine/manager';
+import type { TaskSample } from '@/lib/engine/metrics-history';
 import type { TaskLiveView, TaskStreamEvent } from './details';
 
 // Server actions check the signed-in user: run them as an operator (lib/auth/testing.ts).

@@ -8,8 +8,9 @@ import { db } from '@/lib/db/client';
 import { billableMs, estimates, hourlyPrices, type ClassEstimate } from '@/lib/catalog/billing';
 import { LINK_SPECS, maxRpsLabel } from '@/lib/catalog/link-specs';
 import { regionById } from '@/lib/catalog/regions';
-import { engineManager, type TaskSample } from '@/lib/engine/manager';
+import { engineManager } from '@/lib/engine/manager';
 import { activeAlerts } from '@/lib/engine/alerts';
+import type { TaskSample } from '@/lib/engine/metrics-history';
 import { encryptionLabel, endpointSchema } from './endpoint';
 import {
   advancedSchema, CONFLICT_MODE_LABEL, CONFLICT_MODES, DEFAULT_ADVANCED, DEFAULT_OBJECTS, DEFAULT_VERIFICATION, objectsSchema,
