@@ -1,14 +1,14 @@
 'use client';
 import { RadioGroupField, TextField } from '@/components/form/fields';
-import { CONFLICT_MODE_LABEL, CONFLICT_MODES, SYNC_TYPE_LABEL, SYNC_TYPES, type ConflictMode, type SyncTypes, type TaskObjects } from '@/lib/tasks/options';
+import { CONFLICT_MODE_LABEL, CONFLICT_MODES, SYNC_TYPE_LABEL, SYNC_TYPES, type ConflictMode, type SyncType, type TaskObjects } from '@/lib/tasks/options';
 import { TransferList, type SourceDb } from './TransferList';
 import type { FieldErrors } from './types';
 
 interface Props {
-  syncTypes: SyncTypes;
+  syncTypes: SyncType;
   conflictMode: ConflictMode;
   objects: TaskObjects;
-  onChange: (patch: { syncTypes?: SyncTypes; conflictMode?: ConflictMode; objects?: TaskObjects }) => void;
+  onChange: (patch: { syncTypes?: SyncType; conflictMode?: ConflictMode; objects?: TaskObjects }) => void;
   sourceDbs: SourceDb[];
   targetIsCluster: boolean;
   errors: FieldErrors;

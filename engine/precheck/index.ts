@@ -5,7 +5,7 @@
 export { runPrechecks, runPrecheckItem, precheckPasses, PRECHECK_ITEMS, PRECHECK_ITEM_INFO } from './run';
 export type { RunPrechecksOptions, PrecheckItemInfo } from './run';
 export type {
-  RedisEndpoint, PrecheckInput, PrecheckOptions, PrecheckResult, PrecheckStatus, PrecheckItemId, DbMapping, SyncTypes, ConflictMode,
+  RedisEndpoint, PrecheckInput, PrecheckOptions, PrecheckResult, PrecheckStatus, PrecheckItemId, DbMapping, SyncType, ConflictMode,
 } from './types';
 export { openRedis, closeRedis, ConnectError, addressOf, DEFAULT_TIMEOUT_MS } from './connect';
 export type { ConnectFailureKind, OpenOptions } from './connect';

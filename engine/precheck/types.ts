@@ -1,5 +1,8 @@
 /** Shapes the precheck works with: plain data, no framework types. */
 import type { RedisEndpoint as EngineEndpoint } from '../endpoint';
+import type { ConflictMode, SyncType } from '../sync/types';
+
+export type { ConflictMode, SyncType } from '../sync/types';
 
 /**
  * One side of a task as the engine sees it: an address, decrypted credentials and
@@ -10,8 +13,6 @@ export interface RedisEndpoint extends EngineEndpoint {
   mode: 'standalone' | 'cluster';
 }
 
-export type SyncTypes = 'full+incremental' | 'full' | 'incremental';
-export type ConflictMode = 'block' | 'ignore';
 
 /** A selected source DB and the destination DB it is written to. */
 export interface DbMapping {
@@ -20,7 +21,7 @@ export interface DbMapping {
 }
 
 export interface PrecheckOptions {
-  syncTypes: SyncTypes;
+  syncTypes: SyncType;
   conflictMode: ConflictMode;
   dbs: DbMapping[];
 }

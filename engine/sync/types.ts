@@ -13,6 +13,14 @@ export const SYNC_TYPES = ['full+incremental', 'full', 'incremental'] as const;
 /** What a task synchronizes: the snapshot, the stream, or both (the product's "Synchronization Types"). */
 export type SyncType = (typeof SYNC_TYPES)[number];
 
+export const CONFLICT_MODES = ['block', 'ignore'] as const;
+/**
+ * The product's "Processing Mode of Conflicting Tables": Precheck And Block (`block`: the
+ * precheck fails when the destination holds keys the task carries) or Ignore Errors And
+ * Continue Execution (`ignore`). What the engine then does is an ExistingKeyPolicy.
+ */
+export type ConflictMode = (typeof CONFLICT_MODES)[number];
+
 /**
  * What the engine does with keys the destination already holds: `block` stops before anything
  * is written when a selected destination DB holds keys the task carries (the Destination Object

@@ -10,7 +10,7 @@ import { decryptSecret } from '@/lib/secrets';
 import { endpointSchema, tlsSettingsOf, type Endpoint } from '@/lib/tasks/endpoint';
 import { parsePrecheckDoc } from '@/lib/tasks/precheck-doc';
 import {
-  advancedSchema, DEFAULT_ADVANCED, DEFAULT_OBJECTS, objectsSchema, parseStored, SYNC_TYPES, type SyncTypes,
+  advancedSchema, DEFAULT_ADVANCED, DEFAULT_OBJECTS, objectsSchema, parseStored, SYNC_TYPES, type SyncType,
 } from '@/lib/tasks/options';
 
 export interface TaskRecord {
@@ -64,7 +64,7 @@ function stageThrottles(advanced: typeof DEFAULT_ADVANCED): StageThrottles {
 export function syncOptionsFor(task: TaskRecord): SyncOptions {
   const objects = parseStored(objectsSchema, task.objects, DEFAULT_OBJECTS);
   const advanced = parseStored(advancedSchema, task.advanced, DEFAULT_ADVANCED);
-  const type: SyncTypes = (SYNC_TYPES as readonly string[]).includes(task.syncTypes) ? (task.syncTypes as SyncTypes) : 'full+incremental';
+  const type: SyncType = (SYNC_TYPES as readonly string[]).includes(task.syncTypes) ? (task.syncTypes as SyncType) : 'full+incremental';
   const source = endpointSchema.parse(JSON.parse(task.source));
   const target = endpointSchema.parse(JSON.parse(task.target));
   return {

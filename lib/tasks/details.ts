@@ -14,7 +14,7 @@ import type { TaskSample } from '@/lib/engine/metrics-history';
 import { encryptionLabel, endpointSchema } from './endpoint';
 import {
   advancedSchema, CONFLICT_MODE_LABEL, CONFLICT_MODES, DEFAULT_ADVANCED, DEFAULT_OBJECTS, DEFAULT_VERIFICATION, objectsSchema,
-  parseStored, SYNC_TYPE_LABEL, SYNC_TYPES, verificationSchema, type AdvancedSettings, type SyncTypes, type VerificationSettings,
+  parseStored, SYNC_TYPE_LABEL, SYNC_TYPES, verificationSchema, type AdvancedSettings, type SyncType, type VerificationSettings,
 } from './options';
 import { parsePrecheckDoc, summarizePrecheck, type PrecheckDoc, type PrecheckSummary } from './precheck-doc';
 import { availableControls, statusOf, upgradeTargets, type TaskControl } from './queries';
@@ -43,7 +43,7 @@ export interface EndpointView {
 export interface TaskConfigView {
   source: EndpointView | null;
   target: EndpointView | null;
-  syncTypes: SyncTypes;
+  syncTypes: SyncType;
   syncTypesLabel: string;
   conflictModeLabel: string;
   dbs: { db: number; targetDb: number }[];
@@ -73,7 +73,7 @@ export interface TaskLiveState {
   region: string;
   status: TaskStatus;
   errorMessage: string | null;
-  syncTypes: SyncTypes;
+  syncTypes: SyncType;
   instanceClass: string;
   instanceClassRate: string;
   controls: TaskControl[];
@@ -148,7 +148,7 @@ function iso(d: Date | null): string | null {
   return d ? d.toISOString() : null;
 }
 
-function syncTypesOf(raw: string): SyncTypes {
+function syncTypesOf(raw: string): SyncType {
   return SYNC_TYPES.find((s) => s === raw) ?? 'full+incremental';
 }
 

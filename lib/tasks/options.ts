@@ -3,18 +3,16 @@
  * and the purchase settings, with PRODUCT.md's defaults and ranges.
  */
 import { z } from 'zod';
+import { CONFLICT_MODES, SYNC_TYPES, type ConflictMode, type SyncType } from '@/engine/sync/types';
 import { LINK_SPEC_IDS, DEFAULT_LINK_SPEC } from '@/lib/catalog/link-specs';
 
-export const SYNC_TYPES = ['full+incremental', 'full', 'incremental'] as const;
-export type SyncTypes = (typeof SYNC_TYPES)[number];
-export const SYNC_TYPE_LABEL: Record<SyncTypes, string> = {
+export { CONFLICT_MODES, SYNC_TYPES, type ConflictMode, type SyncType };
+export const SYNC_TYPE_LABEL: Record<SyncType, string> = {
   'full+incremental': 'Full Synchronization + Incremental Synchronization',
   full: 'Full Synchronization',
   incremental: 'Incremental Synchronization',
 };
 
-export const CONFLICT_MODES = ['block', 'ignore'] as const;
-export type ConflictMode = (typeof CONFLICT_MODES)[number];
 export const CONFLICT_MODE_LABEL: Record<ConflictMode, string> = {
   block: 'Precheck And Block',
   ignore: 'Ignore Errors And Continue Execution',
