@@ -4,7 +4,7 @@
  * record on the destination) that are never copied, compared or counted.
  */
 import { DtsError } from './errors';
-import { commandKeys, commandName, keyPositions, type CommandInfo } from './commands/table';
+import { commandKeys, commandName, keyedCommand, type KeyedCommand } from './commands/table';
 
 export const HEARTBEAT_PREFIX = 'DTS_REDIS_TIMESTAMP_HEARTBEAT';
 const HEARTBEAT = Buffer.from(HEARTBEAT_PREFIX);
@@ -90,15 +90,15 @@ export class EntryFilter {
    * Decide a keyed or global command from a selected DB. Commands touching keys on
    * both sides of the prefix filter are cut down where that keeps their meaning,
    * and otherwise fail: the destination could not follow them exactly. Returns the
-   * command to write (`argv` itself, or cut down) or undefined to leave it out.
+   * command to write (`cmd` itself, or cut down) or undefined to leave it out.
    */
-  filterCommand(info: CommandInfo, argv: Buffer[]): Buffer[] | undefined {
+  filterCommand(cmd: KeyedCommand): KeyedCommand | undefined {
+    const { info, argv, keys: positions } = cmd;
     if (info.kind === 'drop') return undefined;
-    if (info.kind === 'global') return argv;
-    const positions = keyPositions(info, argv);
+    if (info.kind === 'global') return cmd;
     let accepted = 0;
     for (const i of positions) if (this.acceptsKey(argv[i])) accepted++;
-    if (accepted === positions.length) return argv;
+    if (accepted === positions.length) return cmd;
     if (accepted === 0) return undefined;
 
     const name = commandName(argv);
@@ -107,7 +107,7 @@ export class EntryFilter {
       const step = name.startsWith('MSET') ? 2 : 1;
       const out = [name.startsWith('MSET') ? Buffer.from('MSET') : argv[0]];
       for (const pos of positions) if (this.acceptsKey(argv[pos])) out.push(...argv.slice(pos, pos + step));
-      return out;
+      return keyedCommand(info, out);
     }
     const keys = commandKeys(info, argv).map((k) => k.toString('utf8'));
     throw new FilterError(

@@ -154,6 +154,21 @@ export function keyPositions(info: CommandInfo, argv: readonly Buffer[]): number
   return out;
 }
 
+/**
+ * A stream command as the engine handles it: what it is and where its keys are, worked
+ * out once (the applier, the filter and the writer's routing all need the keys).
+ */
+export interface KeyedCommand {
+  argv: Buffer[];
+  info: CommandInfo;
+  /** Positions of its keys in argv. */
+  keys: number[];
+}
+
+export function keyedCommand(info: CommandInfo, argv: Buffer[]): KeyedCommand {
+  return { argv, info, keys: keyPositions(info, argv) };
+}
+
 export function commandKeys(info: CommandInfo, argv: readonly Buffer[]): Buffer[] {
   return keyPositions(info, argv).map((i) => argv[i]);
 }

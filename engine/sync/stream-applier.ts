@@ -5,7 +5,8 @@
  * carries (FLUSHDB, FLUSHALL, SWAPDB, MOVE, COPY … DB). A command it cannot
  * replay stops the task, naming it: a quiet divergence is worse than an error.
  */
-import { commandInfo, commandName, keyPositions, type CommandInfo } from '../commands/table';
+import { keySlot } from '../cluster/slot';
+import { commandInfo, commandName, keyedCommand, keyPositions, type CommandInfo, type KeyedCommand } from '../commands/table';
 import { DtsError } from '../errors';
 import type { EntryFilter } from '../filter';
 import { HEARTBEAT_PREFIX } from '../filter';
@@ -205,33 +206,39 @@ export class StreamApplier {
     return this.writeCommand(info, argv, mark);
   }
 
-  /** A keyed write: filtered, mapped and written. A promise only when the writer makes us wait. */
+  /**
+   * A keyed write: filtered, mapped and written. A promise only when the writer makes us wait.
+   * Its keys are found once (KeyedCommand) for the heartbeat test, the filter, a cluster's
+   * routing and the written-key hook.
+   */
   private writeCommand(info: CommandInfo, argv: Buffer[], mark: StreamPosition | undefined): boolean | Promise<boolean> {
     const filter = this.opts.filter;
-    if (this.isHeartbeat(argv, info)) return false;
+    const cmd = keyedCommand(info, argv);
+    // The heartbeat is written in DB 0, which the task may not carry: it still gives the delay.
+    if (this.isHeartbeat(cmd)) return false;
     if (!filter.acceptsDb(this.db)) return false;
-    const out = filter.filterCommand(info, argv);
+    const out = filter.filterCommand(cmd);
     if (!out) return false;
     this.sink.selectDb(filter.mapDb(this.db));
     const db = this.db;
-    const pending = this.sink.write(this.extendTtl(out), mark);
+    const pending = this.sink.write(this.extendTtl(out.argv), mark, 1, this.opts.clusterDestination ? slotOf(out) : undefined);
     // No closure per command on the hot path (tsx names every named one with a defineProperty).
-    if (pending) return pending.then(() => this.written(info, out, db));
-    return this.written(info, out, db);
+    if (pending) return pending.then(() => this.written(out, db));
+    return this.written(out, db);
   }
 
-  private written(info: CommandInfo, argv: Buffer[], db: number): true {
+  private written(cmd: KeyedCommand, db: number): true {
     this.stats.applied++;
     const hook = this.opts.onKeyWritten;
-    if (hook) for (const i of keyPositions(info, argv)) hook(db, argv[i]);
+    if (hook) for (const i of cmd.keys) hook(db, cmd.argv[i]);
     return true;
   }
 
-  private isHeartbeat(argv: Buffer[], info: CommandInfo): boolean {
+  private isHeartbeat(cmd: KeyedCommand): boolean {
+    const { argv, keys: positions } = cmd;
     // Cheap test first: the heartbeat key is argv[1] of a one-key command of its exact length.
     const first = argv[1];
     if (!first || first.length !== this.heartbeat.length || !first.equals(this.heartbeat)) return false;
-    const positions = keyPositions(info, argv);
     if (positions.length !== 1 || positions[0] !== 1) return false;
     const name = commandName(argv);
     if ((name === 'SET' || name === 'SETEX' || name === 'PSETEX') && this.opts.onHeartbeat) {
@@ -355,4 +362,13 @@ export class StreamApplier {
     this.opts.onKeyWritten?.(to, dst);
     return true;
   }
+}
+
+/** The one hash slot of a command's keys, or undefined (no keys, or keys in several slots: the writer splits or emulates). */
+function slotOf(cmd: KeyedCommand): number | undefined {
+  const keys = cmd.keys;
+  if (keys.length === 0) return undefined;
+  const slot = keySlot(cmd.argv[keys[0]!]!);
+  for (let i = 1; i < keys.length; i++) if (keySlot(cmd.argv[keys[i]!]!) !== slot) return undefined;
+  return slot;
 }

@@ -342,6 +342,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
   async applyStream(batches: AsyncIterable<StreamCommand[]>, start: StreamPosition, context: StreamContext): Promise<void> {
     const applier = new StreamApplier(this.writer, {
       filter: this.filter,
+      clusterDestination: this.writer.masters !== undefined,
       initialDb: start.db,
       initialOffset: start.offset,
       sourceDatabases: context.sourceDatabases,
