@@ -6,7 +6,7 @@
  * CA) carries a source write to the destination.
  */
 import { expect, test } from '@playwright/test';
-import { makeTlsFiles, type TlsFiles } from '../engine/precheck/testing/tls';
+import { makeTlsFiles, type TlsFiles } from '../engine/testing/tls-certificates';
 import { shot } from './helpers/journey';
 import { fillTlsEndpoints, precheckDb0, purchaseRunAndEnd, useTlsPair } from './helpers/tls-journey';
 
