@@ -7,7 +7,8 @@
  * is reported as suspect: the stream is applied exactly once.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { endTask, sleep, waitFor, waitStage } from '../sync/test-support';
+import { endTask, waitStage } from '../sync/testing/run-task';
+import { sleep, waitFor } from '../testing/wait';
 import { expectExact, quiet, runThroughRig, settleAndCompare, startLoad, startRig, type FaultRig } from './testing/faults';
 
 let rig: FaultRig | undefined;

@@ -11,7 +11,10 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../testing/fault-load';
 import { compareKeyByKey } from '../testing/compare';
-import { jsonEvents, keyspaceDbs, masterReplOffset, sleep, spawnCli, tempDir, waitFor, type CliProcess } from '../sync/test-support';
+import { jsonEvents, spawnCli, type CliProcess } from '../cli/testing/run-cli';
+import { keyspaceDbs, masterReplOffset } from '../testing/redis-info';
+import { tempDir } from '../testing/temp-dir';
+import { sleep, waitFor } from '../testing/wait';
 import { FAULT_LOAD_MAX_TTL_MS } from '../testing/fault-load';
 import { startLoad, startRig, type FaultRig } from './testing/faults';
 

@@ -6,7 +6,8 @@
  * and started again. After each, the destination equals the source key by key.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { sleep, waitFor, waitStage, endTask } from '../sync/test-support';
+import { waitStage, endTask } from '../sync/testing/run-task';
+import { sleep, waitFor } from '../testing/wait';
 import { expectExact, quiet, runThroughRig, settleAndCompare, startLoad, startRig, type FaultRig } from './testing/faults';
 
 let rig: FaultRig | undefined;
