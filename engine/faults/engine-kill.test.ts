@@ -16,7 +16,7 @@ import { keyspaceDbs, masterReplOffset } from '../testing/redis-info';
 import { tempDir } from '../testing/temp-dir';
 import { sleep, waitFor } from '../testing/wait';
 import { FAULT_LOAD_MAX_TTL_MS } from '../testing/fault-load';
-import { startLoad, startRig, type FaultRig } from './testing/faults';
+import { startLoad, startRig, type FaultRig } from './testing/rig';
 
 let rig: FaultRig | undefined;
 afterEach(async () => {

@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitStage, endTask } from '../sync/testing/run-task';
 import { sleep, waitFor } from '../testing/wait';
-import { expectExact, quiet, runThroughRig, settleAndCompare, startLoad, startRig, type FaultRig } from './testing/faults';
+import { expectExact, quiet, runThroughRig, settleAndCompare, startLoad, startRig, type FaultRig } from './testing/rig';
 
 let rig: FaultRig | undefined;
 afterEach(async () => {
