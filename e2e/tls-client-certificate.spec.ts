@@ -8,8 +8,8 @@
  */
 import { expect, test } from '@playwright/test';
 import { makeClientCertificate, makeTlsFiles, type ClientCertificate, type TlsFiles } from '../engine/testing/tls-certificates';
-import { shot } from './helpers/journey';
-import { fillTlsEndpoints, precheckDb0, purchaseRunAndEnd, useTlsPair } from './helpers/tls-journey';
+import { shot } from './testing/journey';
+import { fillTlsEndpoints, precheckDb0, purchaseRunAndEnd, useTlsPair } from './testing/tls-journey';
 
 let files: TlsFiles;
 let client: ClientCertificate;
