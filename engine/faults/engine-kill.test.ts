@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { seededRandom } from '../testing/fault-load';
+import { prng } from '../testing/prng';
 import { compareKeyByKey } from '../testing/compare';
 import { jsonEvents, spawnCli, type CliProcess } from '../cli/testing/run-cli';
 import { keyspaceDbs, masterReplOffset } from '../testing/redis-info';
@@ -39,7 +39,7 @@ describe('the engine killed -9 at 20 moments', () => {
     const file = path.join(dir, 'task.checkpoint');
     const args = ['--source', `redis://127.0.0.1:${rig.source.port}`, '--target', `redis://127.0.0.1:${rig.target.port}`,
       '--checkpoint-file', file, '--json'];
-    const random = seededRandom(2026);
+    const random = prng(2026);
     const outputs: string[] = [];
     let killedInFull = 0;
     for (let i = 0; i < 20; i++) {

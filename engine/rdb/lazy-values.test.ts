@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RdbError } from './errors';
 import { canonical, parseChunked, parseWhole } from './testing/parse';
-import { prng } from './testing/prng';
+import { prng } from '../testing/prng';
 import { encodeListpack, RdbWriter } from './testing/rdb-writer';
 import type { RdbEvent, RdbKeyEvent } from './types';
 

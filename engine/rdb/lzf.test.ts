@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LzfError, LzfStream, lzfDecompress } from './lzf';
-import { prng } from './testing/prng';
+import { prng } from '../testing/prng';
 import { lzfCompress } from './testing/rdb-writer';
 
 function streamDecode(comp: Buffer, ulen: number, rnd: () => number): Buffer {

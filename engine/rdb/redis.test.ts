@@ -15,7 +15,7 @@ import { parseScoreText } from './elements';
 import { parseRdbFile } from './parser';
 import { Reader } from './reader';
 import { assembleKeys, canonical, parseChunked, parseWhole, type AssembledKey } from './testing/parse';
-import { prng } from './testing/prng';
+import { prng } from '../testing/prng';
 import type { HashEntry, RdbEvent, StreamValue, ZsetEntry } from './types';
 
 const DBS = [0, 1, 5, 15];

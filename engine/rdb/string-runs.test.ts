@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assembleKeys, parseChunked, parseWhole, type AssembledKey } from './testing/parse';
-import { prng } from './testing/prng';
+import { prng } from '../testing/prng';
 import { lzfRdbString, RdbWriter } from './testing/rdb-writer';
 import type { RdbEvent, RdbStringRunEvent } from './types';
 

@@ -1,4 +1,7 @@
-/** A small seeded PRNG for the RDB tests (chunk sizes, random files): a failing run replays with its seed. */
+/**
+ * A small seeded PRNG for tests (the RDB tests' chunk sizes and random files, the
+ * fault load): a failing run replays with its seed.
+ */
 
 /** mulberry32: a small seeded PRNG returning floats in [0, 1). */
 export function prng(seed: number): () => number {
