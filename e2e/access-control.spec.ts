@@ -11,7 +11,7 @@ import { expect, test, type Browser } from '@playwright/test';
 import { hashPassword } from '../lib/auth/password';
 import { PUBLIC_ROUTES } from '../lib/auth/routes';
 import { createDb, type PrismaClient } from '../lib/db/client';
-import { builtActions, callAction, fill, pages, routeHandlers, signInCookie, sourceActions } from './helpers/app-routes';
+import { builtActions, callAction, fill, pages, routeHandlers, signInCookie, sourceActions } from './testing/app-routes';
 
 const BASE = process.env.E2E_BASE_URL!;
 const ADMIN_PW = process.env.E2E_ADMIN_PASSWORD!;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { createDb } from '../lib/db/client';
 import { freePort } from '../engine/testing/redis-server';
-import { builtActions, callAction, signInCookie } from './helpers/app-routes';
+import { builtActions, callAction, signInCookie } from './testing/app-routes';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-dts-first-start-'));

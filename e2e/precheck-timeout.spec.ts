@@ -6,9 +6,9 @@
  */
 import { expect, test } from '@playwright/test';
 import { createDb } from '../lib/db/client';
-import { startSilentServer, type SilentServer } from '../engine/precheck/testing/silent-server';
+import { startSilentServer, type SilentServer } from '../engine/testing/silent-server';
 import { RedisServer } from '../engine/testing/redis-server';
-import { selfManagedEndpoint, shot } from './helpers/journey';
+import { selfManagedEndpoint, shot } from './testing/journey';
 
 const TASK_ID = 'dtse2esilent01';
 

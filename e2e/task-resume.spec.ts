@@ -7,7 +7,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { createDb } from '../lib/db/client';
-import { selfManagedEndpoint, shot, useServerPair } from './helpers/journey';
+import { selfManagedEndpoint, shot, useServerPair } from './testing/journey';
 
 const TASK_ID = 'dtse2eresume01';
 const TASK_NAME = 'resume-journey';

@@ -6,9 +6,9 @@
  * CA) carries a source write to the destination.
  */
 import { expect, test } from '@playwright/test';
-import { makeTlsFiles, type TlsFiles } from '../engine/precheck/testing/tls';
-import { shot } from './helpers/journey';
-import { fillTlsEndpoints, precheckDb0, purchaseRunAndEnd, useTlsPair } from './helpers/tls-journey';
+import { makeTlsFiles, type TlsFiles } from '../engine/testing/tls-certificates';
+import { shot } from './testing/journey';
+import { fillTlsEndpoints, precheckDb0, purchaseRunAndEnd, useTlsPair } from './testing/tls-journey';
 
 let files: TlsFiles;
 test.beforeAll(() => {

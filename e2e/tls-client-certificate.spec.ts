@@ -7,9 +7,9 @@
  * certificate) carry a source write to the destination and find no differences.
  */
 import { expect, test } from '@playwright/test';
-import { makeClientCertificate, makeTlsFiles, type ClientCertificate, type TlsFiles } from '../engine/precheck/testing/tls';
-import { shot } from './helpers/journey';
-import { fillTlsEndpoints, precheckDb0, purchaseRunAndEnd, useTlsPair } from './helpers/tls-journey';
+import { makeClientCertificate, makeTlsFiles, type ClientCertificate, type TlsFiles } from '../engine/testing/tls-certificates';
+import { shot } from './testing/journey';
+import { fillTlsEndpoints, precheckDb0, purchaseRunAndEnd, useTlsPair } from './testing/tls-journey';
 
 let files: TlsFiles;
 let client: ClientCertificate;

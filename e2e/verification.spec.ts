@@ -8,7 +8,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { createDb } from '../lib/db/client';
-import { selfManagedEndpoint, shot, useServerPair } from './helpers/journey';
+import { selfManagedEndpoint, shot, useServerPair } from './testing/journey';
 
 const TASK_ID = 'dtse2everify01';
 const TASK_NAME = 'verification-journey';

@@ -5,7 +5,7 @@
  */
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { freePort, RedisServer } from '../engine/testing/redis-server';
-import { shot } from './helpers/journey';
+import { shot } from './testing/journey';
 
 let source: RedisServer;
 let target: RedisServer;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeClientCertificate, makeTlsFiles } from '../precheck/testing/tls';
+import { makeClientCertificate, makeTlsFiles } from '../testing/tls-certificates';
 import { parseCli, UsageError } from './options';
 
 describe('sync CLI options', () => {

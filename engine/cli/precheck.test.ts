@@ -6,7 +6,7 @@
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort, RedisServer } from '../testing/redis-server';
-import { errorLine, runCli } from '../sync/test-support';
+import { errorLine, runCli } from './testing/run-cli';
 import { formatPrecheckTable, precheckVerdict } from './precheck';
 
 function row(stdout: string, item: string): string {

@@ -6,10 +6,11 @@ import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dataKeyCount } from '../testing/compare';
 import { freePort, RedisServer } from '../testing/redis-server';
-import {
-  endTask, endpointOf, errorLine, errorLines, expectDigestEqual, jsonEvents, masterReplOffset, runCli, runTask, spawnCli, startSource,
-  waitCaughtUp, waitFor, waitStage,
-} from '../sync/test-support';
+import { errorLine, errorLines, jsonEvents, runCli, spawnCli } from './testing/run-cli';
+import { endTask, endpointOf, runTask, startSource, waitCaughtUp, waitStage } from '../sync/testing/run-task';
+import { expectDigestEqual } from '../testing/expect-equal';
+import { masterReplOffset } from '../testing/redis-info';
+import { waitFor } from '../testing/wait';
 
 describe('npm run sync (engine/cli/sync.ts)', () => {
   let source: RedisServer;

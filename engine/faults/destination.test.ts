@@ -7,8 +7,9 @@
  * is reported as suspect: the stream is applied exactly once.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { endTask, sleep, waitFor, waitStage } from '../sync/test-support';
-import { expectExact, quiet, runThroughRig, settleAndCompare, startLoad, startRig, type FaultRig } from './testing/faults';
+import { endTask, waitStage } from '../sync/testing/run-task';
+import { sleep, waitFor } from '../testing/wait';
+import { expectExact, quiet, runThroughRig, settleAndCompare, startLoad, startRig, type FaultRig } from './testing/rig';
 
 let rig: FaultRig | undefined;
 afterEach(async () => {

@@ -9,11 +9,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { seededRandom } from '../testing/fault-load';
+import { prng } from '../testing/prng';
 import { compareKeyByKey } from '../testing/compare';
-import { jsonEvents, keyspaceDbs, masterReplOffset, sleep, spawnCli, tempDir, waitFor, type CliProcess } from '../sync/test-support';
+import { jsonEvents, spawnCli, type CliProcess } from '../cli/testing/run-cli';
+import { keyspaceDbs, masterReplOffset } from '../testing/redis-info';
+import { tempDir } from '../testing/temp-dir';
+import { sleep, waitFor } from '../testing/wait';
 import { FAULT_LOAD_MAX_TTL_MS } from '../testing/fault-load';
-import { startLoad, startRig, type FaultRig } from './testing/faults';
+import { startLoad, startRig, type FaultRig } from './testing/rig';
 
 let rig: FaultRig | undefined;
 afterEach(async () => {
@@ -36,7 +39,7 @@ describe('the engine killed -9 at 20 moments', () => {
     const file = path.join(dir, 'task.checkpoint');
     const args = ['--source', `redis://127.0.0.1:${rig.source.port}`, '--target', `redis://127.0.0.1:${rig.target.port}`,
       '--checkpoint-file', file, '--json'];
-    const random = seededRandom(2026);
+    const random = prng(2026);
     const outputs: string[] = [];
     let killedInFull = 0;
     for (let i = 0; i < 20; i++) {

@@ -6,8 +6,9 @@
  * and started again. After each, the destination equals the source key by key.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { sleep, waitFor, waitStage, endTask } from '../sync/test-support';
-import { expectExact, quiet, runThroughRig, settleAndCompare, startLoad, startRig, type FaultRig } from './testing/faults';
+import { waitStage, endTask } from '../sync/testing/run-task';
+import { sleep, waitFor } from '../testing/wait';
+import { expectExact, quiet, runThroughRig, settleAndCompare, startLoad, startRig, type FaultRig } from './testing/rig';
 
 let rig: FaultRig | undefined;
 afterEach(async () => {

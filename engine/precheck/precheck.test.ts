@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, RedisCluster, RedisServer } from '@/engine/testing/redis-server';
 import { precheckPasses, PRECHECK_ITEMS, runPrechecks } from './run';
-import { buildProbeModule } from './testing/module';
-import { makeClientCertificate, makeTlsFiles, tlsServerConfig } from './testing/tls';
+import { buildProbeModule } from './testing/probe-module';
+import { makeClientCertificate, makeTlsFiles, tlsServerConfig } from '../testing/tls-certificates';
 import { infoText, startScriptedServer, type ScriptedServer } from './testing/scripted-server';
 import type { PrecheckInput, PrecheckItemId, PrecheckOptions, PrecheckResult, RedisEndpoint } from './types';
 

@@ -9,7 +9,7 @@ import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer } from '@/engine/testing/redis-server';
 import { PRECHECK_ITEMS, runPrechecks } from './run';
-import { startSilentServer } from './testing/silent-server';
+import { startSilentServer } from '../testing/silent-server';
 import type { PrecheckOptions, PrecheckResult, RedisEndpoint } from './types';
 
 /** Every DB selected: the existence check asks the destination about each of them. */

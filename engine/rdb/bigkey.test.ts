@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { Crc64 } from './crc64';
 import { RdbParser } from './parser';
-import { assembleKeys, encodeListpack, lzfCompress, RdbWriter } from './test-helpers';
+import { assembleKeys } from './testing/parse';
+import { encodeListpack, lzfCompress, RdbWriter } from './testing/rdb-writer';
 import type { RdbEvent, RdbParserOptions } from './types';
 
 /** Bytes of one RdbWriter call sequence (without the header). */

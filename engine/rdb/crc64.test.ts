@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Crc64, crc64 } from './crc64';
 import { buildDumpPayload, parseDumpPayload } from './dump';
-import { prng } from './test-helpers';
+import { prng } from '../testing/prng';
 
 /** Bit-by-bit reference: reflected Jones polynomial, init 0, no final XOR. */
 function crc64Reference(buf: Uint8Array, seed = 0n): bigint {

@@ -7,7 +7,7 @@ import { RdbError } from './errors';
 import { decodeIntset } from './intset';
 import { decodeListpack } from './listpack';
 import { NEED_MORE, Reader } from './reader';
-import { encodeIntset, encodeListpack, encodeZiplist, lzfCompress, RdbWriter } from './test-helpers';
+import { encodeIntset, encodeListpack, encodeZiplist, lzfCompress, RdbWriter } from './testing/rdb-writer';
 import { decodeZiplist } from './ziplist';
 import { decodeZipmap } from './zipmap';
 

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assembleKeys, canonical, parseChunked, parseWhole, prng, type AssembledKey } from './test-helpers';
+import { assembleKeys, canonical, parseChunked, parseWhole, type AssembledKey } from './testing/parse';
+import { prng } from '../testing/prng';
 import type { HashEntry, RdbEvent, StreamId, StreamValue, ZsetEntry } from './types';
 
 const DIR = path.join(import.meta.dirname, 'fixtures');

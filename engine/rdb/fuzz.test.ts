@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RdbError } from './errors';
 import { RdbParser } from './parser';
-import { prng, RdbWriter } from './test-helpers';
+import { prng } from '../testing/prng';
+import { RdbWriter } from './testing/rdb-writer';
 import type { RdbParserOptions } from './types';
 
 const DIR = path.join(import.meta.dirname, 'fixtures');

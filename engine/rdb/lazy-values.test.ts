@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RdbError } from './errors';
-import { canonical, encodeListpack, parseChunked, parseWhole, prng, RdbWriter } from './test-helpers';
+import { canonical, parseChunked, parseWhole } from './testing/parse';
+import { prng } from '../testing/prng';
+import { encodeListpack, RdbWriter } from './testing/rdb-writer';
 import type { RdbEvent, RdbKeyEvent } from './types';
 
 const DIR = path.join(import.meta.dirname, 'fixtures');

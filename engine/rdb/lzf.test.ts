@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LzfError, LzfStream, lzfDecompress } from './lzf';
-import { lzfCompress, prng } from './test-helpers';
+import { prng } from '../testing/prng';
+import { lzfCompress } from './testing/rdb-writer';
 
 function streamDecode(comp: Buffer, ulen: number, rnd: () => number): Buffer {
   const s = new LzfStream(ulen, 1024);

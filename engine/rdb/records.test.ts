@@ -5,17 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { RdbError } from './errors';
 import { parseRdb, RdbParser } from './parser';
-import {
-  assembleKeys,
-  canonical,
-  encodeListpack,
-  encodeZiplist,
-  lzfRdbString,
-  parseChunked,
-  parseWhole,
-  prng,
-  RdbWriter,
-} from './test-helpers';
+import { assembleKeys, canonical, parseChunked, parseWhole } from './testing/parse';
+import { prng } from '../testing/prng';
+import { encodeListpack, encodeZiplist, lzfRdbString, RdbWriter } from './testing/rdb-writer';
 import type { HashEntry, RdbEvent } from './types';
 import { moduleInfo } from './values/module';
 

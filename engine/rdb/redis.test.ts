@@ -14,7 +14,8 @@ import { buildDumpPayload } from './dump';
 import { parseScoreText } from './elements';
 import { parseRdbFile } from './parser';
 import { Reader } from './reader';
-import { assembleKeys, canonical, parseChunked, parseWhole, prng, type AssembledKey } from './test-helpers';
+import { assembleKeys, canonical, parseChunked, parseWhole, type AssembledKey } from './testing/parse';
+import { prng } from '../testing/prng';
 import type { HashEntry, RdbEvent, StreamValue, ZsetEntry } from './types';
 
 const DBS = [0, 1, 5, 15];

@@ -7,7 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assembleKeys, lzfRdbString, parseChunked, parseWhole, prng, RdbWriter, type AssembledKey } from './test-helpers';
+import { assembleKeys, parseChunked, parseWhole, type AssembledKey } from './testing/parse';
+import { prng } from '../testing/prng';
+import { lzfRdbString, RdbWriter } from './testing/rdb-writer';
 import type { RdbEvent, RdbStringRunEvent } from './types';
 
 const DIR = path.join(import.meta.dirname, 'fixtures');

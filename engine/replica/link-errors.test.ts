@@ -11,7 +11,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer, freePort, requireBinary } from '../testing/redis-server';
 import { LinkError, type LinkErrorCode } from './errors';
 import { ReplicaLink, type ReplicaLinkOptions } from './link';
-import { CommandReader, collectRdb, dataCommands, masterOffset, serverPid, tempDir, withTimeout } from './test-helpers';
+import { CommandReader, collectRdb, dataCommands } from './testing/link-reader';
+import { masterReplOffset, serverPid } from '../testing/redis-info';
+import { tempDir } from '../testing/temp-dir';
+import { withTimeout } from '../testing/wait';
 
 const spoolRoot = tempDir('dts-replica-err-');
 afterAll(() => fs.rmSync(spoolRoot, { recursive: true, force: true }));
@@ -73,7 +76,7 @@ describe('ReplicaLink: authentication and permissions', () => {
     await withTimeout(collectRdb(link), 10_000, 'RDB');
     const reader = new CommandReader(link);
     await c.set('after-acl', '1');
-    const cmds = await reader.until(await masterOffset(c));
+    const cmds = await reader.until(await masterReplOffset(c));
     expect(dataCommands(cmds)).toEqual(['SELECT 0', 'SET after-acl 1']);
     await reader.return();
   });
@@ -161,7 +164,7 @@ describe('ReplicaLink: unreachable, not ready, silent', () => {
     await link.connect();
     const reader = new CommandReader(link);
     await c.set('before-silence', '1');
-    await reader.until(await masterOffset(c));
+    await reader.until(await masterReplOffset(c));
     process.kill(pid, 'SIGSTOP');
     const t0 = Date.now();
     try {
@@ -245,7 +248,7 @@ describe('ReplicaLink: TLS (certificates made with openssl)', () => {
     expect(rdb.subarray(0, 9).toString()).toBe('REDIS0010');
     const reader = new CommandReader(link);
     await c.set('over-tls', 'yes');
-    expect(dataCommands(await reader.until(await masterOffset(c)))).toEqual(['SELECT 0', 'SET over-tls yes']);
+    expect(dataCommands(await reader.until(await masterReplOffset(c)))).toEqual(['SELECT 0', 'SET over-tls yes']);
     await reader.return();
   });
 

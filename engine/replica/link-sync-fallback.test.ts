@@ -13,7 +13,9 @@ import { RespParser } from '../resp/parser';
 import { RedisServer } from '../testing/redis-server';
 import { LinkError } from './errors';
 import { ReplicaLink } from './link';
-import { CommandReader, collectRdb, tempDir, withTimeout } from './test-helpers';
+import { CommandReader, collectRdb } from './testing/link-reader';
+import { tempDir } from '../testing/temp-dir';
+import { withTimeout } from '../testing/wait';
 
 type Script = 'sync-ok' | 'bgsave-fails';
 

@@ -13,9 +13,10 @@ import { RedisServer } from '../testing/redis-server';
 import { LinkError } from './errors';
 import { ReplicaLink, isReplicationControl } from './link';
 import { crc64 } from '../rdb/crc64';
-import {
-  CommandReader, collectRdb, dataCommands, infoReplication, masterOffset, tempDir, waitFor, withTimeout,
-} from './test-helpers';
+import { CommandReader, collectRdb, dataCommands } from './testing/link-reader';
+import { infoReplication, masterReplOffset } from '../testing/redis-info';
+import { tempDir } from '../testing/temp-dir';
+import { waitFor, withTimeout } from '../testing/wait';
 
 const spoolRoot = tempDir('dts-replica-spool-');
 afterAll(() => fs.rmSync(spoolRoot, { recursive: true, force: true }));
@@ -104,7 +105,7 @@ describe('ReplicaLink: full sync, disk mode (repl-diskless-sync no)', () => {
 
     const reader = new CommandReader(link);
     const expected = await writeKnown(c, 'disk');
-    const end = await masterOffset(c);
+    const end = await masterReplOffset(c);
     const cmds = await reader.until(end);
     expect(dataCommands(cmds)).toEqual(['SELECT 0', ...expected]);
     expect(cmds.at(-1)!.offset).toBe(end);
@@ -147,7 +148,7 @@ describe('ReplicaLink: full sync, diskless ($EOF:<mark>)', () => {
     await waitFor(() => replicaOnline(c), 5000, 'replica online');
     const reader = new CommandReader(link);
     const expected = await writeKnown(c, 'eof');
-    const end = await masterOffset(c);
+    const end = await masterReplOffset(c);
     const cmds = await reader.until(end);
     expect(dataCommands(cmds)).toEqual(['SELECT 0', ...expected]);
     expect(link.receivedOffset).toBe(end);
@@ -186,7 +187,7 @@ describe('ReplicaLink: full sync, diskless ($EOF:<mark>)', () => {
 
     // The GETACKs are in the stream too, counted in the offsets.
     const reader = new CommandReader(link);
-    const end = await masterOffset(c);
+    const end = await masterReplOffset(c);
     const cmds = await reader.until(end);
     const getacks = cmds.filter((x) => x.argv.map(String).join(' ') === 'REPLCONF GETACK *');
     expect(getacks.length).toBeGreaterThanOrEqual(2);
@@ -249,7 +250,7 @@ describe('ReplicaLink: partial resync after CLIENT KILL TYPE replica', () => {
     for await (const chunk of link2.rdb()) throw new Error(`unexpected RDB bytes after +CONTINUE: ${chunk.length}`);
 
     await writer;
-    const end = await masterOffset(c);
+    const end = await masterReplOffset(c);
     const reader2 = new CommandReader(link2);
     const cmds2 = await reader2.until(end);
     expect(cmds2[0]!.offset).toBeGreaterThan(last);
@@ -291,7 +292,7 @@ describe('ReplicaLink: resume on a promoted replica (failover) adopts the new re
     const sync1 = await link1.connect();
     const reader1 = new CommandReader(link1);
     await ca.set('before-failover', '1');
-    const end = await masterOffset(ca);
+    const end = await masterReplOffset(ca);
     expect(dataCommands(await reader1.until(end))).toContain('SET before-failover 1');
     await reader1.return();
     await link1.close();
@@ -308,7 +309,7 @@ describe('ReplicaLink: resume on a promoted replica (failover) adopts the new re
     expect(link2.replid).toBe(infoB.master_replid);
     const reader2 = new CommandReader(link2);
     await cb.set('after-failover', '2');
-    const endB = await masterOffset(cb);
+    const endB = await masterReplOffset(cb);
     const cmds = await reader2.until(endB);
     expect(dataCommands(cmds).filter((x) => x.startsWith('SET'))).toEqual(['SET after-failover 2']);
     expect(b.log()).toMatch(/Partial resynchronization request from .* accepted/);
@@ -375,7 +376,7 @@ describe('ReplicaLink: a slow consumer under a small replica output-buffer limit
     await withTimeout(collectRdb(link), 20_000, 'RDB');
     // Streaming has started (the master's buffering before that is not what this test is about).
     await c.set('slow:start', '1');
-    const started = await masterOffset(c);
+    const started = await masterReplOffset(c);
     await waitFor(() => link.receivedOffset === started, 5000, 'the stream to start');
 
     await burst('slow'); // nobody reads the link meanwhile
@@ -385,7 +386,7 @@ describe('ReplicaLink: a slow consumer under a small replica output-buffer limit
     expect(link.error).toBeNull();
     const info = await infoReplication(c);
     expect(info.connected_slaves).toBe('1');
-    const end = await masterOffset(c);
+    const end = await masterReplOffset(c);
     expect(link.receivedOffset).toBe(end);
     const stats = link.spoolStats();
     expect(stats.spilledBytes).toBeGreaterThan(30 * 1024 * 1024);
@@ -406,7 +407,7 @@ describe('ReplicaLink: a slow consumer under a small replica output-buffer limit
     await link.connect();
     await withTimeout(collectRdb(link), 20_000, 'RDB');
     await c.set('full:start', '1');
-    const started = await masterOffset(c);
+    const started = await masterReplOffset(c);
     await waitFor(() => link.receivedOffset === started, 5000, 'the stream to start');
     const w = master.client();
     try {

@@ -8,7 +8,9 @@
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCluster, RedisServer } from '../testing/redis-server';
-import { endTask, endpointOf, jsonEvents, runCli, runTask, startSource, waitFor, waitStage } from './test-support';
+import { jsonEvents, runCli } from '../cli/testing/run-cli';
+import { endTask, endpointOf, runTask, startSource, waitStage } from './testing/run-task';
+import { waitFor } from '../testing/wait';
 
 const KEYS = 40_000;
 /** Room for a small part of the KEYS keys (~12 MB): most of them are evicted. */

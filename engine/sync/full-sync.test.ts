@@ -6,9 +6,9 @@ import Redis from 'ioredis';
 import { parseRedisUrl } from '../endpoint';
 import { compareKeyByKey } from '../testing/compare';
 import { RedisServer } from '../testing/redis-server';
-import {
-  endTask, endpointOf, withoutSeenTime, expectDigestEqual, expectEqual, fillEveryEncoding, runTask, startSource, waitCaughtUp, waitStage,
-} from './test-support';
+import { fillEveryEncoding } from './testing/every-encoding';
+import { endTask, endpointOf, runTask, startSource, waitCaughtUp, waitStage } from './testing/run-task';
+import { withoutSeenTime, expectDigestEqual, expectEqual } from '../testing/expect-equal';
 
 describe('SyncTask: every Redis 7.0 encoding, several DBs, expiry', () => {
   let source: RedisServer;

@@ -9,7 +9,8 @@ import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RedisServer } from '../testing/redis-server';
 import { DelayGauge } from './heartbeat';
-import { endTask, endpointOf, runTask, sleep, startSource, waitFor, waitStage } from './test-support';
+import { endTask, endpointOf, runTask, startSource, waitStage } from './testing/run-task';
+import { sleep, waitFor } from '../testing/wait';
 import { RedisServer as Server } from '../testing/redis-server';
 
 let source: RedisServer;

@@ -6,10 +6,11 @@ import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareKeyByKey } from '../testing/compare';
 import { RedisServer } from '../testing/redis-server';
-import {
-  endTask, endpointOf, expectDigestEqual, expectEqualExceptSeenTime, withoutSeenTime, masterReplOffset, runTask, sleep, startSource, waitCaughtUp, waitFor, waitStage,
-} from './test-support';
-import { DESIGN_COMMANDS, startTransactionLoad, startWorkload, WORKLOAD_COMMANDS, WORKLOAD_DBS } from './workload';
+import { endTask, endpointOf, runTask, startSource, waitCaughtUp, waitStage } from './testing/run-task';
+import { expectDigestEqual, expectEqualExceptSeenTime, withoutSeenTime } from '../testing/expect-equal';
+import { masterReplOffset } from '../testing/redis-info';
+import { sleep, waitFor } from '../testing/wait';
+import { DESIGN_COMMANDS, startTransactionLoad, startWorkload, WORKLOAD_COMMANDS, WORKLOAD_DBS } from './testing/workload';
 
 async function seed(c: Redis, keys: number): Promise<void> {
   const p = c.pipeline();

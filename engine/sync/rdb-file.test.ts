@@ -11,8 +11,10 @@ import { parseRdbFile } from '../rdb';
 import type { RdbEvent } from '../rdb/types';
 import { RedisServer } from '../testing/redis-server';
 import { canRestoreType, capabilitiesOf, restoreTypeFor } from '../writer/capabilities';
-import { expectedOn70, readFileModel, readLiveModel } from './rdb-expect';
-import { endpointOf, errorLine, runCli, runTask, tempDir } from './test-support';
+import { expectedOn70, readFileModel, readLiveModel } from './testing/rdb-file-model';
+import { errorLine, runCli } from '../cli/testing/run-cli';
+import { endpointOf, runTask } from './testing/run-task';
+import { tempDir } from '../testing/temp-dir';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../rdb/fixtures');
 const DEST_70 = capabilitiesOf({ product: 'redis', major: 7, minor: 0, patch: 15 });

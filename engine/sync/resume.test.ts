@@ -11,7 +11,8 @@ import { RedisServer } from '../testing/redis-server';
 import { StreamApplier } from './stream-applier';
 import { EntryFilter } from '../filter';
 import { capabilitiesOf } from '../writer/capabilities';
-import { endTask, runTask, waitFor, waitStage, type RunningTask } from './test-support';
+import { endTask, runTask, waitStage, type RunningTask } from './testing/run-task';
+import { waitFor } from '../testing/wait';
 
 const REPLID = 'a1'.repeat(20);
 /** An empty RDB: header, EOF opcode, zero checksum (not checked). */

@@ -10,11 +10,11 @@ import { DtsError } from '../errors';
 import { isEngineKey } from '../filter';
 import { dataKeyCount } from '../testing/compare';
 import { RedisServer } from '../testing/redis-server';
-import {
-  endTask, endpointOf, expectEqualExceptSeenTime, masterReplOffset, runTask, sleep, startSource,
-  waitCaughtUp, waitFor, waitStage, type RunningTask,
-} from './test-support';
-import { startWorkload, WORKLOAD_DBS } from './workload';
+import { endTask, endpointOf, runTask, startSource, waitCaughtUp, waitStage, type RunningTask } from './testing/run-task';
+import { expectEqualExceptSeenTime } from '../testing/expect-equal';
+import { masterReplOffset } from '../testing/redis-info';
+import { sleep, waitFor } from '../testing/wait';
+import { startWorkload, WORKLOAD_DBS } from './testing/workload';
 
 let source: RedisServer;
 let target: RedisServer;

@@ -10,9 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRedisUrl, type RedisEndpoint } from '../endpoint';
 import { DtsError } from '../errors';
 import { freePort, RedisServer, requireBinary } from '../testing/redis-server';
-import {
-  endTask, expectDigestEqual, expectEqual, fillEveryEncoding, runTask, tempDir, waitCaughtUp, waitStage,
-} from './test-support';
+import { fillEveryEncoding } from './testing/every-encoding';
+import { endTask, runTask, waitCaughtUp, waitStage } from './testing/run-task';
+import { expectDigestEqual, expectEqual } from '../testing/expect-equal';
+import { tempDir } from '../testing/temp-dir';
 
 interface Pki {
   dir: string;

@@ -8,6 +8,7 @@
  * Seeded: a failing run can be replayed with the same seed.
  */
 import type Redis from 'ioredis';
+import { prng } from './prng';
 
 export interface FaultLoadOptions {
   /** Distinct keys per type family (default 400). */
@@ -32,25 +33,13 @@ export interface FaultLoad {
   stop(): Promise<number>;
 }
 
-/** mulberry32: small, fast and good enough to vary a load reproducibly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function startFaultLoad(client: Redis, opts: FaultLoadOptions = {}): FaultLoad {
   const keys = opts.keys ?? 400;
   const dbs = opts.dbs ?? [0];
   const streams = opts.streams ?? true;
   const batch = opts.batch ?? 40;
   const pauseMs = opts.pauseMs ?? 2;
-  const random = seededRandom(opts.seed ?? 1);
+  const random = prng(opts.seed ?? 1);
   const pick = (n: number) => Math.floor(random() * n);
   let sent = 0;
   let deleted = 0;

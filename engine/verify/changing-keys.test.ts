@@ -9,9 +9,9 @@ import Redis from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseRedisUrl } from '../endpoint';
 import { RedisServer } from '../testing/redis-server';
-import { copyDb } from './testing/data';
+import { copyDb } from './testing/dataset';
 import { beforeCommand, type Interception } from './testing/intercept';
-import { LOAD_BIG_ELEMENTS, buildBig, startWriteLoad, type WriteLoad } from './testing/load';
+import { LOAD_BIG_ELEMENTS, buildBig, startWriteLoad, type WriteLoad } from './testing/write-load';
 import { IncrementalVerifier, verify, type Conflict, type VerifierOptions, type VerifyResult } from './index';
 
 let src: RedisServer;

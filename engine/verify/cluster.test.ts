@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRedisUrl } from '../endpoint';
 import { RedisCluster, RedisServer } from '../testing/redis-server';
-import { copyDb, populate } from './testing/data';
+import { copyDb, populate } from './testing/dataset';
 import { verify, type Conflict, type VerifyResult } from './index';
 
 let cluster: RedisCluster;

@@ -6,7 +6,7 @@ import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRedisUrl } from '../endpoint';
 import { RedisServer } from '../testing/redis-server';
-import { BINARY_KEY, bigHash, copyDb, populate } from './testing/data';
+import { BINARY_KEY, bigHash, copyDb, populate } from './testing/dataset';
 import { Verifier, verify, type Conflict, type VerifierOptions, type VerifyProgress, type VerifyResult } from './index';
 
 let src: RedisServer;

@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeClientCertificate, makeTlsFiles, tlsServerConfig, type ClientCertificate, type TlsFiles } from '@/engine/precheck/testing/tls';
+import { makeClientCertificate, makeTlsFiles, tlsServerConfig, type ClientCertificate, type TlsFiles } from '@/engine/testing/tls-certificates';
 import { ControlClient, NetError } from '@/engine/net/socket';
 import { freePort, RedisServer } from '@/engine/testing/redis-server';
 import { encryptSecret } from '@/lib/secrets';

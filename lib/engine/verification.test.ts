@@ -12,8 +12,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedisServer } from '@/engine/testing/redis-server';
 
-// Server actions check the signed-in user: run them as an operator (lib/auth/testing.ts).
-vi.mock('@/lib/auth/guard', () => import('@/lib/auth/testing'));
+// Server actions check the signed-in user: run them as an operator (lib/auth/testing/operator-guard.ts).
+vi.mock('@/lib/auth/guard', () => import('@/lib/auth/testing/operator-guard'));
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-verification-'));
 process.env.DATABASE_URL = `file:${path.join(dir, 'dts.db')}`;

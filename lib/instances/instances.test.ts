@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { makeTlsFiles, tlsServerConfig, type TlsFiles } from '@/engine/precheck/testing/tls';
+import { makeTlsFiles, tlsServerConfig, type TlsFiles } from '@/engine/testing/tls-certificates';
 import { freePort, RedisServer } from '@/engine/testing/redis-server';
 
-vi.mock('@/lib/auth/guard', () => import('@/lib/auth/testing'));
+vi.mock('@/lib/auth/guard', () => import('@/lib/auth/testing/operator-guard'));
 vi.mock('next/cache', () => ({ revalidatePath: () => undefined }));
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-instances-'));

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, RedisCluster, RedisServer } from '@/engine/testing/redis-server';
-import { makeClientCertificate, makeTlsFiles, tlsServerConfig, type TlsFiles } from '@/engine/precheck/testing/tls';
+import { makeClientCertificate, makeTlsFiles, tlsServerConfig, type TlsFiles } from '@/engine/testing/tls-certificates';
 import { testConnection, type ConnectionOutcome, type ServerSummary } from './connection';
 
 let plain: RedisServer;

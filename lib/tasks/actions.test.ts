@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedisServer } from '@/engine/testing/redis-server';
 
-vi.mock('@/lib/auth/guard', () => import('@/lib/auth/testing'));
+vi.mock('@/lib/auth/guard', () => import('@/lib/auth/testing/operator-guard'));
 vi.mock('next/cache', () => ({ revalidatePath: () => undefined }));
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-actions-'));

@@ -9,8 +9,8 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { TaskSample } from '@/lib/engine/metrics-history';
 import type { TaskLiveView, TaskStreamEvent } from './details';
 
-// Server actions check the signed-in user: run them as an operator (lib/auth/testing.ts).
-vi.mock('@/lib/auth/guard', () => import('@/lib/auth/testing'));
+// Server actions check the signed-in user: run them as an operator (lib/auth/testing/operator-guard.ts).
+vi.mock('@/lib/auth/guard', () => import('@/lib/auth/testing/operator-guard'));
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-details-'));
 process.env.DATABASE_URL = `file:${path.join(dir, 'dts.db')}`;

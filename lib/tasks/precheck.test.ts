@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSilentServer, type SilentServer } from '@/engine/precheck/testing/silent-server';
+import { startSilentServer, type SilentServer } from '@/engine/testing/silent-server';
 import { RedisServer } from '@/engine/testing/redis-server';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-precheck-'));

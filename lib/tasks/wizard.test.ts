@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeClientCertificate, makeTlsFiles, tlsServerConfig } from '@/engine/precheck/testing/tls';
+import { makeClientCertificate, makeTlsFiles, tlsServerConfig } from '@/engine/testing/tls-certificates';
 import { freePort, RedisServer } from '@/engine/testing/redis-server';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-wizard-'));

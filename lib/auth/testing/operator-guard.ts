@@ -1,16 +1,16 @@
 /**
  * For unit tests that call server actions directly, outside a request:
  *
- *   vi.mock('@/lib/auth/guard', () => import('@/lib/auth/testing'));
+ *   vi.mock('@/lib/auth/guard', () => import('@/lib/auth/testing/operator-guard'));
  *
  * makes every action run as a signed-in operator (lib/auth/action-guards.test.ts
  * proves the real guard refuses callers without a session and viewers).
  */
-import type { Authorized, Refused } from './guard';
-import { can, refusal, type Ability } from './roles';
-import type { ActiveSession, SessionUser } from './sessions';
+import type { Authorized, Refused } from '../guard';
+import { can, refusal, type Ability } from '../roles';
+import type { ActiveSession, SessionUser } from '../sessions';
 
-export { PATH_HEADER } from './guard-header';
+export { PATH_HEADER } from '../guard-header';
 
 export class AccessError extends Error {
   constructor(readonly status: 401 | 403, message: string) {

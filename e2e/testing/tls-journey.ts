@@ -4,7 +4,7 @@
  * to a task that carries a source write over TLS and is ended.
  */
 import { expect, test, type Locator, type Page, type TestInfo } from '@playwright/test';
-import { tlsServerConfig, type TlsFiles } from '../../engine/precheck/testing/tls';
+import { tlsServerConfig, type TlsFiles } from '../../engine/testing/tls-certificates';
 import { freePort, RedisServer } from '../../engine/testing/redis-server';
 import { shot } from './journey';
 

@@ -1,9 +1,9 @@
 /**
- * Test support (not a test file): a write load that runs every command of the
- * product's supported list (DESIGN.md), plus transactions, Lua scripts, expiry,
- * renames, moves, copies, blocking pops, *STORE commands, streams with consumer
- * groups, SWAPDB and FLUSHDB — the commands a master then sends in its stream
- * (often rewritten: EXPIRE → PEXPIREAT, SPOP → SREM, EVAL → MULTI…EXEC, …).
+ * A write load that runs every command of the product's supported list
+ * (DESIGN.md), plus transactions, Lua scripts, expiry, renames, moves, copies,
+ * blocking pops, *STORE commands, streams with consumer groups, SWAPDB and
+ * FLUSHDB — the commands a master then sends in its stream (often rewritten:
+ * EXPIRE → PEXPIREAT, SPOP → SREM, EVAL → MULTI…EXEC, …).
  */
 import type Redis from 'ioredis';
 

@@ -1,11 +1,11 @@
 /**
- * Test support (not a test file): what a destination must hold after an RDB file
- * was restored, as the RDB parser reads the file, and the same facts read back
- * from a live server, in one comparable shape.
+ * What a destination must hold after an RDB file was restored, as the RDB parser
+ * reads the file, and the same facts read back from a live server, in one
+ * comparable shape.
  */
 import type Redis from 'ioredis';
-import { parseRdbFile } from '../rdb';
-import type { RdbKeyEvent, StreamId, StreamValue } from '../rdb/types';
+import { parseRdbFile } from '../../rdb';
+import type { RdbKeyEvent, StreamId, StreamValue } from '../../rdb/types';
 
 export interface KeyModel {
   db: number;

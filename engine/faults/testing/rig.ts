@@ -12,7 +12,9 @@ import { ChaosProxy } from '../../testing/chaos-proxy';
 import { compareKeyByKey, type KeyDifference } from '../../testing/compare';
 import { FAULT_LOAD_MAX_TTL_MS, startFaultLoad, type FaultLoad, type FaultLoadOptions } from '../../testing/fault-load';
 import { RedisServer, type RedisServerOptions } from '../../testing/redis-server';
-import { keyspaceDbs, masterReplOffset, runTask, sleep, startSource, waitFor, type RunningTask } from '../../sync/test-support';
+import { runTask, startSource, type RunningTask } from '../../sync/testing/run-task';
+import { keyspaceDbs, masterReplOffset } from '../../testing/redis-info';
+import { sleep, waitFor } from '../../testing/wait';
 import type { SyncOptions } from '../../sync/types';
 
 export interface FaultRig {
