@@ -13,7 +13,7 @@ import { parseRedisUrl } from '../endpoint';
 import { clusterSide, closeSide, compareKeyByKey, type Side } from '../testing/compare';
 import { RedisCluster, RedisServer, requireBinary } from '../testing/redis-server';
 import { createSyncRunner, type SyncRunner } from './cluster-sync';
-import type { SyncOptions } from './sync-task';
+import type { SyncOptions } from './types';
 
 const MASTER = { 'repl-diskless-sync-delay': 0 };
 const started: { stop(): Promise<void> }[] = [];

@@ -43,9 +43,6 @@ import type {
   ResumePosition, ShardProgress, StageThrottles, SyncLogLevel, SyncOptions, SyncProgress, SyncRunner, SyncStage, SyncTaskEvents, SyncType,
 } from './types';
 
-export type * from './types';
-export { SYNC_TYPES } from './types';
-export { SyncError };
 
 /**
  * Set by ClusterSyncTask for one shard of a cluster source: the shard's name in

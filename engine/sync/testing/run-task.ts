@@ -8,7 +8,8 @@ import { parseRedisUrl, type RedisEndpoint } from '../../endpoint';
 import { masterReplOffset } from '../../testing/redis-info';
 import { RedisServer, type RedisServerOptions } from '../../testing/redis-server';
 import { waitFor } from '../../testing/wait';
-import { SyncTask, type SyncLogLevel, type SyncOptions, type SyncProgress, type SyncStage } from '../sync-task';
+import { SyncTask } from '../sync-task';
+import type { SyncLogLevel, SyncOptions, SyncProgress, SyncStage } from '../types';
 
 /** A source whose replicas get their snapshot without the diskless delay. */
 export function startSource(opts: RedisServerOptions = {}): Promise<RedisServer> {
