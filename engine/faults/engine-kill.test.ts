@@ -12,11 +12,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { prng } from '../testing/prng';
 import { compareKeyByKey } from '../testing/compare';
 import { jsonEvents, spawnCli, type CliProcess } from '../cli/testing/run-cli';
-import { keyspaceDbs, masterReplOffset } from '../testing/redis-info';
+import { keyspaceDbs } from '../testing/redis-info';
 import { tempDir } from '../testing/temp-dir';
 import { sleep, waitFor } from '../testing/wait';
-import { FAULT_LOAD_MAX_TTL_MS } from '../testing/fault-load';
-import { startLoad, startRig, type FaultRig } from './testing/rig';
+import { settleLoad, startLoad, startRig, type FaultRig } from './testing/rig';
 
 let rig: FaultRig | undefined;
 afterEach(async () => {
@@ -58,17 +57,7 @@ describe('the engine killed -9 at 20 moments', () => {
     // The last run: catch up with the source once the load stops, compare, end cleanly.
     const last = spawnCli(args, { direct: true });
     await waitFor(() => stageSeen(last, 'incremental'), 30_000, () => `the last run to resume:\n${last.stderr()}`);
-    await load.load.stop();
-    load.client.disconnect();
-    await sleep(FAULT_LOAD_MAX_TTL_MS + 300);
-    for (const db of await keyspaceDbs(rig.src)) {
-      await rig.src.select(db);
-      const p = rig.src.pipeline();
-      for (const k of await rig.src.keys('*')) p.exists(k);
-      await p.exec();
-    }
-    await rig.src.select(0);
-    const target = await masterReplOffset(rig.src);
+    const target = await settleLoad(rig, load);
     await waitFor(() => jsonEvents(last.stdout()).some((e) => e.type === 'progress'
       && ((e.checkpoint as { offset: number } | null)?.offset ?? -1) >= target), 30_000, 'the last run to catch up');
     const diffs = await compareKeyByKey(rig.src, rig.dst, await keyspaceDbs(rig.src, rig.dst));

@@ -71,11 +71,10 @@ export function startLoad(rig: FaultRig, opts: FaultLoadOptions = {}): { load: F
 }
 
 /**
- * Stops the load, lets its short expiries run out, waits until the destination has
- * acknowledged everything the source wrote, then compares key by key.
+ * Stops the load and lets its short expiries run out; returns the source's replication
+ * offset once nothing more changes there (the destination must reach it).
  */
-export async function settleAndCompare(rig: FaultRig, run: RunningTask, load: { load: FaultLoad; client: Redis }, timeoutMs = 60_000):
-Promise<KeyDifference[]> {
+export async function settleLoad(rig: FaultRig, load: { load: FaultLoad; client: Redis }): Promise<number> {
   await load.load.stop();
   load.client.disconnect();
   await sleep(FAULT_LOAD_MAX_TTL_MS + 300);
@@ -87,7 +86,16 @@ Promise<KeyDifference[]> {
     await p.exec();
   }
   await rig.src.select(0);
-  const target = await masterReplOffset(rig.src);
+  return masterReplOffset(rig.src);
+}
+
+/**
+ * Stops the load, lets its short expiries run out, waits until the destination has
+ * acknowledged everything the source wrote, then compares key by key.
+ */
+export async function settleAndCompare(rig: FaultRig, run: RunningTask, load: { load: FaultLoad; client: Redis }, timeoutMs = 60_000):
+Promise<KeyDifference[]> {
+  const target = await settleLoad(rig, load);
   await waitFor(() => {
     if (run.finished()) throw new Error(`the task stopped (${String(run.error())}) before catching up:\n${run.logText()}`);
     return (run.task.progress.checkpoint?.offset ?? -1) >= target;
