@@ -24,7 +24,7 @@ export const USAGE = `usage: npm run sync -- --source redis://[user:pass@]host:p
   --tls-ca FILE --tls-cert FILE --tls-key FILE --tls-insecure   TLS settings for rediss:// URLs
   --source-cluster          the source is a Redis Cluster: one link per master (default: asked with INFO cluster)
   --target-cluster          the destination is a Redis Cluster (default: asked with INFO cluster)
-  --use-replicas            cluster source: read each shard from a replica ("Use Slave Node")
+  --use-replicas            cluster source: read each shard from a replica in sync with its master
   --precheck                run the precheck items, print them, and exit (1 when an item failed)
   --rdb FILE                 restore an RDB file into --target instead of reading a source
   --task-id ID               names the task: its heartbeat key and its record on the destination (default: a random id)

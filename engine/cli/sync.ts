@@ -75,6 +75,10 @@ async function main(): Promise<number> {
     if (json) emit({ type: 'progress', ...p });
     else process.stderr.write(`${progressLine(p)}\n`);
   });
+  // At-least-once writes (a cluster destination): keys a second run may have changed, for a check by key.
+  task.on('suspect', (keys) => {
+    if (json) emit({ type: 'suspect', keys });
+  });
   task.on('checkpoint', (c) => {
     saved?.update(c);
     if (json) emit({ type: 'checkpoint', ...c });

@@ -126,7 +126,7 @@ export function replicaLinkProblem(infoReplication: string): string | undefined 
 }
 
 /**
- * Use Slave Node: the first replica of `master` that is in sync, or undefined (with the
+ * Reading replicas (`useReplicas`): the first replica of `master` that is in sync, or undefined (with the
  * reasons, for the task log) when none is — the master is read then.
  */
 export async function readableReplica(master: ClusterNode, replicas: readonly ClusterNode[]): Promise<{ replica?: ClusterNode; skipped: string[] }> {

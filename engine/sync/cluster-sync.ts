@@ -1,6 +1,6 @@
 /**
  * A task whose source is a Redis Cluster: one SyncTask per master (or per
- * replica with "Use Slave Node"), run in parallel, each with its own replica
+ * replica with `useReplicas`), run in parallel, each with its own replica
  * link, writer, checkpoint and heartbeat key (hash-tagged into a slot its master
  * owns, so it travels that shard's stream). Shards are named by their slot
  * ranges, which outlive a failover, so a shard resumes from its own checkpoint;
@@ -115,7 +115,7 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
       }
     }
     const spoolRoot = this.opts.spoolDir ?? path.join(os.tmpdir(), 'redis-dts-spool', this.opts.taskId);
-    // Use Slave Node: only a replica in sync with its master is read; otherwise the master is.
+    // Reading replicas: only one in sync with its master is read; otherwise the master is.
     const chosen: { replica?: ClusterNode; skipped: string[] }[] = await Promise.all(
       topology.masters.map((m) => (this.opts.useReplicas ? readableReplica(m, topology.replicas) : { skipped: [] })));
     this.shards = topology.masters.map((master, i) => {
@@ -145,7 +145,7 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
       return task;
     });
     const fromReplicas = this.opts.useReplicas
-      ? `, ${chosen.filter((c) => c.replica).length} of them read from a replica (Use Slave Node)`
+      ? `, ${chosen.filter((c) => c.replica).length} of them read from a replica`
       : '';
     this.emit('log', 'info', `the source cluster has ${this.shards.length} masters; one link each${fromReplicas}`);
     if (this.pausedAll) for (const s of this.shards) void s.pause();
