@@ -248,10 +248,12 @@ describe('StandaloneWriter', () => {
     await w(['SET', 'a', 'in-4']);
     writer.selectDb(0);
     await w(['SET', 'd', 'last']);
+    await w(['SET', 'huge', 'h'.repeat(100_000)]); // too long to copy into a batch: a SET of its own, in order
     for (let i = 0; i < 600; i++) await w(['SET', `many:${i}`, String(i)]); // more than one MSET's worth
     await w(['APPEND', 'd', '!']);
     await writer.flush();
     expect(await c.mget('a', 'b', 'c', 'd', 'many:0', 'many:599')).toEqual(['11', 'x', 'v', 'last!', '0', '599']);
+    expect(await c.strlen('huge')).toBe(100_000);
     expect(await c.pttl('c')).toBeGreaterThan(90_000);
     await c.select(4);
     expect(await c.get('a')).toBe('in-4');

@@ -52,9 +52,10 @@ interface Op {
 const UNIT_COMMANDS = 4096;
 const UNIT_BYTES = 4 * 1024 * 1024;
 const UNIT_MS = 100;
-/** A run of plain SETs in a unit goes as one MSET of at most this many keys or bytes. */
+/** A run of plain SETs in a unit goes as one MSET of at most this many keys or bytes; a longer value goes alone. */
 const MERGED_SET_KEYS = 256;
 const MERGED_SET_BYTES = 256 * 1024;
+const MERGED_SET_VALUE_MAX = 64 * 1024;
 /** Outside units, a stream that only advances (filtered commands, PINGs) refreshes the record this often. */
 const RECORD_REFRESH_MS = 1_000;
 
@@ -673,11 +674,16 @@ export class RolledBackError extends WriterError {
   }
 }
 
-/** `SET key value` with no option (the stream's commonest write): Buffers, 3 arguments, the name S-E-T in any case. */
+/**
+ * `SET key value` with no option (the stream's commonest write) and a value short enough to
+ * copy into a batch: Buffers, 3 arguments, the name S-E-T in any case.
+ */
 function isPlainSet(argv: RespArg[]): boolean {
   if (argv.length !== 3) return false;
   const name = argv[0];
-  if (!Buffer.isBuffer(name) || name.length !== 3 || !Buffer.isBuffer(argv[1]) || !Buffer.isBuffer(argv[2])) return false;
+  const value = argv[2];
+  if (!Buffer.isBuffer(name) || name.length !== 3 || !Buffer.isBuffer(argv[1]) || !Buffer.isBuffer(value)) return false;
+  if (value.length > MERGED_SET_VALUE_MAX) return false;
   return (name[0]! | 0x20) === 0x73 && (name[1]! | 0x20) === 0x65 && (name[2]! | 0x20) === 0x74;
 }
 
