@@ -6,6 +6,7 @@
  * replay stops the task, naming it: a quiet divergence is worse than an error.
  */
 import { commandInfo, commandName, keyPositions, type CommandInfo } from '../commands/table';
+import { translatorFor, type CommandTranslator, type Translation } from '../commands/translate';
 import { DtsError } from '../errors';
 import type { EntryFilter } from '../filter';
 import { HEARTBEAT_PREFIX } from '../filter';
@@ -62,6 +63,8 @@ export class StreamApplier {
   private handledOffset: number;
   private handledDb: number;
   private readonly heartbeat: Buffer;
+  /** Commands the destination lacks, rewritten for it (commands/translate.ts); made at the first write. */
+  private translator?: CommandTranslator;
   readonly stats: StreamStats = { commands: 0, applied: 0, dropped: 0 };
 
   constructor(private readonly sink: ApplierSink, private readonly opts: StreamApplierOptions) {
@@ -197,6 +200,12 @@ export class StreamApplier {
     }
     if (info.kind === 'drop') return false;
     if (info.kind === 'global') {
+      const translated = this.translated(info.name, argv);
+      if (translated) {
+        const wrote = await this.writeTranslated(translated, mark);
+        if (wrote) this.stats.applied++;
+        return wrote;
+      }
       await this.sink.write(argv, mark);
       this.stats.applied++;
       return true;
@@ -214,10 +223,27 @@ export class StreamApplier {
     if (!out) return false;
     this.sink.selectDb(filter.mapDb(this.db));
     const db = this.db;
+    const translated = this.translated(info.name, out);
+    if (translated) return this.writeTranslated(translated.map((c) => this.extendTtl(c)), mark).then((w) => w && this.written(info, out, db));
     const pending = this.sink.write(this.extendTtl(out), mark);
     // No closure per command on the hot path (tsx names every named one with a defineProperty).
     if (pending) return pending.then(() => this.written(info, out, db));
     return this.written(info, out, db);
+  }
+
+  /** What to write instead of a command the destination lacks; undefined when it goes as it is. */
+  private translated(name: string, argv: Buffer[]): Translation | undefined {
+    const t = (this.translator ??= translatorFor(this.sink.destination.version));
+    return t.names.has(name) ? t.translate(name, argv) : undefined;
+  }
+
+  /** A translation's commands in order, the mark on the last (one unit holds them all); false when it is none. */
+  private async writeTranslated(cmds: Translation, mark: StreamPosition | undefined): Promise<boolean> {
+    for (let i = 0; i < cmds.length; i++) {
+      const pending = this.sink.write(cmds[i], i === cmds.length - 1 ? mark : undefined);
+      if (pending) await pending;
+    }
+    return cmds.length > 0;
   }
 
   private written(info: CommandInfo, argv: Buffer[], db: number): true {
@@ -351,7 +377,9 @@ export class StreamApplier {
     const out = [...argv];
     if (dbOpt > 0) out[dbOpt + 1] = Buffer.from(String(filter.mapDb(to)));
     this.sink.selectDb(filter.mapDb(this.db));
-    await this.sink.write(out, mark);
+    const translated = this.translated('COPY', out);
+    if (translated) await this.writeTranslated(translated, mark);
+    else await this.sink.write(out, mark);
     this.opts.onKeyWritten?.(to, dst);
     return true;
   }
