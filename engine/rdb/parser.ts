@@ -502,6 +502,10 @@ export class RdbParser implements Core {
           }
           case RDB_OPCODE.KEY_META_OR_SLOT_IMPORT: {
             if (this.magic !== 'VALKEY') {
+              if (this.version >= 13) {
+                r.fail('key metadata (opcode 243, Redis 8.6: metadata classes of modules attached to a key) is not supported',
+                  'UNSUPPORTED_FORMAT', start);
+              }
               r.fail('opcode 243 (Redis 8.6 key metadata) is not valid in an RDB of version ≤ 12', 'UNKNOWN_TYPE', start);
             }
             const jobName = r.readString();

@@ -163,7 +163,7 @@ export function readsSnapshotOf(dest: ServerVersion, source: ServerVersion): boo
 
 /** The RDB versions the engine's parser reads, per magic (rdb/parser.ts checks the header against this). */
 export const PARSER_READS: Readonly<Record<RdbMagic, readonly [number, number]>> = {
-  REDIS: [1, 12],
+  REDIS: [1, 13],
   VALKEY: [80, 81],
 };
 
