@@ -27,7 +27,7 @@ export interface RdbTypeSpec {
   readonly typeName: RdbTypeName;
   /** The on-disk encoding, as the parser's events name it. */
   readonly encoding: string;
-  /** The first RDB version that has it: REDIS 1–12, or VALKEY 80+ for Valkey's own types. */
+  /** The first RDB version that has it: REDIS 1–13, or VALKEY 80+ for Valkey's own types. */
   readonly since: number;
   /** Defined in both kinds of file, or only in REDIS or only in VALKEY files. */
   readonly family: 'common' | RdbMagic;

@@ -172,7 +172,7 @@ export function parserReads(magic: RdbMagic, version: number): boolean {
   return version >= lo && version <= hi;
 }
 
-/** The versions the parser reads, worded for messages: "REDIS 1–12 and VALKEY 80–81". */
+/** The versions the parser reads, worded for messages: "REDIS 1–13 and VALKEY 80–81". */
 export function parserReadsText(first: RdbMagic = 'REDIS'): string {
   const order: RdbMagic[] = first === 'REDIS' ? ['REDIS', 'VALKEY'] : ['VALKEY', 'REDIS'];
   return order.map((m) => `${m} ${PARSER_READS[m][0]}–${PARSER_READS[m][1]}`).join(' and ');

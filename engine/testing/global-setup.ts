@@ -21,6 +21,10 @@ export default async function setup(): Promise<() => Promise<void>> {
   } else if (fetched.stderr.trim()) {
     console.log(fetched.stderr.trim());
   }
+  // The extra versions (Redis 8.6, Valkey 8.0): their pairs are skipped when they cannot be fetched.
+  const extras = spawnSync(process.execPath, [script, 'redis-8.6', 'valkey-8.0'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+  if (extras.status !== 0) console.warn(`harness: the extra servers could not all be fetched (their pairs are skipped):\n${extras.stderr.trim()}`);
+  else if (extras.stderr.trim()) console.log(extras.stderr.trim());
   return async () => {
     const { reapAll } = await import('./redis-server');
     const killed = reapAll();

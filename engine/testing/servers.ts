@@ -14,6 +14,17 @@ export type ServerName = 'redis-6.0' | 'redis-7.0' | 'redis-8.0' | 'redis-8.6' |
 /** The five servers every source × destination pair of the compatibility suite runs. */
 export const SUITE_SERVERS: readonly ServerName[] = ['redis-6.0', 'redis-7.0', 'redis-8.0', 'valkey-8.1', 'valkey-9.1'];
 
+/**
+ * More versions Debian has, added to the suite where they can be fetched: Redis 8.6 (experimental, RDB 13)
+ * and Valkey 8.0 (bookworm-backports). Their pairs are skipped, saying why, when the archive no longer has them.
+ */
+export const EXTRA_SERVERS: readonly ServerName[] = ['redis-8.6', 'valkey-8.0'];
+
+/** Whether a server was fetched (the extras may not be). */
+export function serverAvailable(name: ServerName): boolean {
+  return fs.existsSync(path.join(serversDir(), name, 'server.json'));
+}
+
 export interface ServerCommand {
   name: ServerName;
   family: 'redis' | 'valkey';
