@@ -40,7 +40,8 @@ export function renderMatrix(cells: MatrixCell[], names: readonly string[], vers
     'sorted sets and hashes small and big, a stream with deleted entries, consumer groups, pending entries and',
     'consumers, keys with expiry; hash fields with their own expiry on Redis 7.4+/Valkey 9; a function library on',
     'Redis 7.0+/Valkey), the precheck, a full migration, a write load of every command that source\'s stream',
-    'carries, and a key-by-key check by content (type, value, expiry, field expiry, stream groups).',
+    'carries, a key-by-key check by content (type, value, expiry, field expiry, stream groups), and the project\'s',
+    'own verifier (`npm run verify`, one full round) finding no difference.',
     '',
     '| source ↓ / destination → | ' + names.join(' | ') + ' |',
     '|---|' + names.map(() => '---').join('|') + '|',
@@ -61,7 +62,7 @@ export function renderMatrix(cells: MatrixCell[], names: readonly string[], vers
   for (const s of names) {
     for (const d of names) {
       const c = at(s, d);
-      lines.push(`- **${s} → ${d}**: ${c.result === 'equal' ? 'equal key by key' : c.result}; ${c.restore ? 'RESTORE of the source\'s payloads' : 'values rewritten as commands where the destination lacks the type'}.`
+      lines.push(`- **${s} → ${d}**: ${c.result === 'equal' ? 'equal key by key, and by the verifier' : c.result}; ${c.restore ? 'RESTORE of the source\'s payloads' : 'values rewritten as commands where the destination lacks the type'}.`
         + ` Precheck: ${c.precheck} — ${c.precheckReason}`
         + (c.translated ? ` ${c.translated}` : '')
         + (c.refused.length ? ` Cannot carry: ${c.refused.join('; ')}.` : ''));
