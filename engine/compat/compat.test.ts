@@ -122,7 +122,8 @@ describe(`compatibility: ${SERVERS.join(', ')} on either side (${SERVERS.length 
             const failing = startTask(source, dest, { dbs: [0], dbMap: new Map([[0, si]]) });
             const failure = await waitFailed(failing);
             const err = describeError(failure);
-            const said = failure instanceof Error ? failure.message : err;
+            // Which of the two field-TTL hashes the snapshot holds first varies: the matrix names the pattern, so it stays put.
+            const said = (failure instanceof Error ? failure.message : err).replace(/x:h:(small|big)/, 'x:h:small|big');
             if (functionsLost) expect(err).toMatch(/functions/);
             else expect(err).toMatch(/hash "x:h:(small|big)" has fields with their own expiry/);
             cell.refused.push(functionsLost ? `functions: the task fails ("${said}")` : `hash-field TTLs: the task fails naming the key ("${said}")`);
