@@ -94,6 +94,8 @@ const TABLE: Record<string, [CommandKind, KeySpec]> = {
   // streams
   XADD: ['write', ONE], XACK: ['write', ONE], XCLAIM: ['write', ONE], XAUTOCLAIM: ['write', ONE], XDEL: ['write', ONE],
   XTRIM: ['write', ONE], XSETID: ['write', ONE], XGROUP: ['write', { first: 2, last: 2, step: 1 }],
+  // Redis 8.2+ / Valkey 9 (commands/translate.ts handles destinations without them)
+  XDELEX: ['write', ONE], XACKDEL: ['write', ONE], DELIFEQ: ['write', ONE],
   // scripting: 5.0–6.2 masters can still send EVAL verbatim
   EVAL: ['write', numkeys(2)], EVALSHA: ['write', numkeys(2)], EVAL_RO: ['write', numkeys(2)],
   EVALSHA_RO: ['write', numkeys(2)], FCALL: ['write', numkeys(2)],

@@ -1,5 +1,6 @@
 /** Reading what a node says about itself: INFO fields, keyspace, version, mode. */
 import type Redis from 'ioredis';
+import { parseServerVersion, rdbVersionOf as factsRdbVersionOf, type ServerVersion } from '../servers/facts';
 
 export type InfoFields = Record<string, string>;
 
@@ -102,18 +103,21 @@ export function atLeast(version: string, min: string): boolean {
   return compareVersions(version, min) >= 0;
 }
 
-/** The RDB format version a Redis version writes (what RESTORE on the destination must accept). */
-export function rdbVersionOf(version: string): number {
-  const [major, minor] = parseVersion(version);
-  const v = major * 100 + minor;
-  if (v >= 704) return 12;
-  if (v >= 702) return 11;
-  if (v >= 700) return 10;
-  if (v >= 500) return 9;
-  if (v >= 400) return 8;
-  if (v >= 302) return 7;
-  if (v >= 206) return 6;
-  return 5;
+/**
+ * The server's own version (Valkey's, not the Redis one it claims compatibility with), read by
+ * servers/facts.ts: every version fact the precheck states comes from there.
+ */
+export function serverVersionOf(info: ServerInfo): ServerVersion {
+  return parseServerVersion(info.fields.redis_version || info.fields.valkey_version ? info.fields : { redis_version: info.version });
+}
+
+/** The RDB format version a server writes (what RESTORE on the destination must accept); servers/facts.ts. */
+export function rdbVersionOf(info: ServerInfo | string): number {
+  if (typeof info === 'string') {
+    const [major, minor, patch] = parseVersion(info);
+    return factsRdbVersionOf({ product: 'redis', major, minor, patch });
+  }
+  return factsRdbVersionOf(serverVersionOf(info));
 }
 
 export function formatBytes(n: number): string {

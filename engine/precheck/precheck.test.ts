@@ -87,7 +87,7 @@ describe('runPrechecks', () => {
       const r = await item('version-compat', { ...good(), target: ep(older) });
       expect(r.status).toBe('warning');
       expect(r.reason).toMatch(/older than the source/);
-      expect(r.details[0]).toMatch(/destination 5\.0\.7 \(RDB 9\)/);
+      expect(r.details[0]).toMatch(/destination Redis 5\.0\.7 \(RDB 9\)/);
       expect((await item('version-compat', good())).status).toBe('passed');
     } finally {
       await older.stop();

@@ -4,7 +4,7 @@ import { DtsError } from '../errors';
  * Stable codes of RDB parse failures.
  *
  * - `BAD_MAGIC`: the input does not start with `REDIS` + 4 digits or `VALKEY` + 3 digits.
- * - `UNSUPPORTED_VERSION`: a format version this parser does not know (REDIS 1–12 and
+ * - `UNSUPPORTED_VERSION`: a format version this parser does not know (REDIS 1–13 and
  *   VALKEY 80/81 are supported).
  * - `UNSUPPORTED_FORMAT`: a known but unsupported construct (pre-GA functions, Redis 8.6 key
  *   metadata, Valkey 9.2 path hashes).

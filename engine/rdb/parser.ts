@@ -11,6 +11,7 @@
  * element plus the latest chunk), plus, for a key that may still be "small", that key's bytes
  * (bounded by `bigKeyThreshold`).
  */
+import { parserReads, parserReadsText, rdbVersionNote } from '../servers/facts';
 import fs from 'node:fs';
 import { Crc64 } from './crc64';
 import { hex64, RdbError } from './errors';
@@ -368,20 +369,16 @@ export class RdbParser implements Core {
     if (/^REDIS\d{4}$/.test(h)) {
       this.magic = 'REDIS';
       version = Number(h.slice(5));
-      if (version < 1 || version > 12) {
-        r.fail(
-          `unsupported RDB version ${version} (this parser reads REDIS versions 1–12 and VALKEY 80–81)`,
-          'UNSUPPORTED_VERSION',
-        );
+      if (!parserReads('REDIS', version)) {
+        r.fail(`unsupported RDB version ${version}${rdbVersionNote('REDIS', version)} (this parser reads ${parserReadsText('REDIS')})`,
+          'UNSUPPORTED_VERSION');
       }
     } else if (/^VALKEY\d{3}$/.test(h)) {
       this.magic = 'VALKEY';
       version = Number(h.slice(6));
-      if (version < 80 || version > 81) {
-        r.fail(
-          `unsupported Valkey RDB version ${version} (this parser reads VALKEY versions 80–81 and REDIS 1–12)`,
-          'UNSUPPORTED_VERSION',
-        );
+      if (!parserReads('VALKEY', version)) {
+        r.fail(`unsupported Valkey RDB version ${version}${rdbVersionNote('VALKEY', version)} (this parser reads ${parserReadsText('VALKEY')})`,
+          'UNSUPPORTED_VERSION');
       }
     } else {
       r.fail(`not an RDB file: expected "REDIS" + 4 digits or "VALKEY" + 3 digits, found ${JSON.stringify(h)}`, 'BAD_MAGIC');
@@ -505,6 +502,10 @@ export class RdbParser implements Core {
           }
           case RDB_OPCODE.KEY_META_OR_SLOT_IMPORT: {
             if (this.magic !== 'VALKEY') {
+              if (this.version >= 13) {
+                r.fail('key metadata (opcode 243, Redis 8.6: metadata classes of modules attached to a key) is not supported',
+                  'UNSUPPORTED_FORMAT', start);
+              }
               r.fail('opcode 243 (Redis 8.6 key metadata) is not valid in an RDB of version ≤ 12', 'UNKNOWN_TYPE', start);
             }
             const jobName = r.readString();

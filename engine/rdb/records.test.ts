@@ -83,9 +83,12 @@ describe('opcodes', () => {
     const e1 = errorOf(() => parseWhole(new RdbWriter(10).raw([0xf6]).str('x').finish()));
     expect(e1.code).toBe('UNSUPPORTED_FORMAT');
     expect(e1.message).toMatch(/pre-release function format.*byte offset 9/);
-    const e2 = errorOf(() => parseWhole(new RdbWriter(12).byte(26).str('k').finish()));
+    const e2 = errorOf(() => parseWhole(new RdbWriter(13).byte(27).str('k').finish()));
     expect(e2.code).toBe('UNKNOWN_TYPE');
-    expect(e2.message).toMatch(/unknown RDB type or opcode 26/);
+    expect(e2.message).toMatch(/unknown RDB type or opcode 27/);
+    const e3 = errorOf(() => parseWhole(new RdbWriter(13).raw([0xf3]).finish()));
+    expect(e3.code).toBe('UNSUPPORTED_FORMAT');
+    expect(e3.message).toMatch(/key metadata \(opcode 243, Redis 8\.6/);
     expect(errorOf(() => parseWhole(new RdbWriter(11).byte(8).str('k').finish())).code).toBe('UNKNOWN_TYPE');
     expect(errorOf(() => parseWhole(new RdbWriter(81, 'VALKEY').byte(23).str('k').finish())).code).toBe('UNSUPPORTED_FORMAT');
     expect(errorOf(() => parseWhole(new RdbWriter(81, 'VALKEY').byte(24).str('k').finish())).code).toBe('UNKNOWN_TYPE');
@@ -212,7 +215,7 @@ describe('value types', () => {
 describe('header and checksum', () => {
   it('rejects bad magic, unsupported versions and empty input', () => {
     expect(errorOf(() => parseWhole(Buffer.from('HELLO0009\xff'))).code).toBe('BAD_MAGIC');
-    expect(errorOf(() => parseWhole(Buffer.from('REDIS0013\xff'))).code).toBe('UNSUPPORTED_VERSION');
+    expect(errorOf(() => parseWhole(Buffer.from('REDIS0014\xff'))).code).toBe('UNSUPPORTED_VERSION');
     expect(errorOf(() => parseWhole(Buffer.from('REDIS0000\xff'))).code).toBe('UNSUPPORTED_VERSION');
     expect(errorOf(() => parseWhole(Buffer.from('VALKEY079\xff'))).code).toBe('UNSUPPORTED_VERSION');
     expect(errorOf(() => parseWhole(Buffer.from('VALKEY082\xff'))).code).toBe('UNSUPPORTED_VERSION');

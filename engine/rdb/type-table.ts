@@ -16,7 +16,7 @@ import {
 import { linkedList, LIST_ZIPLIST, quicklist, quicklist2 } from './values/list';
 import { modulePreGa, moduleValue } from './values/module';
 import { hashtableSet, SET_INTSET, SET_LISTPACK } from './values/set';
-import { streamListpacks, streamListpacks2, streamListpacks3 } from './values/stream';
+import { streamListpacks, streamListpacks2, streamListpacks3, streamListpacks4 } from './values/stream';
 import { stringValue } from './values/string';
 import { skiplistZset, skiplistZset2, ZSET_LISTPACK, ZSET_ZIPLIST } from './values/zset';
 
@@ -27,7 +27,7 @@ export interface RdbTypeSpec {
   readonly typeName: RdbTypeName;
   /** The on-disk encoding, as the parser's events name it. */
   readonly encoding: string;
-  /** The first RDB version that has it: REDIS 1–12, or VALKEY 80+ for Valkey's own types. */
+  /** The first RDB version that has it: REDIS 1–13, or VALKEY 80+ for Valkey's own types. */
   readonly since: number;
   /** Defined in both kinds of file, or only in REDIS or only in VALKEY files. */
   readonly family: 'common' | RdbMagic;
@@ -106,6 +106,8 @@ const ROWS: readonly RdbTypeSpec[] = [
   row(23, 'HASH_LISTPACK_EX_PRE_GA', 'hash', 'listpack-ex-pre-ga', 12, { family: 'REDIS', decode: hashListpackExPreGa, fieldExpiry: true }),
   row(24, 'HASH_METADATA', 'hash', 'hash-metadata', 12, { family: 'REDIS', decode: hashMetadata, fieldExpiry: true }),
   row(25, 'HASH_LISTPACK_EX', 'hash', 'listpack-ex', 12, { family: 'REDIS', decode: hashListpackEx, fieldExpiry: true }),
+  // Redis 8.6 (RDB 13): type 21 plus XADD … IDMP's producer state; Redis 8.8's 27 (NACKs) and 28 (ARRAY) are RDB 14.
+  row(26, 'STREAM_LISTPACKS_4', 'stream', 'stream-listpacks-4', 13, { family: 'REDIS', decode: streamListpacks4 }),
   row(22, 'HASH_2', 'hash', 'hash2', 80, { family: 'VALKEY', decode: valkeyHash2, fieldExpiry: true }),
   row(23, 'PATH_HASH', 'hash', 'path-hash', 81, { family: 'VALKEY', unsupported: 'Valkey path hash (RDB type 23, VALKEY081) is not supported' }),
 ];

@@ -74,6 +74,19 @@ export interface StreamMeta {
   maxDeletedId: StreamId | undefined;
   entriesAdded: number | undefined;
   groups: StreamGroup[];
+  /**
+   * Redis 8.6's idempotent producers (RDB type 26, XADD … IDMP): the window, and the ids seen
+   * per producer. Only a server of RDB 13+ holds them; rewritten as commands they are not carried.
+   */
+  idmp?: StreamIdmp;
+}
+
+export interface StreamIdmp {
+  durationS: number;
+  maxSize: number;
+  producers: { pid: Buffer; iids: { iid: Buffer; id: StreamId }[] }[];
+  iidsAdded: number;
+  iidsDuplicates: number;
 }
 
 /** A decoded stream: live entries (deleted ones are skipped) plus metadata. */

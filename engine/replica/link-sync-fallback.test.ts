@@ -130,7 +130,7 @@ describe('ReplicaLink: SYNC fallback for a master without PSYNC (scripted fake m
 
     await new Promise((r) => setTimeout(r, 600)); // several ACK intervals
     const afterSync = fake.received.slice(fake.received.indexOf('SYNC') + 1);
-    expect(fake.received.slice(0, 4)).toEqual(['PING', expect.stringMatching(/^REPLCONF listening-port \d+$/), 'REPLCONF capa eof capa psync2', 'PSYNC ? -1']);
+    expect(fake.received.slice(0, 5)).toEqual(['PING', expect.stringMatching(/^REPLCONF listening-port \d+$/), 'REPLCONF capa eof capa psync2', 'REPLCONF version 9.0.0', 'PSYNC ? -1']);
     expect(fake.received).toContain('SYNC');
     expect(afterSync).toEqual([]); // no REPLCONF ACK, not even for the GETACK
     expect(link.ackedOffset).toBe(-1);

@@ -113,6 +113,12 @@ export interface ReplCommand {
 export type LinkState = 'new' | 'connecting' | 'handshake' | 'rdb' | 'stream' | 'failed' | 'closed';
 
 
+/**
+ * The version announced with REPLCONF version (Valkey 8+): the newest Valkey whose snapshot
+ * format the parser reads whole (VALKEY 80; servers/facts.ts).
+ */
+export const ANNOUNCED_VERSION = '9.0.0';
+
 /** True for the master's PING and REPLCONF (GETACK) — counted in offsets, never to be applied. */
 export function isReplicationControl(argv: Buffer[]): boolean {
   const name = argv[0];
@@ -299,6 +305,10 @@ export class ReplicaLink extends EventEmitter {
     }
     cmds.push(['REPLCONF', 'listening-port', this.opts.listeningPort ?? this.socket?.localPort ?? 0]);
     cmds.push(['REPLCONF', 'capa', 'eof', 'capa', 'psync2']);
+    // Valkey 9 sends its own RDB format (VALKEY 80, hash-field TTLs) only to a replica that says it
+    // is 9.0 or newer; to others REDIS 11, failing the transfer on a hash with field TTLs. Redis
+    // answers an error, which is harmless (below).
+    cmds.push(['REPLCONF', 'version', ANNOUNCED_VERSION]);
     this.write(encodeCommands(cmds));
     if (this.opts.password !== undefined) {
       const auth = await this.reply('AUTH');
@@ -306,7 +316,7 @@ export class ReplicaLink extends EventEmitter {
         throw this.failed(replyFailure(auth, 'replicate') ?? { kind: 'wrong-password', reply: auth.slice(1) });
       }
     }
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < 3; i++) {
       const r = await this.reply('REPLCONF');
       if (r[0] !== '-') continue;
       const code = errorCode(r);

@@ -7,6 +7,7 @@
  */
 import { keySlot } from '../cluster/slot';
 import { commandInfo, commandName, keyedCommand, keyPositions, type CommandInfo, type KeyedCommand } from '../commands/table';
+import { translatorFor, type CommandTranslator, type Translation } from '../commands/translate';
 import { DtsError } from '../errors';
 import type { EntryFilter } from '../filter';
 import { HEARTBEAT_PREFIX } from '../filter';
@@ -63,6 +64,8 @@ export class StreamApplier {
   private handledOffset: number;
   private handledDb: number;
   private readonly heartbeat: Buffer;
+  /** Commands the destination lacks, rewritten for it (commands/translate.ts); made at the first write. */
+  private translator?: CommandTranslator;
   readonly stats: StreamStats = { commands: 0, applied: 0, dropped: 0 };
 
   constructor(private readonly sink: ApplierSink, private readonly opts: StreamApplierOptions) {
@@ -198,6 +201,12 @@ export class StreamApplier {
     }
     if (info.kind === 'drop') return false;
     if (info.kind === 'global') {
+      const translated = this.translated(info.name, argv);
+      if (translated) {
+        const wrote = await this.writeTranslated(translated, mark);
+        if (wrote) this.stats.applied++;
+        return wrote;
+      }
       await this.sink.write(argv, mark);
       this.stats.applied++;
       return true;
@@ -221,10 +230,27 @@ export class StreamApplier {
     if (!out) return false;
     this.sink.selectDb(filter.mapDb(this.db));
     const db = this.db;
+    const translated = this.translated(info.name, out.argv);
+    if (translated) return this.writeTranslated(translated.map((c) => this.extendTtl(c)), mark).then((w) => w && this.written(out, db));
     const pending = this.sink.write(this.extendTtl(out.argv), mark, 1, this.opts.clusterDestination ? slotOf(out) : undefined);
     // No closure per command on the hot path (tsx names every named one with a defineProperty).
     if (pending) return pending.then(() => this.written(out, db));
     return this.written(out, db);
+  }
+
+  /** What to write instead of a command the destination lacks; undefined when it goes as it is. */
+  private translated(name: string, argv: Buffer[]): Translation | undefined {
+    const t = (this.translator ??= translatorFor(this.sink.destination.version));
+    return t.names.has(name) ? t.translate(name, argv) : undefined;
+  }
+
+  /** A translation's commands in order, the mark on the last (one unit holds them all); false when it is none. */
+  private async writeTranslated(cmds: Translation, mark: StreamPosition | undefined): Promise<boolean> {
+    for (let i = 0; i < cmds.length; i++) {
+      const pending = this.sink.write(cmds[i], i === cmds.length - 1 ? mark : undefined);
+      if (pending) await pending;
+    }
+    return cmds.length > 0;
   }
 
   private written(cmd: KeyedCommand, db: number): true {
@@ -358,7 +384,9 @@ export class StreamApplier {
     const out = [...argv];
     if (dbOpt > 0) out[dbOpt + 1] = Buffer.from(String(filter.mapDb(to)));
     this.sink.selectDb(filter.mapDb(this.db));
-    await this.sink.write(out, mark);
+    const translated = this.translated('COPY', out);
+    if (translated) await this.writeTranslated(translated, mark);
+    else await this.sink.write(out, mark);
     this.opts.onKeyWritten?.(to, dst);
     return true;
   }

@@ -11,6 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
+import { serverCommand, type ServerCommand, type ServerName } from './servers';
 
 /**
  * Per test run (the global setup sets DTS_HARNESS_ROOT), so that two suites
@@ -67,6 +68,29 @@ export interface RedisServerOptions {
   args?: string[];
   cluster?: boolean;
   password?: string;
+  /**
+   * A server of another version, fetched from Debian by scripts/fetch-servers.mjs
+   * (e.g. 'valkey-9.1', 'redis-6.0'); default: this machine's redis-server.
+   */
+  server?: ServerName;
+}
+
+/** The command that runs a server: this machine's redis-server, or a fetched one. */
+interface Launcher {
+  command: string;
+  prefix: string[];
+  env: NodeJS.ProcessEnv | undefined;
+  /** Redis-compatible version [major, minor] (what the server's options depend on). */
+  major: number;
+}
+
+function launcherFor(server: ServerName | undefined): Launcher {
+  if (!server) return { command: requireBinary('redis-server', 'redis-server'), prefix: [], env: undefined, major: 7 };
+  const c: ServerCommand = serverCommand(server);
+  const major = Number(c.version.split('.')[0]);
+  // Valkey 8+ is Redis 7.2 compatible; what matters here is that it has the 7.0 options.
+  return { command: c.command, prefix: c.args, env: { ...process.env, ...c.env },
+    major: c.family === 'valkey' ? 7 : major };
 }
 
 export class RedisServer {
@@ -78,7 +102,10 @@ export class RedisServer {
     readonly dir: string,
     private child: ChildProcess,
     private readonly args: string[],
-    readonly password?: string,
+    readonly password: string | undefined,
+    private readonly launcher: Launcher,
+    /** The fetched server it runs (undefined: this machine's redis-server). */
+    readonly server: ServerName | undefined,
   ) {
     this.watch(child);
   }
@@ -115,7 +142,7 @@ export class RedisServer {
   /** Starts the server again on the same port and directory, with the same settings. */
   async restart(): Promise<void> {
     await this.kill();
-    const child = spawn(requireBinary('redis-server', 'redis-server'), this.args, { stdio: 'ignore' });
+    const child = spawnServer(this.launcher, this.args);
     fs.writeFileSync(path.join(HARNESS_ROOT, 'pids', String(child.pid)), this.dir);
     this.child = child;
     this.watch(child);
@@ -123,7 +150,7 @@ export class RedisServer {
   }
 
   static async start(opts: RedisServerOptions = {}): Promise<RedisServer> {
-    const bin = requireBinary('redis-server', 'redis-server');
+    const launcher = launcherFor(opts.server);
     const port = await freePort();
     fs.mkdirSync(path.join(HARNESS_ROOT, 'pids'), { recursive: true });
     const dir = fs.mkdtempSync(path.join(HARNESS_ROOT, `r${port}-`));
@@ -134,7 +161,8 @@ export class RedisServer {
       '--dbfilename', 'dump.rdb',
       '--save', '',
       '--appendonly', 'no',
-      '--enable-debug-command', 'yes',
+      // Redis 6.x has no such option: DEBUG is always allowed there.
+      ...(launcher.major >= 7 ? ['--enable-debug-command', 'yes'] : []),
       '--logfile', path.join(dir, 'redis.log'),
       '--daemonize', 'no',
     ];
@@ -146,9 +174,9 @@ export class RedisServer {
     for (const [k, v] of Object.entries(opts.config ?? {})) args.push(`--${k}`, String(v));
     args.push(...(opts.args ?? []));
 
-    const child = spawn(bin, args, { stdio: 'ignore' });
+    const child = spawnServer(launcher, args);
     fs.writeFileSync(path.join(HARNESS_ROOT, 'pids', String(child.pid)), dir);
-    const server = new RedisServer(port, dir, child, args, opts.password);
+    const server = new RedisServer(port, dir, child, args, opts.password, launcher, opts.server);
     reserved.delete(port);
     await server.waitReady();
     return server;
@@ -195,6 +223,10 @@ export class RedisServer {
     }
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+function spawnServer(launcher: Launcher, args: string[]): ChildProcess {
+  return spawn(launcher.command, [...launcher.prefix, ...args], { stdio: 'ignore', env: launcher.env });
 }
 
 export class RedisCluster {

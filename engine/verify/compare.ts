@@ -8,6 +8,7 @@ import type { Cmd, NodeCaps, Reply, Side } from './side';
 import { SlotMovedError, VerifyError } from './side';
 import { preview, printable } from '../keys';
 import { RateLimiter, sleep } from './rate';
+import { zsetDigestsComparable } from '../servers/facts';
 import type { CompareOptions, ConflictKind, VerifyMode } from './types';
 
 /** Differing fields reported per key. */
@@ -38,6 +39,11 @@ export interface CompareSettings {
   ttlToleranceMs: number;
   /** Use DEBUG DIGEST-VALUE (both sides allow it). */
   digest: boolean;
+  /**
+   * Sorted sets too: false where one side digests scores as Redis ≤ 7.0 prints them and the other as
+   * 7.2+ / Valkey do (servers/facts.ts), so equal sets never have equal digests — read them instead.
+   */
+  zsetDigest: boolean;
 }
 
 export function compareSettings(opts: CompareOptions, source: Side, target: Side): CompareSettings {
@@ -47,6 +53,7 @@ export function compareSettings(opts: CompareOptions, source: Side, target: Side
     ttlExtendMs: Math.round((opts.ttlExtendSeconds ?? 0) * 1000),
     ttlToleranceMs: opts.ttlToleranceMs ?? 1000,
     digest: (opts.useDigest ?? true) && source.digest && target.digest,
+    zsetDigest: source.serverVersions.every((a) => target.serverVersions.every((b) => zsetDigestsComparable(a, b))),
   };
 }
 
@@ -349,6 +356,7 @@ export class KeyComparator {
       const digestable = fullValue.filter((i) => {
         const { type, len } = sf[i];
         if (!LEN_CMD[type] || len === null || len !== tf[i].len) return false; // module types may not digest; unequal lengths must be read anyway
+        if (type === 'zset' && !this.settings.zsetDigest) return false;
         return type === 'string' ? len <= DIGEST_MAX_BYTES : len <= DIGEST_MAX_ELEMENTS;
       });
       const dKeys = digestable.map((i) => keys[i]);

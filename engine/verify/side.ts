@@ -10,6 +10,7 @@ import { DtsError } from '../errors';
 import { replyFailure } from '../net/failure';
 import { NetError, tlsConnectOptions, type Role } from '../net/socket';
 import { keySlot } from '../cluster/slot';
+import { parseServerVersion, type ServerVersion } from '../servers/facts';
 
 export class VerifyError extends DtsError {}
 
@@ -24,6 +25,8 @@ export interface NodeCaps {
   v62: boolean;
   /** DEBUG DIGEST-VALUE answers. */
   digest: boolean;
+  /** The product's own version (servers/facts.ts), undefined when INFO does not say. */
+  server?: ServerVersion;
 }
 
 /** One reply of a pipeline: the value or the error the server gave. */
@@ -194,7 +197,13 @@ async function probeCaps(client: Redis): Promise<NodeCaps> {
   } catch {
     digest = false; // disabled (enable-debug-command no / local), or not allowed by ACL
   }
-  return { version, pexpiretime: versionAtLeast(version, 7, 0), v62: versionAtLeast(version, 6, 2), digest };
+  let server: ServerVersion | undefined;
+  try {
+    server = parseServerVersion(info);
+  } catch {
+    server = undefined;
+  }
+  return { version, pexpiretime: versionAtLeast(version, 7, 0), v62: versionAtLeast(version, 6, 2), digest, server };
 }
 
 type SlotRow = [number, number, [Buffer | string, number, ...unknown[]], ...unknown[]];
@@ -288,6 +297,11 @@ export class Side {
 
   get address(): string {
     return endpointAddress(this.endpoint);
+  }
+
+  /** The servers' own versions (servers/facts.ts), where INFO says. */
+  get serverVersions(): ServerVersion[] {
+    return this.nodes.flatMap((n) => (n.caps.server ? [n.caps.server] : []));
   }
 
   /** Every node allows DEBUG DIGEST-VALUE. */

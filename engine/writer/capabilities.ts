@@ -5,16 +5,15 @@
  */
 import { rdbType, VALKEY_BASE_REDIS_VERSION } from '../rdb/type-table';
 import type { RdbMagic } from '../rdb/types';
+import { hasFeature, parseServerVersion, rdbVersionOf, serverFacts, type ServerFacts, type ServerVersion } from '../servers/facts';
 
-export interface ServerVersion {
-  product: 'redis' | 'valkey';
-  major: number;
-  minor: number;
-  patch: number;
-}
+export type { ServerVersion } from '../servers/facts';
+export { rdbVersionOf } from '../servers/facts';
 
 export interface DestinationCapabilities {
   version: ServerVersion;
+  /** Everything else known about this server version (servers/facts.ts): commands, options, formats. */
+  facts: ServerFacts;
   /** The RDB version this server writes and the newest its RESTORE accepts. */
   rdbVersion: number;
   /** RESTORE … ABSTTL / IDLETIME / FREQ (5.0+). */
@@ -27,44 +26,20 @@ export interface DestinationCapabilities {
   functions: boolean;
 }
 
+/** The server's own version from INFO server (servers/facts.ts). */
 export function parseVersion(info: string): ServerVersion {
-  const valkey = /^valkey_version:(\d+)\.(\d+)\.(\d+)/m.exec(info);
-  const redis = /^redis_version:(\d+)\.(\d+)\.(\d+)/m.exec(info);
-  const m = valkey ?? redis;
-  if (!m) throw new Error('INFO server has no redis_version line');
-  return { product: valkey ? 'valkey' : 'redis', major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
-}
-
-function atLeast(v: ServerVersion, major: number, minor = 0): boolean {
-  return v.major > major || (v.major === major && v.minor >= minor);
-}
-
-/** RDB version written by a server version (REFERENCE §2.1). */
-export function rdbVersionOf(v: ServerVersion): number {
-  if (v.product === 'valkey') {
-    if (atLeast(v, 9, 2)) return 81;
-    if (atLeast(v, 9)) return 80;
-    return 11;
-  }
-  if (atLeast(v, 8, 6)) return 13;
-  if (atLeast(v, 7, 4)) return 12;
-  if (atLeast(v, 7, 2)) return 11;
-  if (atLeast(v, 7)) return 10;
-  if (atLeast(v, 5)) return 9;
-  if (atLeast(v, 4)) return 8;
-  if (atLeast(v, 3, 2)) return 7;
-  if (atLeast(v, 2, 6)) return 6;
-  return 2;
+  return parseServerVersion(info);
 }
 
 export function capabilitiesOf(v: ServerVersion): DestinationCapabilities {
   return {
     version: v,
+    facts: serverFacts(v),
     rdbVersion: rdbVersionOf(v),
-    restoreAbsTtl: atLeast(v, 5),
-    hashFieldExpiry: v.product === 'valkey' ? atLeast(v, 9) : atLeast(v, 7, 4),
-    streamMetadata: atLeast(v, 7),
-    functions: atLeast(v, 7),
+    restoreAbsTtl: hasFeature(v, 'restoreAbsTtl'),
+    hashFieldExpiry: hasFeature(v, 'fieldTtl'),
+    streamMetadata: hasFeature(v, 'streamMetadata'),
+    functions: hasFeature(v, 'functions'),
   };
 }
 

@@ -141,6 +141,12 @@ export class KeyWriter {
     this.sink.selectDb(dbOut);
     const dest = this.sink.destination;
     if (e.typeName === 'string') {
+      if (expireAt !== undefined && !dest.facts.has('setAbsoluteExpiry')) {
+        // SET … PXAT is 6.2+: the expiry follows as PEXPIREAT.
+        const pending = this.sink.write(['SET', e.key, e.value]);
+        const expire = (): Promise<void> | undefined => this.sink.write(['PEXPIREAT', e.key, expireAt]);
+        return pending ? pending.then(expire) : expire();
+      }
       const argv: RespArg[] = ['SET', e.key, e.value];
       if (expireAt !== undefined) argv.push('PXAT', expireAt);
       return this.sink.write(argv);

@@ -1,12 +1,15 @@
 /**
- * Streams: RDB types 15, 19 and 21 (STREAM_LISTPACKS 1/2/3; REFERENCE §2.9). The node listpacks'
+ * Streams: RDB types 15, 19, 21 and 26 (STREAM_LISTPACKS 1/2/3/4; REFERENCE §2.9). Type 26 (RDB 13,
+ * Redis 8.6) is type 21 followed by the idempotent-producer state of XADD … IDMP: len duration, len
+ * max size, len producers, each (string pid, len n, n × (string iid, len ms, len seq)), then len
+ * iids added and len iids duplicated — as real Redis 8.6.3 files have it. The node listpacks'
  * entries are decoded by `../stream.ts`; this reads the layout around them: nodes, then the
  * stream's metadata (v2 adds first id, max deleted id and entries added), then consumer groups
  * (v2 adds entries read; v3 gives consumers an active time).
  */
 import type { Reader } from '../reader';
 import { rawStreamId, StreamSink } from '../stream';
-import type { StreamGroup, StreamId, StreamMeta } from '../types';
+import type { StreamGroup, StreamId, StreamIdmp, StreamMeta } from '../types';
 import { EMPTY, tryLen, tryUnit, type Core, type KeyState, type Machine } from './decoder';
 import { blobValue } from './blob-value';
 
@@ -98,7 +101,65 @@ export function streamListpacks3(p: Core, k: KeyState): Machine {
   return streamValue(p, k, 3);
 }
 
-function* streamValue(p: Core, k: KeyState, layout: 1 | 2 | 3): Machine {
+export function streamListpacks4(p: Core, k: KeyState): Machine {
+  return streamValue(p, k, 4);
+}
+
+function unitIdmpHeader(r: Reader, s: StreamScratch): void {
+  s.time = r.readLen();
+  s.time2 = r.readLen();
+  s.count = r.readLen();
+}
+
+function unitProducer(r: Reader, s: StreamScratch): void {
+  s.name = r.readString();
+  s.count = r.readLen();
+}
+
+function unitIid(r: Reader, s: StreamScratch): void {
+  s.masterId = r.readString();
+  s.id = lenId(r);
+}
+
+function unitIdmpCounts(r: Reader, s: StreamScratch): void {
+  s.time = r.readLen();
+  s.dcount = r.readLen();
+}
+
+function* idmpSection(p: Core, k: KeyState, s: StreamScratch): Generator<void, StreamIdmp, void> {
+  const r = p.r;
+  while (!tryUnit(r, unitIdmpHeader, s)) {
+    p.beforeWait(k);
+    yield;
+  }
+  const idmp: StreamIdmp = { durationS: s.time, maxSize: s.time2, producers: [], iidsAdded: 0, iidsDuplicates: 0 };
+  const nproducers = s.count;
+  for (let i = 0; i < nproducers; i++) {
+    while (!tryUnit(r, unitProducer, s)) {
+      p.beforeWait(k);
+      yield;
+    }
+    const producer = { pid: s.name, iids: [] as { iid: Buffer; id: StreamId }[] };
+    const niids = s.count;
+    for (let j = 0; j < niids; j++) {
+      while (!tryUnit(r, unitIid, s)) {
+        p.beforeWait(k);
+        yield;
+      }
+      producer.iids.push({ iid: s.masterId, id: s.id });
+    }
+    idmp.producers.push(producer);
+  }
+  while (!tryUnit(r, unitIdmpCounts, s)) {
+    p.beforeWait(k);
+    yield;
+  }
+  idmp.iidsAdded = s.time;
+  idmp.iidsDuplicates = s.dcount;
+  return idmp;
+}
+
+function* streamValue(p: Core, k: KeyState, layout: 1 | 2 | 3 | 4): Machine {
   const r = p.r;
   const sink = new StreamSink();
   k.sink = sink;
@@ -183,5 +244,6 @@ function* streamValue(p: Core, k: KeyState, layout: 1 | 2 | 3): Machine {
     }
     meta.groups.push(group);
   }
+  if (layout >= 4) meta.idmp = yield* idmpSection(p, k, s);
   k.stream = meta;
 }
