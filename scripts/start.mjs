@@ -45,7 +45,8 @@ function run(args) {
   if (res.status !== 0) process.exit(res.status ?? 1);
 }
 
-if (!fs.existsSync(path.join(root, 'lib', 'generated', 'prisma', 'client.ts'))) {
+if (!fs.existsSync(path.join(root, 'lib', 'generated', 'prisma', 'client.ts'))
+  || !fs.existsSync(path.join(root, 'lib', 'generated', 'prisma-postgresql', 'client.ts'))) {
   run([path.join(root, 'scripts', 'prisma-generate.mjs')]);
 }
 

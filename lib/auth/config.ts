@@ -7,7 +7,7 @@
  * - `DTS_COOKIE_SECURE` (`1`/`0`): mark the cookie Secure; by default it is Secure when the request came over HTTPS.
  */
 import path from 'node:path';
-import { databaseFile } from '@/lib/db/url';
+import { dataDirectory } from '@/lib/db/url';
 import { readOrCreateKeyFile } from '@/lib/secrets/key';
 
 export const SESSION_COOKIE = 'dts_session';
@@ -38,7 +38,7 @@ export function sessionSecret(env: Env = process.env): string {
     if (fromEnv.length < 32) throw new Error('DTS_SESSION_SECRET must be at least 32 characters; generate one with: openssl rand -base64 32');
     return fromEnv;
   }
-  const file = path.join(path.dirname(databaseFile(env as NodeJS.ProcessEnv)), 'session.key');
+  const file = path.join(dataDirectory(env as NodeJS.ProcessEnv), 'session.key');
   let secret = cache.get(file);
   if (!secret) {
     secret = readOrCreateKeyFile(file).toString('base64');

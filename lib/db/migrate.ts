@@ -1,12 +1,16 @@
 /**
- * Applies prisma/migrations/<name>/migration.sql in order, at start-up, keeping
- * Prisma's `_prisma_migrations` bookkeeping (sha256 checksums, timestamps) so
- * `prisma migrate deploy` agrees with what was applied where its engine exists.
+ * Applies prisma/migrations/<name>/migration.sql (SQLite) or
+ * prisma/migrations-postgresql/<name>/migration.sql (PostgreSQL) in order, at
+ * start-up, keeping Prisma's `_prisma_migrations` bookkeeping (sha256 checksums,
+ * timestamps) so `prisma migrate deploy` agrees with what was applied where its
+ * engine exists. Each provider has its own history: PostgreSQL's begins with a
+ * baseline of the schema as it stood when PostgreSQL support came.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "id"                    TEXT PRIMARY KEY NOT NULL,
@@ -25,8 +29,8 @@ export interface Migration {
   checksum: string;
 }
 
-export function defaultMigrationsDir(): string {
-  return path.join(process.cwd(), 'prisma', 'migrations');
+export function defaultMigrationsDir(provider: 'sqlite' | 'postgresql' = 'sqlite'): string {
+  return path.join(process.cwd(), 'prisma', provider === 'sqlite' ? 'migrations' : 'migrations-postgresql');
 }
 
 export function readMigrations(dir = defaultMigrationsDir()): Migration[] {
@@ -76,5 +80,58 @@ export function applyMigrations(file: string, dir = defaultMigrationsDir()): str
     return applied;
   } finally {
     db.close();
+  }
+}
+
+const PG_BOOKKEEPING = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
+    "checksum"              VARCHAR(64) NOT NULL,
+    "finished_at"           TIMESTAMPTZ,
+    "migration_name"        VARCHAR(255) NOT NULL,
+    "logs"                  TEXT,
+    "rolled_back_at"        TIMESTAMPTZ,
+    "started_at"            TIMESTAMPTZ NOT NULL DEFAULT now(),
+    "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
+)`;
+
+/** Any number, the same in every process: consoles and workers starting at once take turns migrating. */
+const PG_MIGRATION_LOCK = 0x647473; // "dts"
+
+/** PostgreSQL: the same rules as applyMigrations, each migration in its own transaction, under an advisory lock. */
+export async function applyPostgresMigrations(url: string, dir = defaultMigrationsDir('postgresql')): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [PG_MIGRATION_LOCK]);
+    await client.query(PG_BOOKKEEPING);
+    const { rows } = await client.query<{ migration_name: string; checksum: string }>(
+      'SELECT migration_name, checksum FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL');
+    const done = new Map(rows.map((r) => [r.migration_name, r.checksum]));
+    const applied: string[] = [];
+    for (const m of readMigrations(dir)) {
+      const previous = done.get(m.name);
+      if (previous !== undefined) {
+        if (previous !== m.checksum) {
+          throw new MigrationError(`migration ${m.name} was changed after it was applied to the PostgreSQL database; restore it and add a new migration instead`);
+        }
+        continue;
+      }
+      const id = crypto.randomUUID();
+      await client.query('BEGIN');
+      try {
+        await client.query('INSERT INTO _prisma_migrations (id, checksum, migration_name) VALUES ($1, $2, $3)', [id, m.checksum, m.name]);
+        await client.query(m.sql);
+        await client.query('UPDATE _prisma_migrations SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw new MigrationError(`migration ${m.name} failed on the PostgreSQL database: ${(err as Error).message}`);
+      }
+      applied.push(m.name);
+    }
+    return applied;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [PG_MIGRATION_LOCK]).catch(() => undefined);
+    await client.end();
   }
 }

@@ -6,11 +6,12 @@
  * running from their checkpoints. On SIGINT/SIGTERM each engine writes what it
  * has read and saves its checkpoint before the process exits.
  */
-import { db } from '@/lib/db/client';
+import { db, migrateDatabase } from '@/lib/db/client';
 import { recoverPrechecks } from '@/lib/tasks/precheck';
 import { engineManager } from './manager';
 
 export async function boot(): Promise<void> {
+  await migrateDatabase();
   await db().$connect();
   await recoverPrechecks();
   const manager = engineManager();

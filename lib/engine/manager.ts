@@ -21,7 +21,7 @@ import { endpointAddress } from '@/engine/endpoint';
 import { describeError } from '@/engine/errors';
 import { recordPatternFor } from '@/engine/sync/destination-record';
 import { deleteTaskRecords } from '@/engine/sync/destination-reset';
-import { databaseFile } from '@/lib/db/url';
+import { dataDirectory } from '@/lib/db/url';
 import { advancedSchema, DEFAULT_ADVANCED, parseStored } from '@/lib/tasks/options';
 import { postToWebhook, TaskAlerts, type AlertTask, type TaskAlert } from './alerts';
 import { FullMigrationHistory } from './full-history';
@@ -146,7 +146,7 @@ export class EngineManager {
   private shuttingDown = false;
 
   spoolDir(taskId: string): string {
-    return path.join(path.dirname(databaseFile()), 'spool', taskId);
+    return path.join(dataDirectory(), 'spool', taskId);
   }
 
   isRunning(taskId: string): boolean {

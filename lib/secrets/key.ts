@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { databaseFile } from '@/lib/db/url';
+import { dataDirectory } from '@/lib/db/url';
 
 export const KEY_BYTES = 32;
 
@@ -29,9 +29,9 @@ export function decodeKey(text: string, origin: string): Buffer {
   return key;
 }
 
-/** Where the generated key lives: beside the database file. */
+/** Where the generated key lives: the data folder (beside a SQLite database). */
 export function keyFilePath(env: Env = process.env): string {
-  return path.join(path.dirname(databaseFile(env as NodeJS.ProcessEnv)), 'secret.key');
+  return path.join(dataDirectory(env as NodeJS.ProcessEnv), 'secret.key');
 }
 
 /** Reads the key file, creating it (0600, exclusive) when it does not exist yet. */
