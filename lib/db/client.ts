@@ -7,7 +7,7 @@ import { databaseConfig, type DatabaseConfig } from './url';
 
 export type { PrismaClient };
 
-const globalForDb = globalThis as unknown as { dtsPrisma?: PrismaClient; dtsPrismaReady?: Promise<void> };
+const globalForDb = globalThis as unknown as { dtsPrisma?: PrismaClient; dtsPrismaReady?: Map<string, Promise<void>> };
 
 /**
  * Opens the console's database. SQLite (a file path or config) is migrated here, once per call; PostgreSQL
@@ -27,8 +27,14 @@ export function createDb(target: string | DatabaseConfig = databaseConfig()): Pr
 /** Applies pending migrations of the configured database (PostgreSQL's are asynchronous; SQLite's ran in createDb). */
 export function migrateDatabase(config: DatabaseConfig = databaseConfig()): Promise<void> {
   if (config.provider === 'sqlite') return Promise.resolve();
-  globalForDb.dtsPrismaReady ??= applyPostgresMigrations(config.url).then(() => undefined);
-  return globalForDb.dtsPrismaReady;
+  // Once per database per process (a test may open several).
+  const ready = (globalForDb.dtsPrismaReady ??= new Map());
+  let done = ready.get(config.url);
+  if (!done) {
+    done = applyPostgresMigrations(config.url).then(() => undefined);
+    ready.set(config.url, done);
+  }
+  return done;
 }
 
 /** The process-wide client; kept on globalThis so dev reloads do not open a new one each time. */

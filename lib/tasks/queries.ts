@@ -1,4 +1,5 @@
 import { db } from '@/lib/db/client';
+import { containsText } from '@/lib/db/text-filter';
 import { LINK_SPECS, type LinkSpecId } from '@/lib/catalog/link-specs';
 import { regionById } from '@/lib/catalog/regions';
 import { activeAlerts } from '@/lib/engine/alerts';
@@ -77,7 +78,7 @@ export async function listTasks(filter: TaskListFilter): Promise<TaskListItem[]>
     where: {
       region: filter.region,
       status: status ?? { not: 'Released' },
-      ...(search ? { OR: [{ id: { contains: search } }, { name: { contains: search } }] } : {}),
+      ...(search ? { OR: [{ id: containsText(search) }, { name: containsText(search) }] } : {}),
     },
     orderBy: { createdAt: 'desc' },
     take: 500,
