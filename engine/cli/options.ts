@@ -8,7 +8,7 @@ import { dbMapping, dbNumber, endpointParser, list, UsageError } from './args';
 import { readCheckpointFile } from './checkpoint-file';
 
 export { UsageError };
-import type { ExistingKeyPolicy, SyncOptions, SyncType } from '../sync/types';
+import { WRITE_METHODS, type ExistingKeyPolicy, type RelayListen, type SyncOptions, type SyncType, type WriteMethod } from '../sync/types';
 
 export const USAGE = `usage: npm run sync -- --source redis://[user:pass@]host:port --target redis://[user:pass@]host:port [options]
 
@@ -30,6 +30,11 @@ export const USAGE = `usage: npm run sync -- --source redis://[user:pass@]host:p
   --task-id ID               names the task: its heartbeat key and its record on the destination (default: a random id)
   --checkpoint-file FILE     keep the task id and position in FILE; started again with the same FILE (after kill -9,
                              a reboot …), the task continues where the destination is, by partial resync
+  --write commands|relay     commands (default): the engine writes as a client; relay: the destination replicates
+                             the source through the engine, as fast as a native replica (standalone, no filters;
+                             docs/relay.md)
+  --relay-listen HOST:PORT   relay: where the engine listens for the destination (default 127.0.0.1, any free port)
+  --relay-announce HOST      relay: the host the destination is told to connect to (default the listen host)
   --json                     NDJSON events on stdout instead of progress lines
 `;
 
@@ -76,6 +81,11 @@ function syncOptions(values: ReturnType<typeof parseFlags>['values']): SyncOptio
 
   const endpoint = endpointParser(values);
 
+  const writeMethod = (values.write ?? 'commands') as WriteMethod;
+  if (!WRITE_METHODS.includes(writeMethod)) throw new UsageError(`--write: "${writeMethod}" is not commands or relay`);
+  const relay = relayListen(values['relay-listen'], values['relay-announce']);
+  if (relay && writeMethod !== 'relay') throw new UsageError('--relay-listen and --relay-announce go with --write relay');
+
   const dbMap = dbMapping(values['db-map']);
   const dbs = list(values.db).map((d) => dbNumber(d, '--db'));
   const numberFlag = (flag: 'rps' | 'ttl-extend' | 'retry-minutes'): number | undefined => {
@@ -108,7 +118,24 @@ function syncOptions(values: ReturnType<typeof parseFlags>['values']): SyncOptio
     sourceCluster: values['source-cluster'] ? true : undefined,
     targetCluster: values['target-cluster'] ? true : undefined,
     useReplicas: values['use-replicas'] ?? false,
+    writeMethod,
+    relay,
   };
+}
+
+/** `--relay-listen 0.0.0.0:7000` and `--relay-announce engine.example` → RelayListen. */
+function relayListen(listen: string | undefined, announce: string | undefined): RelayListen | undefined {
+  if (listen === undefined && announce === undefined) return undefined;
+  const out: RelayListen = {};
+  if (listen !== undefined) {
+    const m = /^(.+):(\d+)$/.exec(listen);
+    if (!m || Number(m[2]) > 65535) throw new UsageError(`--relay-listen: "${listen}" is not HOST:PORT`);
+    out.host = m[1]!.replace(/^\[(.*)\]$/, '$1');
+    out.port = Number(m[2]);
+  }
+  if (announce !== undefined) out.announceHost = announce;
+  else if (out.host === '0.0.0.0' || out.host === '::') throw new UsageError('--relay-listen on every interface needs --relay-announce HOST (the address the destination connects to)');
+  return out;
 }
 
 
@@ -125,6 +152,7 @@ function parseFlags(argv: string[]) {
         'tls-key': { type: 'string' }, 'tls-insecure': { type: 'boolean' }, rdb: { type: 'string' },
         'task-id': { type: 'string' }, 'checkpoint-file': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
         'source-cluster': { type: 'boolean' }, 'target-cluster': { type: 'boolean' }, 'use-replicas': { type: 'boolean' },
+        write: { type: 'string' }, 'relay-listen': { type: 'string' }, 'relay-announce': { type: 'string' },
       },
       strict: true,
     });

@@ -107,7 +107,7 @@ async function main(): Promise<number> {
       process.stderr.write(`done (${p.stage}${lost}): ${p.keysDone} keys in the last full migration, ${p.commandsApplied} commands replayed${at}\n`);
     }
     // A task no later run can name (a random id, no checkpoint file) leaves no record behind.
-    if (!run.namedTask && opts.source) await deleteTaskRecords(opts.target, opts.taskId).catch(() => undefined);
+    if (!run.namedTask && opts.source && opts.writeMethod !== 'relay') await deleteTaskRecords(opts.target, opts.taskId).catch(() => undefined);
     return p.evictedKeys > 0 ? EXIT_KEYS_EVICTED : 0;
   } catch (err) {
     const line = describeError(err);

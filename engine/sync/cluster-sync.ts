@@ -19,6 +19,7 @@ import { parseRecord, recordDbFor, recordKeyFor } from './destination-record';
 import { EvictionWatch } from './eviction-watch';
 import { SyncError } from './errors';
 import { SyncTask } from './sync-task';
+import { RelayTask } from '../relay/relay-task';
 import type { ShardCheckpoint, SyncOptions, SyncProgress, SyncRunner, SyncStage, SyncTaskEvents, Throttle } from './types';
 
 export type { SyncRunner } from './types';
@@ -213,6 +214,7 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
  * (`sourceCluster`, or INFO cluster when unset), else a SyncTask.
  */
 export async function createSyncRunner(opts: SyncOptions): Promise<SyncRunner> {
+  if (opts.writeMethod === 'relay') return new RelayTask(opts);
   if (!opts.source || opts.rdbFile) return new SyncTask(opts);
   const cluster = opts.sourceCluster ?? await detectCluster(opts.source, 'source');
   return cluster ? new ClusterSyncTask(opts) : new SyncTask(opts);

@@ -57,6 +57,19 @@ export interface EngineTestHooks {
   bigKeyThreshold?: number;
 }
 
+export const WRITE_METHODS = ['commands', 'relay'] as const;
+/** The product's write method: Commands (as a client) or Replication relay. */
+export type WriteMethod = (typeof WRITE_METHODS)[number];
+
+export interface RelayListen {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default: any free port. */
+  port?: number;
+  /** The host the destination connects to (REPLICAOF); default `host`. */
+  announceHost?: string;
+}
+
 export interface SyncOptions {
   /** Names the heartbeat key, the task's record on the destination and the spool folder. */
   taskId: string;
@@ -89,6 +102,13 @@ export interface SyncOptions {
   useReplicas?: boolean;
   /** The destination is a Redis Cluster (undefined: ask it, INFO cluster). */
   targetCluster?: boolean;
+  /**
+   * How the destination is written: `commands` (the default: the engine writes as a client) or `relay`
+   * (the destination replicates the source through the engine, engine/relay/; issue 20).
+   */
+  writeMethod?: WriteMethod;
+  /** Relay: where the engine listens for the destination, and the address the destination is told. */
+  relay?: RelayListen;
   /** Each source key the stream writes (see StreamApplierOptions.onKeyWritten). */
   onKeyWritten?: (db: number, key: Buffer) => void;
   hooks?: EngineTestHooks;

@@ -94,7 +94,29 @@ interface KeyFacts {
   groups: string;
 }
 
-async function keyFacts(side: Side, key: Buffer): Promise<KeyFacts> {
+/** Fields of XINFO STREAM FULL's groups that a native replica does not hold as its master does (Redis 7.0: entries-read, lag, seen-time). */
+const REPLICA_GROUP_FIELDS = new Set(['entries-read', 'lag']);
+const REPLICA_CONSUMER_FIELDS = new Set(['seen-time', 'active-time']);
+
+function withoutFields(flat: unknown, drop: Set<string>): unknown {
+  if (!Array.isArray(flat)) return flat;
+  const out: unknown[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) if (!drop.has(String(flat[i]))) out.push(flat[i], flat[i + 1]);
+  return out;
+}
+
+/** Groups as a replica of the source would hold them (see REPLICA_GROUP_FIELDS). */
+function asReplicaHolds(groups: unknown): unknown {
+  if (!Array.isArray(groups)) return groups;
+  return groups.map((g) => {
+    const group = withoutFields(g, REPLICA_GROUP_FIELDS) as unknown[];
+    const at = group.findIndex((v, i) => i % 2 === 0 && String(v) === 'consumers');
+    if (at >= 0 && Array.isArray(group[at + 1])) group[at + 1] = (group[at + 1] as unknown[]).map((c) => withoutFields(c, REPLICA_CONSUMER_FIELDS));
+    return group;
+  });
+}
+
+async function keyFacts(side: Side, key: Buffer, replicaMetadata = false): Promise<KeyFacts> {
   const client = clientFor(side, key);
   const type = String(await client.type(key));
   const digest = String(await client.call('DEBUG', 'DIGEST-VALUE', key));
@@ -102,7 +124,8 @@ async function keyFacts(side: Side, key: Buffer): Promise<KeyFacts> {
   let groups = '';
   if (type === 'stream') {
     const full = await client.call('XINFO', 'STREAM', key, 'FULL');
-    groups = JSON.stringify(pick(full, 'groups'));
+    const g = pick(full, 'groups');
+    groups = JSON.stringify(replicaMetadata ? asReplicaHolds(g) : g);
   }
   return { type, digest, expireAt, groups };
 }
@@ -122,7 +145,12 @@ export async function compareKeyByKey(
   source: Side,
   target: Side,
   dbs: number[] = [0],
-  opts: { ttlToleranceMs?: number; dbMap?: Record<number, number> } = {},
+  opts: {
+    ttlToleranceMs?: number;
+    dbMap?: Record<number, number>;
+    /** Stream groups compared as a native replica holds them (the relay: the destination is one). */
+    replicaMetadata?: boolean;
+  } = {},
 ): Promise<KeyDifference[]> {
   const diffs: KeyDifference[] = [];
   const tolerance = opts.ttlToleranceMs ?? 0;
@@ -140,7 +168,7 @@ export async function compareKeyByKey(
         diffs.push({ db, key: name, kind: 'lack_target' });
         continue;
       }
-      const [s, t] = await Promise.all([keyFacts(source, key), keyFacts(target, key)]);
+      const [s, t] = await Promise.all([keyFacts(source, key, opts.replicaMetadata), keyFacts(target, key, opts.replicaMetadata)]);
       if (s.type !== t.type) {
         diffs.push({ db, key: name, kind: 'type', source: s.type, target: t.type });
         continue;

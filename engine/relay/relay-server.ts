@@ -1,0 +1,340 @@
+/**
+ * The master side of the replication protocol, for one replica: the destination of a task in
+ * Replication relay mode (issue 20), which the engine points at itself with REPLICAOF.
+ *
+ * The destination's handshake (PING, AUTH with the password the engine chose, REPLCONF) is
+ * answered here; its PSYNC becomes the engine's own PSYNC to the source with the same
+ * arguments and the same capabilities, and from then on the two sockets are spliced: the
+ * source's bytes (the +FULLRESYNC/+CONTINUE line, the snapshot, the stream) go to the
+ * destination as they arrive, and the destination's REPLCONF ACKs go back to the source.
+ * So the replication id and offsets are the source's own, a break costs what it costs
+ * natively (the destination asks again with `PSYNC <replid> <offset>`, which reaches the
+ * source unchanged) and the checkpoint is the offset the destination acknowledged — exact by
+ * construction. A copy of the source's bytes goes through the replication framer, so the
+ * relay knows its stage, the snapshot's size and the stream's length, without holding them.
+ *
+ * Backpressure both ways: a destination slower than the source pauses the source socket
+ * (its output buffer then grows on the source, as with a native replica).
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { DtsError } from '../errors';
+import { endpointAddress, type RedisEndpoint } from '../endpoint';
+import { authenticate, openSocket, request } from '../net/socket';
+import { encodeCommand, RespParser, type RespValue } from '../resp';
+import { ReplicationFramer } from '../replica/framer';
+
+export type RelayStage = 'idle' | 'handshake' | 'waiting-snapshot' | 'snapshot' | 'stream';
+
+export interface RelayStats {
+  stage: RelayStage;
+  /** The source's replication id, from its +FULLRESYNC or +CONTINUE. */
+  replid: string | null;
+  /** The offset the stream reached (what the destination will hold once it has applied all it was sent). */
+  sentOffset: number;
+  /** The last offset the destination acknowledged (REPLCONF ACK): the checkpoint. */
+  ackedOffset: number;
+  snapshotBytes: number;
+  /** The snapshot's size when the source sent it from disk; null for a diskless one. */
+  snapshotTotal: number | null;
+  fullSyncs: number;
+  partialResyncs: number;
+  /** Bytes relayed from the source since the relay started. */
+  bytesRelayed: number;
+}
+
+export interface RelayEvents {
+  /** A session began: full (+FULLRESYNC) or partial (+CONTINUE). */
+  session: [{ kind: 'full' | 'partial'; replid: string; offset: number }];
+  ack: [number];
+  /** Something an operator should know (a session ended, the source refused …). */
+  log: ['info' | 'warn', string];
+}
+
+export interface RelayServerOptions {
+  source: RedisEndpoint;
+  /** Where the destination connects: loopback by default. */
+  listenHost?: string;
+  listenPort?: number;
+  /** The password the destination must send (its masterauth); random by default. */
+  password?: string;
+  connectTimeoutMs?: number;
+}
+
+/** REPLCONF capabilities the relay does not pass on: they need a second channel it does not relay. */
+const UNRELAYED_CAPAS = new Set(['dual-channel', 'rdb-channel-repl']);
+
+export class ReplicationRelay extends EventEmitter<RelayEvents> {
+  /** What the destination must AUTH with; may be set until the destination connects. */
+  password: string;
+  private server?: net.Server;
+  private session?: { destination: net.Socket; source?: net.Socket };
+  private readonly stats: RelayStats = {
+    stage: 'idle', replid: null, sentOffset: 0, ackedOffset: 0, snapshotBytes: 0, snapshotTotal: null,
+    fullSyncs: 0, partialResyncs: 0, bytesRelayed: 0,
+  };
+  /** The source connection failed this many times in a row (reset by a session that reached the stream). */
+  consecutiveSourceFailures = 0;
+  lastSourceError: unknown;
+
+  constructor(private readonly opts: RelayServerOptions) {
+    super();
+    this.password = opts.password ?? randomBytes(24).toString('base64url');
+  }
+
+  get progress(): Readonly<RelayStats> {
+    return this.stats;
+  }
+
+  /** Whether a destination is connected and its session reached the source. */
+  get connected(): boolean {
+    return this.session?.source !== undefined;
+  }
+
+  /** Listens; resolves with the port the destination must be pointed at. */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer((socket) => this.accept(socket));
+      server.once('error', reject);
+      server.listen(this.opts.listenPort ?? 0, this.opts.listenHost ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        this.server = server;
+        resolve((server.address() as net.AddressInfo).port);
+      });
+    });
+  }
+
+  /** Ends the current session (the destination will reconnect and ask again). */
+  dropSession(): void {
+    const s = this.session;
+    this.session = undefined;
+    s?.destination.destroy();
+    s?.source?.destroy();
+    this.stats.stage = 'idle';
+  }
+
+  async close(): Promise<void> {
+    this.dropSession();
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private accept(destination: net.Socket): void {
+    destination.setNoDelay(true);
+    if (this.session) {
+      // One replica at a time: a second one (a stale connection of the same destination) replaces the first.
+      this.emit('log', 'warn', 'the destination connected again while a session was open: the old session is closed');
+      this.dropSession();
+    }
+    const session: { destination: net.Socket; source?: net.Socket } = { destination };
+    this.session = session;
+    this.stats.stage = 'handshake';
+    const parser = new RespParser({ inline: true });
+    const replconf: Buffer[][] = [];
+    let authed = false;
+    let psync: Buffer[] | undefined;
+    const reply = (text: string) => destination.write(text);
+    const onData = (chunk: Buffer) => {
+      if (psync) return;
+      try {
+        parser.execute(chunk, (value: RespValue) => {
+          if (psync) return;
+          const argv = Array.isArray(value) ? value.map((v) => (Buffer.isBuffer(v) ? v : Buffer.from(String(v)))) : [];
+          const name = argv[0]?.toString('latin1').toUpperCase();
+          if (name === 'PING') reply('+PONG\r\n');
+          else if (name === 'AUTH') {
+            authed = this.checkPassword(argv[argv.length - 1]);
+            reply(authed ? '+OK\r\n' : '-WRONGPASS invalid username-password pair or user is disabled.\r\n');
+          } else if (!authed) reply('-NOAUTH Authentication required.\r\n');
+          else if (name === 'REPLCONF') {
+            replconf.push(argv);
+            reply('+OK\r\n');
+          } else if (name === 'PSYNC' && argv.length === 3) {
+            psync = argv;
+            destination.off('data', onData);
+            void this.startSession(session, replconf, psync);
+          } else if (name === 'SYNC') {
+            reply('-ERR the redis-dts relay speaks PSYNC only\r\n');
+          } else reply(`-ERR the redis-dts relay answers only the replication handshake\r\n`);
+        });
+      } catch {
+        destination.destroy();
+      }
+    };
+    destination.on('data', onData);
+    destination.on('error', () => undefined);
+    destination.on('close', () => {
+      if (this.session === session) {
+        this.session = undefined;
+        session.source?.destroy();
+        this.stats.stage = 'idle';
+        this.emit('log', 'info', 'the destination closed its replication session');
+      }
+    });
+  }
+
+  private checkPassword(given: Buffer | undefined): boolean {
+    const want = Buffer.from(this.password);
+    return given !== undefined && given.length === want.length && timingSafeEqual(given, want);
+  }
+
+  /** Opens the source side with the destination's own capabilities and PSYNC, then splices the two sockets. */
+  private async startSession(session: { destination: net.Socket; source?: net.Socket }, replconf: Buffer[][], psync: Buffer[]): Promise<void> {
+    const { destination } = session;
+    const e = this.opts.source;
+    const peer = { endpoint: e, role: 'source' as const };
+    let source: net.Socket;
+    try {
+      source = await openSocket(e, { timeoutMs: this.opts.connectTimeoutMs ?? 10_000, role: 'source', noDelay: true });
+    } catch (err) {
+      this.sourceFailed(session, err);
+      return;
+    }
+    if (this.session !== session || destination.destroyed) {
+      source.destroy();
+      return;
+    }
+    session.source = source;
+    source.on('error', () => undefined);
+    try {
+      await authenticate(source, e, 'source');
+      for (const argv of replconf) {
+        const forwarded = this.forwardedReplconf(argv);
+        if (forwarded) await request(source, forwarded, peer, { answered: true }); // an unknown option is harmless (REFERENCE §1.1)
+      }
+    } catch (err) {
+      this.sourceFailed(session, err);
+      return;
+    }
+    if (this.session !== session || destination.destroyed) {
+      source.destroy();
+      return;
+    }
+    this.stats.stage = 'waiting-snapshot';
+    this.splice(session, source, psync);
+  }
+
+  /** A REPLCONF as the source gets it: the relay's own second channels left out. */
+  private forwardedReplconf(argv: Buffer[]): Buffer[] | undefined {
+    const option = argv[1]?.toString('latin1').toLowerCase();
+    if (option !== 'capa') return argv;
+    const out: Buffer[] = [argv[0]!];
+    for (let i = 1; i + 1 < argv.length; i += 2) {
+      if (UNRELAYED_CAPAS.has(argv[i + 1]!.toString('latin1').toLowerCase())) continue;
+      out.push(argv[i]!, argv[i + 1]!);
+    }
+    return out.length > 1 ? out : undefined;
+  }
+
+  private splice(session: { destination: net.Socket; source?: net.Socket }, source: net.Socket, psync: Buffer[]): void {
+    const { destination } = session;
+    const stats = this.stats;
+    let base = 0;
+    let streamBytes = 0;
+    const framer = new ReplicationFramer({
+      line: (line) => {
+        const [word, replid, offset] = line.split(' ');
+        if (word === '+FULLRESYNC' && replid && offset) {
+          base = Number(offset);
+          streamBytes = 0;
+          stats.replid = replid;
+          stats.sentOffset = base;
+          stats.snapshotBytes = 0;
+          stats.snapshotTotal = null;
+          stats.fullSyncs++;
+          this.emit('session', { kind: 'full', replid, offset: base });
+        } else if (word === '+CONTINUE') {
+          // The destination asked from offset+1 of its own record: the stream continues there.
+          base = Number(psync[2]!.toString('latin1')) - 1;
+          streamBytes = 0;
+          if (replid) stats.replid = replid;
+          else stats.replid = psync[1]!.toString('latin1');
+          stats.sentOffset = base;
+          stats.partialResyncs++;
+          stats.stage = 'stream';
+          this.consecutiveSourceFailures = 0;
+          this.emit('session', { kind: 'partial', replid: stats.replid, offset: base });
+        } else if (word?.startsWith('-')) {
+          this.emit('log', 'warn', `the source refused the destination's PSYNC: ${line.slice(1)}`);
+        }
+      },
+      rdbStart: (framing) => {
+        stats.stage = 'snapshot';
+        stats.snapshotTotal = framing.kind === 'disk' ? framing.size : null;
+      },
+      rdbData: (chunk) => {
+        stats.snapshotBytes += chunk.length;
+      },
+      rdbEnd: () => {
+        stats.stage = 'stream';
+        this.consecutiveSourceFailures = 0;
+      },
+      rdbError: (line) => this.emit('log', 'warn', `the source could not produce its snapshot: ${line}`),
+      stream: (chunk) => {
+        streamBytes += chunk.length;
+        stats.sentOffset = base + streamBytes;
+      },
+    });
+    let streamMode = false;
+    framer.expectPsyncReply();
+    source.on('data', (chunk: Buffer) => {
+      stats.bytesRelayed += chunk.length;
+      if (streamMode) {
+        streamBytes += chunk.length;
+        stats.sentOffset = base + streamBytes;
+      } else {
+        try {
+          framer.push(chunk);
+        } catch (err) {
+          this.emit('log', 'warn', `the source's replication bytes could not be followed (${(err as Error).message}); they are relayed as they are`);
+          streamMode = true;
+        }
+        if (stats.stage === 'stream' && framer.currentMode === 'stream') streamMode = true;
+      }
+      if (!destination.write(chunk)) {
+        source.pause();
+        destination.once('drain', () => source.resume());
+      }
+    });
+    // The destination's side after PSYNC: REPLCONF ACK <offset> [FACK …] about once a second, passed to the source.
+    const acks = new RespParser({ inline: true });
+    destination.on('data', (chunk: Buffer) => {
+      try {
+        acks.execute(chunk, (value: RespValue) => {
+          if (!Array.isArray(value) || value.length < 3) return;
+          const [cmd, sub, off] = value.map((v) => String(v));
+          if (cmd?.toUpperCase() === 'REPLCONF' && sub?.toUpperCase() === 'ACK') {
+            const offset = Number(off);
+            if (Number.isFinite(offset) && offset >= stats.ackedOffset) {
+              stats.ackedOffset = offset;
+              this.emit('ack', offset);
+            }
+          }
+        });
+      } catch {
+        acks.reset(); // not a command: nothing to read in it; it is passed on all the same
+      }
+      if (!source.write(chunk)) {
+        destination.pause();
+        source.once('drain', () => destination.resume());
+      }
+    });
+    source.on('close', () => {
+      if (this.session === session) {
+        this.emit('log', 'warn', `the connection to the source ${endpointAddress(this.opts.source)} closed: the destination will ask again`);
+        this.dropSession();
+      }
+    });
+    source.write(encodeCommand(psync));
+  }
+
+  private sourceFailed(session: { destination: net.Socket; source?: net.Socket }, err: unknown): void {
+    this.consecutiveSourceFailures++;
+    this.lastSourceError = err;
+    const why = err instanceof DtsError || err instanceof Error ? err.message : String(err);
+    this.emit('log', 'warn', `the relay could not reach the source for the destination's PSYNC: ${why}`);
+    if (this.session === session) this.dropSession();
+  }
+}

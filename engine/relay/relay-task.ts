@@ -1,0 +1,275 @@
+/**
+ * A task in Replication relay mode (issue 20): the destination replicates the source through
+ * the engine (relay-server.ts), so it loads the snapshot and applies the stream as a native
+ * replica does, at a native replica's speed, while the engine still sees every byte.
+ *
+ * The task checks what relaying needs (no filter that changes data, a standalone destination that
+ * reads the source's RDB version and accepts CONFIG SET and REPLICAOF, no keys of its own under
+ * Precheck And Block — a replica's full sync replaces its whole dataset), points the destination at
+ * the relay (`masterauth` = a password of the engine's, `REPLICAOF <relay>`), reports progress from
+ * the relay and the destination's INFO, and on End (or, for a full-only task, once the destination
+ * has loaded the snapshot and acknowledged its offset) detaches it with `REPLICAOF NO ONE` and
+ * gives `masterauth`/`masteruser` back.
+ *
+ * The checkpoint is the destination's own replication offset: a task started again after the engine
+ * died finds the destination still following this source's history and takes it over (the
+ * destination asks `PSYNC <replid> <offset>`; the source answers +CONTINUE).
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { DtsError } from '../errors';
+import { endpointAddress } from '../endpoint';
+import { ControlClient } from '../net/socket';
+import { parseInfo, type InfoFields } from '../precheck/info';
+import { RespErrorReply, type RespValue } from '../resp';
+import { parseServerVersion, readsSnapshotOf, serverLabel } from '../servers/facts';
+import type { SyncOptions, SyncProgress, SyncRunner, SyncStage, SyncTaskEvents } from '../sync/types';
+import { ReplicationRelay } from './relay-server';
+
+const POLL_MS = 500;
+
+export class RelayError extends DtsError {}
+
+interface ReplicationAuth {
+  masterauth: string;
+  masteruser: string | undefined;
+}
+
+const RELAY_PASSWORD = /^dts-relay\.([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)\.[A-Za-z0-9_-]+$/;
+
+/**
+ * The masterauth the destination gets while it relays: a fresh secret, carrying the destination's own
+ * masterauth and masteruser, so that a later run (after the engine died) can still give them back.
+ */
+export function wrapRelayPassword(auth: ReplicationAuth): string {
+  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
+  return `dts-relay.${b64(auth.masterauth)}.${b64(auth.masteruser ?? '')}.${randomBytes(18).toString('base64url')}`;
+}
+
+export function unwrapRelayPassword(masterauth: string): ReplicationAuth | undefined {
+  const m = RELAY_PASSWORD.exec(masterauth);
+  if (!m) return undefined;
+  const text = (s: string) => Buffer.from(s, 'base64url').toString('utf8');
+  return { masterauth: text(m[1]!), masteruser: text(m[2]!) || undefined };
+}
+
+/** Why a task cannot relay, in words a person can act on; undefined when nothing in its options stands in the way. */
+export function relayRefusal(opts: SyncOptions): string | undefined {
+  const f = opts.filter;
+  if (!opts.source) return 'Replication relay needs a source to replicate (an RDB file is written with commands)';
+  if (f?.dbs?.length || (f?.dbMap && f.dbMap.size > 0)) return 'Replication relay copies every DB as it is: it cannot select or map DBs';
+  if (f?.includePrefixes?.length || f?.excludePrefixes?.length) return 'Replication relay copies every key: it cannot filter by prefix';
+  if (opts.ttlExtendSeconds) return 'Replication relay copies expiries as they are: it cannot extend them';
+  if (opts.sourceCluster || opts.targetCluster) return 'Replication relay is for a standalone source and destination';
+  if (opts.rps || opts.throttle) return 'Replication relay does not throttle: the destination reads as fast as a replica does';
+  return undefined;
+}
+
+export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunner {
+  private readonly relay: ReplicationRelay;
+  private stage: SyncStage = 'connecting';
+  private stopping = false;
+  private stopped?: () => void;
+  private source?: ControlClient;
+  private destination?: ControlClient;
+  /** The destination's masterauth and masteruser before the task, given back on detach. */
+  private saved?: ReplicationAuth;
+  private keysTotal = 0;
+  private lastProgress: SyncProgress;
+  private failingSince?: number;
+
+  constructor(private readonly opts: SyncOptions) {
+    super();
+    const refusal = relayRefusal(opts);
+    if (refusal) throw new RelayError('RELAY_NOT_POSSIBLE', refusal, 'use the Commands write method (--write commands)');
+    this.relay = new ReplicationRelay({ source: opts.source!, listenHost: opts.relay?.host, listenPort: opts.relay?.port });
+    this.relay.on('log', (level, message) => this.emit('log', level, message));
+    this.relay.on('session', (s) => {
+      this.emit('log', 'info', s.kind === 'full'
+        ? `the source sends the destination a full snapshot (replication id ${s.replid}, offset ${s.offset})`
+        : `the destination continues by partial resync from offset ${s.offset} (replication id ${s.replid})`);
+    });
+    this.lastProgress = this.snapshot();
+  }
+
+  get progress(): SyncProgress {
+    return this.lastProgress;
+  }
+
+  async run(): Promise<void> {
+    const source = (this.source = await new ControlClient(this.opts.source!, 'source').open());
+    const destination = (this.destination = await new ControlClient(this.opts.target, 'destination').open());
+    try {
+      await this.check(source, destination);
+      const port = await this.relay.listen();
+      const host = this.opts.relay?.announceHost ?? this.opts.relay?.host ?? '127.0.0.1';
+      await this.attach(destination, host, port);
+      this.emit('log', 'info', `the destination ${endpointAddress(this.opts.target)} replicates the source ${endpointAddress(this.opts.source!)} through the engine at ${host}:${port}; it is read-only until the task ends`);
+      await this.follow(source, destination);
+      await this.detach(destination);
+      this.setStage(this.stopping ? 'ended' : 'completed');
+    } catch (err) {
+      await this.detach(destination).catch(() => undefined);
+      this.setStage('failed');
+      throw err;
+    } finally {
+      await this.relay.close();
+      source.close();
+      destination.close();
+      this.lastProgress = this.snapshot();
+      this.emit('progress', this.lastProgress);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.stopped?.();
+  }
+
+  async pause(): Promise<void> {
+    throw new RelayError('RELAY_NO_PAUSE', 'a relayed task cannot be paused: the destination is a replica of the source',
+      'end the task, or let it run');
+  }
+
+  resume(): void {}
+
+  setLimits(): void {
+    this.emit('log', 'warn', 'a relayed task is not throttled: the new limits are not applied');
+  }
+
+  private async check(source: ControlClient, destination: ControlClient): Promise<void> {
+    const info = async (c: ControlClient, what: string): Promise<InfoFields> => parseInfo(String(await c.call(['INFO', what])));
+    const [srcInfo, dstInfo] = [await info(source, 'everything'), await info(destination, 'everything')];
+    const srcVersion = parseServerVersion(srcInfo);
+    const dstVersion = parseServerVersion(dstInfo);
+    if (dstInfo.cluster_enabled === '1' || srcInfo.cluster_enabled === '1') {
+      throw new RelayError('RELAY_NOT_POSSIBLE', 'Replication relay is for a standalone source and destination', 'use the Commands write method (--write commands)');
+    }
+    if (!readsSnapshotOf(dstVersion, srcVersion)) {
+      throw new RelayError('RELAY_NOT_POSSIBLE', `the destination (${serverLabel(dstVersion)}) cannot load a snapshot of the source (${serverLabel(srcVersion)}) as a replica`,
+        'use the Commands write method, which rewrites what the destination cannot read');
+    }
+    const sourceIds = [srcInfo.master_replid, srcInfo.master_replid2].filter((id) => id && !/^0+$/.test(id));
+    const followsSource = dstInfo.role === 'slave' && sourceIds.includes(dstInfo.master_replid ?? '');
+    if (dstInfo.role === 'slave' && !followsSource) {
+      throw new RelayError('RELAY_NOT_POSSIBLE', `the destination is a replica of ${dstInfo.master_host}:${dstInfo.master_port}, not of this source`,
+        'make it a master first (REPLICAOF NO ONE) if it may be overwritten');
+    }
+    if (followsSource) {
+      this.emit('log', 'info', `the destination already follows this source's replication history (an earlier run of the task): it is taken over and continues from offset ${dstInfo.slave_repl_offset ?? dstInfo.master_repl_offset}`);
+    } else {
+      const keys = Object.entries(dstInfo).filter(([k]) => /^db\d+$/.test(k)).reduce((n, [, v]) => n + Number(/keys=(\d+)/.exec(v)?.[1] ?? 0), 0);
+      if (keys > 0 && (this.opts.conflict ?? 'block') === 'block') {
+        throw new RelayError('DESTINATION_NOT_EMPTY', `the destination holds ${keys} keys; a relayed task replaces the destination's whole dataset`,
+          'empty it, or choose to overwrite (--conflict overwrite) to let the snapshot replace everything it holds');
+      }
+      if (keys > 0) this.emit('log', 'warn', `the destination's ${keys} keys are replaced by the source's snapshot (a replica's full sync replaces everything)`);
+    }
+    this.keysTotal = Object.entries(srcInfo).filter(([k]) => /^db\d+$/.test(k)).reduce((n, [, v]) => n + Number(/keys=(\d+)/.exec(v)?.[1] ?? 0), 0);
+  }
+
+  private async attach(destination: ControlClient, host: string, port: number): Promise<void> {
+    const config = async (argv: string[]): Promise<RespValue> => {
+      const reply = await destination.call(argv);
+      if (reply instanceof RespErrorReply) {
+        throw new RelayError('RELAY_REFUSED', `the destination refused ${argv[0] === 'CONFIG' ? argv.slice(0, 3).join(' ') : argv[0]}: ${reply.message}`,
+          'Replication relay needs CONFIG SET and REPLICAOF on the destination (managed services usually refuse them); use the Commands write method');
+      }
+      return reply;
+    };
+    const get = async (name: string): Promise<string | undefined> => {
+      const reply = await config(['CONFIG', 'GET', name]);
+      return Array.isArray(reply) && reply.length >= 2 ? String(reply[1]) : undefined;
+    };
+    const current = { masterauth: (await get('masterauth')) ?? '', masteruser: (await get('masteruser')) || undefined };
+    // A run of this task that died left its own password there, with the user's settings inside it.
+    this.saved = unwrapRelayPassword(current.masterauth) ?? current;
+    this.relay.password = wrapRelayPassword(this.saved);
+    await config(['CONFIG', 'SET', 'masterauth', this.relay.password]);
+    if (current.masteruser) await config(['CONFIG', 'SET', 'masteruser', '']);
+    await config(['REPLICAOF', host, String(port)]);
+  }
+
+  /** REPLICAOF NO ONE and the destination's own settings back: it never stays pointed at the engine. */
+  private async detach(destination: ControlClient): Promise<void> {
+    if (!this.saved) return;
+    await destination.call(['REPLICAOF', 'NO', 'ONE']);
+    await destination.call(['CONFIG', 'SET', 'masterauth', this.saved.masterauth]);
+    if (this.saved.masteruser) await destination.call(['CONFIG', 'SET', 'masteruser', this.saved.masteruser]);
+    this.saved = undefined;
+    this.emit('log', 'info', 'the destination is a master again (REPLICAOF NO ONE)');
+  }
+
+  /** Reports progress until the task ends: on stop(), for a full-only task once the snapshot is loaded and acknowledged. */
+  private async follow(source: ControlClient, destination: ControlClient): Promise<void> {
+    const retryMs = this.opts.connectionRetryMs ?? 600_000;
+    let snapshotLoadedAt: number | undefined;
+    while (!this.stopping) {
+      const dst = parseInfo(String(await destination.call(['INFO', 'replication'])));
+      const linkUp = dst.master_link_status === 'up';
+      const relay = this.relay.progress;
+      if (linkUp && relay.stage === 'stream') {
+        this.failingSince = undefined;
+        this.setStage('incremental');
+        if (this.opts.type === 'full') {
+          // Done once the destination acknowledged at least the snapshot's offset and the stream up to now.
+          const srcOffset = Number(parseInfo(String(await source.call(['INFO', 'replication']))).master_repl_offset ?? 0);
+          snapshotLoadedAt ??= srcOffset;
+          if (relay.ackedOffset >= snapshotLoadedAt) return;
+        }
+      } else if (relay.stage === 'snapshot' || relay.stage === 'waiting-snapshot' || dst.master_sync_in_progress === '1' || (linkUp === false && relay.stage === 'stream')) {
+        this.setStage(relay.stage === 'waiting-snapshot' ? 'waiting-snapshot' : 'full');
+      }
+      if (!this.relay.connected && this.relay.consecutiveSourceFailures > 0) {
+        this.failingSince ??= Date.now();
+        if (Date.now() - this.failingSince > retryMs) {
+          throw new RelayError('SOURCE_UNREACHABLE', `the source could not be reached for ${Math.round(retryMs / 1000)} s: ${String((this.relay.lastSourceError as Error)?.message ?? this.relay.lastSourceError)}`,
+            'check the source, then start the task again: the destination continues by partial resync where its offset allows');
+        }
+      }
+      this.lastProgress = this.snapshot(dst);
+      this.emit('progress', this.lastProgress);
+      if (relay.replid && relay.ackedOffset > 0) {
+        this.emit('checkpoint', { shard: endpointAddress(this.opts.source!), replid: relay.replid, offset: relay.ackedOffset, db: 0 });
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, POLL_MS);
+        this.stopped = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  private setStage(stage: SyncStage): void {
+    if (this.stage === stage) return;
+    this.stage = stage;
+    this.emit('stage', stage);
+  }
+
+  private snapshot(dst?: InfoFields): SyncProgress {
+    const r = this.relay.progress;
+    const total = r.snapshotTotal ?? (dst?.master_sync_total_bytes && Number(dst.master_sync_total_bytes) > 0 ? Number(dst.master_sync_total_bytes) : null);
+    const loaded = r.stage === 'stream';
+    return {
+      stage: this.stage,
+      keysDone: loaded ? this.keysTotal : 0,
+      keysTotal: this.keysTotal,
+      rdbBytesDone: r.snapshotBytes,
+      rdbBytesTotal: total,
+      fullPercent: loaded ? 100 : total ? Math.min(99, (r.snapshotBytes / total) * 100) : 0,
+      replid: r.replid,
+      receivedOffset: r.sentOffset,
+      checkpoint: r.replid && r.ackedOffset > 0 ? { offset: r.ackedOffset, db: 0 } : null,
+      // From offsets: nothing unacknowledged is no delay; otherwise unknown (no heartbeat in a relayed stream).
+      delayMs: loaded && r.ackedOffset >= r.sentOffset ? 0 : null,
+      rps: 0,
+      bytesPerSecond: 0,
+      commandsApplied: 0,
+      fullSyncs: r.fullSyncs,
+      partialResyncs: r.partialResyncs,
+      evictedKeys: 0,
+    };
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Replication relay (issue 20) against real servers: the destination replicates the source
+ * through the CLI's engine. Full + incremental under a write load, a broken source link healed by
+ * partial resync (the source counts it), the CLI killed -9 and started again (the destination's
+ * own offset is the checkpoint: partial resync, no second full sync), End detaches the
+ * destination (a master again, its masterauth given back); a full-only task ends by itself; what
+ * cannot be relayed is refused before anything changes.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type Redis from 'ioredis';
+import { compareKeyByKey } from '../testing/compare';
+import { jsonEvents, runCli, spawnCli, type CliProcess } from '../cli/testing/run-cli';
+import { infoReplication } from '../testing/redis-info';
+import { RedisServer } from '../testing/redis-server';
+import { waitFor } from '../testing/wait';
+import { startWriteLoad } from '../verify/testing/write-load';
+
+const servers: RedisServer[] = [];
+const clients: Redis[] = [];
+const clis: CliProcess[] = [];
+afterEach(async () => {
+  for (const p of clis.splice(0)) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  for (const c of clients.splice(0)) c.disconnect();
+  for (const s of servers.splice(0)) await s.stop();
+});
+
+async function server(): Promise<{ s: RedisServer; c: Redis }> {
+  const s = await RedisServer.start({ config: { 'repl-backlog-size': '64mb' } });
+  servers.push(s);
+  const c = s.client();
+  clients.push(c);
+  return { s, c };
+}
+
+async function stats(c: Redis): Promise<{ full: number; partial: number }> {
+  const text = String(await c.info('stats'));
+  const field = (n: string) => Number(new RegExp(`^${n}:(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { full: field('sync_full'), partial: field('sync_partial_ok') };
+}
+
+async function inSync(src: Redis, dst: Redis): Promise<boolean> {
+  const [m, r] = [await infoReplication(src), await infoReplication(dst)];
+  return r.master_link_status === 'up' && r.slave_repl_offset === m.master_repl_offset;
+}
+
+function relay(src: RedisServer, dst: RedisServer, extra: string[] = []): CliProcess {
+  const p = spawnCli(['--source', `redis://127.0.0.1:${src.port}`, '--target', `redis://127.0.0.1:${dst.port}`, '--write', 'relay', '--json', ...extra], { direct: true });
+  clis.push(p);
+  return p;
+}
+
+describe('npm run sync -- --write relay', () => {
+  it('replicates through the engine under load: a broken link and a killed CLI resume by partial resync; End detaches; equal', async () => {
+    const { s: source, c: src } = await server();
+    const { s: target, c: dst } = await server();
+    const seed = src.pipeline();
+    for (let i = 0; i < 20_000; i++) seed.set(`seed:${i}`, `v${i}`);
+    for (let i = 0; i < 200; i++) seed.hset(`h:${i}`, 'a', i, 'b', 'x').rpush(`l:${i}`, 'p', 'q').zadd(`z:${i}`, i, 'm').pexpire(`h:${i}`, 3_600_000);
+    seed.select(3).set('in-db3', 'yes').select(0);
+    await seed.exec();
+    await dst.config('SET', 'masterauth', 'kept-by-the-user');
+    const load = startWriteLoad(src, { seed: 5 });
+
+    let cli = relay(source, target);
+    await waitFor(async () => (await infoReplication(dst)).master_link_status === 'up', 30_000, () => `the destination never linked up:\n${cli.stderr()}`);
+    expect((await infoReplication(dst)).role).toBe('slave');
+    expect(await stats(src)).toMatchObject({ full: 1 });
+
+    // The source drops the relay's connection: the destination asks again, through the engine, from its offset.
+    await src.client('KILL', 'TYPE', 'replica');
+    await waitFor(async () => (await stats(src)).partial >= 1 && (await infoReplication(dst)).master_link_status === 'up', 30_000, 'a partial resync after the broken link');
+
+    // The engine dies: the destination keeps its offset; the next run takes it over.
+    cli.child.kill('SIGKILL');
+    await cli.exited;
+    cli = relay(source, target);
+    await waitFor(async () => (await stats(src)).partial >= 2 && (await infoReplication(dst)).master_link_status === 'up', 30_000, () => `a partial resync after the engine was killed:\n${cli.stdout()}`);
+    expect(cli.stdout()).toContain('taken over');
+
+    await load.stop();
+    await waitFor(() => inSync(src, dst), 30_000, 'the destination catches up with the source');
+    expect(await stats(src)).toMatchObject({ full: 1 }); // never a second full sync
+    await waitFor(() => jsonEvents(cli.stdout()).some((e) => e.type === 'checkpoint'), 10_000, 'a checkpoint event (the acknowledged offset)');
+
+    cli.child.kill('SIGTERM');
+    const end = await cli.exited;
+    expect(end.code, end.stderr).toBe(0);
+    const repl = await infoReplication(dst);
+    expect(repl.role).toBe('master');
+    expect(await dst.config('GET', 'masterauth')).toEqual(['masterauth', 'kept-by-the-user']);
+    // As a native replica holds them: stream groups' entries-read, lag and seen-time are the replica's own.
+    expect(await compareKeyByKey(src, dst, [0, 3], { replicaMetadata: true })).toEqual([]);
+    expect(await dst.dbsize()).toBeGreaterThan(20_000);
+  });
+
+  it('--type full ends by itself once the destination holds the snapshot, and leaves it a master', async () => {
+    const { s: source, c: src } = await server();
+    const { s: target, c: dst } = await server();
+    const seed = src.pipeline();
+    for (let i = 0; i < 5_000; i++) seed.set(`k:${i}`, `v${i}`);
+    await seed.exec();
+    const r = await runCli(['--source', `redis://127.0.0.1:${source.port}`, '--target', `redis://127.0.0.1:${target.port}`, '--write', 'relay', '--type', 'full'], 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/done \(completed\)/);
+    expect((await infoReplication(dst)).role).toBe('master');
+    expect(await compareKeyByKey(src, dst)).toEqual([]);
+  });
+
+  it('refuses what it cannot relay before anything changes: a filter, a destination holding keys, a destination that refuses REPLICAOF', async () => {
+    const { s: source, c: src } = await server();
+    const { s: target, c: dst } = await server();
+    await src.set('a', '1');
+    const args = ['--source', `redis://127.0.0.1:${source.port}`, '--target', `redis://127.0.0.1:${target.port}`, '--write', 'relay'];
+
+    const filtered = await runCli([...args, '--key-prefix', 'a']);
+    expect(filtered.code).toBe(1);
+    expect(filtered.stderr).toMatch(/cannot filter by prefix.*--write commands/);
+
+    await dst.set('mine', 'x');
+    const full = await runCli(args);
+    expect(full.code).toBe(1);
+    expect(full.stderr).toMatch(/the destination holds 1 keys; a relayed task replaces the destination's whole dataset/);
+    expect((await infoReplication(dst)).role).toBe('master');
+    expect(await dst.get('mine')).toBe('x');
+
+    await dst.del('mine');
+    await dst.call('ACL', 'SETUSER', 'default', '-replicaof');
+    const refused = await runCli(args);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/the destination refused REPLICAOF/);
+    expect((await infoReplication(dst)).role).toBe('master');
+  });
+});
