@@ -22,16 +22,16 @@ import { parseRedisUrl } from '../endpoint';
 import { SyncTask } from '../sync/sync-task';
 import { RedisServer, requireBinary } from '../testing/redis-server';
 
-const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
-const HASHES = Number(process.env.BENCH_HASHES ?? 100_000);
-const BURST = Number(process.env.BENCH_BURST ?? 1_000_000);
-const BURST_TEST = process.env.BENCH_BURST_TEST ?? 'set';
-const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+export const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
+export const HASHES = Number(process.env.BENCH_HASHES ?? 100_000);
+export const BURST = Number(process.env.BENCH_BURST ?? 1_000_000);
+export const BURST_TEST = process.env.BENCH_BURST_TEST ?? 'set';
+export const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 
-const MASTER_CONFIG = { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': 0, 'repl-backlog-size': '512mb',
+export const MASTER_CONFIG = { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': 0, 'repl-backlog-size': '512mb',
   'client-output-buffer-limit': 'replica 0 0 0' };
 
-class RssSampler {
+export class RssSampler {
   peak = 0;
   private timer = setInterval(() => {
     this.peak = Math.max(this.peak, process.memoryUsage().rss);
@@ -42,26 +42,26 @@ class RssSampler {
   }
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function list(values: number[], digits: number): string {
+export function list(values: number[], digits: number): string {
   return values.map((v) => v.toLocaleString('en-US', { maximumFractionDigits: digits })).join(', ');
 }
 
-function mb(bytes: number): string {
+export function mb(bytes: number): string {
   return `${(bytes / 1048576).toFixed(0)} MB`;
 }
 
-async function info(client: Redis, section: string, field: string): Promise<string | undefined> {
+export async function info(client: Redis, section: string, field: string): Promise<string | undefined> {
   const text = await client.info(section);
   return new RegExp(`^${field}:(.*)$`, 'm').exec(text)?.[1]?.trim();
 }
 
-async function waitUntil(probe: () => Promise<boolean>, timeoutMs = 600_000): Promise<void> {
+export async function waitUntil(probe: () => Promise<boolean>, timeoutMs = 600_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error('benchmark step timed out');
@@ -69,7 +69,7 @@ async function waitUntil(probe: () => Promise<boolean>, timeoutMs = 600_000): Pr
   }
 }
 
-async function populate(source: RedisServer): Promise<void> {
+export async function populate(source: RedisServer): Promise<void> {
   const c = source.client();
   await c.call('DEBUG', 'POPULATE', KEYS, 'key', 16);
   await c.eval(`for i=1,${HASHES} do redis.call('HSET','hash:'..i,'f1','v1','f2','v2','f3','v3') end`, 0);
@@ -77,7 +77,7 @@ async function populate(source: RedisServer): Promise<void> {
 }
 
 /** Seconds for a fresh replica to be fully synchronized with `master`. */
-async function nativeFullSync(master: RedisServer): Promise<number> {
+export async function nativeFullSync(master: RedisServer): Promise<number> {
   const replica = await RedisServer.start();
   const c = replica.client();
   try {
@@ -110,7 +110,7 @@ async function ourFullSync(master: RedisServer, log: (l: string) => void): Promi
 }
 
 /** Runs the burst in another process while this one keeps applying (async: the engine must not be blocked). */
-function burst(port: number): Promise<void> {
+export function burst(port: number): Promise<void> {
   const bin = requireBinary('redis-benchmark', 'redis-server');
   return new Promise((resolve, reject) => {
     const child = spawn(bin, ['-p', String(port), '-t', BURST_TEST, '-n', String(BURST), '-P', '32', '-r', '100000', '-d', '16', '-q'],
@@ -125,7 +125,7 @@ function burst(port: number): Promise<void> {
 }
 
 /** A server's CPU seconds so far (INFO cpu: user + system). */
-async function serverCpu(client: Redis): Promise<number> {
+export async function serverCpu(client: Redis): Promise<number> {
   const text = String(await client.info('cpu'));
   const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1] ?? 0);
   return field('used_cpu_user') + field('used_cpu_sys');
@@ -138,7 +138,7 @@ function engineCpu(): number {
 }
 
 /** Commands per second a native replica applies during a burst; the replica's CPU seconds per million commands. */
-async function nativeApplyRate(): Promise<{ rate: number; applierCpu: number }> {
+export async function nativeApplyRate(): Promise<{ rate: number; applierCpu: number }> {
   const master = await RedisServer.start({ config: MASTER_CONFIG });
   const replica = await RedisServer.start();
   const m = master.client();

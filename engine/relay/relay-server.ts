@@ -24,6 +24,7 @@ import { endpointAddress, type RedisEndpoint } from '../endpoint';
 import { authenticate, openSocket, request } from '../net/socket';
 import { encodeCommand, RespParser, type RespValue } from '../resp';
 import { ReplicationFramer } from '../replica/framer';
+import { RdbParser } from '../rdb/parser';
 
 export type RelayStage = 'idle' | 'handshake' | 'waiting-snapshot' | 'snapshot' | 'stream';
 
@@ -42,6 +43,13 @@ export interface RelayStats {
   partialResyncs: number;
   /** Bytes relayed from the source since the relay started. */
   bytesRelayed: number;
+  /** Keys of the current snapshot seen so far (its copy parsed as it passes); null when it could not be followed. */
+  snapshotKeys: number | null;
+  /**
+   * How long the oldest byte the destination has not acknowledged has been sent (ms); 0 when it acknowledged
+   * everything. A replica acknowledges about once a second, so this is that precise.
+   */
+  delayMs: number | null;
 }
 
 export interface RelayEvents {
@@ -64,6 +72,8 @@ export interface RelayServerOptions {
 
 /** REPLCONF capabilities the relay does not pass on: they need a second channel it does not relay. */
 const UNRELAYED_CAPAS = new Set(['dual-channel', 'rdb-channel-repl']);
+const SAMPLE_MS = 20;
+const MAX_SAMPLES = 4096;
 
 export class ReplicationRelay extends EventEmitter<RelayEvents> {
   /** What the destination must AUTH with; may be set until the destination connects. */
@@ -72,8 +82,10 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
   private session?: { destination: net.Socket; source?: net.Socket };
   private readonly stats: RelayStats = {
     stage: 'idle', replid: null, sentOffset: 0, ackedOffset: 0, snapshotBytes: 0, snapshotTotal: null,
-    fullSyncs: 0, partialResyncs: 0, bytesRelayed: 0,
+    fullSyncs: 0, partialResyncs: 0, bytesRelayed: 0, snapshotKeys: 0, delayMs: null,
   };
+  /** (offset, time sent) of stream bytes not yet acknowledged, at most one per SAMPLE_MS. */
+  private sent: { offset: number; at: number }[] = [];
   /** The source connection failed this many times in a row (reset by a session that reached the stream). */
   consecutiveSourceFailures = 0;
   lastSourceError: unknown;
@@ -233,6 +245,8 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
     const stats = this.stats;
     let base = 0;
     let streamBytes = 0;
+    let counter: RdbParser | undefined;
+    this.sent = [];
     const framer = new ReplicationFramer({
       line: (line) => {
         const [word, replid, offset] = line.split(' ');
@@ -263,12 +277,27 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
       rdbStart: (framing) => {
         stats.stage = 'snapshot';
         stats.snapshotTotal = framing.kind === 'disk' ? framing.size : null;
+        stats.snapshotKeys = 0;
+        counter = new RdbParser({ stringRuns: true, lazyValues: true, verifyChecksum: false });
       },
       rdbData: (chunk) => {
         stats.snapshotBytes += chunk.length;
+        if (!counter) return;
+        try {
+          for (const ev of counter.push(chunk)) {
+            if (ev.type === 'string-run') stats.snapshotKeys! += ev.count;
+            else if (ev.type === 'key' || ev.type === 'key-start') stats.snapshotKeys! += 1;
+          }
+        } catch (err) {
+          // The destination reads what the engine's parser may not (a module's values): only the count is lost.
+          this.emit('log', 'info', `the snapshot's keys are not counted (${(err as Error).message}); it is relayed all the same`);
+          counter = undefined;
+          stats.snapshotKeys = null;
+        }
       },
       rdbEnd: () => {
         stats.stage = 'stream';
+        counter = undefined;
         this.consecutiveSourceFailures = 0;
       },
       rdbError: (line) => this.emit('log', 'warn', `the source could not produce its snapshot: ${line}`),
@@ -293,6 +322,7 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
         }
         if (stats.stage === 'stream' && framer.currentMode === 'stream') streamMode = true;
       }
+      if (stats.stage === 'stream') this.noteSent(stats.sentOffset);
       if (!destination.write(chunk)) {
         source.pause();
         destination.once('drain', () => source.resume());
@@ -309,6 +339,7 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
             const offset = Number(off);
             if (Number.isFinite(offset) && offset >= stats.ackedOffset) {
               stats.ackedOffset = offset;
+              this.noteAcked(offset);
               this.emit('ack', offset);
             }
           }
@@ -328,6 +359,32 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
       }
     });
     source.write(encodeCommand(psync));
+  }
+
+  private noteSent(offset: number): void {
+    const last = this.sent[this.sent.length - 1];
+    const now = Date.now();
+    // One sample per SAMPLE_MS (and a bounded list while nothing is acknowledged): the newest sample's bytes end later.
+    if (last && (now - last.at < SAMPLE_MS || this.sent.length >= MAX_SAMPLES)) {
+      if (offset > last.offset) last.offset = offset;
+      return;
+    }
+    if (!last || offset > last.offset) this.sent.push({ offset, at: now });
+  }
+
+  private noteAcked(offset: number): void {
+    let i = 0;
+    while (i < this.sent.length && this.sent[i]!.offset <= offset) i++;
+    if (i > 0) this.sent.splice(0, i);
+    this.refreshDelay();
+  }
+
+  /** The delay now: how long the oldest unacknowledged bytes have waited. */
+  refreshDelay(): number | null {
+    const s = this.stats;
+    if (s.stage !== 'stream') return (s.delayMs = null);
+    s.delayMs = s.ackedOffset >= s.sentOffset || this.sent.length === 0 ? 0 : Date.now() - this.sent[0]!.at;
+    return s.delayMs;
   }
 
   private sourceFailed(session: { destination: net.Socket; source?: net.Socket }, err: unknown): void {

@@ -215,7 +215,11 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
           // Done once the destination acknowledged at least the snapshot's offset and the stream up to now.
           const srcOffset = Number(parseInfo(String(await source.call(['INFO', 'replication']))).master_repl_offset ?? 0);
           snapshotLoadedAt ??= srcOffset;
-          if (relay.ackedOffset >= snapshotLoadedAt) return;
+          if (relay.ackedOffset >= snapshotLoadedAt) {
+            this.lastProgress = this.snapshot(dst);
+            this.emit('progress', this.lastProgress);
+            return;
+          }
         }
       } else if (relay.stage === 'snapshot' || relay.stage === 'waiting-snapshot' || dst.master_sync_in_progress === '1' || (linkUp === false && relay.stage === 'stream')) {
         this.setStage(relay.stage === 'waiting-snapshot' ? 'waiting-snapshot' : 'full');
@@ -254,7 +258,8 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
     const loaded = r.stage === 'stream';
     return {
       stage: this.stage,
-      keysDone: loaded ? this.keysTotal : 0,
+      // The snapshot's keys as counted while relayed; after a partial resync (no snapshot this run), the source's.
+      keysDone: loaded ? (r.fullSyncs > 0 ? r.snapshotKeys ?? this.keysTotal : this.keysTotal) : r.snapshotKeys ?? 0,
       keysTotal: this.keysTotal,
       rdbBytesDone: r.snapshotBytes,
       rdbBytesTotal: total,
@@ -262,8 +267,8 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
       replid: r.replid,
       receivedOffset: r.sentOffset,
       checkpoint: r.replid && r.ackedOffset > 0 ? { offset: r.ackedOffset, db: 0 } : null,
-      // From offsets: nothing unacknowledged is no delay; otherwise unknown (no heartbeat in a relayed stream).
-      delayMs: loaded && r.ackedOffset >= r.sentOffset ? 0 : null,
+      // From offsets and ACK times (a relayed stream carries no heartbeat of the engine's).
+      delayMs: this.relay.refreshDelay(),
       rps: 0,
       bytesPerSecond: 0,
       commandsApplied: 0,

@@ -99,9 +99,12 @@ describe('npm run sync -- --write relay', () => {
     const seed = src.pipeline();
     for (let i = 0; i < 5_000; i++) seed.set(`k:${i}`, `v${i}`);
     await seed.exec();
-    const r = await runCli(['--source', `redis://127.0.0.1:${source.port}`, '--target', `redis://127.0.0.1:${target.port}`, '--write', 'relay', '--type', 'full'], 60_000);
+    const r = await runCli(['--source', `redis://127.0.0.1:${source.port}`, '--target', `redis://127.0.0.1:${target.port}`, '--write', 'relay', '--type', 'full', '--json'], 60_000);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/done \(completed\)/);
+    const events = jsonEvents(r.stdout);
+    // The keys counted while the snapshot passed through the engine.
+    expect(events.find((e) => e.type === 'done')).toMatchObject({ stage: 'completed', keys: 5_000 });
+    expect(events.some((e) => e.type === 'progress' && e.stage === 'incremental' && e.delayMs === 0)).toBe(true);
     expect((await infoReplication(dst)).role).toBe('master');
     expect(await compareKeyByKey(src, dst)).toEqual([]);
   });
