@@ -116,7 +116,7 @@ export async function runPrecheckCli(argv: readonly string[], out: Write = (t) =
       + `${conflictMode === 'block' ? 'Precheck And Block' : 'Ignore Errors And Continue Execution'}; `
       + `${dbs.map((d) => (d.db === d.targetDb ? `DB ${d.db}` : `DB ${d.db} → ${d.targetDb}`)).join(', ')})\n`);
   }
-  const results = await runPrechecks({ source, target, options: { syncTypes, conflictMode, dbs } });
+  const results = await runPrechecks({ source, target, options: { syncTypes, conflictMode, dbs, writeMethod: opts.writeMethod } });
   const verdict = precheckVerdict(results);
   if (json) {
     out(`${JSON.stringify({ ok: verdict.failed === 0, dbs, results })}\n`);

@@ -14,6 +14,7 @@ import { targetEviction, targetMemory } from './items/memory';
 import { sourceModules } from './items/modules';
 import { sourcePsync } from './items/permission';
 import { sourceReplication } from './items/replication';
+import { relayPossible } from './items/relay';
 import { clusterTopology } from './items/topology';
 import { sourceVersion, versionCompat } from './items/version';
 import type { PrecheckInput, PrecheckItemId, PrecheckResult } from './types';
@@ -100,7 +101,9 @@ export async function runPrechecks(input: PrecheckInput, opts: RunPrechecksOptio
   try {
     // Open both sides at once; items then share the connections.
     await Promise.allSettled([ctx.side('source'), ctx.side('target')]);
-    for (const item of PRECHECK_ITEMS) {
+    // A relayed task is also checked for what relaying needs (the console's list has no such item otherwise).
+    const items = input.options.writeMethod === 'relay' ? [...PRECHECK_ITEMS, relayPossible] : PRECHECK_ITEMS;
+    for (const item of items) {
       if (opts.only && !opts.only.includes(item.id)) continue;
       const result = await runPrecheckItem(item, ctx);
       results.push(result);

@@ -1,6 +1,6 @@
 /** Shapes the precheck works with: plain data, no framework types. */
 import type { RedisEndpoint as EngineEndpoint } from '../endpoint';
-import type { ConflictMode, SyncType } from '../sync/types';
+import type { ConflictMode, SyncType, WriteMethod } from '../sync/types';
 
 export type { ConflictMode, SyncType } from '../sync/types';
 
@@ -24,6 +24,8 @@ export interface PrecheckOptions {
   syncTypes: SyncType;
   conflictMode: ConflictMode;
   dbs: DbMapping[];
+  /** Default commands; relay adds the Replication relay item. */
+  writeMethod?: WriteMethod;
 }
 
 export interface PrecheckInput {
@@ -45,7 +47,9 @@ export type PrecheckItemId =
   | 'target-existence'
   | 'source-replication'
   | 'cluster-topology'
-  | 'source-modules';
+  | 'source-modules'
+  /** Only for a task whose write method is relay. */
+  | 'relay-possible';
 
 export interface PrecheckResult {
   id: PrecheckItemId;

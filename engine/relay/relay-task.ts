@@ -22,8 +22,8 @@ import { endpointAddress } from '../endpoint';
 import { ControlClient } from '../net/socket';
 import { parseInfo, type InfoFields } from '../precheck/info';
 import { RespErrorReply, type RespValue } from '../resp';
-import { parseServerVersion, readsSnapshotOf, serverLabel } from '../servers/facts';
 import type { SyncOptions, SyncProgress, SyncRunner, SyncStage, SyncTaskEvents } from '../sync/types';
+import { relayFinding } from './relay-possible';
 import { ReplicationRelay } from './relay-server';
 
 const POLL_MS = 500;
@@ -138,34 +138,15 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
   }
 
   private async check(source: ControlClient, destination: ControlClient): Promise<void> {
-    const info = async (c: ControlClient, what: string): Promise<InfoFields> => parseInfo(String(await c.call(['INFO', what])));
-    const [srcInfo, dstInfo] = [await info(source, 'everything'), await info(destination, 'everything')];
-    const srcVersion = parseServerVersion(srcInfo);
-    const dstVersion = parseServerVersion(dstInfo);
-    if (dstInfo.cluster_enabled === '1' || srcInfo.cluster_enabled === '1') {
-      throw new RelayError('RELAY_NOT_POSSIBLE', 'Replication relay is for a standalone source and destination', 'use the Commands write method (--write commands)');
+    const info = async (c: ControlClient): Promise<InfoFields> => parseInfo(String(await c.call(['INFO', 'everything'])));
+    const finding = relayFinding(await info(source), await info(destination), this.opts.conflict === 'overwrite');
+    const first = finding.obstacles[0];
+    if (first) throw new RelayError('RELAY_NOT_POSSIBLE', first.reason.replace(/\.$/, ''), first.fix);
+    for (const w of finding.warnings) this.emit('log', 'warn', w);
+    if (finding.takeover) {
+      this.emit('log', 'info', 'the destination already follows this source\'s replication history (an earlier run of the task): it is taken over and continues by partial resync');
     }
-    if (!readsSnapshotOf(dstVersion, srcVersion)) {
-      throw new RelayError('RELAY_NOT_POSSIBLE', `the destination (${serverLabel(dstVersion)}) cannot load a snapshot of the source (${serverLabel(srcVersion)}) as a replica`,
-        'use the Commands write method, which rewrites what the destination cannot read');
-    }
-    const sourceIds = [srcInfo.master_replid, srcInfo.master_replid2].filter((id) => id && !/^0+$/.test(id));
-    const followsSource = dstInfo.role === 'slave' && sourceIds.includes(dstInfo.master_replid ?? '');
-    if (dstInfo.role === 'slave' && !followsSource) {
-      throw new RelayError('RELAY_NOT_POSSIBLE', `the destination is a replica of ${dstInfo.master_host}:${dstInfo.master_port}, not of this source`,
-        'make it a master first (REPLICAOF NO ONE) if it may be overwritten');
-    }
-    if (followsSource) {
-      this.emit('log', 'info', `the destination already follows this source's replication history (an earlier run of the task): it is taken over and continues from offset ${dstInfo.slave_repl_offset ?? dstInfo.master_repl_offset}`);
-    } else {
-      const keys = Object.entries(dstInfo).filter(([k]) => /^db\d+$/.test(k)).reduce((n, [, v]) => n + Number(/keys=(\d+)/.exec(v)?.[1] ?? 0), 0);
-      if (keys > 0 && (this.opts.conflict ?? 'block') === 'block') {
-        throw new RelayError('DESTINATION_NOT_EMPTY', `the destination holds ${keys} keys; a relayed task replaces the destination's whole dataset`,
-          'empty it, or choose to overwrite (--conflict overwrite) to let the snapshot replace everything it holds');
-      }
-      if (keys > 0) this.emit('log', 'warn', `the destination's ${keys} keys are replaced by the source's snapshot (a replica's full sync replaces everything)`);
-    }
-    this.keysTotal = Object.entries(srcInfo).filter(([k]) => /^db\d+$/.test(k)).reduce((n, [, v]) => n + Number(/keys=(\d+)/.exec(v)?.[1] ?? 0), 0);
+    this.keysTotal = finding.sourceKeys;
   }
 
   private async attach(destination: ControlClient, host: string, port: number): Promise<void> {

@@ -122,7 +122,7 @@ describe('npm run sync -- --write relay', () => {
     await dst.set('mine', 'x');
     const full = await runCli(args);
     expect(full.code).toBe(1);
-    expect(full.stderr).toMatch(/the destination holds 1 keys; a relayed task replaces the destination's whole dataset/);
+    expect(full.stderr).toMatch(/The destination holds 1 keys; a relayed task replaces the destination's whole dataset/);
     expect((await infoReplication(dst)).role).toBe('master');
     expect(await dst.get('mine')).toBe('x');
 
@@ -132,5 +132,23 @@ describe('npm run sync -- --write relay', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/the destination refused REPLICAOF/);
     expect((await infoReplication(dst)).role).toBe('master');
+  });
+
+  it('--precheck --write relay adds the Replication relay item: passed for an empty destination, failed naming CONFIG where it is refused', async () => {
+    const { s: source, c: src } = await server();
+    const { s: target, c: dst } = await server();
+    await src.set('a', '1');
+    const args = ['--precheck', '--json', '--source', `redis://127.0.0.1:${source.port}`, '--target', `redis://127.0.0.1:${target.port}`, '--write', 'relay'];
+    const item = async () => {
+      const r = await runCli(args);
+      const results = (JSON.parse(r.stdout) as { results: { id: string; status: string; reason: string; fix?: string }[] }).results;
+      return results.find((x) => x.id === 'relay-possible');
+    };
+    expect(await item()).toMatchObject({ status: 'passed' });
+    const plain = await runCli(args.filter((a) => a !== '--write' && a !== 'relay'));
+    expect(plain.stdout).not.toContain('relay-possible');
+
+    await dst.call('ACL', 'SETUSER', 'default', '-config');
+    expect(await item()).toMatchObject({ status: 'failed', reason: expect.stringMatching(/refuses CONFIG/), fix: expect.stringMatching(/Commands write method/) });
   });
 });

@@ -1,0 +1,37 @@
+/**
+ * "Replication relay": whether the destination can replicate the source through the engine
+ * (engine/relay/). Runs only for a task whose write method is relay; the rules are relay-possible.ts's.
+ */
+import { relayFinding } from '../../relay/relay-possible';
+import { failed, passed, warning, type PrecheckItemDef } from './item';
+
+export const relayPossible: PrecheckItemDef = {
+  id: 'relay-possible',
+  name: 'Replication relay',
+  ignorable: false,
+  async run(ctx) {
+    const [source, target] = [await ctx.need('source'), await ctx.need('target')];
+    const mapped = ctx.options.dbs.filter((d) => d.db !== d.targetDb);
+    const finding = relayFinding(source.seed.info.fields, target.seed.info.fields, ctx.options.conflictMode === 'ignore');
+    const details = [...finding.details];
+    const obstacles = [...finding.obstacles];
+    if (mapped.length > 0) {
+      obstacles.push({ reason: 'Replication relay copies every DB as it is: it cannot map DBs.', fix: 'use the Commands write method' });
+    }
+    // Managed services refuse CONFIG and REPLICAOF: the relay needs both on the destination.
+    const client = target.seed.client;
+    const config = await client.call('CONFIG', 'GET', 'masterauth').catch((err: unknown) => err);
+    if (config instanceof Error) {
+      obstacles.push({ reason: `The destination refuses CONFIG (${(config as Error).message}); the relay sets masterauth with it.`,
+        fix: 'managed services usually refuse it: use the Commands write method' });
+    }
+    const command = await client.call('COMMAND', 'INFO', 'REPLICAOF').catch(() => [null]);
+    if (!Array.isArray(command) || command[0] === null) {
+      obstacles.push({ reason: 'The destination has no REPLICAOF command (renamed or disabled).', fix: 'use the Commands write method' });
+    }
+    if (obstacles.length > 0) return failed(obstacles[0]!.reason, [...details, ...obstacles.slice(1).map((o) => o.reason)], obstacles[0]!.fix);
+    if (finding.takeover) return passed('The destination already follows this source (an earlier run of the task): it is taken over by partial resync.', details);
+    if (finding.warnings.length > 0) return warning(finding.warnings[0]!, details, 'Empty the destination first to keep nothing of its own.');
+    return passed('The destination can replicate the source through the engine, as a native replica: it is read-only until the task ends.', details);
+  },
+};

@@ -1,0 +1,62 @@
+/**
+ * Whether a destination can replicate a source through the relay: the one set of rules, read
+ * from both sides' INFO, that the precheck's "Replication relay" item shows and RelayTask applies
+ * before it changes anything.
+ */
+import type { InfoFields } from '../precheck/info';
+import { parseServerVersion, readsSnapshotOf, serverLabel } from '../servers/facts';
+
+export interface RelayObstacle {
+  /** What stands in the way, in words a person understands. */
+  reason: string;
+  fix: string;
+}
+
+export interface RelayFinding {
+  /** Anything here and the task cannot relay. */
+  obstacles: RelayObstacle[];
+  /** Said but not blocking (keys the snapshot will replace under Ignore/Overwrite). */
+  warnings: string[];
+  /** The destination already follows this source's history (a run of the task that died): it is taken over. */
+  takeover: boolean;
+  destinationKeys: number;
+  sourceKeys: number;
+  /** Facts observed, one per line. */
+  details: string[];
+}
+
+const USE_COMMANDS = 'use the Commands write method, which writes as a client';
+
+function keysOf(info: InfoFields): number {
+  return Object.entries(info).filter(([k]) => /^db\d+$/.test(k)).reduce((n, [, v]) => n + Number(/keys=(\d+)/.exec(v)?.[1] ?? 0), 0);
+}
+
+/** `source` and `destination`: INFO everything (server, replication, cluster, keyspace) of each side. */
+export function relayFinding(source: InfoFields, destination: InfoFields, overwrite: boolean): RelayFinding {
+  const obstacles: RelayObstacle[] = [];
+  const warnings: string[] = [];
+  const srcVersion = parseServerVersion(source);
+  const dstVersion = parseServerVersion(destination);
+  const sourceKeys = keysOf(source);
+  const destinationKeys = keysOf(destination);
+  const details = [`Source: ${serverLabel(srcVersion)}, ${sourceKeys} keys.`, `Destination: ${serverLabel(dstVersion)}, role ${destination.role ?? 'unknown'}, ${destinationKeys} keys.`];
+  if (source.cluster_enabled === '1' || destination.cluster_enabled === '1') {
+    obstacles.push({ reason: 'Replication relay is for a standalone source and destination.', fix: USE_COMMANDS });
+  }
+  if (!readsSnapshotOf(dstVersion, srcVersion)) {
+    obstacles.push({ reason: `The destination (${serverLabel(dstVersion)}) cannot load a snapshot of the source (${serverLabel(srcVersion)}) as a replica.`,
+      fix: 'use the Commands write method, which rewrites what the destination cannot read' });
+  }
+  const sourceIds = [source.master_replid, source.master_replid2].filter((id): id is string => Boolean(id) && !/^0+$/.test(id!));
+  const takeover = destination.role === 'slave' && sourceIds.includes(destination.master_replid ?? '');
+  if (destination.role === 'slave' && !takeover) {
+    obstacles.push({ reason: `The destination is a replica of ${destination.master_host}:${destination.master_port}, not of this source.`,
+      fix: 'make it a master first (REPLICAOF NO ONE) if it may be overwritten' });
+  }
+  if (!takeover && destinationKeys > 0) {
+    if (overwrite) warnings.push(`The destination's ${destinationKeys} keys are replaced by the source's snapshot (a replica's full sync replaces everything).`);
+    else obstacles.push({ reason: `The destination holds ${destinationKeys} keys; a relayed task replaces the destination's whole dataset.`,
+      fix: 'empty it, or choose to overwrite (Ignore Errors And Continue, --conflict overwrite) to let the snapshot replace everything it holds' });
+  }
+  return { obstacles, warnings, takeover, destinationKeys, sourceKeys, details };
+}
