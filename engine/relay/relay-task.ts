@@ -27,6 +27,8 @@ import { relayFinding } from './relay-possible';
 import { ReplicationRelay } from './relay-server';
 
 const POLL_MS = 500;
+/** How long End waits for the destination to acknowledge the source's last offset. */
+const DRAIN_MS = 10_000;
 
 export class RelayError extends DtsError {}
 
@@ -106,6 +108,7 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
       await this.attach(destination, host, port);
       this.emit('log', 'info', `the destination ${endpointAddress(this.opts.target)} replicates the source ${endpointAddress(this.opts.source!)} through the engine at ${host}:${port}; it is read-only until the task ends`);
       await this.follow(source, destination);
+      if (this.stopping) await this.drain(source);
       await this.detach(destination);
       this.setStage(this.stopping ? 'ended' : 'completed');
     } catch (err) {
@@ -225,6 +228,22 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
         };
       });
     }
+  }
+
+  /**
+   * Before End detaches the destination: waits until it has acknowledged the source's offset as of now
+   * (a replica acknowledges about once a second), so it holds every write made before the End.
+   */
+  private async drain(source: ControlClient): Promise<void> {
+    if (!this.relay.connected || this.relay.progress.stage !== 'stream') return;
+    const target = Number(parseInfo(String(await source.call(['INFO', 'replication']))).master_repl_offset ?? 0);
+    const deadline = Date.now() + DRAIN_MS;
+    while (this.relay.progress.ackedOffset < target && this.relay.connected && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const left = target - this.relay.progress.ackedOffset;
+    if (left > 0) this.emit('log', 'warn', `ended with ${left} bytes of the source's stream not acknowledged by the destination`);
+    else this.emit('log', 'info', `the destination acknowledged the source's offset ${target}: it holds every write made before the End`);
   }
 
   private setStage(stage: SyncStage): void {

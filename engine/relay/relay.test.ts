@@ -82,8 +82,11 @@ describe('npm run sync -- --write relay', () => {
     expect(await stats(src)).toMatchObject({ full: 1 }); // never a second full sync
     await waitFor(() => jsonEvents(cli.stdout()).some((e) => e.type === 'checkpoint'), 10_000, 'a checkpoint event (the acknowledged offset)');
 
+    // A write just before End is on the destination after it: End waits for its acknowledgement.
+    await src.set('written-just-before-end', 'yes');
     cli.child.kill('SIGTERM');
     const end = await cli.exited;
+    expect(end.stdout).toMatch(/it holds every write made before the End/);
     expect(end.code, end.stderr).toBe(0);
     const repl = await infoReplication(dst);
     expect(repl.role).toBe('master');
