@@ -1,16 +1,12 @@
 /**
- * `npm run bench -- relay`: the Replication relay write method (engine/relay/) against a native
- * replica, in the same run: a fresh destination's full sync through the engine vs `REPLICAOF` the
- * source directly, and the stream's apply rate during a redis-benchmark burst. Same dataset, burst
- * and sizes as the sync benchmark (BENCH_KEYS, BENCH_HASHES, BENCH_BURST, BENCH_BURST_TEST, BENCH_RUNS).
+ * The Replication relay write method's figures for the sync benchmark (engine/relay/): a fresh
+ * destination's full sync through the engine, and the stream's apply rate during the burst, each
+ * measured the way the native replica's are (the destination's link up; its offset caught up).
  */
 import { parseRedisUrl } from '../endpoint';
 import { RelayTask } from '../relay/relay-task';
 import { RedisServer } from '../testing/redis-server';
-import {
-  BURST, BURST_TEST, HASHES, KEYS, MASTER_CONFIG, RUNS, RssSampler, burst, info, list, mb, median, nativeApplyRate, nativeFullSync,
-  populate, waitUntil,
-} from './sync';
+import { BURST, HASHES, KEYS, MASTER_CONFIG, RssSampler, burst, engineCpu, info, waitUntil } from './harness';
 
 interface RelayRun {
   task: RelayTask;
@@ -25,8 +21,14 @@ async function startRelay(master: RedisServer): Promise<{ run: RelayRun; seconds
   const task = new RelayTask({ taskId: 'benchrelay', source: parseRedisUrl(master.url), target: parseRedisUrl(target.url), writeMethod: 'relay' });
   const t0 = performance.now();
   const running = task.run();
-  running.catch(() => undefined);
-  await waitUntil(async () => (await info(t, 'replication', 'master_link_status')) === 'up');
+  let failure: unknown;
+  running.catch((err: unknown) => {
+    failure = err;
+  });
+  await waitUntil(async () => {
+    if (failure) throw failure;
+    return (await info(t, 'replication', 'master_link_status')) === 'up';
+  });
   const seconds = (performance.now() - t0) / 1000;
   t.disconnect();
   return { run: { task, running, target }, seconds };
@@ -34,16 +36,28 @@ async function startRelay(master: RedisServer): Promise<{ run: RelayRun; seconds
 
 async function stopRelay(r: RelayRun): Promise<void> {
   await r.task.stop();
-  await r.running;
+  await r.running.catch(() => undefined);
   await r.target.stop();
 }
 
-function engineCpu(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
+/** Seconds for a fresh destination to be in sync with `master` through the relay. */
+export async function relayFullSync(master: RedisServer, log: (l: string) => void): Promise<{ seconds: number; rss: number }> {
+  const sampler = new RssSampler();
+  const { run, seconds } = await startRelay(master);
+  const rss = sampler.stop();
+  try {
+    const t = run.target.client();
+    const keys = await t.dbsize();
+    t.disconnect();
+    if (keys !== KEYS + HASHES) log(`  WARNING: destination holds ${keys} keys through the relay, expected ${KEYS + HASHES}`);
+    return { seconds, rss };
+  } finally {
+    await stopRelay(run);
+  }
 }
 
-async function relayApplyRate(): Promise<{ rate: number; engineCpu: number; rss: number }> {
+/** Commands per second a destination applies through the relay during a burst; the engine's CPU seconds per million. */
+export async function relayApplyRate(): Promise<{ rate: number; engineCpu: number; rss: number }> {
   const master = await RedisServer.start({ config: MASTER_CONFIG });
   const m = master.client();
   const { run } = await startRelay(master);
@@ -63,53 +77,4 @@ async function relayApplyRate(): Promise<{ rate: number; engineCpu: number; rss:
     await stopRelay(run);
     await master.stop();
   }
-}
-
-export async function run(log: (line: string) => void): Promise<void> {
-  log(`relay full sync: ${KEYS.toLocaleString('en-US')} strings + ${HASHES.toLocaleString('en-US')} hashes, median of ${RUNS} runs each`);
-  const master = await RedisServer.start({ config: MASTER_CONFIG });
-  try {
-    await populate(master);
-    const native: number[] = [];
-    const relayed: number[] = [];
-    let rss = 0;
-    for (let i = 0; i < RUNS; i++) {
-      native.push(await nativeFullSync(master));
-      const sampler = new RssSampler();
-      const { run, seconds } = await startRelay(master);
-      relayed.push(seconds);
-      rss = Math.max(rss, sampler.stop());
-      const t = run.target.client();
-      const keys = await t.dbsize();
-      t.disconnect();
-      if (keys !== KEYS + HASHES) log(`  WARNING: destination holds ${keys} keys, expected ${KEYS + HASHES}`);
-      await stopRelay(run);
-    }
-    const nativeS = median(native);
-    const relayS = median(relayed);
-    log(`  native REPLICAOF full sync:  ${nativeS.toFixed(2)} s (runs: ${list(native, 2)})`);
-    log(`  through the relay:           ${relayS.toFixed(2)} s (runs: ${list(relayed, 2)}), engine peak RSS ${mb(rss)}`);
-    log(`  ratio (relay / native):      ${(relayS / nativeS).toFixed(2)}x  (goal: within 1.1x)`);
-  } finally {
-    await master.stop();
-  }
-
-  log(`relay incremental: redis-benchmark ${BURST_TEST.toUpperCase()} burst of ${BURST.toLocaleString('en-US')} commands, -P 32, median of ${RUNS} runs each`);
-  const nativeRates: number[] = [];
-  const relayRates: number[] = [];
-  const cpu: number[] = [];
-  let rss = 0;
-  for (let i = 0; i < RUNS; i++) {
-    nativeRates.push((await nativeApplyRate()).rate);
-    const r = await relayApplyRate();
-    relayRates.push(r.rate);
-    cpu.push(r.engineCpu);
-    rss = Math.max(rss, r.rss);
-  }
-  const nativeRate = median(nativeRates);
-  const relayRate = median(relayRates);
-  log(`  native replica apply rate:   ${Math.round(nativeRate).toLocaleString('en-US')} cmd/s (runs: ${list(nativeRates, 0)})`);
-  log(`  through the relay:           ${Math.round(relayRate).toLocaleString('en-US')} cmd/s (runs: ${list(relayRates, 0)}), engine peak RSS ${mb(rss)}`);
-  log(`  ratio (relay / native):      ${(relayRate / nativeRate).toFixed(2)}x  (goal: at least 0.9x)`);
-  log(`  engine CPU s per million commands relayed: ${median(cpu).toFixed(2)}`);
 }

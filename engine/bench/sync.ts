@@ -7,6 +7,8 @@
  * - Incremental: a `redis-benchmark -P 32` SET burst on the source. Native: how
  *   fast an attached replica's offset catches up. Ours: how fast the task's
  *   checkpoint catches up. Reported as commands applied per second.
+ * - The same two through the Replication relay write method (engine/relay/, docs/relay.md): the
+ *   destination replicates through the engine; its link up, its offset caught up (BENCH_RELAY=0 skips it).
  * - Engine memory: peak RSS of this process during each phase.
  *
  * Each side is measured BENCH_RUNS times (default 3), native and ours in turn so
@@ -16,80 +18,16 @@
  * Sizes can be lowered for a quick run: BENCH_KEYS, BENCH_HASHES, BENCH_BURST. BENCH_BURST_TEST picks
  * the burst's redis-benchmark test (default set; incr and lpush show the stream's other commands).
  */
-import { spawn } from 'node:child_process';
-import type Redis from 'ioredis';
 import { parseRedisUrl } from '../endpoint';
 import { SyncTask } from '../sync/sync-task';
-import { RedisServer, requireBinary } from '../testing/redis-server';
+import { RedisServer } from '../testing/redis-server';
+import {
+  BURST, BURST_TEST, HASHES, KEYS, MASTER_CONFIG, RUNS, RssSampler, burst, engineCpu, info, list, mb, median, nativeApplyRate,
+  nativeFullSync, populate, serverCpu, waitUntil,
+} from './harness';
+import { relayApplyRate, relayFullSync } from './relay';
 
-export const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
-export const HASHES = Number(process.env.BENCH_HASHES ?? 100_000);
-export const BURST = Number(process.env.BENCH_BURST ?? 1_000_000);
-export const BURST_TEST = process.env.BENCH_BURST_TEST ?? 'set';
-export const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
-
-export const MASTER_CONFIG = { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': 0, 'repl-backlog-size': '512mb',
-  'client-output-buffer-limit': 'replica 0 0 0' };
-
-export class RssSampler {
-  peak = 0;
-  private timer = setInterval(() => {
-    this.peak = Math.max(this.peak, process.memoryUsage().rss);
-  }, 50);
-  stop(): number {
-    clearInterval(this.timer);
-    return Math.max(this.peak, process.memoryUsage().rss);
-  }
-}
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-export function list(values: number[], digits: number): string {
-  return values.map((v) => v.toLocaleString('en-US', { maximumFractionDigits: digits })).join(', ');
-}
-
-export function mb(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(0)} MB`;
-}
-
-export async function info(client: Redis, section: string, field: string): Promise<string | undefined> {
-  const text = await client.info(section);
-  return new RegExp(`^${field}:(.*)$`, 'm').exec(text)?.[1]?.trim();
-}
-
-export async function waitUntil(probe: () => Promise<boolean>, timeoutMs = 600_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error('benchmark step timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-export async function populate(source: RedisServer): Promise<void> {
-  const c = source.client();
-  await c.call('DEBUG', 'POPULATE', KEYS, 'key', 16);
-  await c.eval(`for i=1,${HASHES} do redis.call('HSET','hash:'..i,'f1','v1','f2','v2','f3','v3') end`, 0);
-  c.disconnect();
-}
-
-/** Seconds for a fresh replica to be fully synchronized with `master`. */
-export async function nativeFullSync(master: RedisServer): Promise<number> {
-  const replica = await RedisServer.start();
-  const c = replica.client();
-  try {
-    const t0 = performance.now();
-    await c.call('REPLICAOF', '127.0.0.1', master.port);
-    await waitUntil(async () => (await info(c, 'replication', 'master_link_status')) === 'up');
-    return (performance.now() - t0) / 1000;
-  } finally {
-    c.disconnect();
-    await replica.stop();
-  }
-}
+const RELAY = process.env.BENCH_RELAY !== '0';
 
 async function ourFullSync(master: RedisServer, log: (l: string) => void): Promise<{ seconds: number; rss: number }> {
   const target = await RedisServer.start();
@@ -106,57 +44,6 @@ async function ourFullSync(master: RedisServer, log: (l: string) => void): Promi
     return { seconds, rss: rss.stop() };
   } finally {
     await target.stop();
-  }
-}
-
-/** Runs the burst in another process while this one keeps applying (async: the engine must not be blocked). */
-export function burst(port: number): Promise<void> {
-  const bin = requireBinary('redis-benchmark', 'redis-server');
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['-p', String(port), '-t', BURST_TEST, '-n', String(BURST), '-P', '32', '-r', '100000', '-d', '16', '-q'],
-      { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`redis-benchmark failed: ${stderr}`))));
-  });
-}
-
-/** A server's CPU seconds so far (INFO cpu: user + system). */
-export async function serverCpu(client: Redis): Promise<number> {
-  const text = String(await client.info('cpu'));
-  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1] ?? 0);
-  return field('used_cpu_user') + field('used_cpu_sys');
-}
-
-/** This process's CPU seconds so far. */
-function engineCpu(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-
-/** Commands per second a native replica applies during a burst; the replica's CPU seconds per million commands. */
-export async function nativeApplyRate(): Promise<{ rate: number; applierCpu: number }> {
-  const master = await RedisServer.start({ config: MASTER_CONFIG });
-  const replica = await RedisServer.start();
-  const m = master.client();
-  const r = replica.client();
-  try {
-    await r.call('REPLICAOF', '127.0.0.1', master.port);
-    await waitUntil(async () => (await info(r, 'replication', 'master_link_status')) === 'up');
-    const cpu0 = await serverCpu(r);
-    const t0 = performance.now();
-    await burst(master.port);
-    const target = Number(await info(m, 'replication', 'master_repl_offset'));
-    await waitUntil(async () => Number(await info(r, 'replication', 'slave_repl_offset')) >= target);
-    const rate = BURST / ((performance.now() - t0) / 1000);
-    return { rate, applierCpu: ((await serverCpu(r)) - cpu0) / (BURST / 1e6) };
-  } finally {
-    m.disconnect();
-    r.disconnect();
-    await Promise.all([master.stop(), replica.stop()]);
   }
 }
 
@@ -206,18 +93,30 @@ export async function run(log: (line: string) => void): Promise<void> {
     await populate(master);
     const native: number[] = [];
     const ours: number[] = [];
+    const relayed: number[] = [];
     let rss = 0;
+    let relayRss = 0;
     for (let i = 0; i < RUNS; i++) {
       native.push(await nativeFullSync(master));
       const run = await ourFullSync(master, log);
       ours.push(run.seconds);
       rss = Math.max(rss, run.rss);
+      if (RELAY) {
+        const relay = await relayFullSync(master, log);
+        relayed.push(relay.seconds);
+        relayRss = Math.max(relayRss, relay.rss);
+      }
     }
     const nativeS = median(native);
     const oursS = median(ours);
     log(`  native REPLICAOF full sync: ${nativeS.toFixed(2)} s (runs: ${list(native, 2)})`);
     log(`  redis-dts full migration:   ${oursS.toFixed(2)} s (runs: ${list(ours, 2)}; ${Math.round((KEYS + HASHES) / oursS).toLocaleString('en-US')} keys/s), engine peak RSS ${mb(rss)}`);
     log(`  ratio (ours / native):      ${(oursS / nativeS).toFixed(2)}x  (goal: within 1.5x)`);
+    if (RELAY) {
+      const relayS = median(relayed);
+      log(`  through the relay:          ${relayS.toFixed(2)} s (runs: ${list(relayed, 2)}), engine peak RSS ${mb(relayRss)}`);
+      log(`  ratio (relay / native):     ${(relayS / nativeS).toFixed(2)}x  (goal: within 1.05x)`);
+    }
   } finally {
     await master.stop();
   }
@@ -228,6 +127,8 @@ export async function run(log: (line: string) => void): Promise<void> {
   const replicaCpu: number[] = [];
   const destinationCpu: number[] = [];
   const ourEngineCpu: number[] = [];
+  const relayRates: number[] = [];
+  const relayCpu: number[] = [];
   let rss = 0;
   for (let i = 0; i < RUNS; i++) {
     const native = await nativeApplyRate();
@@ -238,6 +139,11 @@ export async function run(log: (line: string) => void): Promise<void> {
     destinationCpu.push(run.destinationCpu);
     ourEngineCpu.push(run.engineCpu);
     rss = Math.max(rss, run.rss);
+    if (RELAY) {
+      const relay = await relayApplyRate();
+      relayRates.push(relay.rate);
+      relayCpu.push(relay.engineCpu);
+    }
   }
   const nativeRate = median(nativeRates);
   const ourRate = median(ourRates);
@@ -245,4 +151,9 @@ export async function run(log: (line: string) => void): Promise<void> {
   log(`  redis-dts apply rate:       ${Math.round(ourRate).toLocaleString('en-US')} cmd/s (runs: ${list(ourRates, 0)}), engine peak RSS ${mb(rss)}`);
   log(`  ratio (ours / native):      ${(ourRate / nativeRate).toFixed(2)}x  (goal: at least 0.5x)`);
   log(`  CPU s per million commands: native replica ${median(replicaCpu).toFixed(2)}; destination ${median(destinationCpu).toFixed(2)}, engine ${median(ourEngineCpu).toFixed(2)}`);
+  if (RELAY) {
+    const relayRate = median(relayRates);
+    log(`  through the relay:          ${Math.round(relayRate).toLocaleString('en-US')} cmd/s (runs: ${list(relayRates, 0)}), engine CPU s per million commands ${median(relayCpu).toFixed(2)}`);
+    log(`  ratio (relay / native):     ${(relayRate / nativeRate).toFixed(2)}x  (goal: at least 0.95x)`);
+  }
 }
