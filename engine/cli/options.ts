@@ -30,9 +30,9 @@ export const USAGE = `usage: npm run sync -- --source redis://[user:pass@]host:p
   --task-id ID               names the task: its heartbeat key and its record on the destination (default: a random id)
   --checkpoint-file FILE     keep the task id and position in FILE; started again with the same FILE (after kill -9,
                              a reboot …), the task continues where the destination is, by partial resync
-  --write commands|relay     commands (default): the engine writes as a client; relay: the destination replicates
-                             the source through the engine, as fast as a native replica (standalone, no filters;
-                             docs/relay.md)
+  --write commands|relay|auto   commands (default): the engine writes as a client; relay: the destination
+                             replicates the source through the engine, as fast as a native replica (standalone,
+                             no filters; docs/relay.md); auto: relay where possible, commands otherwise (says why)
   --relay-listen HOST:PORT   relay: where the engine listens for the destination (default 127.0.0.1, any free port)
   --relay-announce HOST      relay: the host the destination is told to connect to (default the listen host)
   --json                     NDJSON events on stdout instead of progress lines
@@ -47,6 +47,8 @@ export interface CliRun {
   checkpointFile?: string;
   /** The task id was given (--task-id or the checkpoint file): a later run can name the task again. */
   namedTask: boolean;
+  /** `--write auto`: the write method is chosen when the task starts (relay/choose.ts). */
+  chooseWriteMethod: boolean;
 }
 
 export function parseCli(argv: string[]): SyncOptions {
@@ -66,7 +68,7 @@ export function parseCliRun(argv: string[]): CliRun {
     if (options.source) options.resume = saved.shards[endpointAddress(options.source)];
     options.resumeShards = saved.shards;
   }
-  return { options, checkpointFile, namedTask: Boolean(values['task-id'] || saved || checkpointFile) };
+  return { options, checkpointFile, namedTask: Boolean(values['task-id'] || saved || checkpointFile), chooseWriteMethod: values.write === 'auto' };
 }
 
 function syncOptions(values: ReturnType<typeof parseFlags>['values']): SyncOptions {
@@ -81,10 +83,10 @@ function syncOptions(values: ReturnType<typeof parseFlags>['values']): SyncOptio
 
   const endpoint = endpointParser(values);
 
-  const writeMethod = (values.write ?? 'commands') as WriteMethod;
-  if (!WRITE_METHODS.includes(writeMethod)) throw new UsageError(`--write: "${writeMethod}" is not commands or relay`);
+  const write = values.write ?? 'commands';
+  if (write !== 'auto' && !WRITE_METHODS.includes(write as WriteMethod)) throw new UsageError(`--write: "${write}" is not commands, relay or auto`);
   const relay = relayListen(values['relay-listen'], values['relay-announce']);
-  if (relay && writeMethod !== 'relay') throw new UsageError('--relay-listen and --relay-announce go with --write relay');
+  if (relay && write === 'commands') throw new UsageError('--relay-listen and --relay-announce go with --write relay or auto');
 
   const dbMap = dbMapping(values['db-map']);
   const dbs = list(values.db).map((d) => dbNumber(d, '--db'));
@@ -118,7 +120,7 @@ function syncOptions(values: ReturnType<typeof parseFlags>['values']): SyncOptio
     sourceCluster: values['source-cluster'] ? true : undefined,
     targetCluster: values['target-cluster'] ? true : undefined,
     useReplicas: values['use-replicas'] ?? false,
-    writeMethod,
+    writeMethod: write === 'auto' ? undefined : (write as WriteMethod),
     relay,
   };
 }

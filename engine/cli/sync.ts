@@ -12,6 +12,7 @@ import { deleteTaskRecords } from '../sync/destination-reset';
 import { CheckpointFile } from './checkpoint-file';
 import { parseCliRun, USAGE, UsageError, type CliRun } from './options';
 import { runPrecheckCli } from './precheck';
+import { chooseWriteMethod } from '../relay/choose';
 
 /** The task finished, but the destination evicted keys while it ran (docs/cli.md). */
 const EXIT_KEYS_EVICTED = 3;
@@ -55,6 +56,12 @@ async function main(): Promise<number> {
   } catch (err) {
     process.stderr.write(`error: --checkpoint-file: cannot write ${run.checkpointFile}: ${describeError(err)}\n`);
     return 2;
+  }
+  if (run.chooseWriteMethod) {
+    const choice = await chooseWriteMethod(opts);
+    opts.writeMethod = choice.method;
+    if (json) process.stdout.write(`${JSON.stringify({ type: 'log', level: 'info', message: choice.reason, time: new Date().toISOString() })}\n`);
+    else process.stderr.write(`${choice.reason}\n`);
   }
   let task: SyncRunner;
   try {

@@ -4,6 +4,7 @@
  * before it changes anything.
  */
 import type { InfoFields } from '../precheck/info';
+import { RespErrorReply } from '../resp';
 import { parseServerVersion, readsSnapshotOf, serverLabel } from '../servers/facts';
 
 export interface RelayObstacle {
@@ -59,4 +60,25 @@ export function relayFinding(source: InfoFields, destination: InfoFields, overwr
       fix: 'empty it, or choose to overwrite (Ignore Errors And Continue, --conflict overwrite) to let the snapshot replace everything it holds' });
   }
   return { obstacles, warnings, takeover, destinationKeys, sourceKeys, details };
+}
+
+/**
+ * What the relay needs to run on the destination: CONFIG (to set masterauth) and a REPLICAOF command
+ * (managed services refuse or rename both). `call` is the destination's, with either error form
+ * (a thrown error, a RespErrorReply) taken as a refusal.
+ */
+export async function relayCommandObstacles(call: (argv: string[]) => Promise<unknown>): Promise<RelayObstacle[]> {
+  const obstacles: RelayObstacle[] = [];
+  const refusal = (reply: unknown): string | undefined => (reply instanceof Error || reply instanceof RespErrorReply ? reply.message : undefined);
+  const config = await call(['CONFIG', 'GET', 'masterauth']).catch((err: unknown) => err);
+  const refused = refusal(config);
+  if (refused !== undefined) {
+    obstacles.push({ reason: `The destination refuses CONFIG (${refused}); the relay sets masterauth with it.`,
+      fix: 'managed services usually refuse it: use the Commands write method' });
+  }
+  const command = await call(['COMMAND', 'INFO', 'REPLICAOF']).catch((err: unknown) => err);
+  if (!Array.isArray(command) || command[0] === null) {
+    obstacles.push({ reason: 'The destination has no REPLICAOF command (renamed or disabled).', fix: 'use the Commands write method' });
+  }
+  return obstacles;
 }

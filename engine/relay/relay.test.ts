@@ -11,7 +11,8 @@ import type Redis from 'ioredis';
 import { compareKeyByKey } from '../testing/compare';
 import { jsonEvents, runCli, spawnCli, type CliProcess } from '../cli/testing/run-cli';
 import { infoReplication } from '../testing/redis-info';
-import { RedisServer } from '../testing/redis-server';
+import { freePort, RedisServer } from '../testing/redis-server';
+import { makeTlsFiles, tlsServerConfig } from '../testing/tls-certificates';
 import { waitFor } from '../testing/wait';
 import { startWriteLoad } from '../verify/testing/write-load';
 
@@ -153,5 +154,52 @@ describe('npm run sync -- --write relay', () => {
 
     await dst.call('ACL', 'SETUSER', 'default', '-config');
     expect(await item()).toMatchObject({ status: 'failed', reason: expect.stringMatching(/refuses CONFIG/), fix: expect.stringMatching(/Commands write method/) });
+  });
+
+  it('TLS on the source side only: the engine reads the source over TLS and relays in plain TCP on loopback; equal', async () => {
+    const files = makeTlsFiles();
+    try {
+      const tlsPort = await freePort();
+      const source = await RedisServer.start({ config: { ...tlsServerConfig(files, tlsPort), 'repl-backlog-size': '64mb' } });
+      servers.push(source);
+      const src = source.client();
+      clients.push(src);
+      const { s: target, c: dst } = await server();
+      const seed = src.pipeline();
+      for (let i = 0; i < 3_000; i++) seed.set(`t:${i}`, `v${i}`).hset(`th:${i % 50}`, `f${i}`, i);
+      await seed.exec();
+      const cli = spawnCli(['--source', `rediss://127.0.0.1:${tlsPort}`, '--tls-ca', files.cert, '--target', `redis://127.0.0.1:${target.port}`,
+        '--write', 'relay', '--json'], { direct: true });
+      clis.push(cli);
+      await waitFor(async () => (await infoReplication(dst)).master_link_status === 'up', 30_000, () => `the destination never linked up:\n${cli.stderr()}`);
+      // The engine's connection to the source is the TLS one: the plain port has no replica on it.
+      expect(String(await src.call('CLIENT', 'LIST', 'TYPE', 'replica'))).toContain(`laddr=127.0.0.1:${tlsPort}`);
+      for (let i = 0; i < 500; i++) await src.incr('after-link');
+      await waitFor(() => inSync(src, dst), 30_000, 'the destination catches up');
+      cli.child.kill('SIGTERM');
+      expect((await cli.exited).code).toBe(0);
+      expect(await compareKeyByKey(src, dst)).toEqual([]);
+      expect(await dst.get('after-link')).toBe('500');
+    } finally {
+      files.cleanup();
+    }
+  });
+
+  it('--write auto relays where it can, and keeps a task whose filter needs rewriting on Commands, saying why', async () => {
+    const { s: source, c: src } = await server();
+    const { s: target, c: dst } = await server();
+    await src.mset('keep:1', 'a', 'keep:2', 'b', 'drop:1', 'c');
+    const args = ['--source', `redis://127.0.0.1:${source.port}`, '--target', `redis://127.0.0.1:${target.port}`, '--write', 'auto', '--type', 'full'];
+    const filtered = await runCli([...args, '--key-prefix', 'keep:'], 60_000);
+    expect(filtered.code, filtered.stderr).toBe(0);
+    expect(filtered.stderr).toContain('Replication relay copies every key: it cannot filter by prefix: the task writes with commands');
+    expect((await dst.keys('*')).sort()).toEqual(['keep:1', 'keep:2']);
+
+    await dst.flushall();
+    const relayed = await runCli(args, 60_000);
+    expect(relayed.code, relayed.stderr).toBe(0);
+    expect(relayed.stderr).toContain('the task relays');
+    expect(await compareKeyByKey(src, dst)).toEqual([]);
+    expect((await infoReplication(dst)).role).toBe('master');
   });
 });

@@ -2,7 +2,7 @@
  * "Replication relay": whether the destination can replicate the source through the engine
  * (engine/relay/). Runs only for a task whose write method is relay; the rules are relay-possible.ts's.
  */
-import { relayFinding } from '../../relay/relay-possible';
+import { relayCommandObstacles, relayFinding } from '../../relay/relay-possible';
 import { failed, passed, warning, type PrecheckItemDef } from './item';
 
 export const relayPossible: PrecheckItemDef = {
@@ -20,15 +20,7 @@ export const relayPossible: PrecheckItemDef = {
     }
     // Managed services refuse CONFIG and REPLICAOF: the relay needs both on the destination.
     const client = target.seed.client;
-    const config = await client.call('CONFIG', 'GET', 'masterauth').catch((err: unknown) => err);
-    if (config instanceof Error) {
-      obstacles.push({ reason: `The destination refuses CONFIG (${(config as Error).message}); the relay sets masterauth with it.`,
-        fix: 'managed services usually refuse it: use the Commands write method' });
-    }
-    const command = await client.call('COMMAND', 'INFO', 'REPLICAOF').catch(() => [null]);
-    if (!Array.isArray(command) || command[0] === null) {
-      obstacles.push({ reason: 'The destination has no REPLICAOF command (renamed or disabled).', fix: 'use the Commands write method' });
-    }
+    obstacles.push(...await relayCommandObstacles((argv) => client.call(argv[0]!, ...argv.slice(1))));
     if (obstacles.length > 0) return failed(obstacles[0]!.reason, [...details, ...obstacles.slice(1).map((o) => o.reason)], obstacles[0]!.fix);
     if (finding.takeover) return passed('The destination already follows this source (an earlier run of the task): it is taken over by partial resync.', details);
     if (finding.warnings.length > 0) return warning(finding.warnings[0]!, details, 'Empty the destination first to keep nothing of its own.');

@@ -1,0 +1,39 @@
+/**
+ * `--write auto`: Replication relay where it is possible, Commands otherwise — with the reason, in
+ * the rules the precheck's item and the relayed task apply (relay-possible.ts).
+ */
+import { describeError } from '../errors';
+import { ControlClient } from '../net/socket';
+import { parseInfo } from '../precheck/info';
+import type { SyncOptions, WriteMethod } from '../sync/types';
+import { relayCommandObstacles, relayFinding } from './relay-possible';
+import { relayRefusal } from './relay-task';
+
+export interface WriteMethodChoice {
+  method: WriteMethod;
+  /** Why, in one sentence. */
+  reason: string;
+}
+
+export async function chooseWriteMethod(opts: SyncOptions): Promise<WriteMethodChoice> {
+  const refusal = relayRefusal(opts);
+  if (refusal) return { method: 'commands', reason: `${refusal}: the task writes with commands` };
+  let source: ControlClient | undefined;
+  let destination: ControlClient | undefined;
+  try {
+    source = await new ControlClient(opts.source!, 'source').open();
+    destination = await new ControlClient(opts.target, 'destination').open();
+    const info = async (c: ControlClient) => parseInfo(String(await c.call(['INFO', 'everything'])));
+    const finding = relayFinding(await info(source), await info(destination), opts.conflict === 'overwrite');
+    const d = destination;
+    const obstacles = [...finding.obstacles, ...await relayCommandObstacles((argv) => d.call(argv))];
+    if (obstacles.length > 0) return { method: 'commands', reason: `${obstacles[0]!.reason.replace(/\.$/, '')}: the task writes with commands` };
+    return { method: 'relay', reason: 'the destination can replicate the source through the engine: the task relays (as fast as a native replica)' };
+  } catch (err) {
+    // Whatever fails here fails the task the same way in a moment, with its own words.
+    return { method: 'commands', reason: `relaying could not be checked (${describeError(err)}): the task writes with commands` };
+  } finally {
+    source?.close();
+    destination?.close();
+  }
+}
