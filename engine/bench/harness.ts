@@ -19,11 +19,11 @@ export const MASTER_CONFIG = { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-
 export class RssSampler {
   peak = 0;
   private timer = setInterval(() => {
-    this.peak = Math.max(this.peak, process.memoryUsage().rss);
+    this.peak = Math.max(this.peak, process.memoryUsage.rss());
   }, 50);
   stop(): number {
     clearInterval(this.timer);
-    return Math.max(this.peak, process.memoryUsage().rss);
+    return Math.max(this.peak, process.memoryUsage.rss());
   }
 }
 

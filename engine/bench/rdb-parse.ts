@@ -99,13 +99,13 @@ async function throughput(log: (line: string) => void): Promise<void> {
 
 /** Child process: parse the file, report time and peak RSS as JSON on stdout. */
 async function child(file: string): Promise<void> {
-  let peak = process.memoryUsage().rss;
+  let peak = process.memoryUsage.rss();
   const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
+    peak = Math.max(peak, process.memoryUsage.rss());
   }, 50);
   const stats = await parseFile(file);
   clearInterval(timer);
-  peak = Math.max(peak, process.memoryUsage().rss);
+  peak = Math.max(peak, process.memoryUsage.rss());
   const maxRss = process.resourceUsage().maxRSS * 1024;
   process.stdout.write(JSON.stringify({ ...stats, peakRss: peak, maxRss }) + '\n');
 }
