@@ -73,6 +73,9 @@ export interface RelayServerOptions {
 /** REPLCONF capabilities the relay does not pass on: they need a second channel it does not relay. */
 const UNRELAYED_CAPAS = new Set(['dual-channel', 'rdb-channel-repl']);
 const SAMPLE_MS = 20;
+/** The destination's handshake (PING, AUTH, REPLCONF, PSYNC): its commands are small and take a moment. */
+const HANDSHAKE_MAX_BULK = 64 * 1024;
+const HANDSHAKE_MS = 30_000;
 const MAX_SAMPLES = 4096;
 
 export class ReplicationRelay extends EventEmitter<RelayEvents> {
@@ -143,7 +146,12 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
     const session: { destination: net.Socket; source?: net.Socket } = { destination };
     this.session = session;
     this.stats.stage = 'handshake';
-    const parser = new RespParser({ inline: true });
+    // Before AUTH anyone on the listening address may speak: small commands only, and a time limit.
+    const parser = new RespParser({ inline: true, maxBulkLength: HANDSHAKE_MAX_BULK, maxLineLength: HANDSHAKE_MAX_BULK });
+    const handshakeTimer = setTimeout(() => {
+      if (!psync) destination.destroy();
+    }, HANDSHAKE_MS);
+    handshakeTimer.unref();
     const replconf: Buffer[][] = [];
     let authed = false;
     let psync: Buffer[] | undefined;
@@ -165,6 +173,9 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
             reply('+OK\r\n');
           } else if (name === 'PSYNC' && argv.length === 3) {
             psync = argv;
+            clearTimeout(handshakeTimer);
+            // Nothing more is read until the source's side is spliced on (the replica waits for the PSYNC answer).
+            destination.pause();
             destination.off('data', onData);
             void this.startSession(session, replconf, psync);
           } else if (name === 'SYNC') {
@@ -178,6 +189,7 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
     destination.on('data', onData);
     destination.on('error', () => undefined);
     destination.on('close', () => {
+      clearTimeout(handshakeTimer);
       if (this.session === session) {
         this.session = undefined;
         session.source?.destroy();
@@ -359,6 +371,7 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
       }
     });
     source.write(encodeCommand(psync));
+    destination.resume();
   }
 
   private noteSent(offset: number): void {

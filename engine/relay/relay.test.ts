@@ -6,7 +6,10 @@
  * destination (a master again, its masterauth given back); a full-only task ends by itself; what
  * cannot be relayed is refused before anything changes.
  */
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseRedisUrl } from '../endpoint';
+import { ReplicationRelay } from './relay-server';
 import type Redis from 'ioredis';
 import { compareKeyByKey } from '../testing/compare';
 import { jsonEvents, runCli, spawnCli, type CliProcess } from '../cli/testing/run-cli';
@@ -201,5 +204,25 @@ describe('npm run sync -- --write relay', () => {
     expect(relayed.stderr).toContain('the task relays');
     expect(await compareKeyByKey(src, dst)).toEqual([]);
     expect((await infoReplication(dst)).role).toBe('master');
+  });
+
+  it('the relay port serves no one without the password: PSYNC before AUTH and a wrong password are refused', async () => {
+    const { s: source } = await server();
+    const relay = new ReplicationRelay({ source: parseRedisUrl(source.url) });
+    const port = await relay.listen();
+    try {
+      const socket = net.connect(port, '127.0.0.1');
+      let got = '';
+      socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+      socket.write('PSYNC ? -1\r\nAUTH wrong-password\r\nPSYNC ? -1\r\n');
+      await waitFor(() => got.split('\r\n').length >= 4, 5_000, () => `three answers, got ${JSON.stringify(got)}`);
+      expect(got.split('\r\n').slice(0, 3)).toEqual([
+        '-NOAUTH Authentication required.', '-WRONGPASS invalid username-password pair or user is disabled.', '-NOAUTH Authentication required.',
+      ]);
+      expect(relay.progress.fullSyncs).toBe(0);
+      socket.destroy();
+    } finally {
+      await relay.close();
+    }
   });
 });
