@@ -76,6 +76,7 @@ export function TaskConfiguration({ config, instanceClass, instanceClassRate }: 
         <Item label="Enable Throttling for Incremental Data Synchronization">{throttle(a.incrementalThrottle)}</Item>
         <Item label="Extend Expiration Time of Destination Database Key">{a.ttlExtensionSeconds} s</Item>
         <Item label="Use Slave Node">{yesNo(a.useSlaveNode)}</Item>
+        <Item label="Write Method">{a.writeMethod === 'relay' ? 'Replication relay: the destination is a read-only replica of the source (through the engine) until the task ends' : 'Commands'}</Item>
         <Item label="Environment Tag">{a.environmentTag || 'None'}</Item>
         <Item label="Monitoring and Alerting">
           {a.monitoring.enabled ? `Yes: delay above ${a.monitoring.delayThresholdSeconds} s${a.monitoring.statusAlert ? ', status alerts' : ''}` : 'No'}

@@ -1,5 +1,5 @@
 'use client';
-import { CheckboxField, NumberField, TextField, YesNoField } from '@/components/form/fields';
+import { CheckboxField, NumberField, RadioGroupField, TextField, YesNoField } from '@/components/form/fields';
 import type { AdvancedSettings } from '@/lib/tasks/options';
 import type { FieldErrors } from './types';
 
@@ -55,6 +55,14 @@ export function AdvancedStep({ value, onChange, errors, sourceIsCluster }: Props
               onChange={(v) => set('incrementalThrottle', { ...value.incrementalThrottle, mbps: v })} />
           </div>
         )}
+      </Section>
+      <Section title="Write Method">
+        <RadioGroupField legend="Write Method" name="writeMethod" value={value.writeMethod} layout="column" onChange={(v) => set('writeMethod', v)}
+          options={[
+            { value: 'commands', label: 'Commands', description: 'The engine writes the destination as a client. Filters, DB mapping, throttling and older destinations all work. Default.' },
+            { value: 'relay', label: 'Replication relay', description: 'The destination replicates the source through the engine, as fast as a native replica. Standalone only, every DB as it is, no filters or throttling; the destination is read-only until the task ends.' },
+          ]}
+          hint="The precheck says whether relaying is possible for this pair (docs/relay.md)." />
       </Section>
       <Section title="Keys and nodes">
         <NumberField label="Extend Expiration Time of Destination Database Key" unit="seconds" min={0} value={value.ttlExtensionSeconds}

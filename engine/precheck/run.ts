@@ -42,6 +42,15 @@ export interface PrecheckItemInfo {
 
 export const PRECHECK_ITEM_INFO: readonly PrecheckItemInfo[] = PRECHECK_ITEMS.map(({ id, name, ignorable }) => ({ id, name, ignorable }));
 
+/** The items a task's precheck runs: a relayed task's also checks what relaying needs. */
+export function precheckItemsFor(options: Pick<PrecheckInput['options'], 'writeMethod'>): readonly PrecheckItemDef[] {
+  return options.writeMethod === 'relay' ? [...PRECHECK_ITEMS, relayPossible] : PRECHECK_ITEMS;
+}
+
+export function precheckItemInfoFor(options: Pick<PrecheckInput['options'], 'writeMethod'>): PrecheckItemInfo[] {
+  return precheckItemsFor(options).map(({ id, name, ignorable }) => ({ id, name, ignorable }));
+}
+
 export interface RunPrechecksOptions {
   /** How long one command waits for an answer (default 5 s). */
   timeoutMs?: number;
@@ -101,9 +110,7 @@ export async function runPrechecks(input: PrecheckInput, opts: RunPrechecksOptio
   try {
     // Open both sides at once; items then share the connections.
     await Promise.allSettled([ctx.side('source'), ctx.side('target')]);
-    // A relayed task is also checked for what relaying needs (the console's list has no such item otherwise).
-    const items = input.options.writeMethod === 'relay' ? [...PRECHECK_ITEMS, relayPossible] : PRECHECK_ITEMS;
-    for (const item of items) {
+    for (const item of precheckItemsFor(input.options)) {
       if (opts.only && !opts.only.includes(item.id)) continue;
       const result = await runPrecheckItem(item, ctx);
       results.push(result);

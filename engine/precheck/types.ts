@@ -26,6 +26,8 @@ export interface PrecheckOptions {
   dbs: DbMapping[];
   /** Default commands; relay adds the Replication relay item. */
   writeMethod?: WriteMethod;
+  /** Why the task's own settings (filters, throttles) keep it from relaying (relay-task.ts relayRefusal), if they do. */
+  relayRefusal?: string;
 }
 
 export interface PrecheckInput {

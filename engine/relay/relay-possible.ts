@@ -33,7 +33,8 @@ function keysOf(info: InfoFields): number {
 }
 
 /** `source` and `destination`: INFO everything (server, replication, cluster, keyspace) of each side. */
-export function relayFinding(source: InfoFields, destination: InfoFields, overwrite: boolean): RelayFinding {
+/** `selectedDbs`: the DBs the task was given (none: all); a relay copies every DB, so they must hold all the source's keys. */
+export function relayFinding(source: InfoFields, destination: InfoFields, overwrite: boolean, selectedDbs?: readonly number[]): RelayFinding {
   const obstacles: RelayObstacle[] = [];
   const warnings: string[] = [];
   const srcVersion = parseServerVersion(source);
@@ -47,6 +48,14 @@ export function relayFinding(source: InfoFields, destination: InfoFields, overwr
   if (!readsSnapshotOf(dstVersion, srcVersion)) {
     obstacles.push({ reason: `The destination (${serverLabel(dstVersion)}) cannot load a snapshot of the source (${serverLabel(srcVersion)}) as a replica.`,
       fix: 'use the Commands write method, which rewrites what the destination cannot read' });
+  }
+  if (selectedDbs && selectedDbs.length > 0) {
+    const others = Object.entries(source).filter(([k, v]) => /^db\d+$/.test(k) && Number(/keys=(\d+)/.exec(v)?.[1] ?? 0) > 0)
+      .map(([k]) => Number(k.slice(2))).filter((db) => !selectedDbs.includes(db));
+    if (others.length > 0) {
+      obstacles.push({ reason: `The source also holds keys in DB ${others.join(', ')}, which a relay copies too (it copies every DB).`,
+        fix: 'select every DB that holds keys, or use the Commands write method to copy only some' });
+    }
   }
   const sourceIds = [source.master_replid, source.master_replid2].filter((id): id is string => Boolean(id) && !/^0+$/.test(id!));
   const takeover = destination.role === 'slave' && sourceIds.includes(destination.master_replid ?? '');

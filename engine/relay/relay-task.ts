@@ -59,11 +59,11 @@ export function unwrapRelayPassword(masterauth: string): ReplicationAuth | undef
 export function relayRefusal(opts: SyncOptions): string | undefined {
   const f = opts.filter;
   if (!opts.source) return 'Replication relay needs a source to replicate (an RDB file is written with commands)';
-  if (f?.dbs?.length || (f?.dbMap && f.dbMap.size > 0)) return 'Replication relay copies every DB as it is: it cannot select or map DBs';
+  if (f?.dbMap && [...f.dbMap].some(([from, to]) => from !== to)) return 'Replication relay copies every DB as it is: it cannot map DBs';
   if (f?.includePrefixes?.length || f?.excludePrefixes?.length) return 'Replication relay copies every key: it cannot filter by prefix';
   if (opts.ttlExtendSeconds) return 'Replication relay copies expiries as they are: it cannot extend them';
   if (opts.sourceCluster || opts.targetCluster) return 'Replication relay is for a standalone source and destination';
-  if (opts.rps || opts.throttle) return 'Replication relay does not throttle: the destination reads as fast as a replica does';
+  if (opts.rps || opts.throttle?.full || opts.throttle?.incremental) return 'Replication relay does not throttle: the destination reads as fast as a replica does';
   return undefined;
 }
 
@@ -142,7 +142,7 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
 
   private async check(source: ControlClient, destination: ControlClient): Promise<void> {
     const info = async (c: ControlClient): Promise<InfoFields> => parseInfo(String(await c.call(['INFO', 'everything'])));
-    const finding = relayFinding(await info(source), await info(destination), this.opts.conflict === 'overwrite');
+    const finding = relayFinding(await info(source), await info(destination), this.opts.conflict === 'overwrite', this.opts.filter?.dbs);
     const first = finding.obstacles[0];
     if (first) throw new RelayError('RELAY_NOT_POSSIBLE', first.reason.replace(/\.$/, ''), first.fix);
     for (const w of finding.warnings) this.emit('log', 'warn', w);

@@ -9,6 +9,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRedisUrl } from '../endpoint';
+import { detachRelayedDestination } from './detach';
 import { ReplicationRelay } from './relay-server';
 import type Redis from 'ioredis';
 import { compareKeyByKey } from '../testing/compare';
@@ -224,5 +225,23 @@ describe('npm run sync -- --write relay', () => {
     } finally {
       await relay.close();
     }
+  });
+
+  it('a destination left pointing at a dead engine is detached on release: a master again, with its own masterauth', async () => {
+    const { s: source, c: src } = await server();
+    const { s: target, c: dst } = await server();
+    await src.set('a', '1');
+    await dst.config('SET', 'masterauth', 'the-users-own');
+    const cli = relay(source, target);
+    await waitFor(async () => (await infoReplication(dst)).master_link_status === 'up', 30_000, () => `linked up:\n${cli.stderr()}`);
+    cli.child.kill('SIGKILL');
+    await cli.exited;
+    expect((await infoReplication(dst)).role).toBe('slave');
+    expect(await detachRelayedDestination(parseRedisUrl(target.url))).toBe(true);
+    expect((await infoReplication(dst)).role).toBe('master');
+    expect(await dst.config('GET', 'masterauth')).toEqual(['masterauth', 'the-users-own']);
+    expect(await dst.get('a')).toBe('1');
+    // Not ours (any more): left alone.
+    expect(await detachRelayedDestination(parseRedisUrl(target.url))).toBe(false);
   });
 });

@@ -21,6 +21,7 @@ import { endpointAddress } from '@/engine/endpoint';
 import { describeError } from '@/engine/errors';
 import { recordPatternFor } from '@/engine/sync/destination-record';
 import { deleteTaskRecords } from '@/engine/sync/destination-reset';
+import { detachRelayedDestination } from '@/engine/relay/detach';
 import { dataDirectory } from '@/lib/db/url';
 import { advancedSchema, DEFAULT_ADVANCED, parseStored } from '@/lib/tasks/options';
 import { postToWebhook, TaskAlerts, type AlertTask, type TaskAlert } from './alerts';
@@ -446,8 +447,18 @@ export class EngineManager {
   private async deleteRecords(taskId: string): Promise<void> {
     const task = await records.findTask(taskId);
     if (!task) return;
+    const options = syncOptionsFor(task);
+    if (options.writeMethod === 'relay') {
+      // A relayed task keeps no record; a destination its dead engine left as a replica is detached.
+      try {
+        if (await detachRelayedDestination(options.target)) await records.log(taskId, 'info', 'the destination is a master again (REPLICAOF NO ONE), with its own masterauth');
+      } catch (err) {
+        await records.log(taskId, 'warn', `could not make the destination a master again: ${describeError(err)}; run REPLICAOF NO ONE on it`);
+      }
+      return;
+    }
     try {
-      const deleted = await deleteTaskRecords(syncOptionsFor(task).target, taskId);
+      const deleted = await deleteTaskRecords(options.target, taskId);
       if (deleted > 0) await records.log(taskId, 'info', `deleted the task's record on the destination (${deleted} key(s) ${recordPatternFor(taskId)})`);
     } catch (err) {
       await records.log(taskId, 'warn', `could not delete the task's record on the destination (${recordPatternFor(taskId)}): ${describeError(err)}; `

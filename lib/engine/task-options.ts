@@ -61,6 +61,16 @@ function stageThrottles(advanced: typeof DEFAULT_ADVANCED): StageThrottles {
   return { full: of(advanced.fullThrottle), incremental: of(advanced.incrementalThrottle) };
 }
 
+/** Where a relayed task's engine listens for the destination (docs/relay.md: the console's host must be reachable from it). */
+export function relayListenFromEnv(env: NodeJS.ProcessEnv = process.env): SyncOptions['relay'] {
+  const listen = env.DTS_RELAY_LISTEN?.trim();
+  const m = listen ? /^(.*?)(?::(\d+))?$/.exec(listen) : null;
+  const host = m?.[1] || undefined;
+  const port = m?.[2] ? Number(m[2]) : undefined;
+  const announceHost = env.DTS_RELAY_ANNOUNCE?.trim() || undefined;
+  return host || port || announceHost ? { host, port, announceHost } : undefined;
+}
+
 export function syncOptionsFor(task: TaskRecord): SyncOptions {
   const objects = parseStored(objectsSchema, task.objects, DEFAULT_OBJECTS);
   const advanced = parseStored(advancedSchema, task.advanced, DEFAULT_ADVANCED);
@@ -82,8 +92,11 @@ export function syncOptionsFor(task: TaskRecord): SyncOptions {
       includePrefixes: objects.keyPrefixes.include,
       excludePrefixes: objects.keyPrefixes.exclude,
     },
-    rps: linkSpecRps(task.instanceClass),
+    // A relayed stream is not throttled (the destination reads as a replica): the link spec does not apply.
+    rps: advanced.writeMethod === 'relay' ? undefined : linkSpecRps(task.instanceClass),
     throttle: stageThrottles(advanced),
+    writeMethod: advanced.writeMethod,
+    relay: advanced.writeMethod === 'relay' ? relayListenFromEnv() : undefined,
     ttlExtendSeconds: advanced.ttlExtensionSeconds,
     connectionRetryMs: advanced.retryConnectionMinutes * 60_000,
     otherRetryMs: advanced.retryOtherMinutes * 60_000,

@@ -3,7 +3,7 @@
  * and the purchase settings, with PRODUCT.md's defaults and ranges.
  */
 import { z } from 'zod';
-import { CONFLICT_MODES, SYNC_TYPES, type ConflictMode, type SyncType } from '@/engine/sync/types';
+import { CONFLICT_MODES, SYNC_TYPES, WRITE_METHODS, type ConflictMode, type SyncType } from '@/engine/sync/types';
 import { LINK_SPEC_IDS, DEFAULT_LINK_SPEC } from '@/lib/catalog/link-specs';
 
 export { CONFLICT_MODES, SYNC_TYPES, type ConflictMode, type SyncType };
@@ -47,6 +47,8 @@ export const advancedSchema = z.object({
   incrementalThrottle: throttle.default({ enabled: false, rps: 10_000, mbps: 100 }),
   ttlExtensionSeconds: z.number().int().min(0, 'The extension cannot be negative').max(31_536_000, 'At most one year (31536000 s)').default(0),
   useSlaveNode: z.boolean().default(false),
+  /** Commands (the engine writes as a client) or Replication relay (the destination replicates through the engine; docs/relay.md). */
+  writeMethod: z.enum(WRITE_METHODS).default('commands'),
   environmentTag: z.string().trim().max(64, 'At most 64 characters').default(''),
   monitoring: z.object({
     enabled: z.boolean().default(false),

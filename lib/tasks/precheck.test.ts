@@ -46,6 +46,34 @@ async function silentTargetTask(): Promise<string> {
 }
 
 describe('the console precheck runner', () => {
+  it('a task whose write method is Replication relay gets the Replication relay item: passed for a plain pair, failed naming a prefix filter', async () => {
+    const target = await RedisServer.start();
+    try {
+      const draft = () => {
+        const d = newTaskDraft('local');
+        d.name = 'relayed';
+        d.source = { ...d.source, host: '127.0.0.1', port: source.port };
+        d.target = { ...d.target, host: '127.0.0.1', port: target.port };
+        d.objects = { dbs: [{ db: 0, targetDb: 0 }], keyPrefixes: { include: [], exclude: [] } };
+        d.advanced = { ...d.advanced, writeMethod: 'relay' as const };
+        return d;
+      };
+      const relayItem = async (d: ReturnType<typeof draft>) => {
+        const saved = await saveTaskSettings(d);
+        if (!saved.ok) throw new Error(JSON.stringify(saved.errors));
+        await startPrecheck(saved.taskId);
+        await precheckRun(saved.taskId);
+        return (await readPrecheck(saved.taskId))!.doc!.items.find((i) => i.id === 'relay-possible');
+      };
+      expect(await relayItem(draft())).toMatchObject({ name: 'Replication relay', status: 'passed' });
+      const filtered = draft();
+      filtered.objects = { dbs: [{ db: 0, targetDb: 0 }], keyPrefixes: { include: ['orders:'], exclude: [] } };
+      expect(await relayItem(filtered)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/cannot filter by prefix/) });
+    } finally {
+      await target.stop();
+    }
+  }, 60_000);
+
   it('finishes Precheck Failed against a destination that accepts the connection and never answers, naming it', async () => {
     const id = await silentTargetTask();
     const started = Date.now();

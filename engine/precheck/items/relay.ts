@@ -12,9 +12,10 @@ export const relayPossible: PrecheckItemDef = {
   async run(ctx) {
     const [source, target] = [await ctx.need('source'), await ctx.need('target')];
     const mapped = ctx.options.dbs.filter((d) => d.db !== d.targetDb);
-    const finding = relayFinding(source.seed.info.fields, target.seed.info.fields, ctx.options.conflictMode === 'ignore');
+    const finding = relayFinding(source.seed.info.fields, target.seed.info.fields, ctx.options.conflictMode === 'ignore', ctx.options.dbs.map((d) => d.db));
     const details = [...finding.details];
     const obstacles = [...finding.obstacles];
+    if (ctx.options.relayRefusal) obstacles.unshift({ reason: `${ctx.options.relayRefusal}.`, fix: 'use the Commands write method, or remove the setting' });
     if (mapped.length > 0) {
       obstacles.push({ reason: 'Replication relay copies every DB as it is: it cannot map DBs.', fix: 'use the Commands write method' });
     }
