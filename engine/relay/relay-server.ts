@@ -120,6 +120,23 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
     });
   }
 
+  private paused = false;
+
+  /**
+   * Nothing more of the source's is passed on until resume(): the source holds it (its replica output
+   * buffer; past its client-output-buffer-limit it drops the link, and the destination asks again from
+   * its offset on resume — a partial resync while the backlog still holds it).
+   */
+  pause(): void {
+    this.paused = true;
+    this.session?.source?.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.session?.source?.resume();
+  }
+
   /** Ends the current session (the destination will reconnect and ask again). */
   dropSession(): void {
     const s = this.session;
@@ -337,7 +354,9 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
       if (stats.stage === 'stream') this.noteSent(stats.sentOffset);
       if (!destination.write(chunk)) {
         source.pause();
-        destination.once('drain', () => source.resume());
+        destination.once('drain', () => {
+          if (!this.paused) source.resume();
+        });
       }
     });
     // The destination's side after PSYNC: REPLCONF ACK <offset> [FACK …] about once a second, passed to the source.
@@ -372,6 +391,7 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
     });
     source.write(encodeCommand(psync));
     destination.resume();
+    if (this.paused) source.pause();
   }
 
   private noteSent(offset: number): void {

@@ -95,7 +95,7 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
   }
 
   get progress(): SyncProgress {
-    return this.lastProgress;
+    return this.lastProgress.stage === this.stage ? this.lastProgress : { ...this.lastProgress, stage: this.stage };
   }
 
   async run(): Promise<void> {
@@ -129,12 +129,22 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
     this.stopped?.();
   }
 
+  private paused = false;
+
+  /** Stops passing the source's bytes on (the destination stays a replica, its link idle). */
   async pause(): Promise<void> {
-    throw new RelayError('RELAY_NO_PAUSE', 'a relayed task cannot be paused: the destination is a replica of the source',
-      'end the task, or let it run');
+    this.paused = true;
+    this.relay.pause();
+    this.setStage('paused');
+    this.emit('log', 'info', 'paused: the source holds its stream until the task resumes');
   }
 
-  resume(): void {}
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.relay.resume();
+    this.emit('log', 'info', 'resumed');
+  }
 
   setLimits(): void {
     this.emit('log', 'warn', 'a relayed task is not throttled: the new limits are not applied');
@@ -192,7 +202,9 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
       const dst = parseInfo(String(await destination.call(['INFO', 'replication'])));
       const linkUp = dst.master_link_status === 'up';
       const relay = this.relay.progress;
-      if (linkUp && relay.stage === 'stream') {
+      if (this.paused) {
+        this.setStage('paused');
+      } else if (linkUp && relay.stage === 'stream') {
         this.failingSince = undefined;
         this.setStage('incremental');
         if (this.opts.type === 'full') {

@@ -11,13 +11,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseRedisUrl } from '../endpoint';
 import { detachRelayedDestination } from './detach';
 import { ReplicationRelay } from './relay-server';
+import { RelayTask } from './relay-task';
 import type Redis from 'ioredis';
 import { compareKeyByKey } from '../testing/compare';
 import { jsonEvents, runCli, spawnCli, type CliProcess } from '../cli/testing/run-cli';
 import { infoReplication } from '../testing/redis-info';
 import { freePort, RedisServer } from '../testing/redis-server';
 import { makeTlsFiles, tlsServerConfig } from '../testing/tls-certificates';
-import { waitFor } from '../testing/wait';
+import { sleep, waitFor } from '../testing/wait';
 import { startWriteLoad } from '../verify/testing/write-load';
 
 const servers: RedisServer[] = [];
@@ -243,5 +244,26 @@ describe('npm run sync -- --write relay', () => {
     expect(await dst.get('a')).toBe('1');
     // Not ours (any more): left alone.
     expect(await detachRelayedDestination(parseRedisUrl(target.url))).toBe(false);
+  });
+
+  it('Pause holds the source\'s stream back and Resume passes it on: the destination gets the writes made meanwhile', async () => {
+    const { s: source, c: src } = await server();
+    const { s: target, c: dst } = await server();
+    const task = new RelayTask({ taskId: 'pausing', source: parseRedisUrl(source.url), target: parseRedisUrl(target.url), writeMethod: 'relay' });
+    const running = task.run();
+    try {
+      await waitFor(async () => (await infoReplication(dst)).master_link_status === 'up' && task.progress.stage === 'incremental', 30_000, 'linked up');
+      await task.pause();
+      expect(task.progress.stage).toBe('paused');
+      await src.set('while-paused', '1');
+      await sleep(1_500);
+      expect(await dst.get('while-paused')).toBeNull();
+      task.resume();
+      await waitFor(async () => (await dst.get('while-paused')) === '1', 10_000, 'the write made while paused');
+    } finally {
+      await task.stop();
+      await running;
+    }
+    expect((await infoReplication(dst)).role).toBe('master');
   });
 });
