@@ -37,7 +37,9 @@ const MODULE_VALUES = [
   '  Into a destination without it (redis-6.0, redis-7.0, valkey-8.0, valkey-8.1, valkey-9.1) the precheck\'s',
   '  Modules item fails naming the keys (`MODULE LIST` on both sides, `SCAN … TYPE` in the selected DBs); a',
   '  task that meets one fails naming the key and the module, and a `VADD`/`VREM`/`VSETATTR` in the stream fails',
-  '  it naming the command. A source that loads the module but holds no vector set passes.',
+  '  it naming the command. A source that loads the module but holds no vector set passes. Redis itself does',
+  '  not propagate a `VADD` of an element the set already has (a changed vector, or its `SETATTR`): its own',
+  '  replicas miss it, and so does the destination; the verifier names the element (`e1 (vector)`).',
 ];
 
 export function renderMatrix(cells: MatrixCell[], names: readonly string[], versions: string[]): string {
