@@ -151,6 +151,7 @@ describe.each<[ServerName, ServerName]>([['redis-8.0', 'redis-8.6'], ['redis-8.6
     const run = runTask({ source: endpointOf(source), target: endpointOf(target), hooks: { bigKeyThreshold: 32 * 1024 } });
     await waitStage(run, 'incremental');
     expect(run.task.progress.keysDone).toBe(9);
+    expect(run.logText()).toMatch(/destination \S+ runs redis 8\.\d+\.\d+ \(RDB 1[23]\), modules vectorset/);
     await vectorSetWrites(src);
     await waitCaughtUp(run, src);
 
