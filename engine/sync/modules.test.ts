@@ -12,7 +12,7 @@ import { runPrechecks } from '../precheck/run';
 import type { PrecheckInput, PrecheckResult } from '../precheck/types';
 import { expectEqual } from '../testing/expect-equal';
 import { prng } from '../testing/prng';
-import { RedisServer } from '../testing/redis-server';
+import { RedisCluster, RedisServer } from '../testing/redis-server';
 import { serverAvailable, type ServerName } from '../testing/servers';
 import { waitFor } from '../testing/wait';
 import { verify, type Conflict, type VerifyResult } from '../verify';
@@ -213,6 +213,55 @@ describe.each<[ServerName, ServerName]>([['redis-8.0', 'redis-8.6'], ['redis-8.6
     } finally {
       r.disconnect();
       await replica.stop();
+    }
+  });
+});
+
+describe('vector sets into a Redis 8.0 cluster', () => {
+  let source: RedisServer;
+  let cluster: RedisCluster;
+
+  beforeAll(async () => {
+    [source, cluster] = await Promise.all([startSource({ server: 'redis-8.0' }), RedisCluster.start(3, { server: 'redis-8.0' })]);
+  });
+  afterAll(async () => {
+    await Promise.all([source?.stop(), cluster?.stop()]);
+  });
+
+  it('each set is RESTOREd on the master of its slot, and the stream\'s VADD/VREM/VSETATTR are routed by their key', async () => {
+    const src = source.client();
+    const masters = cluster.nodes.map((n) => n.client());
+    const keys = Array.from({ length: 12 }, (_, i) => `vs:c${i}`);
+    try {
+      for (const key of keys) for (let e = 0; e < 5; e++) await src.call('VADD', key, 'VALUES', 4, ...vector(4), `e${e}`);
+      const run = runTask({ source: endpointOf(source), target: endpointOf(cluster.nodes[0]) });
+      await waitStage(run, 'incremental');
+      for (const [i, key] of keys.entries()) {
+        await src.call('VADD', key, 'VALUES', 4, ...vector(4), 'late', 'SETATTR', `{"i":${i}}`);
+        await src.call('VREM', key, 'e0');
+        await src.call('VSETATTR', key, 'e1', `{"k":"${key}"}`);
+      }
+      await waitCaughtUp(run, src);
+      const used = new Set<number>();
+      for (const key of keys) {
+        // The master that owns its slot (the others answer MOVED) holds it, equal to the source's.
+        const owners: number[] = [];
+        for (const [i, m] of masters.entries()) {
+          const there = await m.exists(key).catch((err: Error) => (/^MOVED/.test(err.message) ? -1 : Promise.reject(err)));
+          if (there >= 0) {
+            expect(there, key).toBe(1);
+            owners.push(i);
+          }
+        }
+        expect(owners, key).toHaveLength(1);
+        used.add(owners[0]);
+        expect(await vectorSetContent(masters[owners[0]], key), key).toEqual(await vectorSetContent(src, key));
+      }
+      expect(used.size).toBe(3);
+      await endTask(run);
+    } finally {
+      src.disconnect();
+      for (const m of masters) m.disconnect();
     }
   });
 });
