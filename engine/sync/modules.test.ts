@@ -345,6 +345,27 @@ describe('vector sets from Redis 8.0 into a destination without the module', () 
     t.disconnect();
   });
 
+  it('with the vector sets left out by a key filter, as the hint says, the rest is carried, the stream\'s VADD included', async () => {
+    const to = targets.get('valkey-8.1')!;
+    const run = runTask({ source: endpointOf(source), target: endpointOf(to), filter: { excludePrefixes: ['vs:'] } });
+    await waitStage(run, 'incremental');
+    const c = source.client();
+    await c.call('VADD', 'vs:2', 'VALUES', 2, 1, 0, 'x');
+    await c.call('VREM', 'vs:1', 'e1');
+    await c.set('a:after', 'y');
+    await waitCaughtUp(run, c);
+    const t = to.client();
+    expect(await t.get('a:after')).toBe('y');
+    expect(await t.get('a:29')).toBe('v');
+    expect(await t.exists('vs:1', 'vs:2')).toBe(0);
+    await endTask(run);
+    await c.call('VADD', 'vs:1', 'VALUES', 3, 1, 2, 3, 'e1'); // as the other tests found it
+    await c.del('vs:2', 'a:after');
+    await t.flushall();
+    c.disconnect();
+    t.disconnect();
+  });
+
   it('a destination whose MODULE LIST is refused: RESTORE tells, and its refusal names the key and the module instead of a bare "ERR"', async () => {
     const hidden = await RedisServer.start({ args: ['--rename-command', 'MODULE', '""'] });
     try {
