@@ -234,8 +234,7 @@ export function moduleOfType(typeName: string): string {
 
 /** The module types a module provides, for looking keys up by type (SCAN … TYPE); empty when not known. */
 export function typesOfModule(module: string): string[] {
-  const types = Object.entries(MODULE_OF_TYPE).filter(([, m]) => m.toLowerCase() === module.toLowerCase()).map(([t]) => t);
-  return types;
+  return Object.entries(MODULE_OF_TYPE).filter(([, m]) => m.toLowerCase() === module.toLowerCase()).map(([t]) => t);
 }
 
 /** The module names of a MODULE LIST reply (RESP2: one flat name/value array per module); undefined for an error or another shape. */
