@@ -96,6 +96,8 @@ const TABLE: Record<string, [CommandKind, KeySpec]> = {
   XTRIM: ['write', ONE], XSETID: ['write', ONE], XGROUP: ['write', { first: 2, last: 2, step: 1 }],
   // Redis 8.2+ / Valkey 9 (commands/translate.ts handles destinations without them)
   XDELEX: ['write', ONE], XACKDEL: ['write', ONE], DELIFEQ: ['write', ONE],
+  // vector sets (Redis 8's built-in module "vectorset"; the only writes it propagates, each verbatim)
+  VADD: ['write', ONE], VREM: ['write', ONE], VSETATTR: ['write', ONE],
   // scripting: 5.0–6.2 masters can still send EVAL verbatim
   EVAL: ['write', numkeys(2)], EVALSHA: ['write', numkeys(2)], EVAL_RO: ['write', numkeys(2)],
   EVALSHA_RO: ['write', numkeys(2)], FCALL: ['write', numkeys(2)],
@@ -192,6 +194,8 @@ const REPLAY_SAFE = new Set([
   'SET', 'SETEX', 'PSETEX', 'SETNX', 'MSET', 'MSETNX', 'SETRANGE', 'SETBIT', 'DEL', 'UNLINK', 'PEXPIREAT', 'EXPIREAT',
   'PERSIST', 'HSET', 'HMSET', 'HSETNX', 'HDEL', 'SADD', 'SREM', 'ZREM', 'ZREMRANGEBYSCORE', 'ZREMRANGEBYLEX', 'GEOADD',
   'PFADD', 'LSET', 'XACK', 'XDEL', 'XSETID', 'XCLAIM', 'SELECT', 'MULTI', 'EXEC', 'FLUSHDB', 'FLUSHALL', 'PING',
+  // an element's vector (and attributes) as given, its removal, its attributes as given
+  'VADD', 'VREM', 'VSETATTR',
 ]);
 
 export function replaySafe(argv: readonly Buffer[]): boolean {

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ServerVersion } from '../servers/facts';
+import { commandInfo, keyPositions } from './table';
 import { CommandTranslationError, translatorFor } from './translate';
 
 const v = (product: ServerVersion['product'], major: number, minor: number): ServerVersion => ({ product, major, minor, patch: 0 });
@@ -78,5 +79,26 @@ describe('translatorFor', () => {
   it('needs nothing for a destination as new as the newest source', () => {
     expect(translatorFor(VALKEY_91).names.size).toBeGreaterThan(0); // Redis 8.2's stream commands
     expect([...translatorFor(v('redis', 8, 6)).names].sort()).toEqual(['DELIFEQ', 'HSETEX']);
+  });
+
+  it('vector sets (module "vectorset"): forwarded to Redis 8, the task fails naming the command and key elsewhere', () => {
+    for (const argv of [['VADD', 'vs', 'VALUES', 2, 1, 2, 'e'], ['VREM', 'vs', 'e'], ['VSETATTR', 'vs', 'e', '{}']]) {
+      expect(tr(REDIS_80, ...argv)).toBeUndefined();
+      expect(tr(v('redis', 8, 6), ...argv)).toBeUndefined();
+      for (const dest of [REDIS_70, VALKEY_81, VALKEY_91]) {
+        expect(() => tr(dest, ...argv)).toThrow(new RegExp(`^the source sent ${argv[0]} \\(key "vs"\\): a write to a vector set \\(module "vectorset"\\)`));
+      }
+    }
+  });
+});
+
+describe('the command table', () => {
+  it('knows the vector-set writes and where their key is (for filters and a cluster\'s routing)', () => {
+    for (const argv of [['VADD', 'vs', 'REDUCE', 2, 'FP32', 'blob', 'e', 'CAS'], ['VREM', 'vs', 'e'], ['VSETATTR', 'vs', 'e', '{}']]) {
+      const buffers = argv.map((a) => Buffer.from(String(a)));
+      const info = commandInfo(buffers)!;
+      expect(info.kind).toBe('write');
+      expect(keyPositions(info, buffers)).toEqual([1]);
+    }
   });
 });

@@ -118,6 +118,8 @@ function evalOf(script: string, keys: Buffer[], args: Buffer[]): Buffer[] {
   return [b('EVAL'), b(script), b(keys.length), ...keys, ...args];
 }
 
+const VECTOR_SET_HINT = 'vector sets need a destination running Redis 8.0+ (the module "vectorset" is built in); or leave the keys out of the task with a key filter';
+
 /** The rules, by command name: each returns undefined when the command stays as it is. */
 const RULES: Record<string, Rule> = {
   HSETEX(argv, t) {
@@ -307,6 +309,10 @@ const RULES: Record<string, Rule> = {
   },
   XDELEX: needs('streamDelRef', 'XDELEX'),
   XACKDEL: needs('streamDelRef', 'XACKDEL'),
+  // A vector set has no equivalent in other types: a destination without the module cannot hold one.
+  VADD: needs('vectorSets', 'a write to a vector set (module "vectorset")', VECTOR_SET_HINT),
+  VREM: needs('vectorSets', 'a write to a vector set (module "vectorset")', VECTOR_SET_HINT),
+  VSETATTR: needs('vectorSets', 'a write to a vector set (module "vectorset")', VECTOR_SET_HINT),
 };
 
 function fieldTtlOnly(argv: Buffer[], t: TranslateContext): Translation | undefined {
@@ -357,7 +363,7 @@ const RULE_FEATURES: Record<string, Feature[]> = {
   FUNCTION: ['functions'], FCALL: ['functions'], FCALL_RO: ['functions'], LMPOP: ['mpop'], BLMPOP: ['mpop'],
   ZMPOP: ['mpop'], BZMPOP: ['mpop'], ZRANGESTORE: ['storeCommands62'], ZDIFFSTORE: ['storeCommands62'],
   GEOSEARCHSTORE: ['storeCommands62'], XAUTOCLAIM: ['streamTrimMinid'], DELIFEQ: ['delifeq'], XDELEX: ['streamDelRef'],
-  XACKDEL: ['streamDelRef'],
+  XACKDEL: ['streamDelRef'], VADD: ['vectorSets'], VREM: ['vectorSets'], VSETATTR: ['vectorSets'],
 };
 
 export function translatorFor(dest: ServerVersion): CommandTranslator {

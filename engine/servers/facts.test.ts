@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRdb } from '../rdb';
 import {
-  hasFeature, parseServerVersion, parserReads, rdbMagicOf, rdbVersionOf, readsSnapshotOf, restoreAccepts, unreadableSnapshot,
+  builtinModules, hasFeature, moduleNamesOf, moduleOfType, parseServerVersion, parserReads, typesOfModule, rdbMagicOf, rdbVersionOf, readsSnapshotOf, restoreAccepts, unreadableSnapshot,
   type ServerVersion,
 } from './facts';
 
@@ -78,5 +78,21 @@ describe('server facts', () => {
   it('reads the product\'s own version from INFO', () => {
     expect(parseServerVersion('redis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:9.1.2\r\n')).toEqual(v('valkey', 9, 1) && { product: 'valkey', major: 9, minor: 1, patch: 2 });
     expect(parseServerVersion({ redis_version: '8.0.6' })).toEqual({ product: 'redis', major: 8, minor: 0, patch: 6 });
+  });
+
+  it('modules: vector sets are built into Redis 8 only; module types map to the names MODULE LIST gives', () => {
+    expect(builtinModules(v('redis', 8, 0))).toEqual(['vectorset']);
+    expect(builtinModules(v('redis', 8, 6))).toEqual(['vectorset']);
+    for (const none of [v('redis', 7, 4), v('valkey', 8, 1), v('valkey', 9, 1)]) expect(builtinModules(none)).toEqual([]);
+    expect(moduleOfType('vectorset')).toBe('vectorset');
+    expect(moduleOfType('ReJSON-RL')).toBe('ReJSON');
+    expect(moduleOfType('MBbloomCF')).toBe('bf');
+    expect(moduleOfType('dtsprobe1')).toBe('dtsprobe1');
+    expect(typesOfModule('vectorset')).toEqual(['vectorset']);
+    expect(typesOfModule('unknownmod')).toEqual([]);
+    // MODULE LIST as ioredis returns it (RESP2), and what is not one.
+    expect(moduleNamesOf([['name', 'vectorset', 'ver', 1, 'path', '', 'args', []], ['name', 'ReJSON', 'ver', 20000]])).toEqual(['vectorset', 'ReJSON']);
+    expect(moduleNamesOf([])).toEqual([]);
+    expect(moduleNamesOf(new Error('ERR unknown command'))).toBeUndefined();
   });
 });

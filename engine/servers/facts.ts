@@ -94,6 +94,8 @@ export const FEATURES = {
   delifeq: { redis: undefined, valkey: [9, 0] },
   /** XDELEX, XACKDEL, XADD/XTRIM … KEEPREF | DELREF | ACKED. */
   streamDelRef: { redis: [8, 2], valkey: undefined },
+  /** Vector sets (VADD, VREM, VSETATTR …): the module "vectorset", built into Redis 8 and always loaded there. */
+  vectorSets: { redis: [8, 0], valkey: undefined },
 } as const satisfies Record<string, { redis: readonly [number, number] | undefined; valkey: readonly [number, number] | undefined }>;
 
 export type Feature = keyof typeof FEATURES;
@@ -209,6 +211,48 @@ export const FIELD_TTL_KEYSPACE_FIELDS = ['subexpiry', 'keys_with_volatile_items
 export function zsetDigestsComparable(a: ServerVersion, b: ServerVersion): boolean {
   const modern = (v: ServerVersion) => atLeast(redisEquivalent(v), 7, 2);
   return modern(a) === modern(b);
+}
+
+/**
+ * Modules: which module a value type belongs to, so that a key of a module type (RDB MODULE_2,
+ * named by its 9-character type name) can be matched with `MODULE LIST` on the destination.
+ * A module is named in MODULE LIST by the name it registers, its types by theirs: the two differ
+ * (ReJSON / "ReJSON-RL"), so the pairs are listed here; a type not listed is taken as belonging
+ * to the module of the same name.
+ */
+const MODULE_OF_TYPE: Readonly<Record<string, string>> = {
+  vectorset: 'vectorset',
+  'ReJSON-RL': 'ReJSON',
+  'MBbloom--': 'bf', MBbloomCF: 'bf', 'CMSk-TYPE': 'bf', 'TopK-TYPE': 'bf', 'TDIS-TYPE': 'bf',
+  'TSDB-TYPE': 'timeseries',
+};
+
+/** The module (as MODULE LIST names it) that provides values of this module type. */
+export function moduleOfType(typeName: string): string {
+  return MODULE_OF_TYPE[typeName] ?? typeName;
+}
+
+/** The module types a module provides, for looking keys up by type (SCAN … TYPE); empty when not known. */
+export function typesOfModule(module: string): string[] {
+  return Object.entries(MODULE_OF_TYPE).filter(([, m]) => m.toLowerCase() === module.toLowerCase()).map(([t]) => t);
+}
+
+/** The module names of a MODULE LIST reply (RESP2: one flat name/value array per module); undefined for an error or another shape. */
+export function moduleNamesOf(reply: unknown): string[] | undefined {
+  if (!Array.isArray(reply)) return undefined;
+  const names: string[] = [];
+  for (const row of reply) {
+    if (!Array.isArray(row)) return undefined;
+    const i = row.findIndex((x) => String(x).toLowerCase() === 'name');
+    if (i < 0 || i + 1 >= row.length) return undefined;
+    names.push(String(row[i + 1]));
+  }
+  return names;
+}
+
+/** Modules a server has built in, loaded whether or not MODULE LIST can be asked (Redis 8: vectorset). */
+export function builtinModules(v: ServerVersion): string[] {
+  return hasFeature(v, 'vectorSets') ? ['vectorset'] : [];
 }
 
 /** Everything above for one server, as the writer and the precheck hold it. */

@@ -221,7 +221,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
       }
       const dest = await this.writer.open();
       this.recordDb = recordDbFor(this.filter, this.writer.masters !== undefined);
-      this.log('info', `destination ${endpointAddress(this.opts.target)} runs ${dest.version.product} ${dest.version.major}.${dest.version.minor}.${dest.version.patch} (RDB ${dest.rdbVersion})`);
+      this.log('info', `destination ${endpointAddress(this.opts.target)} runs ${dest.version.product} ${dest.version.major}.${dest.version.minor}.${dest.version.patch} (RDB ${dest.rdbVersion})${dest.modules?.length ? `, modules ${dest.modules.join(', ')}` : ''}`);
       if (!this.shard) this.evictions = await EvictionWatch.start(this.opts.target, this.writer.masters !== undefined, (l, m) => this.log(l, m));
       this.reader = this.readerFor();
       await this.reader.run();

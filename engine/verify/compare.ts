@@ -108,7 +108,13 @@ const MOVED_REPLY = /^(WRONGTYPE|ERR no such key|NOGROUP)/;
 /** Redis deletes a collection when its last element goes: such a key is never empty (a stream can be). */
 const NEVER_EMPTY = new Set(['list', 'set', 'zset', 'hash']);
 
-const LEN_CMD: Record<string, string> = { string: 'STRLEN', list: 'LLEN', set: 'SCARD', zset: 'ZCARD', hash: 'HLEN', stream: 'XLEN' };
+const LEN_CMD: Record<string, string> = {
+  string: 'STRLEN', list: 'LLEN', set: 'SCARD', zset: 'ZCARD', hash: 'HLEN', stream: 'XLEN',
+  // Redis 8's vector sets (module "vectorset"): they digest their content, and are read element by element (compareVectorSet).
+  vectorset: 'VCARD',
+};
+/** VINFO fields that are the set's settings (the rest — levels, node ids, uid — depend on how its graph was built). */
+const VINFO_SETTINGS = ['quant-type', 'vector-dim', 'projection-input-dim', 'hnsw-m'];
 const WHOLE_CMD: Record<string, (key: Buffer) => Cmd> = {
   string: (k) => ['GET', k],
   list: (k) => ['LRANGE', k, 0, -1],
@@ -375,11 +381,21 @@ export class KeyComparator {
 
     // Values: small keys in one pipeline per side, big keys chunk by chunk.
     const small = toRead.filter((i) => {
+      if (sf[i].type === 'vectorset') return false;
       const len = Math.max(sf[i].len ?? 0, tf[i].len ?? 0);
       return sf[i].type === 'string' ? len <= WHOLE_BYTES : len <= WHOLE_ELEMENTS;
     });
-    const big = toRead.filter((i) => !small.includes(i));
+    const vsets = toRead.filter((i) => sf[i].type === 'vectorset');
+    const big = toRead.filter((i) => !small.includes(i) && sf[i].type !== 'vectorset');
     const diffs = new Map<number, Diff[]>();
+    for (const i of vsets) {
+      try {
+        diffs.set(i, await this.compareVectorSet(db, tdb, keys[i], sf[i].len ?? 0, tf[i].len ?? 0));
+      } catch (err) {
+        if (!(err instanceof KeyChanged)) throw err;
+        changed.add(i);
+      }
+    }
     await this.readSmall(db, tdb, keys, sf, tf, small, diffs, changed);
     for (const i of big) {
       try {
@@ -412,7 +428,7 @@ export class KeyComparator {
     // A value difference, or a big key read over many round trips, counts only if the key held still
     // meanwhile. Existence, type and expiry come from one read per side: a key differing there is in flight
     // (or lost), which is what the rounds are for.
-    const suspects = new Set<number>([...found.filter((f) => f.c.kind === 'value').map((f) => f.i), ...big]);
+    const suspects = new Set<number>([...found.filter((f) => f.c.kind === 'value').map((f) => f.i), ...big, ...vsets]);
     for (const i of await this.moved(db, tdb, keys, [...suspects].filter((i) => !changed.has(i)), sf, tf)) changed.add(i);
 
     return {
@@ -453,6 +469,55 @@ export class KeyComparator {
       case 'hash': case 'set': case 'zset': return this.bigUnordered(s.type, db, tdb, key, s.len ?? 0, t.len ?? 0);
       default: return [];
     }
+  }
+
+  /**
+   * A vector set, by content: its settings (VINFO), its elements (VRANDMEMBER with a count of at
+   * least its size gives them all), and each element's vector as stored (VEMB … RAW: the quantized
+   * bytes and norm) and attributes (VGETATTR). Not its DUMP: that holds the HNSW graph, whose links
+   * differ between two servers that inserted the same elements (each draws its nodes' levels at random).
+   */
+  private async compareVectorSet(db: number, tdb: number, key: Buffer, sl: number, tl: number): Promise<Diff[]> {
+    const diffs: Diff[] = [];
+    const [ia, ib] = await Promise.all([
+      this.read<unknown>(this.source, db, key, ['VINFO', key]),
+      this.read<unknown>(this.target, tdb, key, ['VINFO', key]),
+    ]);
+    const si = pairs(ia);
+    const ti = pairs(ib);
+    for (const f of VINFO_SETTINGS) {
+      if ((si.has(f) || ti.has(f)) && fmt(si.get(f)) !== fmt(ti.get(f))) diffs.push({ field: `(${f})`, source: show(si.get(f)), target: show(ti.get(f)) });
+    }
+    const count = Math.max(sl, tl);
+    if (count === 0) return diffs;
+    await this.chunk();
+    const members = async (side: Side, d: number, len: number): Promise<Buffer[]> => {
+      const all = await this.read<Buffer[]>(side, d, key, ['VRANDMEMBER', key, count]);
+      if (!Array.isArray(all) || all.length !== len) throw new KeyChanged(`the vector set has ${Array.isArray(all) ? all.length : 0} elements, not ${len}`);
+      return all;
+    };
+    const [ma, mb] = await Promise.all([members(this.source, db, sl), members(this.target, tdb, tl)]);
+    const there = new Set(mb.map(str));
+    const here = new Set(ma.map(str));
+    for (const m of ma) if (!there.has(str(m)) && diffs.length < MAX_FIELDS) diffs.push({ field: printable(m), source: 'element', target: '(missing)' });
+    for (const m of mb) if (!here.has(str(m)) && diffs.length < MAX_FIELDS) diffs.push({ field: printable(m), source: '(missing)', target: 'element' });
+    const common = ma.filter((m) => there.has(str(m)));
+    for (let at = 0; at < common.length && diffs.length < MAX_FIELDS; at += CHUNK_ELEMENTS) {
+      await this.chunk();
+      const els = common.slice(at, at + CHUNK_ELEMENTS);
+      const cmds = els.flatMap((el): Cmd[] => [['VEMB', key, el, 'RAW'], ['VGETATTR', key, el]]);
+      const [ra, rb] = await Promise.all([this.source.nodeFor(key).pipeline(db, cmds), this.target.nodeFor(key).pipeline(tdb, cmds)]);
+      els.forEach((el, j) => {
+        if (diffs.length >= MAX_FIELDS) return;
+        const [ea, aa] = [value(ra[2 * j]), value(ra[2 * j + 1])];
+        const [eb, ab] = [value(rb[2 * j]), value(rb[2 * j + 1])];
+        // A deleted element reads as null: the set moved while it was read.
+        if (ea === null || eb === null) throw new KeyChanged(`element ${printable(el)} vanished while it was read`);
+        if (!sameEmbedding(ea, eb)) diffs.push({ field: `${printable(el)} (vector)`, source: embeddingText(ea), target: embeddingText(eb) });
+        else if (fmt(aa) !== fmt(ab)) diffs.push({ field: `${printable(el)} (attributes)`, source: show(aa), target: show(ab) });
+      });
+    }
+    return diffs;
   }
 
   private chunk(): Promise<void> {
@@ -736,6 +801,25 @@ function diffEntries(a: StreamEntry[], b: StreamEntry[], stopAtFirst: boolean): 
     if (stopAtFirst) break;
   }
   return diffs;
+}
+
+/**
+ * VEMB … RAW: [quantization, the stored bytes, the L2 norm, and for int8 the range]. The bytes
+ * must be equal; the numbers are compared as numbers (servers may print a double differently).
+ */
+function sameEmbedding(a: unknown, b: unknown): boolean {
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return fmt(a) === fmt(b);
+  return a.every((x, i) => {
+    const y = b[i];
+    if (i >= 2) return Number(str(x)) === Number(str(y));
+    return Buffer.isBuffer(x) && Buffer.isBuffer(y) ? x.equals(y) : fmt(x) === fmt(y);
+  });
+}
+
+function embeddingText(v: unknown): string {
+  if (!Array.isArray(v)) return show(v);
+  const [quant, bytes, norm] = v;
+  return `${str(quant)}, ${Buffer.isBuffer(bytes) ? `${bytes.length} bytes ${preview(bytes, 16)}` : show(bytes)}, norm ${str(norm)}`;
 }
 
 /** Differences between two whole values of one type. */

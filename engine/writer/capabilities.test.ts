@@ -3,7 +3,7 @@
  * servers whose RDB version has it, a Redis-only or Valkey-only type only to its own family.
  */
 import { describe, expect, it } from 'vitest';
-import { capabilitiesOf, restoreTypeFor, type ServerVersion } from './capabilities';
+import { capabilitiesOf, loadsModuleType, restoreTypeFor, type ServerVersion } from './capabilities';
 
 const dest = (product: ServerVersion['product'], major: number, minor: number) => capabilitiesOf({ product, major, minor, patch: 0 });
 
@@ -40,5 +40,21 @@ describe('restoreTypeFor', () => {
     expect(restoreTypeFor(dest('valkey', 8, 1), 22, 'VALKEY')).toBeUndefined();
     // Valkey 9 loads every type Valkey 8 (RDB 11) wrote, whichever file it came from.
     expect(restoreTypeFor(dest('valkey', 9, 0), 21, 'REDIS')).toBe(21);
+  });
+});
+
+describe('loadsModuleType', () => {
+  const at = (product: ServerVersion['product'], major: number, minor: number, modules?: string[]) =>
+    capabilitiesOf({ product, major, minor, patch: 0 }, modules);
+
+  it('knows from MODULE LIST, or from the modules built into the version when MODULE LIST was refused', () => {
+    expect(loadsModuleType(at('redis', 8, 0, ['vectorset']), 'vectorset')).toBe(true);
+    expect(loadsModuleType(at('redis', 8, 0), 'vectorset')).toBe(true); // built in, MODULE LIST refused
+    expect(loadsModuleType(at('redis', 7, 0, []), 'vectorset')).toBe(false);
+    expect(loadsModuleType(at('valkey', 9, 1, []), 'vectorset')).toBe(false);
+    expect(loadsModuleType(at('redis', 7, 0), 'vectorset')).toBeUndefined(); // not known: RESTORE tells
+    expect(loadsModuleType(at('redis', 7, 2, ['ReJSON']), 'ReJSON-RL')).toBe(true);
+    expect(loadsModuleType(at('redis', 7, 2, ['ReJSON']), 'MBbloom--')).toBe(false);
+    expect(at('redis', 8, 0, ['ReJSON']).modules).toEqual(['vectorset', 'ReJSON']);
   });
 });

@@ -5,9 +5,12 @@
  */
 import { rdbType, VALKEY_BASE_REDIS_VERSION } from '../rdb/type-table';
 import type { RdbMagic } from '../rdb/types';
-import { hasFeature, parseServerVersion, rdbVersionOf, serverFacts, type ServerFacts, type ServerVersion } from '../servers/facts';
+import {
+  builtinModules, hasFeature, moduleOfType, parseServerVersion, rdbVersionOf, serverFacts, type ServerFacts, type ServerVersion,
+} from '../servers/facts';
 
 export type { ServerVersion } from '../servers/facts';
+export { moduleNamesOf } from '../servers/facts';
 export { rdbVersionOf } from '../servers/facts';
 
 export interface DestinationCapabilities {
@@ -24,6 +27,11 @@ export interface DestinationCapabilities {
   streamMetadata: boolean;
   /** FUNCTION LOAD (7.0+). */
   functions: boolean;
+  /**
+   * The modules it loads, by the names MODULE LIST gives (with those built into its version), or
+   * undefined when MODULE LIST was refused: then only the built-in ones are known.
+   */
+  modules: readonly string[] | undefined;
 }
 
 /** The server's own version from INFO server (servers/facts.ts). */
@@ -31,8 +39,10 @@ export function parseVersion(info: string): ServerVersion {
   return parseServerVersion(info);
 }
 
-export function capabilitiesOf(v: ServerVersion): DestinationCapabilities {
+/** `modules`: the names of MODULE LIST's reply (moduleNamesOf), or undefined when it could not be asked. */
+export function capabilitiesOf(v: ServerVersion, modules?: readonly string[]): DestinationCapabilities {
   return {
+    modules: modules && [...new Set([...builtinModules(v), ...modules])],
     version: v,
     facts: serverFacts(v),
     rdbVersion: rdbVersionOf(v),
@@ -66,4 +76,17 @@ export function restoreTypeFor(dest: DestinationCapabilities, typeId: number, so
   if (canRestoreType(dest, typeId, sourceMagic)) return typeId;
   if (typeId === 21 && canRestoreType(dest, 19, sourceMagic)) return 19;
   return undefined;
+}
+
+/**
+ * Whether the destination loads the module that provides values of this module type (the
+ * 9-character name of an RDB MODULE_2 value, e.g. "vectorset"): true or false when it is known,
+ * undefined when MODULE LIST was refused and the module is not one built into its version —
+ * then RESTORE tells, and its refusal names the key and the module (errors.ts).
+ */
+export function loadsModuleType(dest: DestinationCapabilities, typeName: string): boolean | undefined {
+  const module = moduleOfType(typeName).toLowerCase();
+  const has = (names: readonly string[]) => names.some((n) => n.toLowerCase() === module);
+  if (has(builtinModules(dest.version))) return true;
+  return dest.modules ? has(dest.modules) : undefined;
 }

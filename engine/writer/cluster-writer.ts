@@ -24,7 +24,7 @@ import { describeError } from '../errors';
 import { argvBuffers, RespErrorReply, type RespArg, type RespValue } from '../resp';
 import { discoverCluster, SlotMap, type ClusterNode } from '../cluster/topology';
 import { keySlot } from '../cluster/slot';
-import { capabilitiesOf, parseVersion, type DestinationCapabilities } from './capabilities';
+import { capabilitiesOf, moduleNamesOf, parseVersion, type DestinationCapabilities } from './capabilities';
 import { PipelinedConnection } from './connection';
 import { CrossSlotCommands } from './cross-slot';
 import { isTransientReply, rejectedWrite, WriterError } from './errors';
@@ -104,7 +104,9 @@ export class ClusterWriter implements DestinationWriter {
     await this.refreshTopology();
     const info = await this.call(0, ['INFO', 'server']);
     if (info instanceof RespErrorReply) throw rejectedWrite(this.address, 'INFO', undefined, info);
-    this.capabilities = capabilitiesOf(parseVersion(String(info)));
+    // Which modules it loads, so a key of a module type it lacks fails naming both (refused: only the built-in ones are known).
+    const modules = moduleNamesOf(await this.call(0, ['MODULE', 'LIST']));
+    this.capabilities = capabilitiesOf(parseVersion(String(info)), modules);
     return this.capabilities;
   }
 
@@ -307,7 +309,7 @@ export class ClusterWriter implements DestinationWriter {
     const argv = argvBuffers(op.argv);
     const info = commandInfo(argv);
     const key = info ? keyPositions(info, argv).map((i) => argv[i])[0] : undefined;
-    this.fatal = rejectedWrite(this.address, commandName(argv), key, reply);
+    this.fatal = rejectedWrite(this.address, commandName(argv), key, reply, argv);
   }
 
   /** A node's connection broke (or refused with a transient reply): rediscover, reconnect, resend what it had not answered. */

@@ -21,11 +21,11 @@ import type {
   HashEntry, RdbKeyBatchEvent, RdbKeyEndEvent, RdbKeyEvent, RdbKeyStartEvent, RdbMagic, StreamEntry, StreamId, StreamMeta, ZsetEntry,
 } from '../rdb/types';
 import type { RespArg } from '../resp';
-import { restoreTypeFor, type DestinationCapabilities } from './capabilities';
+import { loadsModuleType, restoreTypeFor, type DestinationCapabilities } from './capabilities';
 import { keySlotAt } from '../cluster/slot';
 import { BulkBuilder } from './bulk-builder';
 import { streamType21To19 } from './stream-downgrade';
-import { printable, WriterError } from './errors';
+import { moduleTypeError, printable, WriterError } from './errors';
 import type { CommandSink } from './types';
 
 export type { CommandSink } from './types';
@@ -65,7 +65,15 @@ interface BigKeyState {
   meta: RdbKeyStartEvent;
   temp: Buffer;
   skip: boolean;
+  /** A module value: its raw RDB bytes, RESTOREd whole at its end (a module's value has no commands the engine knows). */
+  modulePieces?: Buffer[];
+  moduleBytes?: number;
+  /** The destination DB it is written to. */
+  db: number;
 }
+
+/** Redis's default proto-max-bulk-len: a RESTORE payload longer than this is refused. */
+const MAX_PAYLOAD_BYTES = 512 * 1024 * 1024;
 
 export class KeyWriter {
   private big?: BigKeyState;
@@ -151,6 +159,8 @@ export class KeyWriter {
       if (expireAt !== undefined) argv.push('PXAT', expireAt);
       return this.sink.write(argv);
     }
+    // A module value travels only as its module's own payload: never RESTOREd where that module is not loaded.
+    if (e.typeName === 'module' && loadsModuleType(dest, e.value.name) === false) throw moduleTypeError(e.key, e.value.name);
     // Only the hash types with field expiry can hold it: others are not decoded for this (see lazyValues).
     const hasFieldTtl = e.typeName === 'hash' && rdbType(e.typeId, this.magic)?.fieldExpiry === true && e.value.some((entry) => entry.length === 3);
     const restoreAs = restoreTypeFor(dest, e.typeId, this.magic);
@@ -221,8 +231,7 @@ export class KeyWriter {
   /** A value the destination cannot RESTORE: DEL then commands, in one MULTI/EXEC. */
   private async rewriteKey(e: RdbKeyEvent, expireAt: number | undefined): Promise<void> {
     if (e.typeName === 'module') {
-      throw new WriterError('MODULE_TYPE', `key "${printable(e.key)}" holds a value of module type ${e.value.name}, which the destination cannot load`,
-        `load the module that provides ${e.value.name} on the destination, or leave this key out with a key filter`);
+      throw moduleTypeError(e.key, e.value.name, `which the destination cannot load in the source's format (${this.magic} RDB, a version it does not read)`);
     }
     this.stats.rewritten++;
     await this.sink.write(['MULTI']);
@@ -243,13 +252,22 @@ export class KeyWriter {
 
   async startBigKey(e: RdbKeyStartEvent, dbOut: number): Promise<void> {
     const skip = this.expired(this.expireAt(e));
-    if (!skip && e.typeName === 'module') {
-      throw new WriterError('MODULE_TYPE', `key "${printable(e.key)}" holds a ${e.module?.name ?? 'module'} value too big to copy without the module's own commands`,
-        'leave this key out with a key filter');
-    }
-    this.big = { meta: e, temp: tempKeyFor(e.key), skip };
+    this.big = { meta: e, temp: tempKeyFor(e.key), skip, db: dbOut };
     if (skip) {
       this.stats.expiredSkipped++;
+      return;
+    }
+    if (e.typeName === 'module') {
+      const name = e.module?.name ?? 'unknown';
+      const dest = this.sink.destination;
+      if (loadsModuleType(dest, name) === false) throw moduleTypeError(e.key, name);
+      if (restoreTypeFor(dest, e.typeId, this.magic) === undefined) {
+        throw moduleTypeError(e.key, name, `which the destination cannot load in the source's format (${this.magic} RDB, a version it does not read)`);
+      }
+      this.big.modulePieces = [];
+      this.big.moduleBytes = 0;
+      this.stats.keys++;
+      this.stats.bigKeys++;
       return;
     }
     this.stats.keys++;
@@ -277,7 +295,15 @@ export class KeyWriter {
         await this.xadd(t, e.items);
         break;
       case 'module':
-        break; // refused at startBigKey
+        for (const piece of e.items) {
+          big.moduleBytes! += piece.length;
+          if (big.moduleBytes! > MAX_PAYLOAD_BYTES) {
+            throw new WriterError('MODULE_TYPE', `key "${printable(big.meta.key)}" holds a ${big.meta.module?.name ?? 'module'} value of more than ${MAX_PAYLOAD_BYTES / 1024 / 1024} MB, which no RESTORE takes`,
+              'leave this key out with a key filter and copy it with the module\'s own commands');
+          }
+          big.modulePieces!.push(Buffer.from(piece)); // a copy: the piece is a view of the parser's chunk
+        }
+        break;
     }
   }
 
@@ -287,6 +313,18 @@ export class KeyWriter {
     const hadEntries = this.streamHasEntries;
     this.streamHasEntries = false;
     if (!big || big.skip) return;
+    if (big.modulePieces) {
+      // Written whole, under its own name: a RESTORE replaces the key in one step, so nobody reads half of it.
+      this.stats.restored++;
+      const dest = this.sink.destination;
+      this.sink.selectDb(big.db);
+      const argv: RespArg[] = ['RESTORE', big.meta.key, this.expireAt(big.meta) ?? 0,
+        buildDumpPayload(big.meta.typeId, Buffer.concat(big.modulePieces), dest.rdbVersion), 'REPLACE', 'ABSTTL'];
+      if (big.meta.idle !== undefined) argv.push('IDLETIME', big.meta.idle);
+      else if (big.meta.freq !== undefined) argv.push('FREQ', big.meta.freq);
+      await this.sink.write(argv);
+      return;
+    }
     if (e.typeName === 'stream' && e.stream) await this.streamMeta(big.temp, e.stream, hadEntries);
     const expireAt = this.expireAt(big.meta);
     if (expireAt !== undefined) await this.sink.write(['PEXPIREAT', big.temp, expireAt]);
@@ -361,6 +399,7 @@ export class KeyWriter {
 export function unwritableKey(e: RdbKeyEvent, dest: DestinationCapabilities, now = Date.now()): WriterError | undefined {
   if (e.expireAt !== undefined && e.expireAt <= now) return undefined;
   if (e.typeName === 'hash' && !dest.hashFieldExpiry && e.value.some((f) => f.length === 3 && f[2] > now)) return fieldTtlError(e.key);
+  if (e.typeName === 'module' && loadsModuleType(dest, e.value.name) === false) return moduleTypeError(e.key, e.value.name);
   return undefined;
 }
 

@@ -24,7 +24,7 @@ import { endpointAddress, type RedisEndpoint } from '../endpoint';
 import { describeError } from '../errors';
 import { NetError } from '../net/socket';
 import { argvBuffers, RespErrorReply, type RespArg, type RespValue } from '../resp';
-import { capabilitiesOf, parseVersion, type DestinationCapabilities } from './capabilities';
+import { capabilitiesOf, moduleNamesOf, parseVersion, type DestinationCapabilities } from './capabilities';
 import { BulkBuilder } from './bulk-builder';
 import { PipelinedConnection } from './connection';
 import { isTransientReply, printable, rejectedWrite, WriterError } from './errors';
@@ -123,7 +123,9 @@ export class StandaloneWriter implements DestinationWriter {
     await this.connect();
     const info = await this.conn!.call(['INFO', 'server']);
     if (info instanceof RespErrorReply) throw rejectedWrite(this.address, 'INFO', undefined, info);
-    this.capabilities = capabilitiesOf(parseVersion(String(info)));
+    // Which modules it loads, so a key of a module type it lacks fails naming both (refused: only the built-in ones are known).
+    const modules = moduleNamesOf(await this.conn!.call(['MODULE', 'LIST']));
+    this.capabilities = capabilitiesOf(parseVersion(String(info)), modules);
     return this.capabilities;
   }
 
@@ -474,7 +476,7 @@ export class StandaloneWriter implements DestinationWriter {
     const argv = argvBuffers(op.argv);
     const info = commandInfo(argv);
     const key = info ? commandKeys(info, argv)[0] : undefined;
-    const err = rejectedWrite(this.address, commandNameOf(op.argv), key, reply);
+    const err = rejectedWrite(this.address, commandNameOf(op.argv), key, reply, argv);
     // The rest of its unit ran, and the record moved past it: a restart continues after it.
     this.fatal = inAppliedUnit
       ? new WriterError(err.code, `${err.message}; the other commands of its unit were applied`,

@@ -25,6 +25,23 @@ function short(c: MatrixCell): string {
   return marks.length ? `${how} (${marks.join(', ')})` : how;
 }
 
+/**
+ * Module values: what `engine/sync/modules.test.ts` measures with the one module the fetched servers
+ * have (Redis 8's vector sets), kept here so the regenerated document keeps it.
+ */
+const MODULE_VALUES = [
+  '- **Module values** (RDB `MODULE_2`), measured by `engine/sync/modules.test.ts` with Redis 8\'s vector sets',
+  '  (module `vectorset`, built into Redis 8.0+): where the destination loads the same module (redis-8.0 and',
+  '  redis-8.6, either way) they are RESTOREd as they are, the stream\'s `VADD`/`VREM`/`VSETATTR` are',
+  '  forwarded, and the copy is equal, by the verifier too (by content: elements, stored vectors, attributes).',
+  '  Into a destination without it (redis-6.0, redis-7.0, valkey-8.0, valkey-8.1, valkey-9.1) the precheck\'s',
+  '  Modules item fails naming the keys (`MODULE LIST` on both sides, `SCAN … TYPE` in the selected DBs); a',
+  '  task that meets one fails naming the key and the module, and a `VADD`/`VREM`/`VSETATTR` in the stream fails',
+  '  it naming the command. A source that loads the module but holds no vector set passes. Redis itself does',
+  '  not propagate a `VADD` of an element the set already has (a changed vector, or its `SETATTR`): its own',
+  '  replicas miss it, and so does the destination; the verifier names the element (`e1 (vector)`).',
+];
+
 export function renderMatrix(cells: MatrixCell[], names: readonly string[], versions: string[]): string {
   const at = (s: string, d: string) => cells.find((c) => c.source === s && c.dest === d)!;
   const lines = [
@@ -55,6 +72,7 @@ export function renderMatrix(cells: MatrixCell[], names: readonly string[], vers
     '  rest with a key filter.',
     '- **Fn**: functions cannot be carried: the precheck fails (from `FUNCTION LIST`), and a task fails naming',
     '  them. The suite then carries the rest without the functions.',
+    ...MODULE_VALUES,
     '',
     '## Per pair',
     '',
