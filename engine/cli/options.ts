@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { endpointAddress } from '../endpoint';
-import { dbMapping, dbNumber, endpointParser, list, UsageError } from './args';
+import { checkPasswordSides, dbMapping, dbNumber, endpointParser, list, PASSWORD_OPTIONS, PASSWORD_USAGE, UsageError } from './args';
 import { readCheckpointFile } from './checkpoint-file';
 
 export { UsageError };
@@ -22,7 +22,7 @@ export const USAGE = `usage: npm run sync -- --source redis://[user:pass@]host:p
   --ttl-extend SECONDS       add SECONDS to every expiry written
   --retry-minutes N          keep retrying a broken link for N minutes (default 10)
   --tls-ca FILE --tls-cert FILE --tls-key FILE --tls-insecure   TLS settings for rediss:// URLs
-  --source-cluster          the source is a Redis Cluster: one link per master (default: asked with INFO cluster)
+${PASSWORD_USAGE}  --source-cluster          the source is a Redis Cluster: one link per master (default: asked with INFO cluster)
   --target-cluster          the destination is a Redis Cluster (default: asked with INFO cluster)
   --use-replicas            cluster source: read each shard from a replica in sync with its master
   --precheck                run the precheck items, print them, and exit (1 when an item failed)
@@ -74,6 +74,7 @@ function syncOptions(values: ReturnType<typeof parseFlags>['values']): SyncOptio
   const conflict = (values.conflict ?? 'block') as ExistingKeyPolicy;
   if (!['block', 'overwrite'].includes(conflict)) throw new UsageError(`--conflict: "${conflict}" is not block or overwrite`);
 
+  checkPasswordSides(values, { source: values.source, target: values.target });
   const endpoint = endpointParser(values);
 
   const dbMap = dbMapping(values['db-map']);
@@ -89,8 +90,8 @@ function syncOptions(values: ReturnType<typeof parseFlags>['values']): SyncOptio
 
   return {
     taskId: values['task-id'] ?? `cli${Date.now().toString(36)}`,
-    source: values.source ? endpoint(values.source) : undefined,
-    target: endpoint(values.target),
+    source: values.source ? endpoint(values.source, 'source') : undefined,
+    target: endpoint(values.target, 'target'),
     type,
     conflict,
     filter: {
@@ -125,6 +126,7 @@ function parseFlags(argv: string[]) {
         'tls-key': { type: 'string' }, 'tls-insecure': { type: 'boolean' }, rdb: { type: 'string' },
         'task-id': { type: 'string' }, 'checkpoint-file': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
         'source-cluster': { type: 'boolean' }, 'target-cluster': { type: 'boolean' }, 'use-replicas': { type: 'boolean' },
+        ...PASSWORD_OPTIONS,
       },
       strict: true,
     });
