@@ -56,6 +56,8 @@ export function parseCliRun(argv: string[]): CliRun {
     throw new UsageError(`--task-id ${values['task-id']} differs from the task ${saved.taskId} kept in ${checkpointFile}`);
   }
   const options = syncOptions(values);
+  // Two runs of one checkpoint file are one task: the second waits for the first (its spool folder is its own).
+  if (checkpointFile) options.lockFile = `${checkpointFile}.lock`;
   if (saved) {
     options.taskId = saved.taskId;
     if (options.source) options.resume = saved.shards[endpointAddress(options.source)];
