@@ -66,6 +66,34 @@ describe('a CLI task spools in a private folder', () => {
     expect(fs.existsSync(path.join(tmp, 'redis-dts-spool'))).toBe(false);
   });
 
+  it('two runs of one --checkpoint-file take turns: the lock is FILE.lock (the spool folders differ)', async () => {
+    const file = path.join(tmp, 'task.json');
+    const args = ['--source', source.url, '--target', target.url, '--checkpoint-file', file, '--conflict', 'overwrite', '--json'];
+    const env = { ...process.env, TMPDIR: tmp };
+    const first = spawnCli(args, { direct: true, env });
+    let second: ReturnType<typeof spawnCli> | undefined;
+    const incremental = (p: ReturnType<typeof spawnCli>) => jsonEvents(p.stdout()).some((e) => e.type === 'stage' && e.stage === 'incremental');
+    try {
+      await waitFor(() => incremental(first), 30_000, () => `the first run's incremental stage:\n${first.stderr()}`);
+      expect(fs.readFileSync(`${file}.lock`, 'utf8')).toBe(String(first.child.pid));
+      second = spawnCli(args, { direct: true, env });
+      // The second run made its own spool folder and waits on the lock the first holds.
+      await waitFor(() => spoolFolders().length === 2, 30_000, 'the second run\'s spool folder');
+      expect(incremental(second)).toBe(false);
+      first.child.kill('SIGTERM');
+      expect((await first.exited).code).toBe(0);
+      const s = second;
+      await waitFor(() => incremental(s), 30_000, () => `the second run's incremental stage:\n${s.stderr()}`);
+      expect(fs.readFileSync(`${file}.lock`, 'utf8')).toBe(String(s.child.pid));
+      s.child.kill('SIGTERM');
+      expect((await s.exited).code).toBe(0);
+      expect(fs.existsSync(`${file}.lock`)).toBe(false);
+    } finally {
+      first.child.kill('SIGKILL');
+      second?.child.kill('SIGKILL');
+    }
+  });
+
   it('the folders and files a spool makes are its user\'s alone (0700, 0600)', async () => {
     const dir = path.join(tmp, 'given', 'spool', 'task');
     const spool = new ByteSpool({ dir, memoryBytes: 16, maxDiskBytes: 1 << 20, label: 'probe' });
