@@ -39,19 +39,62 @@ export function endpointAddress(e: Pick<RedisEndpoint, 'host' | 'port'>): string
   return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
 }
 
+// scheme://, a user name, ':', a password up to the authority's last '@'. `[user:pass@]` (usage texts) and
+// `<password>` (hints) are placeholders, not credentials.
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:[\]<>]*:)(?!<)[^\s/?#]*@/gi;
+
+/** Secrets this short are left to the URL pattern: replacing them everywhere would garble every message. */
+const MIN_SECRET_LENGTH = 3;
+
+/**
+ * Text with its secrets replaced by `***`, for every message a person or a log may see: the
+ * password of any `scheme://user:pass@` in it (the user name kept) and each of `secrets`
+ * (passwords given apart, by file or environment), as written and percent-encoded. The one
+ * redaction of the engine.
+ */
+export function redactCredentials(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  // Longest first, so a secret holding another is replaced whole.
+  const known = [...new Set(secrets)].filter((x) => x.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  for (const secret of known) {
+    out = out.split(secret).join('***');
+    const encoded = encodeURIComponent(secret);
+    if (encoded !== secret) out = out.split(encoded).join('***');
+  }
+  return out.replace(URL_CREDENTIALS, '$1$2***@');
+}
+
+/** The password written into a URL (up to its last `@`), even when the URL does not parse. */
+export function urlSecrets(url: string): string[] {
+  const scheme = url.indexOf('://');
+  const at = url.lastIndexOf('@');
+  if (scheme < 0 || at < scheme) return [];
+  const userinfo = url.slice(scheme + 3, at);
+  const colon = userinfo.indexOf(':');
+  if (colon < 0) return [];
+  const password = userinfo.slice(colon + 1);
+  try {
+    return [password, decodeURIComponent(password)];
+  } catch {
+    return [password];
+  }
+}
+
 export function parseRedisUrl(url: string, tls?: TlsSettings): RedisEndpoint {
+  // Messages name the URL without its credentials (a usage error must not print the password).
+  const shown = redactCredentials(url, urlSecrets(url));
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new EndpointError('BAD_URL', `"${url}" is not a Redis URL`, 'write it as redis://[user:password@]host:port');
+    throw new EndpointError('BAD_URL', `"${shown}" is not a Redis URL`, 'write it as redis://[user:<password>@]host:port');
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
-    throw new EndpointError('BAD_URL', `"${url}" must start with redis:// or rediss:// (TLS)`);
+    throw new EndpointError('BAD_URL', `"${shown}" must start with redis:// or rediss:// (TLS)`);
   }
   const port = u.port ? Number(u.port) : 6379;
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (!host) throw new EndpointError('BAD_URL', `"${url}" names no host`);
+  if (!host) throw new EndpointError('BAD_URL', `"${shown}" names no host`);
   const endpoint: RedisEndpoint = { host, port };
   if (u.username) endpoint.username = decodeURIComponent(u.username);
   if (u.password) endpoint.password = decodeURIComponent(u.password);

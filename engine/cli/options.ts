@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { endpointAddress } from '../endpoint';
-import { dbMapping, dbNumber, endpointParser, list, UsageError } from './args';
+import { checkPasswordSides, dbMapping, dbNumber, endpointParser, list, PASSWORD_OPTIONS, PASSWORD_USAGE, UsageError } from './args';
 import { readCheckpointFile } from './checkpoint-file';
 
 export { UsageError };
@@ -22,7 +22,7 @@ export const USAGE = `usage: npm run sync -- --source redis://[user:pass@]host:p
   --ttl-extend SECONDS       add SECONDS to every expiry written
   --retry-minutes N          keep retrying a broken link for N minutes (default 10)
   --tls-ca FILE --tls-cert FILE --tls-key FILE --tls-insecure   TLS settings for rediss:// URLs
-  --source-cluster          the source is a Redis Cluster: one link per master (default: asked with INFO cluster)
+${PASSWORD_USAGE}  --source-cluster          the source is a Redis Cluster: one link per master (default: asked with INFO cluster)
   --target-cluster          the destination is a Redis Cluster (default: asked with INFO cluster)
   --use-replicas            cluster source: read each shard from a replica in sync with its master
   --precheck                run the precheck items, print them, and exit (1 when an item failed)
@@ -63,6 +63,8 @@ export function parseCliRun(argv: string[]): CliRun {
     throw new UsageError(`--task-id ${values['task-id']} differs from the task ${saved.taskId} kept in ${checkpointFile}`);
   }
   const options = syncOptions(values);
+  // Two runs of one checkpoint file are one task: the second waits for the first (its spool folder is its own).
+  if (checkpointFile) options.lockFile = `${checkpointFile}.lock`;
   if (saved) {
     options.taskId = saved.taskId;
     if (options.source) options.resume = saved.shards[endpointAddress(options.source)];
@@ -81,6 +83,7 @@ function syncOptions(values: ReturnType<typeof parseFlags>['values']): SyncOptio
   const conflict = (values.conflict ?? 'block') as ExistingKeyPolicy;
   if (!['block', 'overwrite'].includes(conflict)) throw new UsageError(`--conflict: "${conflict}" is not block or overwrite`);
 
+  checkPasswordSides(values, { source: values.source, target: values.target });
   const endpoint = endpointParser(values);
 
   const write = values.write ?? 'commands';
@@ -101,8 +104,8 @@ function syncOptions(values: ReturnType<typeof parseFlags>['values']): SyncOptio
 
   return {
     taskId: values['task-id'] ?? `cli${Date.now().toString(36)}`,
-    source: values.source ? endpoint(values.source) : undefined,
-    target: endpoint(values.target),
+    source: values.source ? endpoint(values.source, 'source') : undefined,
+    target: endpoint(values.target, 'target'),
     type,
     conflict,
     filter: {
@@ -155,6 +158,7 @@ function parseFlags(argv: string[]) {
         'task-id': { type: 'string' }, 'checkpoint-file': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
         'source-cluster': { type: 'boolean' }, 'target-cluster': { type: 'boolean' }, 'use-replicas': { type: 'boolean' },
         write: { type: 'string' }, 'relay-listen': { type: 'string' }, 'relay-announce': { type: 'string' },
+        ...PASSWORD_OPTIONS,
       },
       strict: true,
     });

@@ -15,6 +15,7 @@ import {
   closeRedis, openRedis, parseInfo, parseKeyspace, runPrechecks, type DbMapping, type PrecheckResult, type RedisEndpoint,
 } from '../precheck';
 import { parseCli, USAGE, UsageError } from './options';
+import { CliOutput } from './output';
 
 export const PRECHECK_USAGE = `
   --precheck                 run the prechecks of the task above and print them; start nothing
@@ -23,8 +24,6 @@ export const PRECHECK_USAGE = `
 `;
 
 const CLUSTER_FLAGS = ['--source-cluster', '--target-cluster'];
-
-type Write = (text: string) => void;
 
 function precheckEndpoint(e: EngineEndpoint, cluster: boolean): RedisEndpoint {
   return { host: e.host, port: e.port, username: e.username, password: e.password, tls: e.tls, mode: cluster ? 'cluster' : 'standalone' };
@@ -89,12 +88,15 @@ export function precheckVerdict(results: readonly PrecheckResult[]): { failed: n
 }
 
 /** Runs the prechecks the arguments describe; returns the exit status. */
-export async function runPrecheckCli(argv: readonly string[], out: Write = (t) => process.stdout.write(t), err: Write = (t) => process.stderr.write(t)): Promise<number> {
+export async function runPrecheckCli(argv: readonly string[], output = new CliOutput(argv)): Promise<number> {
+  const out = (t: string) => output.out(t);
+  const err = (t: string) => output.err(t);
   const rest = argv.filter((a) => a !== '--precheck' && !CLUSTER_FLAGS.includes(a));
   const json = rest.includes('--json');
   let opts;
   try {
     opts = parseCli(rest);
+    output.secret(opts.source?.password, opts.target.password);
     if (opts.rdbFile) throw new UsageError('--precheck checks a source and a destination; --rdb has no source to check');
     if (!opts.source) throw new UsageError('--precheck needs --source');
   } catch (e) {
@@ -119,7 +121,7 @@ export async function runPrecheckCli(argv: readonly string[], out: Write = (t) =
   const results = await runPrechecks({ source, target, options: { syncTypes, conflictMode, dbs, writeMethod: opts.writeMethod } });
   const verdict = precheckVerdict(results);
   if (json) {
-    out(`${JSON.stringify({ ok: verdict.failed === 0, dbs, results })}\n`);
+    output.json({ ok: verdict.failed === 0, dbs, results });
   } else {
     out(formatPrecheckTable(results));
     out(`\n${verdict.line}\n`);

@@ -11,6 +11,7 @@ import type { SyncOptions, SyncProgress } from '../sync/types';
 import { deleteTaskRecords } from '../sync/destination-reset';
 import { CheckpointFile } from './checkpoint-file';
 import { parseCliRun, USAGE, UsageError, type CliRun } from './options';
+import { CliOutput } from './output';
 import { runPrecheckCli } from './precheck';
 import { chooseWriteMethod } from '../relay/choose';
 
@@ -31,20 +32,25 @@ function progressLine(p: SyncProgress): string {
   return parts.join('  ');
 }
 
+const argv = process.argv.slice(2);
+/** Every line this CLI prints goes through it: no password in any message. */
+const output = new CliOutput(argv);
+
 async function main(): Promise<number> {
   // --precheck: print the prechecks of the task and exit (1 when an item failed); nothing starts.
-  if (process.argv.includes('--precheck')) return runPrecheckCli(process.argv.slice(2));
-  const json = process.argv.includes('--json');
+  if (argv.includes('--precheck')) return runPrecheckCli(argv, output);
+  const json = argv.includes('--json');
   let run: CliRun;
   try {
-    run = parseCliRun(process.argv.slice(2));
+    run = parseCliRun(argv);
+    output.secret(run.options.source?.password, run.options.target.password);
   } catch (err) {
     if (err instanceof UsageError) {
-      if (err.message) process.stderr.write(`error: ${err.message}\n\n`);
-      process.stderr.write(USAGE);
+      if (err.message) output.err(`error: ${err.message}\n\n`);
+      output.err(USAGE);
       return err.message ? 2 : 0;
     }
-    process.stderr.write(`error: ${describeError(err)}\n`);
+    output.err(`error: ${describeError(err)}\n`);
     return 2;
   }
 
@@ -54,33 +60,33 @@ async function main(): Promise<number> {
     // Written before anything else: a run killed at once is still the same task the next time.
     if (run.checkpointFile) (saved = new CheckpointFile(run.checkpointFile, opts.taskId, opts.resumeShards)).write();
   } catch (err) {
-    process.stderr.write(`error: --checkpoint-file: cannot write ${run.checkpointFile}: ${describeError(err)}\n`);
+    output.err(`error: --checkpoint-file: cannot write ${run.checkpointFile}: ${describeError(err)}\n`);
     return 2;
   }
   if (run.chooseWriteMethod) {
     const choice = await chooseWriteMethod(opts);
     opts.writeMethod = choice.method;
-    if (json) process.stdout.write(`${JSON.stringify({ type: 'log', level: 'info', message: choice.reason, time: new Date().toISOString() })}\n`);
-    else process.stderr.write(`${choice.reason}\n`);
+    if (json) output.json({ type: 'log', level: 'info', message: choice.reason, time: new Date().toISOString() });
+    else output.err(`${choice.reason}\n`);
   }
   let task: SyncRunner;
   try {
     task = await createSyncRunner(opts);
   } catch (err) {
-    process.stderr.write(`error: ${describeError(err)}\n`);
+    output.err(`error: ${describeError(err)}\n`);
     return 1;
   }
-  const emit = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
+  const emit = (event: Record<string, unknown>) => output.json(event);
   task.on('log', (level, message) => {
     if (json) emit({ type: 'log', level, message, time: new Date().toISOString() });
-    else process.stderr.write(`${level === 'info' ? '' : `${level}: `}${message}\n`);
+    else output.err(`${level === 'info' ? '' : `${level}: `}${message}\n`);
   });
   task.on('stage', (stage) => {
     if (json) emit({ type: 'stage', stage, time: new Date().toISOString() });
   });
   task.on('progress', (p) => {
     if (json) emit({ type: 'progress', ...p });
-    else process.stderr.write(`${progressLine(p)}\n`);
+    else output.err(`${progressLine(p)}\n`);
   });
   // At-least-once writes (a cluster destination): keys a second run may have changed, for a check by key.
   task.on('suspect', (keys) => {
@@ -96,7 +102,7 @@ async function main(): Promise<number> {
     process.on(sig, () => {
       if (signalled) process.exit(130);
       signalled = true;
-      process.stderr.write('stopping: writing what was already read…\n');
+      output.err('stopping: writing what was already read…\n');
       void task.stop();
     });
   }
@@ -111,7 +117,7 @@ async function main(): Promise<number> {
       const at = checkpoint ? `; checkpoint ${checkpoint.replid} ${checkpoint.offset} (DB ${checkpoint.db})` : '';
       // Written is not held: a destination that evicted keys must not read as a clean finish.
       const lost = p.evictedKeys > 0 ? `, but the destination evicted ${p.evictedKeys} keys: it does not hold everything written` : '';
-      process.stderr.write(`done (${p.stage}${lost}): ${p.keysDone} keys in the last full migration, ${p.commandsApplied} commands replayed${at}\n`);
+      output.err(`done (${p.stage}${lost}): ${p.keysDone} keys in the last full migration, ${p.commandsApplied} commands replayed${at}\n`);
     }
     // A task no later run can name (a random id, no checkpoint file) leaves no record behind.
     if (!run.namedTask && opts.source && opts.writeMethod !== 'relay') await deleteTaskRecords(opts.target, opts.taskId).catch(() => undefined);
@@ -119,9 +125,12 @@ async function main(): Promise<number> {
   } catch (err) {
     const line = describeError(err);
     if (json) emit({ type: 'error', message: line });
-    process.stderr.write(`error: ${line}\n`);
+    output.err(`error: ${line}\n`);
     return 1;
   }
 }
 
-main().then((code) => process.exit(code));
+main().then((code) => process.exit(code), (err: unknown) => {
+  output.err(`error: ${describeError(err)}\n`);
+  process.exit(1);
+});

@@ -5,7 +5,8 @@
  * difference, 1 when differences remain, 2 for usage and connection errors.
  */
 import { parseArgs } from 'node:util';
-import { dbMapping, dbNumber, endpointParser, list, UsageError } from './args';
+import { checkPasswordSides, dbMapping, dbNumber, endpointParser, list, PASSWORD_OPTIONS, PASSWORD_USAGE, UsageError } from './args';
+import { CliOutput } from './output';
 import { describeError } from '../errors';
 import {
   CONFLICT_KINDS, VERIFY_MODES, Verifier, type Conflict, type RoundResult, type SideInfo, type VerifierOptions, type VerifyMode,
@@ -30,7 +31,7 @@ const USAGE = `usage: npm run verify -- --source redis://[user:pass@]host:port -
   --no-digest                never use DEBUG DIGEST-VALUE (always read values)
   --sample N                 conflicts to print (default 20)
   --tls-ca FILE --tls-cert FILE --tls-key FILE --tls-insecure   TLS settings for rediss:// URLs
-  --json                     print the whole result as JSON on stdout
+${PASSWORD_USAGE}  --json                     print the whole result as JSON on stdout
 
 Exit status: 0 when the last round finds no difference, 1 when differences remain, 2 on errors.
 Clusters are recognised by themselves: give any node of a cluster.
@@ -57,6 +58,7 @@ export function parseCli(argv: string[]): CliOptions {
         'ttl-extend': { type: 'string' }, 'ttl-tolerance-ms': { type: 'string' }, 'big-key-threshold': { type: 'string' },
         'no-digest': { type: 'boolean' }, sample: { type: 'string' }, 'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' }, 'tls-insecure': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+        ...PASSWORD_OPTIONS,
       },
       strict: true,
       allowPositionals: false,
@@ -81,6 +83,7 @@ export function parseCli(argv: string[]): CliOptions {
     return n;
   };
 
+  checkPasswordSides(values, { source: values.source, target: values.target });
   const endpoint = endpointParser(values);
 
   const dbMap = dbMapping(values['db-map']);
@@ -90,8 +93,8 @@ export function parseCli(argv: string[]): CliOptions {
     json: !!values.json,
     sample: num('sample', { integer: true }) ?? 20,
     verifier: {
-      source: endpoint(values.source),
-      target: endpoint(values.target),
+      source: endpoint(values.source, 'source'),
+      target: endpoint(values.target, 'target'),
       mode,
       rounds: num('rounds', { integer: true, min: 1 }) ?? 3,
       intervalMs: (num('interval-seconds') ?? 5) * 1000,
@@ -164,20 +167,24 @@ function report(r: VerifyResult, sample: number): string {
   return lines.join('\n');
 }
 
+/** Every line this CLI prints goes through it: no password in any message. */
+const output = new CliOutput(process.argv.slice(2));
+
 async function main(): Promise<number> {
   let cli: CliOptions;
   try {
     cli = parseCli(process.argv.slice(2));
+    output.secret(cli.verifier.source.password, cli.verifier.target.password);
   } catch (err) {
     if (err instanceof UsageError) {
       if (!err.message) {
-        process.stdout.write(USAGE);
+        output.out(USAGE);
         return 0;
       }
-      process.stderr.write(`error: ${err.message}\n\n${USAGE}`);
+      output.err(`error: ${err.message}\n\n${USAGE}`);
       return 2;
     }
-    process.stderr.write(`error: ${describeError(err)}\n`);
+    output.err(`error: ${describeError(err)}\n`);
     return 2;
   }
 
@@ -196,22 +203,26 @@ async function main(): Promise<number> {
       if (cli.json || Date.now() - lastProgress < 1000) return;
       lastProgress = Date.now();
       const total = p.phase === 'target' ? '' : `/${p.keysTotal}`;
-      process.stderr.write(`round ${p.round} (${p.phase}): ${p.keysChecked}${total} keys, ${p.conflicts} differences\n`);
+      output.err(`round ${p.round} (${p.phase}): ${p.keysChecked}${total} keys, ${p.conflicts} differences\n`);
     },
     onRound: (r) => {
       if (!cli.json && cli.verifier.rounds !== 1 && r.conflicts > 0 && r.round < (cli.verifier.rounds ?? 3)) {
-        process.stderr.write(`round ${r.round}: ${r.conflicts} differences; rechecking them in ${(cli.verifier.intervalMs ?? 0) / 1000} s\n`);
+        output.err(`round ${r.round}: ${r.conflicts} differences; rechecking them in ${(cli.verifier.intervalMs ?? 0) / 1000} s\n`);
       }
     },
   });
   try {
     const result = await verifier.run();
-    process.stdout.write(cli.json ? `${JSON.stringify(result, null, 2)}\n` : `${report(result, cli.sample)}\n`);
+    if (cli.json) output.json(result, 2);
+    else output.out(`${report(result, cli.sample)}\n`);
     return result.equal ? 0 : 1;
   } catch (err) {
-    process.stderr.write(`error: ${abort.signal.aborted ? 'interrupted' : describeError(err)}\n`);
+    output.err(`error: ${abort.signal.aborted ? 'interrupted' : describeError(err)}\n`);
     return abort.signal.aborted ? 130 : 2;
   }
 }
 
-main().then((code) => process.exit(code));
+main().then((code) => process.exit(code), (err: unknown) => {
+  output.err(`error: ${describeError(err)}\n`);
+  process.exit(1);
+});

@@ -211,7 +211,7 @@ const WORDS: Table = {
     message: (f, s) => `wrong password for ${s.who} on ${s.where}: ${f.reply}`,
     hint: {
       console: 'check Database Password; for an ACL account enter <user>:<password>',
-      cli: 'check the password in the URL; for an ACL account write redis://user:password@host:port',
+      cli: 'check the password in the URL; for an ACL account write redis://user:<password>@host:port (or check the --source/--target-password-file or DTS_SOURCE/TARGET_PASSWORD that gives it)',
     },
   },
   'password-required': {
@@ -219,7 +219,7 @@ const WORDS: Table = {
     message: (_, s) => `${s.where} requires a password and none was given`,
     hint: {
       console: 'enter the Database Password (<password>, or <user>:<password> for an ACL account)',
-      cli: 'give it in the URL: redis://:password@host:port, or redis://user:password@host:port for an ACL account',
+      cli: 'give it with --source-password-file / --target-password-file (or DTS_SOURCE_PASSWORD / DTS_TARGET_PASSWORD), or in the URL: redis://:<password>@host:port, or redis://user:<password>@host:port for an ACL account',
     },
   },
   'no-acl': {
@@ -227,7 +227,7 @@ const WORDS: Table = {
     message: (_, s) => `${s.where} does not support ACL users (a user name with the password); it is older than Redis 6`,
     hint: {
       console: 'enter only the password in Database Password, without "<user>:"',
-      cli: 'give only the password: redis://:password@host:port',
+      cli: 'give only the password: redis://:<password>@host:port',
     },
   },
   noperm: {

@@ -22,8 +22,22 @@ export class ConnectError extends DtsError {
   /** A classified failure as the precheck and Test Connection say it: the address alone, in sentences. */
   static of(failure: ConnectionFailure, ep: RedisEndpoint, cause?: unknown): ConnectError {
     const words = failureWords(failure, { endpoint: ep });
-    return new ConnectError(words.probe, asSentence(words.message), words.hint && asSentence(words.hint), cause === undefined ? undefined : { cause });
+    return new ConnectError(words.probe, asSentence(words.message), words.hint && asSentence(words.hint),
+      cause === undefined ? undefined : { cause: plainCause(cause) });
   }
+}
+
+/**
+ * What of a client library's error may travel as `cause`: its code and message, nothing else. An ioredis
+ * reply error carries the command it answered (`command.args`: AUTH's are the user and the password), one
+ * `console.error(err)` away from a log.
+ */
+export function plainCause(err: unknown): Error {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  const plain = new Error(message);
+  if (typeof code === 'string' || typeof code === 'number') Object.assign(plain, { code });
+  return plain;
 }
 
 export { endpointAddress as addressOf } from '../endpoint';

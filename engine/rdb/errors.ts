@@ -14,6 +14,8 @@ import { DtsError } from '../errors';
  * - `UNKNOWN_MODULE`: a module value this parser cannot walk (pre-GA module type 6).
  * - `CORRUPT`: an encoding is invalid (bad length prefix, ziplist/listpack/intset damage, LZF
  *   data that does not decompress to its declared size, a length over a sane limit ...).
+ * - `RECORD_TOO_LARGE`: a record between keys (MODULE_AUX, SLOT_IMPORT) over its limit (parser.ts):
+ *   no server writes one that large, so the source is damaged or hostile.
  * - `INTERNAL`: a bug in the parser (an unexpected exception it wrapped); never expected.
  */
 export type RdbErrorCode =
@@ -25,6 +27,7 @@ export type RdbErrorCode =
   | 'UNKNOWN_TYPE'
   | 'UNKNOWN_MODULE'
   | 'CORRUPT'
+  | 'RECORD_TOO_LARGE'
   | 'INTERNAL';
 
 const DEFAULT_HINTS: Record<RdbErrorCode, string> = {
@@ -36,6 +39,7 @@ const DEFAULT_HINTS: Record<RdbErrorCode, string> = {
   UNKNOWN_TYPE: 'the source writes a data type this engine does not know; check the source version',
   UNKNOWN_MODULE: 'values of this module type cannot be read from an RDB; migrate them with the module loaded on both sides',
   CORRUPT: 'the snapshot is damaged; take a fresh snapshot (redis-check-rdb can confirm)',
+  RECORD_TOO_LARGE: 'no Redis or Valkey writes a record this large: the snapshot is damaged or the source is not a genuine server; take a fresh snapshot from a server you trust',
   INTERNAL: 'this is a bug in the RDB parser; please report it with the RDB file if possible',
 };
 

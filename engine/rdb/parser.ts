@@ -16,10 +16,11 @@ import fs from 'node:fs';
 import { Crc64 } from './crc64';
 import { hex64, RdbError } from './errors';
 import { RDB_OPCODE } from './opcodes';
-import { NEED_MORE, Reader, view } from './reader';
+import { NEED_MORE, Reader, STR_INT, STR_LZF, view } from './reader';
 import { rdbTypes, type RdbTypeSpec } from './type-table';
 import type {
   ModuleValue,
+  RdbSlotImportEvent,
   RdbEvent,
   RdbMagic,
   RdbParserOptions,
@@ -27,7 +28,7 @@ import type {
   StreamValue,
 } from './types';
 import { blobHeaderCount, decodeBlob, type BlobLayout } from './values/blob-value';
-import { KeyState, type Core, type Machine, type ValueDecoder } from './values/decoder';
+import { KeyState, tryUnit, type Core, type Machine, type ValueDecoder } from './values/decoder';
 import { moduleInfo, moduleTaggedValues } from './values/module';
 
 export const DEFAULT_BIG_KEY_THRESHOLD = 8 * 1024 * 1024;
@@ -35,8 +36,24 @@ export const DEFAULT_BATCH_MAX_ITEMS = 1024;
 export const DEFAULT_BATCH_MAX_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_ELEMENT_SIZE = 512 * 1024 * 1024;
 
+/**
+ * Limits of the records between keys that a source could make as large as it likes (a hostile
+ * source's 4 MiB SLOT_IMPORT record once took 41 s and 674 MB). Far above what Redis, Valkey or a
+ * module writes: MODULE_AUX is a module's own data (index definitions and the like) and is kept
+ * whole for its event; SLOT_IMPORT names a slot-migration job (40 characters in Valkey) and ranges of
+ * the 16384 slots, which cannot need more ranges than there are slots.
+ */
+export const MAX_MODULE_AUX_BYTES = 64 * 1024 * 1024;
+export const MAX_SLOT_IMPORT_NAME_BYTES = 1024;
+export const CLUSTER_SLOTS = 16384;
+
 const EMPTY = Buffer.alloc(0);
 const NO_EVENTS: RdbEvent[] = [];
+
+function readRange(r: Reader, pair: [number, number]): void {
+  pair[0] = r.readLen();
+  pair[1] = r.readLen();
+}
 
 /** Keys per `string-run` event. */
 const RUN_MAX = 512;
@@ -138,6 +155,10 @@ export class RdbParser implements Core {
 
   private key: KeyState | null = null;
   private machine: Machine | null = null;
+  /** A record between keys read in steps (MODULE_AUX, SLOT_IMPORT): resumed, never re-read from its start. */
+  private record: Machine | null = null;
+  /** Bytes the record being read keeps so far (MODULE_AUX's raw data). */
+  private recordBytes = 0;
   /** Bytes after the end of the RDB (e.g. the replication stream that follows it). */
   private trailing: Buffer[] = [];
 
@@ -167,7 +188,7 @@ export class RdbParser implements Core {
    * + one input chunk + batchMaxBytes.
    */
   get bufferedBytes(): number {
-    let n = this.r.end - this.r.pos + this.pendingBytes;
+    let n = this.r.end - this.r.pos + this.pendingBytes + this.recordBytes;
     const k = this.key;
     if (k) {
       for (const piece of k.rawPieces) n += piece.length;
@@ -322,6 +343,13 @@ export class RdbParser implements Core {
   private run(): void {
     const r = this.r;
     for (;;) {
+      if (this.record) {
+        if (!this.record.next().done) {
+          this.suspend();
+          return;
+        }
+        this.record = null;
+      }
       if (this.machine) {
         if (!this.machine.next().done) {
           this.suspend();
@@ -468,17 +496,12 @@ export class RdbParser implements Core {
             const whenOpcode = r.readLen();
             const when = r.readLen();
             if (whenOpcode !== 2) r.fail(`module aux data has a bad "when" opcode ${whenOpcode}`);
-            const dataStart = r.pos;
-            // Walk the tagged values synchronously: the record is atomic (retried when short).
-            const m = moduleTaggedValues(this, null);
-            if (!m.next().done) throw NEED_MORE;
-            out.push({
-              type: 'module-aux',
-              offset: r.base + start,
-              module: moduleInfo(id),
-              when,
-              raw: r.buf.subarray(dataStart, r.pos),
-            });
+            // The tagged values are walked as they arrive (waiting between values, never from the start again).
+            const m = this.moduleAux(r.base + start, moduleInfo(id), when);
+            if (!m.next().done) {
+              this.record = m;
+              return false;
+            }
             break;
           }
           case RDB_OPCODE.FUNCTION2: {
@@ -508,11 +531,24 @@ export class RdbParser implements Core {
               }
               r.fail('opcode 243 (Redis 8.6 key metadata) is not valid in an RDB of version ≤ 12', 'UNKNOWN_TYPE', start);
             }
-            const jobName = r.readString();
+            r.readStringHeader();
+            const nameBytes = r.hdrKind === STR_LZF ? r.hdrULen : r.hdrLen;
+            if (r.hdrKind !== STR_INT && nameBytes > MAX_SLOT_IMPORT_NAME_BYTES) {
+              r.fail(`a SLOT_IMPORT record names its job with ${nameBytes} bytes, over the limit of ${MAX_SLOT_IMPORT_NAME_BYTES}`,
+                'RECORD_TOO_LARGE', start);
+            }
+            r.pos = start + 1;
+            // A copy: the ranges may arrive in later chunks, after the reader has dropped these bytes.
+            const jobName = Buffer.from(r.readString());
             const n = r.readLen();
-            const ranges: [number, number][] = [];
-            for (let i = 0; i < n; i++) ranges.push([r.readLen(), r.readLen()]);
-            out.push({ type: 'slot-import', offset: r.base + start, jobName, ranges });
+            if (n > CLUSTER_SLOTS) {
+              r.fail(`a SLOT_IMPORT record declares ${n} slot ranges, over the limit of ${CLUSTER_SLOTS} (one per slot)`, 'RECORD_TOO_LARGE', start);
+            }
+            const m = this.slotImport(r.base + start, jobName, n);
+            if (!m.next().done) {
+              this.record = m;
+              return false;
+            }
             break;
           }
           case RDB_OPCODE.EOF: {
@@ -525,13 +561,54 @@ export class RdbParser implements Core {
       } catch (e) {
         if (e === NEED_MORE) {
           r.pos = start;
-          // The events of this record were not pushed yet (every push is the record's last step),
-          // except MODULE_AUX's walk which pushes nothing before completing.
+          // The events of this record were not pushed yet (every push is the record's last step). What is
+          // re-read is bounded: the records read in steps (MODULE_AUX, SLOT_IMPORT) retry only their headers.
           return false;
         }
         throw e;
       }
     }
+  }
+
+  /**
+   * MODULE_AUX's tagged values (after its header), walked as they arrive: the bytes consumed are kept
+   * as pieces across waits (its event carries them), up to MAX_MODULE_AUX_BYTES.
+   */
+  private *moduleAux(offset: number, module: ModuleValue, when: number): Machine {
+    const r = this.r;
+    const walk = moduleTaggedValues(this, null);
+    const pieces: Buffer[] = [];
+    let bytes = 0;
+    for (;;) {
+      const from = r.pos;
+      const finished = walk.next().done;
+      bytes += r.pos - from;
+      if (bytes > MAX_MODULE_AUX_BYTES) {
+        this.recordBytes = 0;
+        throw new RdbError('RECORD_TOO_LARGE',
+          `the MODULE_AUX record of module ${module.name} holds more than the limit of ${MAX_MODULE_AUX_BYTES / 1048576} MiB`, offset);
+      }
+      pieces.push(r.buf.subarray(from, r.pos));
+      if (finished) break;
+      this.recordBytes = bytes;
+      yield;
+    }
+    this.recordBytes = 0;
+    this.out.push({ type: 'module-aux', offset, module, when, raw: pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces) });
+  }
+
+  /** SLOT_IMPORT's `n` slot ranges (n already bounded), read as they arrive. */
+  private *slotImport(offset: number, jobName: Buffer, n: number): Machine {
+    const r = this.r;
+    const ranges: RdbSlotImportEvent['ranges'] = [];
+    const pair: [number, number] = [0, 0];
+    for (let i = 0; i < n; i++) {
+      while (!tryUnit(r, readRange, pair)) yield;
+      const [a, b] = pair;
+      if (a > b || b >= CLUSTER_SLOTS) r.fail(`a SLOT_IMPORT record holds the slot range ${a}-${b}, which is not one of slots 0-${CLUSTER_SLOTS - 1}`);
+      ranges.push([a, b]);
+    }
+    this.out.push({ type: 'slot-import', offset, jobName, ranges });
   }
 
   /**

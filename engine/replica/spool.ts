@@ -12,8 +12,18 @@
  * reorder with the next chunk; they land in the page cache). Reads are asynchronous.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { LinkError } from './errors';
+
+/**
+ * A spool folder for a task that was given none (a CLI run): made by mkdtemp under the system's temporary
+ * folder, so its name cannot be guessed beforehand and only this user can enter it (0700). The stream it
+ * holds is the source's data; the console's tasks spool under its data folder instead.
+ */
+export function temporarySpoolDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'redis-dts-spool-'));
+}
 
 export interface SpoolOptions {
   /** Directory for overflow files (created if missing). */
@@ -225,7 +235,8 @@ export class ByteSpool {
   }
 
   private openSegment(): Segment {
-    fs.mkdirSync(this.dir, { recursive: true });
+    // Only this user may read the stream back: folders made here are 0700, files 0600.
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const safe = this.label.replace(/[^A-Za-z0-9_.-]+/g, '_');
     const file = path.join(this.dir, `${safe}-${process.pid}-${Date.now().toString(36)}-${fileSeq++}.spool`);
     let fd: number;

@@ -7,12 +7,13 @@
  * a broken link resumes only that shard.
  */
 import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
 import path from 'node:path';
-import os from 'node:os';
 import { discoverCluster, detectCluster, readableReplica, type ClusterNode } from '../cluster/topology';
 import { keySlot, tagForSlot } from '../cluster/slot';
 import { endpointAddress } from '../endpoint';
 import { EntryFilter, HEARTBEAT_PREFIX } from '../filter';
+import { temporarySpoolDir } from '../replica/spool';
 import { createDestinationWriter } from '../writer/destination';
 import { checkDestinationEmpty, sampleDestinationKeys } from './conflict-check';
 import { parseRecord, recordDbFor, recordKeyFor } from './destination-record';
@@ -115,10 +116,12 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
         owned = (await sampleDestinationKeys(this.opts.target, targetCluster, filter, 1)).length === 0;
       }
     }
-    const spoolRoot = this.opts.spoolDir ?? path.join(os.tmpdir(), 'redis-dts-spool', this.opts.taskId);
     // Reading replicas: only one in sync with its master is read; otherwise the master is.
     const chosen: { replica?: ClusterNode; skipped: string[] }[] = await Promise.all(
       topology.masters.map((m) => (this.opts.useReplicas ? readableReplica(m, topology.replicas) : { skipped: [] })));
+    // The console gives each task a folder in its data folder; a CLI run gets a private temporary one.
+    const ownSpool = this.opts.spoolDir === undefined;
+    const spoolRoot = this.opts.spoolDir ?? temporarySpoolDir();
     this.shards = topology.masters.map((master, i) => {
       const name = shardNameOf(master);
       const { replica, skipped } = chosen[i]!;
@@ -137,6 +140,7 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
         resume: this.opts.resumeShards?.[name],
         resumeShards: undefined,
         spoolDir: path.join(spoolRoot, String(i)),
+        lockFile: this.opts.lockFile ? `${this.opts.lockFile}.${i}` : undefined,
       }, { name, heartbeatTo: master.endpoint, heartbeatKey, slots: master.slots, destinationOwned: recorded === 0 ? owned : undefined });
       const via = replica ? ` (reading replica ${endpointAddress(replica.endpoint)})` : '';
       task.on('log', (level, message) => this.emit('log', level, `[${name}${via}] ${message}`));
@@ -150,10 +154,10 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
       : '';
     this.emit('log', 'info', `the source cluster has ${this.shards.length} masters; one link each${fromReplicas}`);
     if (this.pausedAll) for (const s of this.shards) void s.pause();
-    this.evictions = await EvictionWatch.start(this.opts.target, targetCluster, (level, message) => this.emit('log', level, message));
-    this.timer = setInterval(() => this.emit('progress', this.progress), 1000);
-    this.timer.unref();
     try {
+      this.evictions = await EvictionWatch.start(this.opts.target, targetCluster, (level, message) => this.emit('log', level, message));
+      this.timer = setInterval(() => this.emit('progress', this.progress), 1000);
+      this.timer.unref();
       const runs = this.shards.map((s) => s.run());
       // One shard failing stops the others: the task reports the first reason.
       const first = await Promise.race(runs.map((r) => r.then(() => undefined, (err: unknown) => ({ err }))));
@@ -167,7 +171,8 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
       if (failed) throw failed.reason;
     } finally {
       clearInterval(this.timer);
-      await this.evictions.stop();
+      await this.evictions?.stop();
+      if (ownSpool) fs.rmSync(spoolRoot, { recursive: true, force: true });
       this.updateStage();
       this.emit('progress', this.progress);
     }

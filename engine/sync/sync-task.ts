@@ -18,8 +18,6 @@
  */
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { detectCluster } from '../cluster/topology';
 import { endpointAddress, type RedisEndpoint } from '../endpoint';
 import { EntryFilter } from '../filter';
@@ -38,6 +36,7 @@ import type { Snapshot, SourceReader, StreamContext, SyncPipeline } from './read
 import { ReplicationReader } from './readers/replication';
 import { SnapshotLoader } from './snapshot-loader';
 import { StreamApplier, type StreamCommand } from './stream-applier';
+import { temporarySpoolDir } from '../replica/spool';
 import { lockTask } from './task-lock';
 import type {
   ResumePosition, ShardProgress, StageThrottles, SyncLogLevel, SyncOptions, SyncProgress, SyncRunner, SyncStage, SyncTaskEvents, SyncType,
@@ -75,7 +74,8 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
   private evictions?: EvictionWatch;
   private stoppingNow = false;
   private readonly gate = new PauseGate();
-  private readonly spoolDir: string;
+  /** Where the replica link spools: the given folder, or (none given) a private temporary one made by run(). */
+  private spoolDir: string | undefined;
   private timer?: NodeJS.Timeout;
   /** Applies the current stream; knows where a broken one must resume. */
   private applier?: StreamApplier;
@@ -102,7 +102,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
     super();
     this.filter = new EntryFilter(opts.filter);
     this.currentWriter = this.makeWriter(opts.targetCluster ?? false);
-    this.spoolDir = opts.spoolDir ?? path.join(os.tmpdir(), 'redis-dts-spool', opts.taskId);
+    this.spoolDir = opts.spoolDir;
     this.recordKey = Buffer.from(recordKeyFor(opts.taskId, shard?.name));
   }
 
@@ -205,9 +205,12 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
 
   /** Runs until the task completes (full only, or an RDB file), is ended, or fails. */
   async run(): Promise<void> {
-    const unlock = await lockTask(`${this.spoolDir}.lock`);
+    const spoolDir = this.opts.spoolDir ?? temporarySpoolDir();
+    this.spoolDir = spoolDir;
+    const unlock = await lockTask(this.opts.lockFile ?? `${spoolDir}.lock`);
     // What a killed earlier run of this task spooled is of no use: the stream is read again from the record.
-    fs.rmSync(this.spoolDir, { recursive: true, force: true });
+    // (A temporary folder is new and empty, and stays in place: removing it would free its name for anyone.)
+    if (this.opts.spoolDir !== undefined) fs.rmSync(spoolDir, { recursive: true, force: true });
     this.timer = setInterval(() => {
       // A refused write (OOM, say) stops the writer at once; the task must not wait for its next
       // write to find out, or an idle stream would leave it Running on a dead destination.
@@ -234,7 +237,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
       await this.evictions?.stop();
       this.writer.close();
       await this.reader?.close();
-      fs.rmSync(this.spoolDir, { recursive: true, force: true });
+      fs.rmSync(spoolDir, { recursive: true, force: true });
       unlock();
     }
   }
@@ -245,7 +248,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
     if (!source) throw new SyncError('NO_SOURCE', 'the task has neither a source nor an RDB file to read');
     return new ReplicationReader(this, {
       source,
-      spoolDir: this.spoolDir,
+      spoolDir: this.spoolDir!,
       heartbeatTo: this.shard?.heartbeatTo ?? source,
       heartbeatKey: this.shard?.heartbeatKey ?? heartbeatKeyFor(this.opts.taskId),
     });

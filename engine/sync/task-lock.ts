@@ -16,7 +16,7 @@ const POLL_MS = 100;
 
 /** Takes the lock (waiting up to `waitMs` for a live owner to go); returns its release. */
 export async function lockTask(file: string, waitMs = 60_000): Promise<() => void> {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {

@@ -88,8 +88,16 @@ export interface SyncOptions {
   connectionRetryMs?: number;
   /** How long other transient problems (LOADING, BUSY, …) are retried. */
   otherRetryMs?: number;
-  /** Where the replica link spools the stream while the destination is slow or the task is paused. */
+  /**
+   * Where the replica link spools the stream while the destination is slow or the task is paused. Unset
+   * (the CLI): a private folder made by mkdtemp for the run, removed at its end.
+   */
   spoolDir?: string;
+  /**
+   * The lock file that keeps a second engine of this task on this host waiting (task-lock.ts); default
+   * `<spoolDir>.lock`. The CLI puts it beside its --checkpoint-file, the one name two runs share.
+   */
+  lockFile?: string;
   /** Continue from a checkpoint (after a restart) when the destination holds no record of the task. */
   resume?: ResumePosition;
   /** Cluster source: checkpoints per shard name (`slots a-b`), after a restart. */

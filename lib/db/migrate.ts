@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { privateDatabaseFile } from './url';
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "id"                    TEXT PRIMARY KEY NOT NULL,
@@ -50,6 +51,7 @@ export class MigrationError extends Error {}
 
 /** Returns the names of the migrations applied by this call. */
 export function applyMigrations(file: string, dir = defaultMigrationsDir()): string[] {
+  privateDatabaseFile(file);
   const db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');

@@ -5,12 +5,36 @@
  * `--import tsx` (not bundled by Next) and serialization 'advanced', so Maps and
  * Buffers travel; typed by the messages of engine/worker/protocol.ts.
  *
+ * It gets only the environment an engine needs (workerEnvironment): none of the console's secrets.
+ *
  * Its messages, then its exit, are handled one after another in the order they
  * arrived (a status, then a log line, then a checkpoint), each handler awaited
  * before the next starts; a handler that throws is reported and the next runs.
  */
 import { fork, type ChildProcess, type Serializable } from 'node:child_process';
 import path from 'node:path';
+
+/**
+ * The variables of the console's environment a worker is given: an allow-list, so that no secret the
+ * console holds (DTS_SECRET_KEY, DTS_SESSION_SECRET, DTS_ADMIN_PASSWORD, DATABASE_URL with its password,
+ * a webhook URL's token, whatever an operator adds) reaches a process that talks to Redis servers. An
+ * engine needs none: its task, the passwords decrypted, comes over IPC. Kept: how to find programs and
+ * temporary space, the locale and time zone, Node's own settings, and the system's CA bundles (TLS).
+ */
+const WORKER_ENV = new Set([
+  'PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR', 'TMP', 'TEMP', 'SYSTEMROOT',
+  'NODE_ENV', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'NODE_V8_COVERAGE', 'UV_THREADPOOL_SIZE',
+  'SSL_CERT_FILE', 'SSL_CERT_DIR',
+]);
+const WORKER_ENV_PREFIXES = ['LC_', 'TSX_'];
+
+export function workerEnvironment(env: Record<string, string | undefined> = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && (WORKER_ENV.has(name) || WORKER_ENV_PREFIXES.some((p) => name.startsWith(p)))) out[name] = value;
+  }
+  return out;
+}
 
 /** How the process ended: its exit code, or the signal that killed it. */
 export interface WorkerExit {
@@ -42,6 +66,7 @@ export class WorkerProcess<Out extends Serializable, In> {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       cwd: /*turbopackIgnore: true*/ process.cwd(),
+      env: workerEnvironment() as NodeJS.ProcessEnv, // (Next's ProcessEnv type insists on NODE_ENV; it is kept when set)
     });
     const child = this.child;
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));

@@ -41,7 +41,7 @@ export function readOrCreateKeyFile(file: string): Buffer {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const text = crypto.randomBytes(KEY_BYTES).toString('base64');
   try {
     fs.writeFileSync(file, `${text}\n`, { mode: 0o600, flag: 'wx' });

@@ -14,7 +14,16 @@ export interface CliResult {
 }
 
 const TSX = path.resolve(import.meta.dirname, '../../../node_modules/.bin/tsx');
-const CLI = path.resolve(import.meta.dirname, '../sync.ts');
+const CLIS = { sync: path.resolve(import.meta.dirname, '../sync.ts'), verify: path.resolve(import.meta.dirname, '../verify.ts') };
+
+export interface SpawnOptions {
+  /** One node process (see spawnCli). */
+  direct?: boolean;
+  /** The process's environment (default: this one's). */
+  env?: NodeJS.ProcessEnv;
+  /** Which CLI: `npm run sync` (default) or `npm run verify`. */
+  cli?: keyof typeof CLIS;
+}
 
 export interface CliProcess {
   child: ChildProcess;
@@ -31,10 +40,12 @@ export interface CliProcess {
  * CLI itself. (The tsx wrapper relays SIGTERM to its child, but when the child does not
  * confirm within 30 ms — a loaded machine — it SIGKILLs it and exits 143.)
  */
-export function spawnCli(args: string[], opts: { direct?: boolean } = {}): CliProcess {
+export function spawnCli(args: string[], opts: SpawnOptions = {}): CliProcess {
+  const cli = CLIS[opts.cli ?? 'sync'];
+  const options = { stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env };
   const child = opts.direct
-    ? spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(TSX, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    ? spawn(process.execPath, ['--import', 'tsx', cli, ...args], options)
+    : spawn(TSX, [cli, ...args], options);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -46,9 +57,9 @@ export function spawnCli(args: string[], opts: { direct?: boolean } = {}): CliPr
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
-/** Runs the sync CLI to completion (killed after `timeoutMs`). */
-export async function runCli(args: string[], timeoutMs = 30_000): Promise<CliResult> {
-  const p = spawnCli(args);
+/** Runs the sync CLI (or `opts.cli`) to completion (killed after `timeoutMs`). */
+export async function runCli(args: string[], timeoutMs = 30_000, opts: SpawnOptions = {}): Promise<CliResult> {
+  const p = spawnCli(args, opts);
   const timer = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
   try {
     const r = await p.exited;
