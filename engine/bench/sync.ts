@@ -20,18 +20,19 @@ import { spawn } from 'node:child_process';
 import type Redis from 'ioredis';
 import { parseRedisUrl } from '../endpoint';
 import { SyncTask } from '../sync/sync-task';
+import type { ReadMethod } from '../sync/types';
 import { RedisServer, requireBinary } from '../testing/redis-server';
 
-const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
-const HASHES = Number(process.env.BENCH_HASHES ?? 100_000);
+export const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
+export const HASHES = Number(process.env.BENCH_HASHES ?? 100_000);
 const BURST = Number(process.env.BENCH_BURST ?? 1_000_000);
 const BURST_TEST = process.env.BENCH_BURST_TEST ?? 'set';
-const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+export const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 
-const MASTER_CONFIG = { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': 0, 'repl-backlog-size': '512mb',
+export const MASTER_CONFIG = { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': 0, 'repl-backlog-size': '512mb',
   'client-output-buffer-limit': 'replica 0 0 0' };
 
-class RssSampler {
+export class RssSampler {
   peak = 0;
   private timer = setInterval(() => {
     this.peak = Math.max(this.peak, process.memoryUsage().rss);
@@ -42,17 +43,17 @@ class RssSampler {
   }
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function list(values: number[], digits: number): string {
+export function list(values: number[], digits: number): string {
   return values.map((v) => v.toLocaleString('en-US', { maximumFractionDigits: digits })).join(', ');
 }
 
-function mb(bytes: number): string {
+export function mb(bytes: number): string {
   return `${(bytes / 1048576).toFixed(0)} MB`;
 }
 
@@ -69,7 +70,7 @@ async function waitUntil(probe: () => Promise<boolean>, timeoutMs = 600_000): Pr
   }
 }
 
-async function populate(source: RedisServer): Promise<void> {
+export async function populate(source: RedisServer): Promise<void> {
   const c = source.client();
   await c.call('DEBUG', 'POPULATE', KEYS, 'key', 16);
   await c.eval(`for i=1,${HASHES} do redis.call('HSET','hash:'..i,'f1','v1','f2','v2','f3','v3') end`, 0);
@@ -77,7 +78,7 @@ async function populate(source: RedisServer): Promise<void> {
 }
 
 /** Seconds for a fresh replica to be fully synchronized with `master`. */
-async function nativeFullSync(master: RedisServer): Promise<number> {
+export async function nativeFullSync(master: RedisServer): Promise<number> {
   const replica = await RedisServer.start();
   const c = replica.client();
   try {
@@ -91,20 +92,25 @@ async function nativeFullSync(master: RedisServer): Promise<number> {
   }
 }
 
-async function ourFullSync(master: RedisServer, log: (l: string) => void): Promise<{ seconds: number; rss: number }> {
+/** Our full migration into an empty server, by replication or by scan; with the source's CPU seconds meanwhile. */
+export async function ourFullSync(master: RedisServer, log: (l: string) => void, read: ReadMethod = 'replication'): Promise<{ seconds: number; rss: number; sourceCpu: number }> {
   const target = await RedisServer.start();
   const rss = new RssSampler();
+  const m = master.client();
   try {
-    const task = new SyncTask({ taskId: 'benchfull', source: parseRedisUrl(master.url), target: parseRedisUrl(target.url), type: 'full' });
+    const task = new SyncTask({ taskId: `benchfull${read}`, source: parseRedisUrl(master.url), target: parseRedisUrl(target.url), type: 'full', read });
+    const cpu0 = await serverCpu(m);
     const t0 = performance.now();
     await task.run();
     const seconds = (performance.now() - t0) / 1000;
+    const sourceCpu = (await serverCpu(m)) - cpu0;
     const t = target.client();
     const keys = await t.dbsize();
     t.disconnect();
     if (keys !== KEYS + HASHES) log(`  WARNING: destination holds ${keys} keys, expected ${KEYS + HASHES}`);
-    return { seconds, rss: rss.stop() };
+    return { seconds, rss: rss.stop(), sourceCpu };
   } finally {
+    m.disconnect();
     await target.stop();
   }
 }
@@ -125,7 +131,7 @@ function burst(port: number): Promise<void> {
 }
 
 /** A server's CPU seconds so far (INFO cpu: user + system). */
-async function serverCpu(client: Redis): Promise<number> {
+export async function serverCpu(client: Redis): Promise<number> {
   const text = String(await client.info('cpu'));
   const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1] ?? 0);
   return field('used_cpu_user') + field('used_cpu_sys');

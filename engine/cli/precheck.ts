@@ -112,11 +112,11 @@ export async function runPrecheckCli(argv: readonly string[], out: Write = (t) =
   const syncTypes = opts.type ?? 'full+incremental';
   const conflictMode = opts.conflict === 'overwrite' ? 'ignore' : 'block';
   if (!json) {
-    err(`precheck: ${source.host}:${source.port} → ${target.host}:${target.port} (${syncTypes}; `
+    err(`precheck: ${source.host}:${source.port} → ${target.host}:${target.port} (${opts.read === 'scan' ? 'Scan mode; ' : ''}${syncTypes}; `
       + `${conflictMode === 'block' ? 'Precheck And Block' : 'Ignore Errors And Continue Execution'}; `
       + `${dbs.map((d) => (d.db === d.targetDb ? `DB ${d.db}` : `DB ${d.db} → ${d.targetDb}`)).join(', ')})\n`);
   }
-  const results = await runPrechecks({ source, target, options: { syncTypes, conflictMode, dbs } });
+  const results = await runPrechecks({ source, target, options: { syncTypes, conflictMode, dbs, readMethod: opts.read } });
   const verdict = precheckVerdict(results);
   if (json) {
     out(`${JSON.stringify({ ok: verdict.failed === 0, dbs, results })}\n`);

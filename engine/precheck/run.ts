@@ -14,9 +14,10 @@ import { targetEviction, targetMemory } from './items/memory';
 import { sourceModules } from './items/modules';
 import { sourcePsync } from './items/permission';
 import { sourceReplication } from './items/replication';
+import { sourceNotifications, sourceScanPermission } from './items/scan';
 import { clusterTopology } from './items/topology';
 import { sourceVersion, versionCompat } from './items/version';
-import type { PrecheckInput, PrecheckItemId, PrecheckResult } from './types';
+import type { PrecheckInput, PrecheckItemId, PrecheckResult, ReadMethod } from './types';
 
 /** The items in the order they run and are shown. */
 export const PRECHECK_ITEMS: readonly PrecheckItemDef[] = [
@@ -31,7 +32,19 @@ export const PRECHECK_ITEMS: readonly PrecheckItemDef[] = [
   sourceReplication,
   clusterTopology,
   sourceModules,
+  sourceScanPermission,
+  sourceNotifications,
 ];
+
+/** Items of one read method only: PSYNC's in replication mode, SCAN's and the notifications' in scan mode. */
+const REPLICATION_ONLY = new Set<PrecheckItemId>(['source-psync', 'source-replication']);
+const SCAN_ONLY = new Set<PrecheckItemId>(['source-scan', 'source-notifications']);
+
+/** The items a task of this read method runs, in order. */
+export function precheckItemsFor(read: ReadMethod = 'replication'): readonly PrecheckItemDef[] {
+  const skip = read === 'scan' ? REPLICATION_ONLY : SCAN_ONLY;
+  return PRECHECK_ITEMS.filter((i) => !skip.has(i.id));
+}
 
 export interface PrecheckItemInfo {
   id: PrecheckItemId;
@@ -39,7 +52,10 @@ export interface PrecheckItemInfo {
   ignorable: boolean;
 }
 
-export const PRECHECK_ITEM_INFO: readonly PrecheckItemInfo[] = PRECHECK_ITEMS.map(({ id, name, ignorable }) => ({ id, name, ignorable }));
+/** The items of a read method, as listed before they run. */
+export function precheckItemInfo(read: ReadMethod = 'replication'): PrecheckItemInfo[] {
+  return precheckItemsFor(read).map(({ id, name, ignorable }) => ({ id, name, ignorable }));
+}
 
 export interface RunPrechecksOptions {
   /** How long one command waits for an answer (default 5 s). */
@@ -100,7 +116,7 @@ export async function runPrechecks(input: PrecheckInput, opts: RunPrechecksOptio
   try {
     // Open both sides at once; items then share the connections.
     await Promise.allSettled([ctx.side('source'), ctx.side('target')]);
-    for (const item of PRECHECK_ITEMS) {
+    for (const item of precheckItemsFor(input.options.readMethod)) {
       if (opts.only && !opts.only.includes(item.id)) continue;
       const result = await runPrecheckItem(item, ctx);
       results.push(result);

@@ -1,8 +1,8 @@
 /** Shapes the precheck works with: plain data, no framework types. */
 import type { RedisEndpoint as EngineEndpoint } from '../endpoint';
-import type { ConflictMode, SyncType } from '../sync/types';
+import type { ConflictMode, ReadMethod, SyncType } from '../sync/types';
 
-export type { ConflictMode, SyncType } from '../sync/types';
+export type { ConflictMode, ReadMethod, SyncType } from '../sync/types';
 
 /**
  * One side of a task as the engine sees it: an address, decrypted credentials and
@@ -24,6 +24,8 @@ export interface PrecheckOptions {
   syncTypes: SyncType;
   conflictMode: ConflictMode;
   dbs: DbMapping[];
+  /** How the task reads its source (default replication): scan mode has its own permission and notification items. */
+  readMethod?: ReadMethod;
 }
 
 export interface PrecheckInput {
@@ -45,7 +47,9 @@ export type PrecheckItemId =
   | 'target-existence'
   | 'source-replication'
   | 'cluster-topology'
-  | 'source-modules';
+  | 'source-modules'
+  | 'source-scan'
+  | 'source-notifications';
 
 export interface PrecheckResult {
   id: PrecheckItemId;

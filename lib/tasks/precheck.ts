@@ -4,11 +4,11 @@
  * or Precheck Failed. Ignoring an item re-decides the status.
  */
 import crypto from 'node:crypto';
-import { PRECHECK_ITEM_INFO, runPrechecks } from '@/engine/precheck';
+import { precheckItemInfo, runPrechecks } from '@/engine/precheck';
 import { db } from '@/lib/db/client';
 import { endpointSchema } from './endpoint';
 import { toRedisEndpoint } from './endpoint-input';
-import { CONFLICT_MODES, objectsSchema, SYNC_TYPES } from './options';
+import { advancedSchema, CONFLICT_MODES, DEFAULT_ADVANCED, objectsSchema, parseStored, SYNC_TYPES } from './options';
 import { parsePrecheckDoc, summarizePrecheck, type PrecheckDoc, type PrecheckView } from './precheck-doc';
 import { canPerform, isTaskStatus } from './status';
 
@@ -64,10 +64,11 @@ export async function startPrecheck(taskId: string): Promise<void> {
   const objects = objectsSchema.parse(JSON.parse(task.objects));
   const syncTypes = SYNC_TYPES.find((s) => s === task.syncTypes) ?? 'full+incremental';
   const conflictMode = CONFLICT_MODES.find((c) => c === task.conflictMode) ?? 'block';
+  const readMethod = parseStored(advancedSchema, task.advanced, DEFAULT_ADVANCED).readMethod;
   const runId = crypto.randomUUID();
   const doc: PrecheckDoc = {
     runId, startedAt: new Date().toISOString(),
-    items: PRECHECK_ITEM_INFO.map((i) => ({ id: i.id, name: i.name, status: 'pending', reason: '', details: [], ignorable: i.ignorable, ignored: false })),
+    items: precheckItemInfo(readMethod).map((i) => ({ id: i.id, name: i.name, status: 'pending', reason: '', details: [], ignorable: i.ignorable, ignored: false })),
   };
   await withLock(taskId, () => db().task.update({ where: { id: taskId }, data: { status: 'Prechecking', precheck: JSON.stringify(doc) } }));
   await db().taskLog.create({ data: { taskId, level: 'info', message: 'precheck started' } });
@@ -75,7 +76,7 @@ export async function startPrecheck(taskId: string): Promise<void> {
   const run = (async () => {
     try {
       await runPrechecks(
-        { source: toRedisEndpoint(source), target: toRedisEndpoint(target), options: { syncTypes, conflictMode, dbs: objects.dbs } },
+        { source: toRedisEndpoint(source), target: toRedisEndpoint(target), options: { syncTypes, conflictMode, dbs: objects.dbs, readMethod } },
         {
           onResult: (r) => updateDoc(taskId, (d) => (d.runId !== runId ? null : {
             ...d, items: d.items.map((i) => (i.id === r.id ? { ...i, status: r.status, reason: r.reason, details: r.details, fix: r.fix, ignored: false } : i)),
