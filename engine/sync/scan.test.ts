@@ -230,3 +230,43 @@ describe('scan mode: a source whose CONFIG is allowed and scripts are not', () =
     await endTask(run);
   });
 });
+
+describe('scan mode: a Redis 6.0 source (no PEXPIRETIME)', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let src: Redis;
+  let dst: Redis;
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startManagedSource({ server: 'redis-6.0' }), RedisServer.start()]);
+    src = source.client();
+    dst = target.client();
+  });
+  afterAll(async () => {
+    for (const c of [src, dst]) c?.disconnect();
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  it('reads each expiry as the server\'s clock plus PTTL in the same transaction, so the absolute expiry is kept', async () => {
+    await seed(src, 300, 'old');
+    const before = Date.now();
+    await src.set('ttl:key', 'v', 'PX', 3_600_000);
+    await src.hset('ttl:hash', 'f', 'v');
+    await src.pexpire('ttl:hash', 7_200_000);
+    const after = Date.now();
+    const run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan' });
+    await waitStage(run, 'incremental', 30_000);
+    expect(run.logText()).toMatch(/keys are read with DUMP and PTTL and TIME per key in MULTI\/EXEC/);
+    const at = Number(await dst.pexpiretime('ttl:key'));
+    expect(at).toBeGreaterThanOrEqual(before + 3_600_000 - 1);
+    expect(at).toBeLessThanOrEqual(after + 3_600_000 + 1);
+    const hashAt = Number(await dst.pexpiretime('ttl:hash'));
+    expect(hashAt).toBeGreaterThanOrEqual(before + 7_200_000 - 1);
+    expect(hashAt).toBeLessThanOrEqual(after + 7_200_000 + 1);
+    // A change after the scan arrives by its notification.
+    await src.rpush('old:l:1', 'more');
+    await waitFor(async () => (await dst.lrange('old:l:1', 0, -1)).join(',') === 'x,y,1,more', 20_000, 'the change');
+    expect(await dst.dbsize()).toBe(await src.dbsize() + 1); // and the task's record
+    await endTask(run);
+  });
+});
