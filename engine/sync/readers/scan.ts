@@ -32,6 +32,7 @@ import { ChangeQueue } from './scan/change-queue';
 import { ChangeWriter } from './scan/change-writer';
 import { keyRecords, magicOfVersion, payloadVersion, rdbEof, rdbHeader, selectDbRecord, type KeyRead } from './scan/dump-rdb';
 import { KeyeventSubscriber } from './scan/notifications';
+import { ReadAhead } from './scan/read-ahead';
 import { checkNotifySetting, parseFlushCounts, type FlushCounts } from './scan/source-settings';
 import { SourceReads } from './scan/source-reads';
 
@@ -325,28 +326,15 @@ export class ScanReader implements SourceReader {
     for (const db of this.selectedDbs()) {
       if (pipeline.stopping) break;
       let selected = false;
-      const inFlight: Promise<KeyRead[]>[] = [];
-      let cursor = '0';
-      do {
-        const step = await reads.scan(db, cursor);
-        cursor = step.cursor;
-        const keys = step.keys.filter((k) => pipeline.filter.acceptsKey(k));
-        if (keys.length > 0) {
-          const read = reads.read(db, keys);
-          read.catch(() => undefined); // awaited below, in order; a failure meanwhile must not go unhandled
-          inFlight.push(read);
+      for await (const got of new ReadAhead(reads, db, (k) => pipeline.filter.acceptsKey(k), READS_IN_FLIGHT)) {
+        if (!headerDone) yield header(got.find((r) => r.payload)?.payload);
+        if (!selected) {
+          selected = true;
+          yield selectDbRecord(db);
         }
-        while (inFlight.length >= READS_IN_FLIGHT || (cursor === '0' && inFlight.length > 0)) {
-          const got = await inFlight.shift()!;
-          if (!headerDone) yield header(got.find((r) => r.payload)?.payload);
-          if (!selected) {
-            selected = true;
-            yield selectDbRecord(db);
-          }
-          yield keyRecords(got);
-          if (pipeline.stopping) break;
-        }
-      } while (cursor !== '0' && !pipeline.stopping);
+        yield keyRecords(got);
+        if (pipeline.stopping) break;
+      }
     }
     if (!headerDone) yield header(undefined);
     yield rdbEof();
