@@ -62,6 +62,8 @@ export interface TaskListItem {
   alerts: string[];
   source: string;
   target: string;
+  /** The source is read by scan (the Read Method; docs/scan-mode.md), not by replication. */
+  scanMode: boolean;
   instanceClass: string;
   createdAt: string;
   controls: TaskControl[];
@@ -84,6 +86,7 @@ export async function listTasks(filter: TaskListFilter): Promise<TaskListItem[]>
   });
   return rows.map((t) => {
     const s = statusOf(t.status);
+    const advanced = parseStored(advancedSchema, t.advanced, DEFAULT_ADVANCED);
     return {
       id: t.id,
       name: t.name,
@@ -91,9 +94,10 @@ export async function listTasks(filter: TaskListFilter): Promise<TaskListItem[]>
       status: s,
       fullProgress: t.syncTypes === 'incremental' ? null : t.fullProgress,
       delayMs: hasLiveDelay(s) ? t.delayMs : null,
-      alerts: activeAlerts(parseStored(advancedSchema, t.advanced, DEFAULT_ADVANCED).monitoring, s, t.delayMs),
+      alerts: activeAlerts(advanced.monitoring, s, t.delayMs),
       source: endpointLabel(t.source),
       target: endpointLabel(t.target),
+      scanMode: advanced.readMethod === 'scan',
       instanceClass: t.instanceClass,
       createdAt: t.createdAt.toISOString(),
       controls: availableControls(s, t.instanceClass),
