@@ -1,7 +1,7 @@
 /** The task's settings as the wizard stored them: endpoints, objects, advanced settings, verification, purchase. */
 import type { ReactNode } from 'react';
 import type { EndpointView, TaskConfigView } from '@/lib/tasks/details';
-import { VERIFY_MODE_LABEL } from '@/lib/tasks/options';
+import { READ_METHOD_LABEL, VERIFY_MODE_LABEL } from '@/lib/tasks/options';
 
 function Item({ label, children }: { label: string; children: ReactNode }) {
   return (
@@ -51,6 +51,11 @@ export function TaskConfiguration({ config, instanceClass, instanceClassRate }: 
         <Item label="Source Database"><Endpoint e={config.source} /></Item>
         <Item label="Destination Database"><Endpoint e={config.target} /></Item>
         <Item label="Region">{config.regionLabel}</Item>
+        <Item label="Read Method">
+          {a.readMethod === 'scan'
+            ? <>Scan mode: SCAN, DUMP and keyspace notifications; a dropped subscription, an overflowing queue or a FLUSHDB is healed by a re-scan, and a restart scans again (docs/scan-mode.md)</>
+            : READ_METHOD_LABEL.replication}
+        </Item>
       </Group>
       <Group title="Objects">
         <Item label="Synchronization Types">{config.syncTypesLabel}</Item>

@@ -30,6 +30,12 @@ export function TaskTable({ tasks, onNotice }: { tasks: TaskListItem[]; onNotice
                   {t.id}
                 </Link>
                 <div className="font-medium text-slate-900">{t.name}</div>
+                {t.scanMode && (
+                  <span className="mt-1 inline-block rounded bg-amber-50 px-1.5 py-0.5 text-xs font-medium text-amber-800"
+                    title="The source is read by SCAN and keyspace notifications, not replication: gaps are healed by re-scans, and a restart scans again.">
+                    Scan mode
+                  </span>
+                )}
               </td>
               <td className="px-4 py-3">
                 <StatusBadge status={t.status} />

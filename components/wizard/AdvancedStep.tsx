@@ -1,6 +1,6 @@
 'use client';
 import { CheckboxField, NumberField, RadioGroupField, TextField, YesNoField } from '@/components/form/fields';
-import type { AdvancedSettings } from '@/lib/tasks/options';
+import { READ_METHOD_LABEL, READ_METHODS, type AdvancedSettings } from '@/lib/tasks/options';
 import type { FieldErrors } from './types';
 
 interface Props {
@@ -24,6 +24,15 @@ export function AdvancedStep({ value, onChange, errors, sourceIsCluster }: Props
   const e = (k: string) => errors[`advanced.${k}`];
   return (
     <div className="space-y-6">
+      <Section title="Source">
+        <RadioGroupField legend="Read Method" name="readMethod" value={value.readMethod} onChange={(v) => set('readMethod', v)} layout="column"
+          options={READ_METHODS.map((m) => ({ value: m, label: READ_METHOD_LABEL[m], description: m === 'replication'
+            ? 'Default. Reads the source as a replica: an exact snapshot, then every write, resumable after a break.'
+            : 'For sources that refuse PSYNC/SYNC (managed services): keys by SCAN and DUMP, changes by keyspace notifications; '
+              + 'gaps (a dropped subscription, FLUSHDB) are healed by a re-scan, and a restart scans again.',
+            disabled: m === 'scan' && sourceIsCluster }))}
+          hint={sourceIsCluster ? 'Scan does not read cluster sources yet.' : undefined} />
+      </Section>
       <Section title="Retries">
         <div className="grid gap-4 sm:grid-cols-2">
           <NumberField label="Retry Time for Failed Connections" unit="minutes" min={10} max={1440} value={value.retryConnectionMinutes}

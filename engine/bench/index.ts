@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- name…]`: the engine's benchmarks. Each prints its figures
  * and, where the goal is relative, the ratio against native Redis measured in
- * the same run. Names: rdb-parse, resp, sync (default: all).
+ * the same run. Names: rdb-parse, resp, sync, scan (default: all).
  */
 import { HARNESS_ROOT, reapAll } from '../testing/redis-server';
 
@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'rdb-parse': () => import('./rdb-parse'),
   resp: () => import('./resp'),
   sync: () => import('./sync'),
+  scan: () => import('./scan'),
 };
 
 async function main(): Promise<number> {

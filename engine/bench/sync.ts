@@ -20,6 +20,7 @@
  */
 import { parseRedisUrl } from '../endpoint';
 import { SyncTask } from '../sync/sync-task';
+import type { ReadMethod } from '../sync/types';
 import { RedisServer } from '../testing/redis-server';
 import {
   BURST, BURST_TEST, HASHES, KEYS, MASTER_CONFIG, RUNS, RssSampler, burst, engineCpu, info, list, mb, median, nativeApplyRate,
@@ -29,20 +30,25 @@ import { relayApplyRate, relayFullSync } from './relay';
 
 const RELAY = process.env.BENCH_RELAY !== '0';
 
-async function ourFullSync(master: RedisServer, log: (l: string) => void): Promise<{ seconds: number; rss: number }> {
+/** Our full migration into an empty server, by replication or by scan; with the source's CPU seconds meanwhile. */
+export async function ourFullSync(master: RedisServer, log: (l: string) => void, read: ReadMethod = 'replication'): Promise<{ seconds: number; rss: number; sourceCpu: number }> {
   const target = await RedisServer.start();
   const rss = new RssSampler();
+  const m = master.client();
   try {
-    const task = new SyncTask({ taskId: 'benchfull', source: parseRedisUrl(master.url), target: parseRedisUrl(target.url), type: 'full' });
+    const task = new SyncTask({ taskId: `benchfull${read}`, source: parseRedisUrl(master.url), target: parseRedisUrl(target.url), type: 'full', read });
+    const cpu0 = await serverCpu(m);
     const t0 = performance.now();
     await task.run();
     const seconds = (performance.now() - t0) / 1000;
+    const sourceCpu = (await serverCpu(m)) - cpu0;
     const t = target.client();
     const keys = await t.dbsize();
     t.disconnect();
     if (keys !== KEYS + HASHES) log(`  WARNING: destination holds ${keys} keys, expected ${KEYS + HASHES}`);
-    return { seconds, rss: rss.stop() };
+    return { seconds, rss: rss.stop(), sourceCpu };
   } finally {
+    m.disconnect();
     await target.stop();
   }
 }

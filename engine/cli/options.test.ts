@@ -34,6 +34,13 @@ describe('sync CLI options', () => {
     expect(o.source?.tls).toBeUndefined();
   });
 
+  it('--read scan reads the source by scan; replication is the default; anything else is a usage error', () => {
+    expect(parseCli(['--source', 'redis://a:1', '--target', 'redis://b:2', '--read', 'scan'])).toMatchObject({ read: 'scan' });
+    expect(parseCli(['--source', 'redis://a:1', '--target', 'redis://b:2'])).toMatchObject({ read: 'replication' });
+    expect(() => parseCli(['--source', 'redis://a:1', '--target', 'redis://b:2', '--read', 'psync'])).toThrow(UsageError);
+    expect(() => parseCli(['--rdb', '/tmp/x.rdb', '--target', 'redis://b:2', '--read', 'scan'])).toThrow(/--rdb restores a file/);
+  });
+
   it('--rdb needs no source', () => {
     expect(parseCli(['--rdb', '/tmp/x.rdb', '--target', 'redis://b:2'])).toMatchObject({ rdbFile: '/tmp/x.rdb', source: undefined });
   });

@@ -8,11 +8,15 @@ import { checkPasswordSides, dbMapping, dbNumber, endpointParser, list, PASSWORD
 import { readCheckpointFile } from './checkpoint-file';
 
 export { UsageError };
-import { WRITE_METHODS, type ExistingKeyPolicy, type RelayListen, type SyncOptions, type SyncType, type WriteMethod } from '../sync/types';
+import {
+  READ_METHODS, WRITE_METHODS, type ExistingKeyPolicy, type ReadMethod, type RelayListen, type SyncOptions, type SyncType, type WriteMethod,
+} from '../sync/types';
 
 export const USAGE = `usage: npm run sync -- --source redis://[user:pass@]host:port --target redis://[user:pass@]host:port [options]
 
   --type full|incremental|full+incremental   what to synchronize (default full+incremental)
+  --read replication|scan    how the source is read: replication (PSYNC, default) or scan (SCAN + DUMP and keyspace
+                             notifications, for sources that refuse PSYNC/SYNC; see docs/scan-mode.md for what it misses)
   --db 0,1,5                 source DBs to synchronize (default: all)
   --db-map 0:1,5:5           write source DB 0 into destination DB 1, …
   --key-prefix a:,b:         only keys with these prefixes
@@ -84,6 +88,10 @@ function syncOptions(values: ReturnType<typeof parseFlags>['values']): SyncOptio
   if (!['block', 'overwrite'].includes(conflict)) throw new UsageError(`--conflict: "${conflict}" is not block or overwrite`);
 
   checkPasswordSides(values, { source: values.source, target: values.target });
+  const read = (values.read ?? 'replication') as ReadMethod;
+  if (!READ_METHODS.includes(read)) throw new UsageError(`--read: "${read}" is not replication or scan`);
+  if (read === 'scan' && values.rdb) throw new UsageError('--read scan reads a source; --rdb restores a file');
+
   const endpoint = endpointParser(values);
 
   const write = values.write ?? 'commands';
@@ -107,6 +115,7 @@ function syncOptions(values: ReturnType<typeof parseFlags>['values']): SyncOptio
     source: values.source ? endpoint(values.source, 'source') : undefined,
     target: endpoint(values.target, 'target'),
     type,
+    read,
     conflict,
     filter: {
       dbs: dbs.length > 0 ? dbs : undefined,
@@ -150,7 +159,7 @@ function parseFlags(argv: string[]) {
     return parseArgs({
       args: argv,
       options: {
-        source: { type: 'string' }, target: { type: 'string' }, type: { type: 'string' }, db: { type: 'string' },
+        source: { type: 'string' }, target: { type: 'string' }, type: { type: 'string' }, read: { type: 'string' }, db: { type: 'string' },
         'db-map': { type: 'string' }, 'key-prefix': { type: 'string' }, 'exclude-prefix': { type: 'string' },
         conflict: { type: 'string' }, rps: { type: 'string' }, 'ttl-extend': { type: 'string' },
         'retry-minutes': { type: 'string' }, 'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' },

@@ -114,11 +114,11 @@ export async function runPrecheckCli(argv: readonly string[], output = new CliOu
   const syncTypes = opts.type ?? 'full+incremental';
   const conflictMode = opts.conflict === 'overwrite' ? 'ignore' : 'block';
   if (!json) {
-    err(`precheck: ${source.host}:${source.port} → ${target.host}:${target.port} (${syncTypes}; `
+    err(`precheck: ${source.host}:${source.port} → ${target.host}:${target.port} (${opts.read === 'scan' ? 'Scan mode; ' : ''}${syncTypes}; `
       + `${conflictMode === 'block' ? 'Precheck And Block' : 'Ignore Errors And Continue Execution'}; `
       + `${dbs.map((d) => (d.db === d.targetDb ? `DB ${d.db}` : `DB ${d.db} → ${d.targetDb}`)).join(', ')})\n`);
   }
-  const results = await runPrechecks({ source, target, options: { syncTypes, conflictMode, dbs, writeMethod: opts.writeMethod } });
+  const results = await runPrechecks({ source, target, options: { syncTypes, conflictMode, dbs, readMethod: opts.read, writeMethod: opts.writeMethod } });
   const verdict = precheckVerdict(results);
   if (json) {
     output.json({ ok: verdict.failed === 0, dbs, results });

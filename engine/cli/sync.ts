@@ -77,6 +77,11 @@ async function main(): Promise<number> {
     return 1;
   }
   const emit = (event: Record<string, unknown>) => output.json(event);
+  if (opts.read === 'scan') {
+    if (json) emit({ type: 'mode', read: 'scan', time: new Date().toISOString() });
+    else output.err('Scan mode: the source is read by SCAN and keyspace notifications, not replication; '
+      + 'a lost subscription, an overflowing queue or a FLUSHDB is healed by a re-scan, and a task started again scans again (docs/scan-mode.md)\n');
+  }
   task.on('log', (level, message) => {
     if (json) emit({ type: 'log', level, message, time: new Date().toISOString() });
     else output.err(`${level === 'info' ? '' : `${level}: `}${message}\n`);

@@ -2,7 +2,8 @@
  * Prechecks: can this task succeed? Plain TypeScript over ioredis, usable from
  * the console, the CLI and tests.
  */
-export { runPrechecks, runPrecheckItem, precheckPasses, precheckItemInfoFor, PRECHECK_ITEMS, PRECHECK_ITEM_INFO } from './run';
+export { runPrechecks, runPrecheckItem, precheckPasses, PRECHECK_ITEMS, precheckItemsFor, precheckItemInfo } from './run';
+export type { ItemSelection } from './run';
 export type { RunPrechecksOptions, PrecheckItemInfo } from './run';
 export type {
   RedisEndpoint, PrecheckInput, PrecheckOptions, PrecheckResult, PrecheckStatus, PrecheckItemId, DbMapping, SyncType, ConflictMode,

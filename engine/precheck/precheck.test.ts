@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, RedisCluster, RedisServer } from '@/engine/testing/redis-server';
-import { precheckPasses, PRECHECK_ITEMS, runPrechecks } from './run';
+import { precheckItemsFor, precheckPasses, runPrechecks } from './run';
 import { buildProbeModule } from './testing/probe-module';
 import { makeClientCertificate, makeTlsFiles, tlsServerConfig } from '../testing/tls-certificates';
 import { infoText, startScriptedServer, type ScriptedServer } from './testing/scripted-server';
@@ -49,7 +49,7 @@ describe('runPrechecks', () => {
   it('passes every item for a healthy pair and reports them in order as they complete', async () => {
     const seen: string[] = [];
     const results = await runPrechecks(good(), { onResult: (r) => { seen.push(r.id); } });
-    expect(seen).toEqual(PRECHECK_ITEMS.map((i) => i.id));
+    expect(seen).toEqual(precheckItemsFor({ readMethod: 'replication' }).map((i) => i.id));
     for (const r of results) expect({ id: r.id, status: r.status, reason: r.reason }).toMatchObject({ id: r.id, status: 'passed' });
     expect(precheckPasses(results)).toBe(true);
     expect(results.every((r) => r.reason.length > 0)).toBe(true);

@@ -15,6 +15,7 @@ import { sourceModules } from './items/modules';
 import { sourcePsync } from './items/permission';
 import { sourceReplication } from './items/replication';
 import { relayPossible } from './items/relay';
+import { sourceNotifications, sourceScanPermission } from './items/scan';
 import { clusterTopology } from './items/topology';
 import { sourceVersion, versionCompat } from './items/version';
 import type { PrecheckInput, PrecheckItemId, PrecheckResult } from './types';
@@ -32,7 +33,24 @@ export const PRECHECK_ITEMS: readonly PrecheckItemDef[] = [
   sourceReplication,
   clusterTopology,
   sourceModules,
+  sourceScanPermission,
+  sourceNotifications,
+  relayPossible,
 ];
+
+/** Items of one read method only: PSYNC's in replication mode, SCAN's and the notifications' in scan mode. */
+const REPLICATION_ONLY = new Set<PrecheckItemId>(['source-psync', 'source-replication']);
+const SCAN_ONLY = new Set<PrecheckItemId>(['source-scan', 'source-notifications']);
+/** Only a task whose write method is relay checks what relaying needs. */
+const RELAY_ONLY = new Set<PrecheckItemId>(['relay-possible']);
+
+export type ItemSelection = Pick<PrecheckInput['options'], 'readMethod' | 'writeMethod'>;
+
+/** The items a task of this read and write method runs, in order. */
+export function precheckItemsFor(task: ItemSelection = {}): readonly PrecheckItemDef[] {
+  const skip = new Set([...(task.readMethod === 'scan' ? REPLICATION_ONLY : SCAN_ONLY), ...(task.writeMethod === 'relay' ? [] : RELAY_ONLY)]);
+  return PRECHECK_ITEMS.filter((i) => !skip.has(i.id));
+}
 
 export interface PrecheckItemInfo {
   id: PrecheckItemId;
@@ -40,15 +58,9 @@ export interface PrecheckItemInfo {
   ignorable: boolean;
 }
 
-export const PRECHECK_ITEM_INFO: readonly PrecheckItemInfo[] = PRECHECK_ITEMS.map(({ id, name, ignorable }) => ({ id, name, ignorable }));
-
-/** The items a task's precheck runs: a relayed task's also checks what relaying needs. */
-export function precheckItemsFor(options: Pick<PrecheckInput['options'], 'writeMethod'>): readonly PrecheckItemDef[] {
-  return options.writeMethod === 'relay' ? [...PRECHECK_ITEMS, relayPossible] : PRECHECK_ITEMS;
-}
-
-export function precheckItemInfoFor(options: Pick<PrecheckInput['options'], 'writeMethod'>): PrecheckItemInfo[] {
-  return precheckItemsFor(options).map(({ id, name, ignorable }) => ({ id, name, ignorable }));
+/** The items of a task, as listed before they run. */
+export function precheckItemInfo(task: ItemSelection = {}): PrecheckItemInfo[] {
+  return precheckItemsFor(task).map(({ id, name, ignorable }) => ({ id, name, ignorable }));
 }
 
 export interface RunPrechecksOptions {

@@ -1,8 +1,8 @@
 /** Shapes the precheck works with: plain data, no framework types. */
 import type { RedisEndpoint as EngineEndpoint } from '../endpoint';
-import type { ConflictMode, SyncType, WriteMethod } from '../sync/types';
+import type { ConflictMode, ReadMethod, SyncType, WriteMethod } from '../sync/types';
 
-export type { ConflictMode, SyncType } from '../sync/types';
+export type { ConflictMode, ReadMethod, SyncType } from '../sync/types';
 
 /**
  * One side of a task as the engine sees it: an address, decrypted credentials and
@@ -24,6 +24,8 @@ export interface PrecheckOptions {
   syncTypes: SyncType;
   conflictMode: ConflictMode;
   dbs: DbMapping[];
+  /** How the task reads its source (default replication): scan mode has its own permission and notification items. */
+  readMethod?: ReadMethod;
   /** Default commands; relay adds the Replication relay item. */
   writeMethod?: WriteMethod;
   /** Why the task's own settings (filters, throttles) keep it from relaying (relay-task.ts relayRefusal), if they do. */
@@ -50,6 +52,8 @@ export type PrecheckItemId =
   | 'source-replication'
   | 'cluster-topology'
   | 'source-modules'
+  | 'source-scan'
+  | 'source-notifications'
   /** Only for a task whose write method is relay. */
   | 'relay-possible';
 

@@ -32,8 +32,8 @@ export type RdbErrorCode =
 
 const DEFAULT_HINTS: Record<RdbErrorCode, string> = {
   BAD_MAGIC: 'the input is not an RDB snapshot; check the file path or the replication framing',
-  UNSUPPORTED_VERSION: 'take the snapshot from a server whose RDB version this engine supports, or use the scan reader',
-  UNSUPPORTED_FORMAT: 'this construct cannot be migrated from an RDB; use the scan reader for this source',
+  UNSUPPORTED_VERSION: 'take the snapshot from a server whose RDB version this engine supports (scan mode reads the same format, in DUMP payloads)',
+  UNSUPPORTED_FORMAT: 'this construct cannot be migrated by this engine (scan mode reads the same format, in DUMP payloads); leave the keys holding it out with a key filter',
   CHECKSUM_MISMATCH: 'the file is corrupt or was cut short; take a fresh snapshot',
   TRUNCATED: 'the file or the transfer was cut short; take a fresh snapshot',
   UNKNOWN_TYPE: 'the source writes a data type this engine does not know; check the source version',

@@ -59,6 +59,7 @@ export function unwrapRelayPassword(masterauth: string): ReplicationAuth | undef
 export function relayRefusal(opts: SyncOptions): string | undefined {
   const f = opts.filter;
   if (!opts.source) return 'Replication relay needs a source to replicate (an RDB file is written with commands)';
+  if (opts.read === 'scan') return 'Replication relay replicates the source: it cannot read it by scan';
   if (f?.dbMap && [...f.dbMap].some(([from, to]) => from !== to)) return 'Replication relay copies every DB as it is: it cannot map DBs';
   if (f?.includePrefixes?.length || f?.excludePrefixes?.length) return 'Replication relay copies every key: it cannot filter by prefix';
   if (opts.ttlExtendSeconds) return 'Replication relay copies expiries as they are: it cannot extend them';

@@ -78,6 +78,8 @@ export const FEATURES = {
   streamTrimMinid: { redis: [6, 2], valkey: [7, 2] },
   /** ZRANGESTORE, ZDIFFSTORE, ZINTERSTORE's 6.2 forms, GEOSEARCHSTORE. */
   storeCommands62: { redis: [6, 2], valkey: [7, 2] },
+  /** EXPIRETIME, PEXPIRETIME (the scan reader reads a key's absolute expiry with it; PTTL and TIME before). */
+  expireTime: { redis: [7, 0], valkey: [7, 2] },
   /** LMPOP, ZMPOP, BLMPOP, BZMPOP, SINTERCARD. */
   mpop: { redis: [7, 0], valkey: [7, 2] },
   /** Hash fields with their own expiry: HEXPIRE, HPEXPIREAT, HPERSIST, and such hashes in RDB and DUMP. */

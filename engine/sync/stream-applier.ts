@@ -284,6 +284,14 @@ export class StreamApplier {
       out[2] = Buffer.from(String(Number(argv[2].toString('latin1')) + ext));
       return out;
     }
+    if (name === 'RESTORE' && argv[2]) {
+      // Its TTL (absolute with ABSTTL, relative without), 0 for none: moved by the extension either way.
+      const ttl = Number(argv[2].toString('latin1'));
+      if (!(ttl > 0)) return argv;
+      const out = [...argv];
+      out[2] = Buffer.from(String(ttl + ext));
+      return out;
+    }
     if (name === 'SET') {
       const out = [...argv];
       for (let i = 3; i < out.length - 1; i++) {

@@ -22,6 +22,7 @@ import { detectCluster } from '../cluster/topology';
 import { endpointAddress, type RedisEndpoint } from '../endpoint';
 import { EntryFilter } from '../filter';
 import { printable } from '../writer/errors';
+import { tighterRate } from '../writer/rate-limiter';
 import { createDestinationWriter, type DestinationWriter } from '../writer/destination';
 import type { StreamPosition } from '../writer/types';
 import { checkDestinationEmpty, sampleDestinationKeys } from './conflict-check';
@@ -34,6 +35,7 @@ import { PauseGate } from './pause-gate';
 import { RdbFileReader } from './readers/rdb-file';
 import type { Snapshot, SourceReader, StreamContext, SyncPipeline } from './readers/reader';
 import { ReplicationReader } from './readers/replication';
+import { ScanReader } from './readers/scan';
 import { SnapshotLoader } from './snapshot-loader';
 import { StreamApplier, type StreamCommand } from './stream-applier';
 import { temporarySpoolDir } from '../replica/spool';
@@ -60,11 +62,6 @@ export interface ShardPlumbing {
 const PROGRESS_INTERVAL_MS = 1000;
 const FAILURE_FLUSH_MS = 10_000;
 
-/** The tighter of two rates, where 0 means unlimited. */
-function tighter(a: number, b: number): number {
-  if (!(a > 0)) return b > 0 ? b : 0;
-  return b > 0 ? Math.min(a, b) : a;
-}
 
 export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner, SyncPipeline {
   readonly filter: EntryFilter;
@@ -179,7 +176,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
     const throttle = stage === 'full' || stage === 'waiting-snapshot' ? this.opts.throttle?.full
       : stage === 'incremental' || stage === 'paused' || stage === 'retrying' ? this.opts.throttle?.incremental
         : undefined;
-    this.writer.setRate(tighter(this.opts.rps ?? 0, throttle?.rps ?? 0), throttle?.bytesPerSecond ?? 0);
+    this.writer.setRate(tighterRate(this.opts.rps ?? 0, throttle?.rps ?? 0), throttle?.bytesPerSecond ?? 0);
   }
 
   setStage(stage: SyncStage): void {
@@ -246,6 +243,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
     if (this.opts.rdbFile) return new RdbFileReader(this, this.opts.rdbFile);
     const source = this.opts.source;
     if (!source) throw new SyncError('NO_SOURCE', 'the task has neither a source nor an RDB file to read');
+    if (this.opts.read === 'scan') return new ScanReader(this, source, this.opts.hooks?.scan);
     return new ReplicationReader(this, {
       source,
       spoolDir: this.spoolDir!,
@@ -408,7 +406,9 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
         }
         return { replid: record.replid, offset: record.offset, db: record.db };
       }
-      this.log('warn', 'a full migration of this task was cut short: it runs again from the start'
+      this.log('warn', (record.phase === 'stream'
+        ? 'the task\'s record holds no source position to resume from (scan mode keeps none): the full migration runs again'
+        : 'a full migration of this task was cut short: it runs again from the start')
         + (this.owned ? ', after clearing what it had written' : ''));
       return undefined;
     }

@@ -13,6 +13,14 @@ export const SYNC_TYPES = ['full+incremental', 'full', 'incremental'] as const;
 /** What a task synchronizes: the snapshot, the stream, or both (the product's "Synchronization Types"). */
 export type SyncType = (typeof SYNC_TYPES)[number];
 
+export const READ_METHODS = ['replication', 'scan'] as const;
+/**
+ * How a task reads its source (the product's "Read Method"): `replication` — PSYNC, the
+ * snapshot then the stream, resumable from an offset; `scan` — SCAN + DUMP and keyspace
+ * notifications, for sources that refuse PSYNC/SYNC (managed services; docs/scan-mode.md).
+ */
+export type ReadMethod = (typeof READ_METHODS)[number];
+
 export const CONFLICT_MODES = ['block', 'ignore'] as const;
 /**
  * The product's "Processing Mode of Conflicting Tables": Precheck And Block (`block`: the
@@ -55,6 +63,20 @@ export interface EngineTestHooks {
   replyTimeoutMs?: number;
   /** Values encoded bigger than this are written in batches through a temporary key (default 8 MiB). */
   bigKeyThreshold?: number;
+  /** Scan mode's knobs (readers/scan.ts). */
+  scan?: ScanTuning;
+}
+
+/** Scan mode's knobs, each with a default fit for production. */
+export interface ScanTuning {
+  /** Connections reading keys (default 4). */
+  connections?: number;
+  /** Changed keys waiting at most before the queue overflows into a re-scan (default 500,000). */
+  maxQueuedKeys?: number;
+  /** How often INFO commandstats is read for FLUSHDB / FLUSHALL / SWAPDB (default 1 s). */
+  flushWatchMs?: number;
+  /** The notification subscriber's PING interval (default 5 s). */
+  pingMs?: number;
 }
 
 export const WRITE_METHODS = ['commands', 'relay'] as const;
@@ -77,6 +99,8 @@ export interface SyncOptions {
   source?: RedisEndpoint;
   target: RedisEndpoint;
   type?: SyncType;
+  /** How the source is read (default `replication`). */
+  read?: ReadMethod;
   filter?: FilterOptions;
   conflict?: ExistingKeyPolicy;
   /** Commands per second on the destination (the link spec); 0 = unlimited. */

@@ -66,6 +66,11 @@ export interface RedisServerOptions {
   config?: Record<string, string | number>;
   /** Extra raw arguments appended after config. */
   args?: string[];
+  /**
+   * Lines of a config file the server reads first (the command line's options come after it):
+   * for what only a file can say, such as `rename-command PSYNC ""` (a managed service's stand-in).
+   */
+  configFile?: string[];
   cluster?: boolean;
   password?: string;
   /**
@@ -154,7 +159,10 @@ export class RedisServer {
     const port = await freePort();
     fs.mkdirSync(path.join(HARNESS_ROOT, 'pids'), { recursive: true });
     const dir = fs.mkdtempSync(path.join(HARNESS_ROOT, `r${port}-`));
+    const file = opts.configFile ? path.join(dir, 'redis.conf') : undefined;
+    if (file) fs.writeFileSync(file, `${opts.configFile!.join('\n')}\n`);
     const args = [
+      ...(file ? [file] : []),
       '--port', String(port),
       '--bind', '127.0.0.1',
       '--dir', dir,

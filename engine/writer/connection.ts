@@ -7,7 +7,7 @@
 import type net from 'node:net';
 import { EncodedArgs, encodeCommands, RespErrorReply, RespParser, type RespArg, type RespValue } from '../resp';
 import { closedFailure } from '../net/failure';
-import { authenticate, NetError, openSocket } from '../net/socket';
+import { authenticate, NetError, openSocket, type Role } from '../net/socket';
 import type { RedisEndpoint } from '../endpoint';
 import { endpointAddress } from '../endpoint';
 
@@ -22,6 +22,8 @@ export interface ConnectionOptions {
    * declared dead (a silent partition sends no reset). Default 60 s; 0 turns it off.
    */
   replyTimeoutMs?: number;
+  /** Which side it connects to, for its errors (default 'destination'; the scan reader reads a source with it). */
+  role?: Role;
 }
 
 /** Called for each reply, in the order the commands were sent. */
@@ -83,10 +85,11 @@ export class PipelinedConnection<T> {
 
   /** Connects and logs in; rejects with a NetError a person can act on. */
   async open(): Promise<void> {
-    const socket = await openSocket(this.endpoint, { timeoutMs: this.opts.connectTimeoutMs ?? 10_000, role: 'destination', noDelay: true });
+    const role = this.opts.role ?? 'destination';
+    const socket = await openSocket(this.endpoint, { timeoutMs: this.opts.connectTimeoutMs ?? 10_000, role, noDelay: true });
     let answered: boolean;
     try {
-      answered = await authenticate(socket, this.endpoint, 'destination');
+      answered = await authenticate(socket, this.endpoint, role);
     } catch (err) {
       socket.destroy();
       throw err;
@@ -98,17 +101,17 @@ export class PipelinedConnection<T> {
       answered = true;
       this.onData(chunk);
     });
-    socket.on('error', (err) => this.fail(NetError.fromSocket(err, this.endpoint, 'destination', stage())));
+    socket.on('error', (err) => this.fail(NetError.fromSocket(err, this.endpoint, role, stage())));
     socket.on('close', () => this.fail(answered
-      ? new NetError('LINK_BROKEN', `the connection to the destination ${this.address} closed`, 'the task retries within its retry time for failed connections')
-      : NetError.of(closedFailure({ tls: this.endpoint.tls !== undefined, stage: 'login' }), this.endpoint, 'destination')));
+      ? new NetError('LINK_BROKEN', `the connection to the ${role} ${this.address} closed`, 'the task retries within its retry time for failed connections')
+      : NetError.of(closedFailure({ tls: this.endpoint.tls !== undefined, stage: 'login' }), this.endpoint, role)));
     socket.on('drain', () => this.wakeRoom());
     const timeout = this.opts.replyTimeoutMs ?? REPLY_TIMEOUT_MS;
     if (timeout > 0) {
       this.watchdog = setInterval(() => {
         if (this.pendingTags.length > this.pendingHead && Date.now() - this.quietSince > timeout) {
-          this.fail(new NetError('TIMEOUT', `the destination ${this.address} has not answered for ${Math.round(timeout / 1000)} s`,
-            'the task reconnects within its retry time for failed connections; check the network path to the destination'));
+          this.fail(new NetError('TIMEOUT', `the ${role} ${this.address} has not answered for ${Math.round(timeout / 1000)} s`,
+            `the task reconnects within its retry time for failed connections; check the network path to the ${role}`));
         }
       }, Math.min(1000, timeout));
       this.watchdog.unref();

@@ -1,5 +1,11 @@
 import { commandByteLength, type RespArg } from '../resp';
 
+/** The tighter of two rates, where 0 (or less) means unlimited. */
+export function tighterRate(a: number, b: number): number {
+  if (!(a > 0)) return b > 0 ? b : 0;
+  return b > 0 ? Math.min(a, b) : a;
+}
+
 /**
  * Token bucket for the task's link spec (max RPS) and optional MB/s throttle.
  * `take` returns how long to wait before sending; callers await it, which is

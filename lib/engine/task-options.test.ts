@@ -54,6 +54,11 @@ async function ping(options: ReturnType<typeof syncOptionsFor>): Promise<string>
 }
 
 describe('syncOptionsFor', () => {
+  it('gives the engine the Read Method: replication by default, scan when chosen', () => {
+    expect(syncOptionsFor(task({})).read).toBe('replication');
+    expect(syncOptionsFor({ ...task({}), advanced: JSON.stringify({ readMethod: 'scan' }) }).read).toBe('scan');
+  });
+
   it('gives the engine the CA Certificate, and the engine verifies the destination with it', async () => {
     const options = syncOptionsFor(task({ tls: true, tlsCa: files.pem }));
     expect(options.source?.tls).toBeUndefined();

@@ -85,6 +85,7 @@ export function syncOptionsFor(task: TaskRecord): SyncOptions {
     targetCluster: target.mode === 'cluster',
     useReplicas: advanced.useSlaveNode,
     type,
+    read: advanced.readMethod,
     conflict: conflictFor(task),
     filter: {
       dbs: objects.dbs.length > 0 ? objects.dbs.map((d) => d.db) : undefined,

@@ -95,6 +95,14 @@ describe('read models', () => {
     expect(tasks.map((t) => t.id)).toEqual(['dtslist1']);
     expect(tasks[0].controls).toContain('release');
     expect(await listTasks({ region: 'local', status: 'Released', search: 'dtslist' })).toEqual([tasks[0]]);
+    expect(tasks[0].scanMode).toBe(false);
+  });
+
+  it('says which tasks read their source by scan', async () => {
+    await createTask('dtsscanlist');
+    await db().task.update({ where: { id: 'dtsscanlist' }, data: { advanced: JSON.stringify({ readMethod: 'scan' }) } });
+    const [task] = await listTasks({ region: 'local', search: 'dtsscanlist' });
+    expect(task?.scanMode).toBe(true);
   });
 
   it('gives the details page plain JSON without any stored password', async () => {

@@ -3,10 +3,16 @@
  * and the purchase settings, with PRODUCT.md's defaults and ranges.
  */
 import { z } from 'zod';
-import { CONFLICT_MODES, SYNC_TYPES, WRITE_METHODS, type ConflictMode, type SyncType } from '@/engine/sync/types';
+import { CONFLICT_MODES, READ_METHODS, SYNC_TYPES, WRITE_METHODS, type ConflictMode, type ReadMethod, type SyncType } from '@/engine/sync/types';
 import { LINK_SPEC_IDS, DEFAULT_LINK_SPEC } from '@/lib/catalog/link-specs';
 
-export { CONFLICT_MODES, SYNC_TYPES, type ConflictMode, type SyncType };
+export { CONFLICT_MODES, READ_METHODS, SYNC_TYPES, type ConflictMode, type ReadMethod, type SyncType };
+
+/** The wizard's "Read Method" (docs/scan-mode.md). */
+export const READ_METHOD_LABEL: Record<ReadMethod, string> = {
+  replication: 'Replication (PSYNC)',
+  scan: 'Scan',
+};
 export const SYNC_TYPE_LABEL: Record<SyncType, string> = {
   'full+incremental': 'Full Synchronization + Incremental Synchronization',
   full: 'Full Synchronization',
@@ -47,6 +53,8 @@ export const advancedSchema = z.object({
   incrementalThrottle: throttle.default({ enabled: false, rps: 10_000, mbps: 100 }),
   ttlExtensionSeconds: z.number().int().min(0, 'The extension cannot be negative').max(31_536_000, 'At most one year (31536000 s)').default(0),
   useSlaveNode: z.boolean().default(false),
+  /** How the source is read: by replication (PSYNC), or by SCAN and keyspace notifications for a source that refuses it. */
+  readMethod: z.enum(READ_METHODS).default('replication'),
   /** Commands (the engine writes as a client) or Replication relay (the destination replicates through the engine; docs/relay.md). */
   writeMethod: z.enum(WRITE_METHODS).default('commands'),
   environmentTag: z.string().trim().max(64, 'At most 64 characters').default(''),

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSilentServer, type SilentServer } from '@/engine/testing/silent-server';
 import { RedisServer } from '@/engine/testing/redis-server';
+import { startManagedSource } from '@/engine/testing/managed-source';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-precheck-'));
 process.env.DATABASE_URL = `file:${path.join(dir, 'dts.db')}`;
@@ -104,6 +105,31 @@ describe('the console precheck runner', () => {
     expect(view.doc!.runId).toBe(second!.runId);
     expect(view.summary.finished).toBe(true);
     expect(view.status).toBe('PrecheckFailed');
+  }, 60_000);
+
+  it('checks a task whose Read Method is Scan with the scan items, and a source refusing PSYNC passes', async () => {
+    const [managed, target] = await Promise.all([startManagedSource(), RedisServer.start()]);
+    try {
+      const d = newTaskDraft('local');
+      d.name = 'scan-mode';
+      d.source = { ...d.source, host: '127.0.0.1', port: managed.port };
+      d.target = { ...d.target, host: '127.0.0.1', port: target.port };
+      d.objects = { dbs: [{ db: 0, targetDb: 0 }], keyPrefixes: { include: [], exclude: [] } };
+      d.advanced = { ...d.advanced, readMethod: 'scan' };
+      const saved = await saveTaskSettings(d);
+      if (!saved.ok) throw new Error(JSON.stringify(saved.errors));
+      await startPrecheck(saved.taskId);
+      const pending = (await readPrecheck(saved.taskId))!.doc!.items.map((i) => i.id);
+      expect(pending).toContain('source-scan');
+      expect(pending).toContain('source-notifications');
+      expect(pending).not.toContain('source-psync');
+      await precheckRun(saved.taskId);
+      const view = (await readPrecheck(saved.taskId))!;
+      expect(view.doc!.items.find((i) => i.id === 'source-scan')?.status).toBe('passed');
+      expect(view.status).toBe('PrecheckPassed');
+    } finally {
+      await Promise.all([managed.stop(), target.stop()]);
+    }
   }, 60_000);
 
   it('finishes, at the next console start, a precheck the restart cut off', async () => {

@@ -4,7 +4,7 @@
  * or Precheck Failed. Ignoring an item re-decides the status.
  */
 import crypto from 'node:crypto';
-import { precheckItemInfoFor, runPrechecks } from '@/engine/precheck';
+import { precheckItemInfo, runPrechecks } from '@/engine/precheck';
 import { relayRefusal } from '@/engine/relay/relay-task';
 import { syncOptionsFor } from '@/lib/engine/task-options';
 import { db } from '@/lib/db/client';
@@ -66,12 +66,12 @@ export async function startPrecheck(taskId: string): Promise<void> {
   const objects = objectsSchema.parse(JSON.parse(task.objects));
   const syncTypes = SYNC_TYPES.find((s) => s === task.syncTypes) ?? 'full+incremental';
   const conflictMode = CONFLICT_MODES.find((c) => c === task.conflictMode) ?? 'block';
-  const { writeMethod } = parseStored(advancedSchema, task.advanced, DEFAULT_ADVANCED);
-  const relay = writeMethod === 'relay' ? { writeMethod, relayRefusal: relayRefusal(syncOptionsFor(task)) } : {};
+  const { readMethod, writeMethod } = parseStored(advancedSchema, task.advanced, DEFAULT_ADVANCED);
+  const methods = { readMethod, writeMethod, relayRefusal: writeMethod === 'relay' ? relayRefusal(syncOptionsFor(task)) : undefined };
   const runId = crypto.randomUUID();
   const doc: PrecheckDoc = {
     runId, startedAt: new Date().toISOString(),
-    items: precheckItemInfoFor(relay).map((i) => ({ id: i.id, name: i.name, status: 'pending', reason: '', details: [], ignorable: i.ignorable, ignored: false })),
+    items: precheckItemInfo(methods).map((i) => ({ id: i.id, name: i.name, status: 'pending', reason: '', details: [], ignorable: i.ignorable, ignored: false })),
   };
   await withLock(taskId, () => db().task.update({ where: { id: taskId }, data: { status: 'Prechecking', precheck: JSON.stringify(doc) } }));
   await db().taskLog.create({ data: { taskId, level: 'info', message: 'precheck started' } });
@@ -79,7 +79,7 @@ export async function startPrecheck(taskId: string): Promise<void> {
   const run = (async () => {
     try {
       await runPrechecks(
-        { source: toRedisEndpoint(source), target: toRedisEndpoint(target), options: { syncTypes, conflictMode, dbs: objects.dbs, ...relay } },
+        { source: toRedisEndpoint(source), target: toRedisEndpoint(target), options: { syncTypes, conflictMode, dbs: objects.dbs, ...methods } },
         {
           onResult: (r) => updateDoc(taskId, (d) => (d.runId !== runId ? null : {
             ...d, items: d.items.map((i) => (i.id === r.id ? { ...i, status: r.status, reason: r.reason, details: r.details, fix: r.fix, ignored: false } : i)),

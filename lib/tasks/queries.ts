@@ -63,6 +63,8 @@ export interface TaskListItem {
   alerts: string[];
   source: string;
   target: string;
+  /** The source is read by scan (the Read Method; docs/scan-mode.md), not by replication. */
+  scanMode: boolean;
   instanceClass: string;
   createdAt: string;
   controls: TaskControl[];
@@ -85,6 +87,7 @@ export async function listTasks(filter: TaskListFilter): Promise<TaskListItem[]>
   });
   return rows.map((t) => {
     const s = statusOf(t.status);
+    const advanced = parseStored(advancedSchema, t.advanced, DEFAULT_ADVANCED);
     return {
       id: t.id,
       name: t.name,
@@ -92,9 +95,10 @@ export async function listTasks(filter: TaskListFilter): Promise<TaskListItem[]>
       status: s,
       fullProgress: t.syncTypes === 'incremental' ? null : t.fullProgress,
       delayMs: hasLiveDelay(s) ? t.delayMs : null,
-      alerts: activeAlerts(parseStored(advancedSchema, t.advanced, DEFAULT_ADVANCED).monitoring, s, t.delayMs),
+      alerts: activeAlerts(advanced.monitoring, s, t.delayMs),
       source: endpointLabel(t.source),
       target: endpointLabel(t.target),
+      scanMode: advanced.readMethod === 'scan',
       instanceClass: t.instanceClass,
       createdAt: t.createdAt.toISOString(),
       controls: availableControls(s, t.instanceClass),

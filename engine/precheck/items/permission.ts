@@ -90,7 +90,10 @@ export const sourcePsync: PrecheckItemDef = {
       const what = ctx.options.syncTypes === 'full'
         ? `${capitalize(user)} cannot replicate from ${denied.join(', ')}: the full migration cannot read a snapshot.`
         : `${capitalize(user)} cannot replicate from ${denied.join(', ')}: incremental synchronization is impossible.`;
-      return failed(what, details, grant);
+      // A source that refuses replication (a managed service) can still be read by scan.
+      const scan = source.endpoint.audience === 'console' ? 'choose Read Method "Scan" in the Advanced Settings' : 'run the task with --read scan';
+      return failed(what, details, `${grant}\nOr, where replication cannot be allowed (a managed service), ${scan}: keys by SCAN and DUMP, `
+        + 'changes by keyspace notifications — what pub/sub drops or FLUSHDB hides is healed by re-scans, and a restart scans again (docs/scan-mode.md).');
     }
     if (unknown.length) {
       return warning(`Could not confirm PSYNC permission on ${unknown.join(', ')}.`, details, grant);

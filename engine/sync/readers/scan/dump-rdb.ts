@@ -1,0 +1,77 @@
+/**
+ * DUMP payloads framed as an RDB stream, so the scan reader feeds the same snapshot
+ * loader (parser, filter, KeyWriter: RESTORE where the destination loads the encoding,
+ * commands where it cannot) that a replication snapshot or an RDB file feeds. A DUMP
+ * payload is `type | value bytes | u16 RDB version | u64 CRC` (rdb/dump.ts); a key
+ * record in an RDB is `[EXPIRETIME_MS ms] type | key | value bytes` — the same value
+ * bytes, so nothing is decoded or re-encoded on the way.
+ */
+import type { RdbMagic } from '../../../rdb/types';
+import { RDB_OPCODE } from '../../../rdb/opcodes';
+
+/** A key as read from the source: its DUMP payload (null: it no longer exists) and absolute expiry. */
+export interface KeyRead {
+  key: Buffer;
+  payload: Buffer | null;
+  /** Unix ms; undefined when the key has none. */
+  expireAt: number | undefined;
+}
+
+/** The RDB header of a snapshot of this magic and version (checksum left out: 0 at the end). */
+export function rdbHeader(magic: RdbMagic, version: number): Buffer {
+  return Buffer.from(magic === 'VALKEY' ? `VALKEY${String(version).padStart(3, '0')}` : `REDIS${String(version).padStart(4, '0')}`, 'latin1');
+}
+
+export function selectDbRecord(db: number): Buffer {
+  return Buffer.concat([Buffer.from([RDB_OPCODE.SELECTDB]), rdbLength(db)]);
+}
+
+/** The end of the stream: EOF and a zero checksum (the parser skips a zero one; each DUMP carried its own CRC). */
+export function rdbEof(): Buffer {
+  const out = Buffer.alloc(9);
+  out[0] = RDB_OPCODE.EOF;
+  return out;
+}
+
+/** The key records of the reads that found a key (nothing for a key gone). */
+export function keyRecords(reads: readonly KeyRead[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const r of reads) {
+    const p = r.payload;
+    if (!p || p.length < 11) continue;
+    if (r.expireAt !== undefined) {
+      const ex = Buffer.allocUnsafe(9);
+      ex[0] = RDB_OPCODE.EXPIRETIME_MS;
+      ex.writeBigUInt64LE(BigInt(r.expireAt), 1);
+      parts.push(ex);
+    }
+    parts.push(p.subarray(0, 1), rdbLength(r.key.length), r.key, p.subarray(1, p.length - 10));
+  }
+  return Buffer.concat(parts);
+}
+
+/** The RDB payload version a DUMP was made with. */
+export function payloadVersion(payload: Buffer): number {
+  return payload.readUInt16LE(payload.length - 10);
+}
+
+/** The magic of a payload version: Valkey's own formats are 80 and up. */
+export function magicOfVersion(version: number): RdbMagic {
+  return version >= 80 ? 'VALKEY' : 'REDIS';
+}
+
+/** RDB length encoding: 6-bit, 14-bit, 32-bit or 64-bit. */
+function rdbLength(n: number): Buffer {
+  if (n < 1 << 6) return Buffer.from([n]);
+  if (n < 1 << 14) return Buffer.from([0x40 | (n >> 8), n & 0xff]);
+  if (n <= 0xffffffff) {
+    const b = Buffer.allocUnsafe(5);
+    b[0] = 0x80;
+    b.writeUInt32BE(n, 1);
+    return b;
+  }
+  const b = Buffer.allocUnsafe(9);
+  b[0] = 0x81;
+  b.writeBigUInt64BE(BigInt(n), 1);
+  return b;
+}

@@ -1,0 +1,224 @@
+/**
+ * The scan reader's reads of the source: SCAN cursors per DB, and each key's value and
+ * absolute expiry read in one atomic step — a Lua script doing `DUMP` and `PEXPIRETIME`
+ * for a batch of keys where the source allows scripts (one command a batch instead of
+ * five a key), else `MULTI`, `DUMP`, `PEXPIRETIME`, `EXEC` per key (before Redis 7.0:
+ * `PTTL` and `TIME`, the expiry then being the server's clock plus the TTL) — pipelined
+ * over several connections, at most the task's rate of keys per second, so a scan cannot
+ * take the source down.
+ */
+import type { RedisEndpoint } from '../../../endpoint';
+import { endpointAddress } from '../../../endpoint';
+import { RespErrorReply, type RespValue } from '../../../resp';
+import { PipelinedConnection } from '../../../writer/connection';
+import { RateLimiter } from '../../../writer/rate-limiter';
+import { SyncError } from '../../errors';
+import type { KeyRead } from './dump-rdb';
+
+export interface SourceReadsOptions {
+  source: RedisEndpoint;
+  /** Connections reading keys (default 4). */
+  connections?: number;
+  /** The source has PEXPIRETIME (Redis 7.0+, Valkey): otherwise PTTL + TIME. */
+  expireTime: boolean;
+  /** Keys per second read at most (0: unlimited); asked before each batch, so a new limit applies at once. */
+  keysPerSecond: () => number;
+  replyTimeoutMs?: number;
+}
+
+interface Reader {
+  conn: PipelinedConnection<null>;
+  db: number;
+  /** The last error a queued command met (the reason of an EXECABORT). */
+  queueError?: RespErrorReply;
+}
+
+/** DUMP and PEXPIRETIME of every key given, atomically (a script runs whole). */
+const READ_SCRIPT = `local out = {}
+for i = 1, #KEYS do
+  out[#out + 1] = redis.call('DUMP', KEYS[i])
+  out[#out + 1] = redis.call('PEXPIRETIME', KEYS[i])
+end
+return out`;
+
+/** Keys asked per SCAN call. */
+export const SCAN_COUNT = 1000;
+
+export class SourceReads {
+  private readers: Reader[] = [];
+  private scanner?: Reader;
+  private next = 0;
+  private readonly limiter = new RateLimiter(0);
+  private limit = 0;
+  /** The read script's SHA1, when the source runs it; else keys are read in MULTI/EXEC. */
+  private script?: string;
+  /** How keys are read, for the task's log. */
+  how = '';
+
+  constructor(private readonly opts: SourceReadsOptions) {}
+
+  async open(): Promise<void> {
+    const n = Math.max(1, this.opts.connections ?? 4);
+    for (let i = 0; i <= n; i++) {
+      const reader: Reader = { conn: undefined as unknown as PipelinedConnection<null>, db: 0 };
+      reader.conn = new PipelinedConnection<null>(this.opts.source, (reply) => {
+        if (reply instanceof RespErrorReply) reader.queueError = reply;
+      }, () => undefined, { role: 'source', replyTimeoutMs: this.opts.replyTimeoutMs, maxInFlight: 8192 });
+      await reader.conn.open();
+      if (i === 0) this.scanner = reader;
+      else this.readers.push(reader);
+    }
+    await this.loadScript();
+  }
+
+  /** The read script where the source has PEXPIRETIME and allows scripts (tried on a key that does not exist). */
+  private async loadScript(): Promise<void> {
+    const expiry = this.opts.expireTime ? 'PEXPIRETIME' : 'PTTL and TIME';
+    const multi = `DUMP and ${expiry} per key in MULTI/EXEC`;
+    if (!this.opts.expireTime) {
+      this.how = multi;
+      return;
+    }
+    const s = this.scanner!;
+    const sha = await s.conn.call(['SCRIPT', 'LOAD', READ_SCRIPT]);
+    if (sha instanceof RespErrorReply || !Buffer.isBuffer(sha) && typeof sha !== 'string') {
+      this.how = `${multi} (SCRIPT LOAD refused: ${String(sha)})`;
+      return;
+    }
+    const probe = await s.conn.call(['EVALSHA', String(sha), 1, `DTS_REDIS_SCAN_PROBE_${Date.now()}`]);
+    if (!Array.isArray(probe) || probe.length !== 2 || probe[0] !== null) {
+      this.how = `${multi} (the read script was refused: ${probe instanceof RespErrorReply ? probe.message : 'unexpected reply'})`;
+      return;
+    }
+    this.script = String(sha);
+    this.how = 'DUMP and PEXPIRETIME per batch of keys in one Lua script';
+  }
+
+  close(): void {
+    this.scanner?.conn.close();
+    for (const r of this.readers) r.conn.close();
+    this.readers = [];
+    this.scanner = undefined;
+  }
+
+  /** One SCAN step of `db`: the next cursor ('0' at the end) and the keys it returned. */
+  async scan(db: number, cursor: string, count = SCAN_COUNT): Promise<{ cursor: string; keys: Buffer[] }> {
+    const s = this.scanner;
+    if (!s) throw new Error('SourceReads is not open');
+    this.select(s, db);
+    const reply = await s.conn.call(['SCAN', cursor, 'COUNT', count]);
+    if (reply instanceof RespErrorReply) throw this.refused('SCAN', reply);
+    if (!Array.isArray(reply) || !Array.isArray(reply[1])) throw new SyncError('SCAN_REPLY', `the source ${this.address} answered SCAN with something else than a cursor and keys`);
+    return { cursor: String(reply[0]), keys: (reply[1] as RespValue[]).filter((k): k is Buffer => Buffer.isBuffer(k)) };
+  }
+
+  /**
+   * The source's functions as FUNCTION DUMP gives them (RDB function records, then the
+   * version and CRC trailer of a DUMP payload), or null: none, or a source without functions.
+   */
+  async functions(): Promise<Buffer | null> {
+    const s = this.scanner;
+    if (!s) throw new Error('SourceReads is not open');
+    const reply = await s.conn.call(['FUNCTION', 'DUMP']);
+    return Buffer.isBuffer(reply) && reply.length > 10 ? Buffer.from(reply) : null;
+  }
+
+  /** Keys that exist in `db` among `keys` (one EXISTS each, pipelined). */
+  async existing(db: number, keys: Buffer[]): Promise<boolean[]> {
+    const s = this.scanner;
+    if (!s) throw new Error('SourceReads is not open');
+    this.select(s, db);
+    const replies = await Promise.all(keys.map((k) => s.conn.call(['EXISTS', k])));
+    return replies.map((r) => {
+      if (r instanceof RespErrorReply) throw this.refused('EXISTS', r);
+      return r === 1;
+    });
+  }
+
+  /** `keys` of `db`, each read atomically (value and expiry), in order. */
+  async read(db: number, keys: Buffer[]): Promise<KeyRead[]> {
+    await this.throttle(keys.length);
+    const r = this.readers[this.next++ % this.readers.length];
+    if (!r) throw new Error('SourceReads is not open');
+    if (r.conn.full) await r.conn.waitForRoom();
+    this.select(r, db);
+    if (this.script) return this.readScripted(r, keys);
+    return Promise.all(keys.map((k) => this.readOne(r, k)));
+  }
+
+  private async readScripted(r: Reader, keys: Buffer[]): Promise<KeyRead[]> {
+    let reply = await r.conn.call(['EVALSHA', this.script!, keys.length, ...keys]);
+    // The script cache was flushed (SCRIPT FLUSH, a restart): the script itself, which loads it again.
+    if (reply instanceof RespErrorReply && reply.code === 'NOSCRIPT') reply = await r.conn.call(['EVAL', READ_SCRIPT, keys.length, ...keys]);
+    if (reply instanceof RespErrorReply) throw this.refused('the read script (DUMP, PEXPIRETIME)', reply);
+    if (!Array.isArray(reply) || reply.length !== keys.length * 2) {
+      throw new SyncError('SCAN_REPLY', `the source ${this.address} answered the read script with something else than a value and an expiry per key`);
+    }
+    const values = reply;
+    return keys.map((key, i) => {
+      const dump = values[i * 2];
+      const t = Number(values[i * 2 + 1]);
+      if (!Buffer.isBuffer(dump)) return { key, payload: null, expireAt: undefined };
+      return { key: Buffer.from(key), payload: Buffer.from(dump), expireAt: t >= 0 ? t : undefined };
+    });
+  }
+
+  private readOne(r: Reader, key: Buffer): Promise<KeyRead> {
+    const { conn } = r;
+    conn.send(['MULTI'], null);
+    conn.send(['DUMP', key], null);
+    if (this.opts.expireTime) {
+      conn.send(['PEXPIRETIME', key], null);
+    } else {
+      conn.send(['PTTL', key], null);
+      conn.send(['TIME'], null);
+    }
+    return conn.call(['EXEC']).then((reply) => this.keyRead(r, key, reply));
+  }
+
+  private keyRead(r: Reader, key: Buffer, reply: RespValue): KeyRead {
+    if (reply instanceof RespErrorReply || !Array.isArray(reply)) {
+      const why = r.queueError ?? (reply instanceof RespErrorReply ? reply : new RespErrorReply(`unexpected reply ${String(reply)}`));
+      throw this.refused(this.opts.expireTime ? 'DUMP / PEXPIRETIME' : 'DUMP / PTTL', why);
+    }
+    const [dump, ttl, time] = reply;
+    for (const part of reply) if (part instanceof RespErrorReply) throw this.refused('DUMP', part);
+    if (!Buffer.isBuffer(dump)) return { key, payload: null, expireAt: undefined };
+    let expireAt: number | undefined;
+    const t = Number(ttl);
+    if (this.opts.expireTime) {
+      expireAt = t >= 0 ? t : undefined;
+    } else if (t >= 0 && Array.isArray(time)) {
+      // The server's own clock: the expiry is where it stood inside the transaction.
+      expireAt = Number(String(time[0])) * 1000 + Math.floor(Number(String(time[1])) / 1000) + t;
+    }
+    // Keep the payload apart from the socket's chunk (the parser's Buffers are views into it).
+    return { key: Buffer.from(key), payload: Buffer.from(dump), expireAt };
+  }
+
+  private select(r: Reader, db: number): void {
+    if (r.db === db) return;
+    r.db = db;
+    r.conn.send(['SELECT', db], null);
+  }
+
+  private async throttle(keys: number): Promise<void> {
+    const limit = this.opts.keysPerSecond();
+    if (limit !== this.limit) {
+      this.limit = limit;
+      this.limiter.setRate(limit);
+    }
+    const wait = this.limiter.take(keys);
+    if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+  }
+
+  private get address(): string {
+    return endpointAddress(this.opts.source);
+  }
+
+  private refused(command: string, reply: RespErrorReply): SyncError {
+    const noperm = reply.code === 'NOPERM' || /unknown command|NOPERM/i.test(reply.message);
+    return new SyncError('SCAN_READ_REFUSED', `the source ${this.address} refused ${command}: ${reply.message}`,
+      noperm ? 'scan mode needs SCAN, DUMP, PEXPIRETIME (PTTL before Redis 7.0), MULTI/EXEC, SELECT and EXISTS on the source account' : undefined);
+  }
+}

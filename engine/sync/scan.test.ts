@@ -1,0 +1,272 @@
+/**
+ * Scan mode against a managed-service stand-in (PSYNC, SYNC and CONFIG renamed away,
+ * notify-keyspace-events set in its config file): full + incremental under the stream
+ * tests' write load, a killed subscriber, a FLUSHDB, an overflowing queue, and a source
+ * whose notifications the task turns on itself.
+ */
+import type Redis from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareKeyByKey, type KeyDifference } from '../testing/compare';
+import { expectEqual } from '../testing/expect-equal';
+import { startFaultLoad, FAULT_LOAD_MAX_TTL_MS } from '../testing/fault-load';
+import { startManagedSource } from '../testing/managed-source';
+import { RedisServer } from '../testing/redis-server';
+import { sleep, waitFor } from '../testing/wait';
+import { endTask, endpointOf, runTask, waitStage, type RunningTask } from './testing/run-task';
+import { startWorkload, WORKLOAD_DBS } from './testing/workload';
+
+const ALL_DBS = [0, 1, 2, 3, 4, 5, 6, 7];
+
+async function seed(c: Redis, keys: number, prefix = 'seed'): Promise<void> {
+  const later = Date.now() + 3_600_000;
+  const p = c.pipeline();
+  for (let i = 0; i < keys; i++) {
+    if (i % 5 === 0) p.hset(`${prefix}:h:${i}`, 'a', String(i), 'b', 'x');
+    else if (i % 5 === 1) p.rpush(`${prefix}:l:${i}`, 'x', 'y', String(i));
+    else if (i % 5 === 2) p.set(`${prefix}:e:${i}`, `expiring-${i}`, 'PXAT', later + i);
+    else p.set(`${prefix}:s:${i}`, `value-${i}`);
+  }
+  p.xadd(`${prefix}:x`, '*', 'f', 'v');
+  p.xgroup('CREATE', `${prefix}:x`, 'g', '0');
+  await p.exec();
+}
+
+/** Waits until the two sides compare equal key by key (the queue drained, the re-scans done), then asserts it. */
+async function expectEventuallyEqual(run: RunningTask, src: Redis, dst: Redis, dbs: number[], timeoutMs = 60_000): Promise<void> {
+  let last: KeyDifference[] = [];
+  await waitFor(async () => {
+    if (run.finished()) throw new Error(`the task stopped (${String(run.error())}):\n${run.logText()}`);
+    if (run.task.progress.delayMs !== 0) return false;
+    last = await compareKeyByKey(src, dst, dbs);
+    return last.length === 0;
+  }, timeoutMs, () => `the destination to equal the source; delay ${run.task.progress.delayMs} ms, differences ${JSON.stringify(last.slice(0, 5))}`);
+  await expectEqual(src, dst, { dbs });
+}
+
+describe('scan mode: a source that refuses PSYNC, SYNC and CONFIG', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let src: Redis;
+  let load: Redis;
+  let faults: Redis;
+  let dst: Redis;
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startManagedSource(), RedisServer.start()]);
+    src = source.client();
+    load = source.client();
+    faults = source.client();
+    dst = target.client();
+  });
+  afterAll(async () => {
+    for (const c of [src, load, faults, dst]) c?.disconnect();
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  it('the stand-in refuses what a managed service refuses', async () => {
+    await expect(src.call('PSYNC', '?', '-1')).rejects.toThrow(/unknown command/);
+    await expect(src.call('SYNC')).rejects.toThrow(/unknown command/);
+    await expect(src.call('CONFIG', 'GET', 'databases')).rejects.toThrow(/unknown command/);
+  });
+
+  it('full + incremental under the stream tests\' write load ends key by key equal once the load stops', async () => {
+    await seed(src, 4_000);
+    const workload = startWorkload(load);
+    const faultLoad = startFaultLoad(faults, { dbs: [1, 3], keys: 200, pauseMs: 5 });
+    await waitFor(() => workload.rounds() >= 2, 20_000, 'the write load to start');
+    const run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan', hooks: { scan: { flushWatchMs: 200 } } });
+    try {
+      await waitStage(run, 'incremental', 60_000);
+      const roundsAtIncremental = workload.rounds();
+      await waitFor(() => workload.rounds() >= roundsAtIncremental + 5, 30_000, 'rounds after the full migration');
+      await Promise.all([workload.stop(), faultLoad.stop()]);
+      await sleep(FAULT_LOAD_MAX_TTL_MS); // the load's short expiries run out on both sides
+      await expectEventuallyEqual(run, src, dst, [...new Set([...WORKLOAD_DBS, ...ALL_DBS])]);
+      const text = run.logText();
+      expect(text).toMatch(/scan mode: reading Redis/);
+      expect(text).toMatch(/keys are read with DUMP and PEXPIRETIME per batch of keys in one Lua script/);
+      // The load's function library came with the full migration (FUNCTION DUMP, loaded as a snapshot's).
+      expect(JSON.stringify(await dst.call('FUNCTION', 'LIST'))).toBe(JSON.stringify(await src.call('FUNCTION', 'LIST')));
+      // CONFIG is refused: the task says what it needs rather than setting it.
+      expect(text).toMatch(/cannot read notify-keyspace-events/);
+      // The load's FLUSHDB and SWAPDB emit no key event: seen in INFO commandstats, healed by re-scans.
+      expect(text).toMatch(/(FLUSHDB|SWAPDB).* ran on the source/);
+      expect(text).toMatch(/re-scan of source DB\(s\) .* done/);
+      // Keys were read with their absolute expiry (the comparison includes PEXPIRETIME).
+      expect(await dst.pexpiretime('seed:e:2')).toBe(await src.pexpiretime('seed:e:2'));
+      expect(Number(/connected_slaves:(\d+)/.exec(await src.info('replication'))?.[1])).toBe(0);
+    } finally {
+      await workload.stop().catch(() => undefined);
+      await faultLoad.stop();
+    }
+    const progress = await endTask(run);
+    expect(progress.fullSyncs).toBe(1);
+    expect(progress.commandsApplied).toBeGreaterThan(100);
+  });
+});
+
+describe('scan mode: gaps of pub/sub healed by a re-scan', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let src: Redis;
+  let dst: Redis;
+  let run: RunningTask;
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startManagedSource(), RedisServer.start()]);
+    src = source.client();
+    dst = target.client();
+    await seed(src, 500);
+    run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan', hooks: { scan: { flushWatchMs: 200, pingMs: 500 } } });
+    await waitStage(run, 'incremental', 30_000);
+  });
+  afterAll(async () => {
+    if (run) await endTask(run).catch(() => undefined);
+    for (const c of [src, dst]) c?.disconnect();
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  it('a killed subscriber connection is detected, subscribed again, and what it missed is healed by the re-scan', async () => {
+    const rescansBefore = run.logs.filter((l) => /re-scan of source DB/.test(l.message)).length;
+    // The writes in the same transaction as the kill reach no subscriber: only the re-scan can find them.
+    const replies = await src.multi().client('KILL', 'TYPE', 'pubsub').set('missed:new', 'v').del('seed:s:3').hset('seed:h:0', 'a', 'changed')
+      .exec();
+    expect(replies?.[0]?.[1]).toBe(1);
+    await waitFor(() => /keyspace notification connection to the source .* closed/.test(run.logText()), 20_000, 'the lost subscription to be logged');
+    await waitFor(() => run.logs.filter((l) => /re-scan of source DB.* done/.test(l.message)).length > rescansBefore, 30_000, 'the re-scan');
+    await expectEventuallyEqual(run, src, dst, ALL_DBS);
+    expect(await dst.get('missed:new')).toBe('v');
+    expect(await dst.exists('seed:s:3')).toBe(0);
+    // Subscribed again: a write now arrives by its notification.
+    await src.set('after:resubscribe', 'yes');
+    await waitFor(async () => (await dst.get('after:resubscribe')) === 'yes', 20_000, 'a write after the re-subscription');
+  });
+
+  it('a FLUSHDB on the source (no key event) is caught and repaired on the destination', async () => {
+    await src.select(2);
+    await src.set('db2:a', '1');
+    await src.select(0);
+    await waitFor(async () => (await dst.dbsize()) >= 400, 10_000, 'the destination to hold DB 0');
+    const flushedBefore = run.logs.filter((l) => /FLUSHDB.* ran on the source/.test(l.message)).length;
+    await src.flushdb();
+    await src.set('after:flush', 'x');
+    await waitFor(() => run.logs.filter((l) => /FLUSHDB.* ran on the source/.test(l.message)).length > flushedBefore, 20_000, 'the FLUSHDB to be seen');
+    await expectEventuallyEqual(run, src, dst, ALL_DBS);
+    expect(await dst.dbsize()).toBeLessThanOrEqual(2); // after:flush, and the task's record where it lives in DB 0
+    expect(await dst.get('after:flush')).toBe('x');
+    await dst.select(2);
+    expect(await dst.get('db2:a')).toBe('1'); // another DB is untouched
+    await dst.select(0);
+  });
+});
+
+describe('scan mode: an overflowing change queue', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let src: Redis;
+  let dst: Redis;
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startManagedSource(), RedisServer.start()]);
+    src = source.client();
+    dst = target.client();
+  });
+  afterAll(async () => {
+    for (const c of [src, dst]) c?.disconnect();
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  it('is logged and followed by a re-scan of the DBs it held', async () => {
+    await seed(src, 20_000);
+    // A slow full migration (the rate limit) during which more keys change than the queue holds.
+    const run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan', rps: 4000,
+      hooks: { scan: { maxQueuedKeys: 100 } } });
+    await waitStage(run, 'full', 30_000);
+    const p = src.pipeline();
+    for (let i = 0; i < 300; i++) p.set(`burst:${i}`, String(i));
+    await p.exec();
+    await waitStage(run, 'incremental', 60_000);
+    await waitFor(() => /re-scan of source DB\(s\) 0 done/.test(run.logText()), 60_000, 'the re-scan');
+    expect(run.logText()).toMatch(/more than 100 changed keys waited to be read/);
+    await expectEventuallyEqual(run, src, dst, [0]);
+    await endTask(run);
+  });
+});
+
+describe('scan mode: a source whose CONFIG is allowed and scripts are not', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let src: Redis;
+  let dst: Redis;
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([RedisServer.start({ configFile: ['rename-command SCRIPT ""'] }), RedisServer.start()]);
+    src = source.client();
+    dst = target.client();
+  });
+  afterAll(async () => {
+    for (const c of [src, dst]) c?.disconnect();
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  it('gets its keyspace notifications turned on by the task, and its changes arrive', async () => {
+    const notify = async () => String(((await src.config('GET', 'notify-keyspace-events')) as string[])[1]);
+    expect(await notify()).toBe('');
+    await src.set('before', '1');
+    await src.set('kept', 'with ttl', 'PX', 3_600_000);
+    await src.rpush('list', 'a', 'b', 'c');
+    const run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan' });
+    await waitStage(run, 'incremental', 30_000);
+    const flags = await notify();
+    expect(flags).toContain('E');
+    expect(flags).toContain('A');
+    expect(run.logText()).toMatch(/set notify-keyspace-events on the source from "" to/);
+    // No SCRIPT: each key is read in its own MULTI/EXEC.
+    expect(run.logText()).toMatch(/keys are read with DUMP and PEXPIRETIME per key in MULTI\/EXEC \(SCRIPT LOAD refused/);
+    await src.set('after', '2');
+    await src.del('before');
+    await expectEventuallyEqual(run, src, dst, [0]);
+    expect(await dst.get('after')).toBe('2');
+    await endTask(run);
+  });
+});
+
+describe('scan mode: a Redis 6.0 source (no PEXPIRETIME)', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let src: Redis;
+  let dst: Redis;
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startManagedSource({ server: 'redis-6.0' }), RedisServer.start()]);
+    src = source.client();
+    dst = target.client();
+  });
+  afterAll(async () => {
+    for (const c of [src, dst]) c?.disconnect();
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  it('reads each expiry as the server\'s clock plus PTTL in the same transaction, so the absolute expiry is kept', async () => {
+    await seed(src, 300, 'old');
+    const before = Date.now();
+    await src.set('ttl:key', 'v', 'PX', 3_600_000);
+    await src.hset('ttl:hash', 'f', 'v');
+    await src.pexpire('ttl:hash', 7_200_000);
+    const after = Date.now();
+    const run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan' });
+    await waitStage(run, 'incremental', 30_000);
+    expect(run.logText()).toMatch(/keys are read with DUMP and PTTL and TIME per key in MULTI\/EXEC/);
+    const at = Number(await dst.pexpiretime('ttl:key'));
+    expect(at).toBeGreaterThanOrEqual(before + 3_600_000 - 1);
+    expect(at).toBeLessThanOrEqual(after + 3_600_000 + 1);
+    const hashAt = Number(await dst.pexpiretime('ttl:hash'));
+    expect(hashAt).toBeGreaterThanOrEqual(before + 7_200_000 - 1);
+    expect(hashAt).toBeLessThanOrEqual(after + 7_200_000 + 1);
+    // A change after the scan arrives by its notification.
+    await src.rpush('old:l:1', 'more');
+    await waitFor(async () => (await dst.lrange('old:l:1', 0, -1)).join(',') === 'x,y,1,more', 20_000, 'the change');
+    expect(await dst.dbsize()).toBe(await src.dbsize() + 1); // and the task's record
+    await endTask(run);
+  });
+});
