@@ -8,7 +8,7 @@
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer } from '@/engine/testing/redis-server';
-import { PRECHECK_ITEMS, runPrechecks } from './run';
+import { precheckItemsFor, runPrechecks } from './run';
 import { startSilentServer } from '../testing/silent-server';
 import type { PrecheckOptions, PrecheckResult, RedisEndpoint } from './types';
 
@@ -44,7 +44,7 @@ describe('a precheck against a server that does not answer', () => {
       const results = await runPrechecks({ source: ep(source.port), target: ep(silent.port), options: ALL_DBS },
         { timeoutMs: 1000, itemTimeoutMs: 4000, onResult: (r) => { seen.push(r.id); } });
       expect(Date.now() - started).toBeLessThan(20_000);
-      expect(seen).toEqual(PRECHECK_ITEMS.map((i) => i.id));
+      expect(seen).toEqual(precheckItemsFor().map((i) => i.id));
       const byId = Object.fromEntries(results.map((r) => [r.id, r])) as Record<string, PrecheckResult>;
       expect(byId['target-connectivity']).toMatchObject({ status: 'failed', ignorable: false });
       expect(byId['target-connectivity'].reason).toMatch(new RegExp(`127\\.0\\.0\\.1:${silent.port}.*(did not|no Redis reply)`));
@@ -79,7 +79,7 @@ describe('a precheck against a server that does not answer', () => {
       expect(existence.reason).toMatch(new RegExp(`^The check did not finish within 4 s: the destination 127\\.0\\.0\\.1:${target.port} did not answer \\(SELECT( ×\\d+)?\\)\\.$`));
       expect(existence.details).toContainEqual(expect.stringMatching(new RegExp(`^127\\.0\\.0\\.1:${target.port} \\(destination\\): no answer to SELECT`)));
       expect(existence.fix).toMatch(/^Check that the destination 127\.0\.0\.1:\d+ is running and not blocked/);
-      expect(results.map((r) => r.id)).toEqual(PRECHECK_ITEMS.map((i) => i.id));
+      expect(results.map((r) => r.id)).toEqual(precheckItemsFor().map((i) => i.id));
       // 16 DBs asked one after another would take 16 × 2 command timeouts; the item's limit cuts that short.
       expect(elapsed).toBeLessThan(15_000);
     } finally {
