@@ -153,6 +153,11 @@ export class EngineManager {
     return this.workers.has(taskId);
   }
 
+  /** The engine's latest progress report (counters of this run), while the task has an engine. */
+  liveProgress(taskId: string): SyncProgress | undefined {
+    return this.workers.get(taskId)?.progress;
+  }
+
   /** The PID of the task's engine process, while it has one (diagnostics: which process to look at). */
   enginePid(taskId: string): number | undefined {
     return this.workers.get(taskId)?.engine.pid;
