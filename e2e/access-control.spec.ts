@@ -95,7 +95,7 @@ const ADMIN_ARGS: Record<string, () => unknown[]> = {
   ignorePrecheckItemAction: () => [EDITABLE, 'x'], // (an unknown task is not answered in words: a 500 unrelated to access)
 };
 
-const PARAMS = { id: EDITABLE, runId: 'acl-verification-run' };
+const PARAMS = { id: EDITABLE, taskId: EDITABLE, runId: 'acl-verification-run', itemId: 'target-existence', action: 'start' };
 
 test('the enumeration finds every page, handler and action', () => {
   const src = sourceActions().map((a) => `${a.file}#${a.name}`);
@@ -155,6 +155,8 @@ test('with a session: every page, handler and action is served', async () => {
     const url = fill(route, PARAMS);
     for (const method of methods) {
       if (route === '/api/auth/sign-in') continue; // public, covered by the sign-in tests
+      // The REST API's changes need a body and would change the tasks: e2e/api.spec.ts drives each of them.
+      if (route.startsWith('/api/v1/') && method !== 'GET') continue;
       // Sign-out ends the session: give it one of its own.
       const c = route === '/api/auth/sign-out' ? await signInCookie(BASE, 'admin', ADMIN_PW) : cookie;
       const ac = new AbortController();
