@@ -41,6 +41,8 @@ export async function masterPosition(ep: RedisEndpoint): Promise<MasterPosition>
 
 export interface SampleCheck {
   keysChecked: number;
+  /** Of them, keys the stream had written (the rest: the sample). */
+  changedChecked: number;
   /** Keys the selected DBs hold (the sample's population). */
   keysInScope: number;
   conflicts: (KeyConflict & { db: number })[];
@@ -48,27 +50,44 @@ export interface SampleCheck {
   unsettled: number;
 }
 
-/** Compares up to `sample` keys per selected DB, source against destination. */
+/** Compares `changed` keys (source DB and key) and up to `sample` more keys per selected DB, source against destination. */
 export async function checkSample(opts: {
   source: RedisEndpoint; target: RedisEndpoint; filter: FilterOptions; compare: CompareOptions; sample: number; dbs: number[];
+  changed?: { db: number; key: Buffer }[];
 }): Promise<SampleCheck> {
   const filter = new EntryFilter(opts.filter);
   const [source, target] = await Promise.all([Side.open(opts.source, 'source'), Side.open(opts.target, 'destination')]);
   try {
     const comparator = new KeyComparator(source, target, compareSettings(opts.compare, source, target));
     const keyspace = await source.keyspace();
-    const out: SampleCheck = { keysChecked: 0, keysInScope: 0, conflicts: [], unsettled: 0 };
+    const out: SampleCheck = { keysChecked: 0, changedChecked: 0, keysInScope: 0, conflicts: [], unsettled: 0 };
     for (const db of opts.dbs) {
       out.keysInScope += keyspace.get(db) ?? 0;
+      const seen = new Set<string>();
       const keys: Buffer[] = [];
-      for await (const batch of source.scan(db, { count: 1000 })) {
-        for (const k of batch) if (filter.acceptsKey(k) && keys.length < opts.sample) keys.push(k);
-        if (keys.length >= opts.sample) break;
+      for (const c of opts.changed ?? []) {
+        if (c.db !== db || !filter.acceptsKey(c.key) || seen.has(c.key.toString('latin1'))) continue;
+        seen.add(c.key.toString('latin1'));
+        keys.push(c.key);
       }
-      const result = await comparator.compare(db, filter.mapDb(db), keys);
+      out.changedChecked += keys.length;
+      let sampled = 0;
+      for await (const batch of source.scan(db, { count: 1000 })) {
+        for (const k of batch) {
+          if (sampled >= opts.sample || !filter.acceptsKey(k) || seen.has(k.toString('latin1'))) continue;
+          seen.add(k.toString('latin1'));
+          keys.push(k);
+          sampled++;
+        }
+        if (sampled >= opts.sample) break;
+      }
+      // A key the stream wrote and then deleted is missing on both sides: the comparator says equal.
+      for (let i = 0; i < keys.length; i += 1000) {
+        const result = await comparator.compare(db, filter.mapDb(db), keys.slice(i, i + 1000));
+        out.conflicts.push(...result.conflicts.map((c) => ({ ...c, db })));
+        out.unsettled += result.unsettled.length;
+      }
       out.keysChecked += keys.length;
-      out.conflicts.push(...result.conflicts.map((c) => ({ ...c, db })));
-      out.unsettled += result.unsettled.length;
     }
     return out;
   } finally {

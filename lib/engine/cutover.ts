@@ -8,8 +8,8 @@
  *    if the console dies: engine/cutover/write-pause.ts).
  * 3. Each master's replication id and offset are read; the cut over waits until every
  *    shard's checkpoint (what the destination acknowledged) has reached that offset.
- * 4. A final verification: a sample of the selected keys, key by key (every key of a DB
- *    holding no more than the sample).
+ * 4. A final verification, key by key: every key the stream wrote since the engine started
+ *    (up to 50,000: engine/worker/changed-keys.ts) plus a sample of the selected keys.
  * 5. The result is recorded on the task and in its log — "the destination held every
  *    write up to offset X of replication id R at T — verified N keys" — and the task ends.
  *
@@ -45,6 +45,8 @@ export const cutoverReportSchema = z.object({
   at: z.string(),
   shards: z.array(z.object({ address: z.string(), replid: z.string(), offset: z.number() })),
   keysVerified: z.number(),
+  /** Of them, keys the stream had written since the engine started. */
+  changedKeysVerified: z.number(),
   keysInScope: z.number(),
   writesPaused: z.boolean(),
   pausedMs: z.number().nullable(),
@@ -113,8 +115,9 @@ export async function cutOver(manager: EngineManager, taskId: string, input: Cut
     }
     const at = new Date();
     const verification = verificationSettingsOf(task);
+    const changed = await manager.changedKeys(taskId);
     const check = await checkSample({
-      source: options.source, target: options.target, filter: options.filter ?? {}, sample: input.sampleKeys,
+      source: options.source, target: options.target, filter: options.filter ?? {}, sample: input.sampleKeys, changed: changed?.keys,
       dbs: [...(options.filter?.dbs ?? [0])],
       compare: { mode: verification.full.mode, bigKeyThreshold: verification.full.bigKeyThreshold, ttlExtendSeconds: options.ttlExtendSeconds ?? 0 },
     });
@@ -124,10 +127,11 @@ export async function cutOver(manager: EngineManager, taskId: string, input: Cut
         + 'the task keeps running; run Verify Now to see them all, then cut over again.');
     }
     const pausedMs = pause ? pause.elapsedMs : null;
+    const what = changed && !changed.overflow ? `every key the stream wrote (${check.changedChecked})` : `${check.changedChecked} of the keys the stream wrote`;
     const statement = `The destination held every write up to ${formatOffsets(positions)} at ${at.toISOString()} — verified ${check.keysChecked} key(s)`
-      + `${check.keysChecked < check.keysInScope ? ` (a sample of ${check.keysInScope})` : ''}, no differences.`;
+      + ` (${what}, and a sample of ${check.keysChecked - check.changedChecked} of the ${check.keysInScope} keys), no differences.`;
     const report: CutoverReport = {
-      at: at.toISOString(), shards: positions, keysVerified: check.keysChecked, keysInScope: check.keysInScope,
+      at: at.toISOString(), shards: positions, keysVerified: check.keysChecked, changedKeysVerified: check.changedChecked, keysInScope: check.keysInScope,
       writesPaused: Boolean(pause), pausedMs, statement,
     };
     await pause?.lift();

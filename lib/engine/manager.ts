@@ -86,6 +86,8 @@ interface Worker {
   verifyAfterFull: boolean;
   /** Pause actions waiting for the engine's acknowledgement. */
   pauseAcks: (() => void)[];
+  /** Cut overs waiting for the keys the stream wrote. */
+  changedKeysWaiters: ((r: { keys: { db: number; key: Buffer }[]; overflow: boolean }) => void)[];
   /** The task as Monitoring and Alerting sees it. */
   alertTask: AlertTask;
   /** What this run does to the record's account of the full migration (completed, resumed, run again). */
@@ -216,6 +218,7 @@ export class EngineManager {
       timer: setInterval(() => void this.persistProgress(worker), PERSIST_INTERVAL_MS),
       verifyAfterFull,
       pauseAcks: [],
+      changedKeysWaiters: [],
       alertTask,
       history,
       evictedBefore,
@@ -277,6 +280,9 @@ export class EngineManager {
         return;
       case 'verify-stats':
         await this.verification.incrementalStats(taskId, msg.stats, msg.final);
+        return;
+      case 'changed-keys':
+        for (const resolve of worker.changedKeysWaiters.splice(0)) resolve({ keys: msg.keys, overflow: msg.overflow });
         return;
     }
   }
@@ -409,6 +415,23 @@ export class EngineManager {
     const waiting = worker.pauseAcks.indexOf(ack);
     if (waiting >= 0) worker.pauseAcks.splice(waiting, 1);
     await records.setStatus(taskId, 'Paused');
+  }
+
+  /** The keys the task's stream wrote since its engine started (undefined: no engine, or no answer in time). */
+  async changedKeys(taskId: string, timeoutMs = 10_000): Promise<{ keys: { db: number; key: Buffer }[]; overflow: boolean } | undefined> {
+    const worker = this.workers.get(taskId);
+    if (!worker) return undefined;
+    let resolver!: (r: { keys: { db: number; key: Buffer }[]; overflow: boolean }) => void;
+    const answer = new Promise<{ keys: { db: number; key: Buffer }[]; overflow: boolean }>((resolve) => {
+      resolver = resolve;
+      worker.changedKeysWaiters.push(resolve);
+    });
+    worker.engine.send({ type: 'changed-keys' });
+    const late = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), timeoutMs).unref());
+    const r = await Promise.race([answer, late, worker.engine.exited.then(() => undefined)]);
+    const waiting = worker.changedKeysWaiters.indexOf(resolver);
+    if (waiting >= 0) worker.changedKeysWaiters.splice(waiting, 1);
+    return r;
   }
 
   /** Upgrade Instance Class of a running (or paused) task: its engine takes the new rate at once. */
