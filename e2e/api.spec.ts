@@ -246,3 +246,31 @@ test('the Account page creates a token, shows it once, and revokes it', async ({
     await client.close();
   }
 });
+
+test('Cut Over on a Running task\'s details page records what the destination held and ends the task', async ({ page }) => {
+  test.setTimeout(180_000);
+  const { source, target } = servers();
+  const created = await ops.call('POST', '/tasks', {
+    body: {
+      region: 'local', name: 'cutover-by-button', source: endpointInput(source.port), target: endpointInput(target.port),
+      syncTypes: 'full+incremental', conflictMode: 'ignore', objects: { dbs: [{ db: 0, targetDb: 0 }] }, advanced: {}, verification: { full: { enabled: false } },
+    },
+  });
+  expect(created.status, JSON.stringify(created.json)).toBe(201);
+  const taskId: string = created.json.task.id;
+  const started = await ops.call('POST', '/tasks/{taskId}/start', { params: { taskId } });
+  expect(started.status, JSON.stringify(started.json)).toBe(200);
+  await expect.poll(async () => (await ops.call('GET', '/tasks/{taskId}', { params: { taskId } })).json.task.status, { timeout: 90_000 }).toBe('Running');
+
+  await page.goto(`/sync-tasks/${taskId}`);
+  const panel = page.getByRole('region', { name: 'Cut Over' });
+  await expect(panel).toContainText('Delay now');
+  await panel.getByLabel('Pause writes on the source (CLIENT PAUSE WRITE)').check();
+  const button = panel.getByRole('button', { name: 'Cut Over' });
+  await expect(button).toBeEnabled({ timeout: 30_000 }); // once a heartbeat has given the delay
+  await button.click();
+  await expect(panel.getByRole('status')).toContainText(/^The destination held every write up to offset \d+ of replication id [0-9a-f]{40} at /, { timeout: 60_000 });
+  await expect(panel).toContainText('Writes on the source were paused for');
+  await expect(page.getByRole('status', { name: 'Status: Ended' })).toBeVisible({ timeout: 30_000 });
+  expect((await ops.call('POST', '/tasks/{taskId}/release', { params: { taskId } })).status).toBe(200);
+});
