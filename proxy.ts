@@ -5,20 +5,26 @@
  * may not open redirect to /access-denied; a user whose password was generated
  * or reset is sent to /account first. Pages, actions and handlers check again
  * themselves (lib/auth/guard.ts), and enforce roles for every change.
+ * A request with `Authorization: Bearer <API token>` is checked by its token
+ * instead (lib/auth/token-request.ts), on /api/v1 and /metrics only.
  */
 import { NextResponse, type NextRequest } from 'next/server';
+import { bearerToken } from '@/lib/auth/api-tokens';
+import { clientAddress } from '@/lib/auth/address';
 import { readSessionToken } from '@/lib/auth/cookie';
 import { PATH_HEADER } from '@/lib/auth/guard-header';
 import { can } from '@/lib/auth/roles';
 import { isPublicRequest, pageAbility, PASSWORD_CHANGE_PATHS } from '@/lib/auth/routes';
 import { validateSession } from '@/lib/auth/sessions';
+import { refuseToken } from '@/lib/auth/token-request';
 import { db } from '@/lib/db/client';
 
 export async function proxy(req: NextRequest): Promise<Response> {
   const { pathname } = req.nextUrl;
   const isAction = req.headers.has('next-action');
   const isRead = (req.method === 'GET' || req.method === 'HEAD') && !isAction;
-  const isApi = pathname === '/api' || pathname.startsWith('/api/');
+  // /metrics answers like the API (401, not a redirect): a scraper cannot sign in.
+  const isApi = pathname === '/api' || pathname.startsWith('/api/') || pathname === '/metrics';
   const url = req.nextUrl.clone();
   url.searchParams.delete('_rsc');
   const here = `${url.pathname}${url.search}`;
@@ -29,6 +35,10 @@ export async function proxy(req: NextRequest): Promise<Response> {
   };
 
   if (isPublicRequest(req.method, pathname, isAction)) return forward();
+
+  // An API token (no cookie): /api/v1 and /metrics only; their handlers check it again with the roles.
+  const bearer = bearerToken(req.headers.get('authorization'));
+  if (bearer !== undefined) return (await refuseToken(db(), bearer, req.method, pathname, clientAddress(req.headers))) ?? forward();
 
   // Background reads (polling, live events) do not count as activity; pages, actions and changes do.
   const touch = !(isApi && isRead);
@@ -57,6 +67,6 @@ export async function proxy(req: NextRequest): Promise<Response> {
 }
 
 export const config = {
-  // Everything but the build's static files.
-  matcher: ['/((?!_next/static|_next/image|favicon.ico).*)'],
+  // Everything but the build's static files and the icons (the sign-in page shows them too).
+  matcher: ['/((?!_next/static|_next/image|favicon.ico|favicon.svg|logo.svg).*)'],
 };

@@ -6,6 +6,7 @@ import './globals.css';
 export const metadata: Metadata = {
   title: 'redis-dts — Data Transmission Service',
   description: 'Move a live Redis or Tair database to another instance without downtime.',
+  icons: { icon: { url: '/favicon.svg', type: 'image/svg+xml' } },
 };
 
 export default function RootLayout({ children }: { children: ReactNode }) {

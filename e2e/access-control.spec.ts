@@ -77,6 +77,9 @@ const ACTION_CALLS: Record<string, { args: () => unknown[]; ability: 'view' | 'o
   verifyNowAction: { args: () => [RUNNING], ability: 'operate' },
   stopVerificationAction: { args: () => [RUNNING], ability: 'operate' },
   changePasswordAction: { args: () => [null, formOf({ current: 'not-the-password' })], ability: 'view' },
+  createTokenAction: { args: () => [null, formOf({ name: '' })], ability: 'view' },
+  revokeTokenAction: { args: () => [formOf({ id: 'no-such-token' })], ability: 'view' },
+  cutoverTaskAction: { args: () => [RUNNING, {}], ability: 'operate' },
   createUserAction: { args: () => [null, formOf({ username: '' })], ability: 'manage-users' },
   setUserRoleAction: { args: () => ['no-such-user', 'viewer'], ability: 'manage-users' },
   setUserDisabledAction: { args: () => ['no-such-user', true], ability: 'manage-users' },
@@ -92,7 +95,7 @@ const ADMIN_ARGS: Record<string, () => unknown[]> = {
   ignorePrecheckItemAction: () => [EDITABLE, 'x'], // (an unknown task is not answered in words: a 500 unrelated to access)
 };
 
-const PARAMS = { id: EDITABLE, runId: 'acl-verification-run' };
+const PARAMS = { id: EDITABLE, taskId: EDITABLE, runId: 'acl-verification-run', itemId: 'target-existence', action: 'start' };
 
 test('the enumeration finds every page, handler and action', () => {
   const src = sourceActions().map((a) => `${a.file}#${a.name}`);
@@ -152,6 +155,8 @@ test('with a session: every page, handler and action is served', async () => {
     const url = fill(route, PARAMS);
     for (const method of methods) {
       if (route === '/api/auth/sign-in') continue; // public, covered by the sign-in tests
+      // The REST API's changes need a body and would change the tasks: e2e/api.spec.ts drives each of them.
+      if (route.startsWith('/api/v1/') && method !== 'GET') continue;
       // Sign-out ends the session: give it one of its own.
       const c = route === '/api/auth/sign-out' ? await signInCookie(BASE, 'admin', ADMIN_PW) : cookie;
       const ac = new AbortController();

@@ -17,7 +17,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
       <div className="flex min-h-screen">
         <aside className="w-60 shrink-0 border-r border-slate-200 bg-white">
           <div className="flex h-14 items-center gap-2 border-b border-slate-200 px-5">
-            <span className="grid size-7 place-items-center rounded-md bg-red-600 text-xs font-bold text-white">D</span>
+            <img src="/logo.svg" alt="" width={28} height={28} className="size-7" />
             <span className="font-semibold tracking-tight">redis-dts</span>
           </div>
           <Suspense>

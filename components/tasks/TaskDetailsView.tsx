@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { Panel } from '@/components/ui/Panel';
 import type { EndpointView, TaskDetails } from '@/lib/tasks/details';
 import { STATUS_LABEL } from '@/lib/tasks/status';
+import { CutoverPanel } from './CutoverPanel';
 import { DataVerification } from './DataVerification';
 import { PerformanceCharts } from './PerformanceCharts';
 import { ProgressModules } from './ProgressModules';
@@ -112,6 +113,8 @@ export function TaskDetailsView({ details }: { details: TaskDetails }) {
       </section>
 
       <ProgressModules state={state} sample={sample} />
+
+      <CutoverPanel state={state} delayMs={sample?.delayMs ?? state.delayMs} />
 
       <Panel title="Performance" description="The task's last 24 hours of running, kept across console restarts: one sample per second for the latest ten minutes, one point per minute before that (times in UTC)." bodyClassName="p-4">
         <PerformanceCharts samples={view.samples} />

@@ -42,7 +42,8 @@ export function pages(): string[] {
 export function routeHandlers(): { route: string; methods: string[] }[] {
   return walk(APP).filter((f) => /\/route\.(ts|js)$/.test(f)).map((f) => {
     const src = fs.readFileSync(f, 'utf8');
-    const methods = [...src.matchAll(/export\s+(?:async\s+)?function\s+(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)\b/g)].map((m) => m[1]);
+    // `export async function GET`, or `export const GET = apiRoute(…)` (the REST API's handlers).
+    const methods = [...src.matchAll(/export\s+(?:(?:async\s+)?function|const)\s+(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)\b/g)].map((m) => m[1]);
     return { route: routeOf(f), methods };
   }).sort((a, b) => a.route.localeCompare(b.route));
 }

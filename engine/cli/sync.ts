@@ -18,6 +18,9 @@ import { chooseWriteMethod } from '../relay/choose';
 /** The task finished, but the destination evicted keys while it ran (docs/cli.md). */
 const EXIT_KEYS_EVICTED = 3;
 
+/** The delay under which the CLI calls a caught-up task safe to cut over. */
+const SAFE_DELAY_MS = 2_000;
+
 function progressLine(p: SyncProgress): string {
   const parts = [`[${p.stage}]`];
   if (p.stage === 'full' || p.stage === 'waiting-snapshot') {
@@ -26,6 +29,10 @@ function progressLine(p: SyncProgress): string {
   } else {
     parts.push(`offset ${p.receivedOffset}`, `applied ${p.commandsApplied}`);
     if (p.delayMs !== null) parts.push(`delay ${p.delayMs} ms`);
+    // Everything received is acknowledged and the heartbeat is fresh: the destination holds the source now.
+    if (p.stage === 'incremental' && p.delayMs !== null && p.delayMs < SAFE_DELAY_MS && p.checkpoint?.offset === p.receivedOffset) {
+      parts.push('caught up: safe to cut over');
+    }
   }
   parts.push(`${p.rps} cmd/s`);
   if (p.evictedKeys > 0) parts.push(`EVICTED ${p.evictedKeys} keys on the destination`);

@@ -43,6 +43,8 @@ export interface RelayStats {
   partialResyncs: number;
   /** Bytes relayed from the source since the relay started. */
   bytesRelayed: number;
+  /** Sessions the destination's side ended (its link broke, or it closed it). */
+  sessionsLost: number;
   /** Keys of the current snapshot seen so far (its copy parsed as it passes); null when it could not be followed. */
   snapshotKeys: number | null;
   /**
@@ -85,7 +87,7 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
   private session?: { destination: net.Socket; source?: net.Socket };
   private readonly stats: RelayStats = {
     stage: 'idle', replid: null, sentOffset: 0, ackedOffset: 0, snapshotBytes: 0, snapshotTotal: null,
-    fullSyncs: 0, partialResyncs: 0, bytesRelayed: 0, snapshotKeys: 0, delayMs: null,
+    fullSyncs: 0, partialResyncs: 0, bytesRelayed: 0, sessionsLost: 0, snapshotKeys: 0, delayMs: null,
   };
   /** (offset, time sent) of stream bytes not yet acknowledged, at most one per SAMPLE_MS. */
   private sent: { offset: number; at: number }[] = [];
@@ -211,6 +213,7 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
         this.session = undefined;
         session.source?.destroy();
         this.stats.stage = 'idle';
+        this.stats.sessionsLost++;
         this.emit('log', 'info', 'the destination closed its replication session');
       }
     });

@@ -285,6 +285,10 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
       rps: 0,
       bytesPerSecond: 0,
       commandsApplied: 0,
+      bytesRead: r.bytesRelayed,
+      // The destination's side: sessions it lost, and the sessions it asked for again after the first.
+      destinationErrors: r.sessionsLost,
+      destinationRetries: Math.max(0, r.fullSyncs + r.partialResyncs - 1),
       fullSyncs: r.fullSyncs,
       partialResyncs: r.partialResyncs,
       evictedKeys: 0,

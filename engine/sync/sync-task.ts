@@ -92,7 +92,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
   readonly state: SyncProgress = {
     stage: 'connecting', keysDone: 0, keysTotal: 0, rdbBytesDone: 0, rdbBytesTotal: null, fullPercent: 0,
     replid: null, receivedOffset: 0, checkpoint: null, delayMs: null, rps: 0, bytesPerSecond: 0,
-    commandsApplied: 0, fullSyncs: 0, partialResyncs: 0, evictedKeys: 0,
+    commandsApplied: 0, bytesRead: 0, destinationErrors: 0, destinationRetries: 0, fullSyncs: 0, partialResyncs: 0, evictedKeys: 0,
   };
 
   constructor(private opts: SyncOptions, private readonly shard?: ShardPlumbing) {
@@ -141,12 +141,16 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
 
   shardProgress(): ShardProgress {
     const p = this.progress;
-    return { name: this.shardName, stage: p.stage, replid: p.replid, receivedOffset: p.receivedOffset, checkpoint: p.checkpoint };
+    return {
+      name: this.shardName, stage: p.stage, replid: p.replid, receivedOffset: p.receivedOffset, checkpoint: p.checkpoint, delayMs: p.delayMs,
+      commandsApplied: p.commandsApplied, bytesRead: p.bytesRead, destinationErrors: p.destinationErrors, destinationRetries: p.destinationRetries,
+    };
   }
 
   get progress(): SyncProgress {
     return { ...this.state, checkpoint: this.writer.checkpoint ?? this.state.checkpoint, delayMs: this.reader?.delayMs() ?? null,
-      evictedKeys: this.evictions?.evicted ?? 0 };
+      evictedKeys: this.evictions?.evicted ?? 0, bytesRead: this.state.rdbBytesDone + this.streamBytes,
+      destinationErrors: this.writer.stats.errors, destinationRetries: this.writer.stats.retries };
   }
 
   log(level: SyncLogLevel, message: string): void {

@@ -175,6 +175,11 @@ export interface SyncProgress {
   /** Bytes per second read from the source (the snapshot, then the replication stream) over the last interval. */
   bytesPerSecond: number;
   commandsApplied: number;
+  /** Bytes read from the source so far in this run (the snapshot, then the replication stream). */
+  bytesRead: number;
+  /** Destination failures that made the writer reconnect, and its reconnection attempts (this run). */
+  destinationErrors: number;
+  destinationRetries: number;
   fullSyncs: number;
   partialResyncs: number;
   /** Keys the destination evicted since the task started (INFO stats evicted_keys, every master; EvictionWatch). */
@@ -189,6 +194,11 @@ export interface ShardProgress {
   replid: string | null;
   receivedOffset: number;
   checkpoint: StreamPosition | null;
+  delayMs: number | null;
+  commandsApplied: number;
+  bytesRead: number;
+  destinationErrors: number;
+  destinationRetries: number;
 }
 
 /** Where one source shard's stream is applied up to, as saved for a restart. */

@@ -25,6 +25,8 @@ export type ManagerMessage =
   | { type: 'resume' }
   /** New rate limits for the running task (Upgrade Instance Class). */
   | { type: 'limits'; limits: Pick<SyncOptions, 'rps' | 'throttle'> }
+  /** Asks for the keys the stream wrote since the engine started (a cut over's final check). */
+  | { type: 'changed-keys' }
   | { type: 'stop' };
 
 export type WorkerMessage =
@@ -40,7 +42,9 @@ export type WorkerMessage =
   /** Incremental Data Verification: a key the stream wrote still differs after its rechecks. */
   | { type: 'verify-difference'; conflict: Conflict }
   /** Incremental Data Verification counters (every few seconds while they change, and once at the end). */
-  | { type: 'verify-stats'; stats: IncrementalStats; final: boolean };
+  | { type: 'verify-stats'; stats: IncrementalStats; final: boolean }
+  /** The answer to `changed-keys` (source DB and key; `overflow`: more were written than kept). */
+  | { type: 'changed-keys'; keys: { db: number; key: Buffer }[]; overflow: boolean };
 
 /** What a verify worker runs: VerifierOptions without the callbacks and the signal. */
 export type VerifyJob = Omit<VerifierOptions, 'filter' | 'signal' | 'onProgress' | 'onRound'> & { filter?: FilterOptions };

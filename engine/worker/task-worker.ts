@@ -11,6 +11,7 @@ import { DtsError, describeError } from '../errors';
 import { createSyncRunner, type SyncRunner } from '../sync/cluster-sync';
 import type { SyncOptions } from '../sync/types';
 import { IncrementalVerifier, type IncrementalStats } from '../verify';
+import { ChangedKeys } from './changed-keys';
 import type { IncrementalVerifyOptions, ManagerMessage, WorkerMessage } from './protocol';
 
 if (!process.send) {
@@ -98,12 +99,19 @@ class StreamVerification {
 }
 
 let verification: StreamVerification | undefined;
+/** Every key the stream writes, for a cut over's final check. */
+const changed = new ChangedKeys();
 
 async function start(options: SyncOptions, incrementalVerify: IncrementalVerifyOptions | undefined): Promise<void> {
   if (incrementalVerify && options.source && options.type !== 'full') {
     const v = new StreamVerification(incrementalVerify, options);
     verification = v;
-    options = { ...options, onKeyWritten: (db, key) => v.noteWrite(db, key) };
+    options = { ...options, onKeyWritten: (db, key) => {
+      changed.note(db, key);
+      v.noteWrite(db, key);
+    } };
+  } else {
+    options = { ...options, onKeyWritten: (db, key) => changed.note(db, key) };
   }
   try {
     task = await createSyncRunner(options);
@@ -149,6 +157,9 @@ process.on('message', (msg: ManagerMessage) => {
       return;
     case 'limits':
       task?.setLimits(msg.limits);
+      return;
+    case 'changed-keys':
+      send({ type: 'changed-keys', keys: changed.list(), overflow: changed.overflow });
       return;
     case 'stop':
       if (task) void task.stop();

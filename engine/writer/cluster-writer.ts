@@ -89,7 +89,7 @@ export class ClusterWriter implements DestinationWriter {
   private redirects: Promise<void> = Promise.resolve();
   /** Per failed connection, the ops to send again (late replies on it take theirs out). */
   private readonly resending = new Map<PipelinedConnection<Op>, Op[]>();
-  readonly stats: WriterStats = { commands: 0, bytes: 0 };
+  readonly stats: WriterStats = { commands: 0, bytes: 0, errors: 0, retries: 0 };
 
   constructor(readonly seed: RedisEndpoint, private readonly opts: WriterOptions = {}) {
     this.limiter = new WriteThrottle(opts.rps ?? 0, opts.bytesPerSecond ?? 0);
@@ -327,6 +327,7 @@ export class ClusterWriter implements DestinationWriter {
 
   private async recover(cause: Error, conn: PipelinedConnection<Op>, busy: boolean): Promise<void> {
     if (this.fatal) return;
+    this.stats.errors++;
     const attempt = this.retry.attempt(busy ? 'busy' : 'connection');
     if (attempt.expired) {
       this.fatal = new WriterError('RETRY_EXHAUSTED', `gave up on the destination ${this.address}: ${describeError(cause)}`,
@@ -336,6 +337,7 @@ export class ClusterWriter implements DestinationWriter {
     this.opts.log?.('warn', `${describeError(cause)}; rediscovering the destination cluster`);
     for (;;) {
       await attempt.pause();
+      this.stats.retries++;
       try {
         await this.refreshTopology();
         break;

@@ -105,7 +105,7 @@ export class StandaloneWriter implements DestinationWriter {
    */
   private readonly setRun = new BulkBuilder(16 * 1024);
   private setRunDb = 0;
-  readonly stats: WriterStats = { commands: 0, bytes: 0 };
+  readonly stats: WriterStats = { commands: 0, bytes: 0, errors: 0, retries: 0 };
   /** Undefined: not a cluster (the ClusterWriter reports its number of masters). */
   readonly masters: number | undefined = undefined;
 
@@ -496,6 +496,7 @@ export class StandaloneWriter implements DestinationWriter {
 
   private async recover(cause: Error): Promise<void> {
     const why: RetryCause = cause instanceof TransientReplyError ? 'busy' : 'connection';
+    this.stats.errors++;
     const attempt = this.retry.attempt(why);
     if (attempt.expired) {
       this.fatal = new WriterError('RETRY_EXHAUSTED', `gave up on the destination ${this.address}: ${describeError(cause)}`,
@@ -507,6 +508,7 @@ export class StandaloneWriter implements DestinationWriter {
     let record: Buffer | null = null;
     for (;;) {
       await attempt.pause();
+      this.stats.retries++;
       try {
         await this.connect();
         if (this.units) record = await this.getOnConnection(this.units.record.db, this.units.record.key);

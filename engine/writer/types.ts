@@ -38,6 +38,10 @@ export interface WriterOptions {
 export interface WriterStats {
   commands: number;
   bytes: number;
+  /** Destination failures that made the writer reconnect (a broken connection, a transient error reply). */
+  errors: number;
+  /** Reconnection attempts after them. */
+  retries: number;
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { db } from '@/lib/db/client';
 
-export type AuditTargetType = 'task' | 'instance' | 'user';
+export type AuditTargetType = 'task' | 'instance' | 'user' | 'token';
 
 export const AUDIT_ACTION_LABEL: Record<string, string> = {
   'task.create': 'Created task',
@@ -35,6 +35,11 @@ export const AUDIT_ACTION_LABEL: Record<string, string> = {
   'user.change-password': 'Changed own password',
   'user.sign-in': 'Signed in',
   'user.sign-out': 'Signed out',
+  'token.create': 'Created API token',
+  'token.revoke': 'Revoked API token',
+  'token.refused': 'Refused API token',
+  'api.request': 'API request',
+  'task.cutover': 'Cut over',
 };
 
 export function auditActionLabel(action: string): string {

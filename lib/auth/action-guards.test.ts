@@ -14,7 +14,7 @@ const env = vi.hoisted(() => {
   const dir = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'dts-guards-'));
   process.env.DATABASE_URL = `file:${dir}/guards.db`;
   process.env.DTS_SESSION_SECRET = 'x'.repeat(44);
-  return { dir, cookie: undefined as string | undefined };
+  return { dir, cookie: undefined as string | undefined, authorization: undefined as string | undefined };
 });
 
 vi.mock('next/headers', () => ({
@@ -22,7 +22,7 @@ vi.mock('next/headers', () => ({
     get: (name: string) => (name === 'dts_session' && env.cookie ? { name, value: env.cookie } : undefined),
     set: () => undefined,
   }),
-  headers: async () => new Headers({ 'x-forwarded-for': '127.0.0.1' }),
+  headers: async () => new Headers({ 'x-forwarded-for': '127.0.0.1', ...(env.authorization ? { authorization: env.authorization } : {}) }),
 }));
 vi.mock('next/cache', () => ({ revalidatePath: () => undefined }));
 
@@ -44,8 +44,8 @@ function serverActionModules(): string[] {
   return out.sort();
 }
 
-/** Actions a viewer may run: its own password. */
-const VIEW_ACTIONS = new Set(['changePasswordAction']);
+/** Actions a viewer may run: its own password and API tokens. */
+const VIEW_ACTIONS = new Set(['changePasswordAction', 'createTokenAction', 'revokeTokenAction']);
 
 function refusalText(result: unknown): string | undefined {
   if (!result || typeof result !== 'object') return undefined;
@@ -64,6 +64,8 @@ async function outcome(fn: (...args: unknown[]) => Promise<unknown>): Promise<st
 
 let prisma: import('@/lib/db/client').PrismaClient;
 let viewerCookie = '';
+let viewerToken = '';
+let revokedToken = '';
 let actions: { name: string; fn: (...args: unknown[]) => Promise<unknown> }[] = [];
 
 beforeAll(async () => {
@@ -74,6 +76,12 @@ beforeAll(async () => {
   await prisma.task.create({ data: { id: 'dtsguardtask01', name: 'guarded', region: 'local', status: 'Running', source: '{}', target: '{}' } });
   const token = await createSession(prisma, viewer.id);
   viewerCookie = await sealData({ t: token }, { password: process.env.DTS_SESSION_SECRET!, ttl: 3600 });
+  const { createApiToken, revokeApiToken } = await import('./api-tokens');
+  const admin = await prisma.user.create({ data: { username: 'ad', role: 'admin', passwordHash: 'x' } });
+  viewerToken = (await createApiToken(prisma, admin.id, { name: 'read-only', role: 'viewer' })).token;
+  const revoked = await createApiToken(prisma, admin.id, { name: 'old', role: 'admin' });
+  await revokeApiToken(prisma, admin.id, revoked.id);
+  revokedToken = revoked.token;
   for (const file of serverActionModules()) {
     const mod = (await import(file)) as Record<string, unknown>;
     for (const [name, fn] of Object.entries(mod)) {
@@ -107,6 +115,21 @@ describe('server actions', () => {
       if (VIEW_ACTIONS.has(a.name.split('#')[1])) continue;
       expect(await outcome(a.fn), a.name).toMatch(/^Your role \(Viewer\) cannot (change tasks or instances|manage users)\./);
     }
+    expect((await prisma.task.findUniqueOrThrow({ where: { id: 'dtsguardtask01' } })).status).toBe('Running');
+    expect(await prisma.auditLog.count()).toBe(0);
+  });
+
+  it("treat an API token as a session of its role: an admin's viewer token is refused every change, a revoked one is no session", async () => {
+    env.cookie = viewerCookie;
+    env.authorization = `Bearer ${revokedToken}`;
+    // The token decides, not the cookie beside it.
+    for (const a of actions) expect(await outcome(a.fn), a.name).toBe('Your session has ended. Sign in again.');
+    env.authorization = `Bearer ${viewerToken}`;
+    for (const a of actions) {
+      if (VIEW_ACTIONS.has(a.name.split('#')[1])) continue;
+      expect(await outcome(a.fn), a.name).toMatch(/^Your role \(Viewer\) cannot (change tasks or instances|manage users)\./);
+    }
+    env.authorization = undefined;
     expect((await prisma.task.findUniqueOrThrow({ where: { id: 'dtsguardtask01' } })).status).toBe('Running');
     expect(await prisma.auditLog.count()).toBe(0);
   });

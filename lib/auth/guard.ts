@@ -11,13 +11,19 @@ import { cookies, headers } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { cache } from 'react';
 import { db } from '@/lib/db/client';
+import { bearerToken, validateApiToken } from './api-tokens';
 import { readSessionToken } from './cookie';
 import { can, refusal, type Ability } from './roles';
 import { PATH_HEADER } from './guard-header';
 import { validateSession, type ActiveSession, type SessionUser } from './sessions';
 
-/** The session of this request (read once per request). */
+/**
+ * The session of this request (read once per request): an API token's when the request
+ * carries `Authorization: Bearer …` (then the cookie is not looked at), else the cookie's.
+ */
 export const currentSession = cache(async (): Promise<ActiveSession | null> => {
+  const bearer = bearerToken((await headers()).get('authorization'));
+  if (bearer !== undefined) return validateApiToken(db(), bearer);
   const token = await readSessionToken(await cookies());
   return validateSession(db(), token);
 });

@@ -21,7 +21,7 @@ const SQL_TYPE: Record<string, string> = {
 const PG_TYPE: Record<string, string> = {
   String: 'text', Int: 'integer', BigInt: 'bigint', Float: 'double precision', Boolean: 'boolean', DateTime: 'timestamp without time zone',
 };
-const MODELS = ['AuditLog', 'Instance', 'Session', 'Task', 'TaskLog', 'TaskMetric', 'TaskShard', 'User', 'VerificationRound', 'VerificationRun'];
+const MODELS = ['ApiIdempotencyKey', 'ApiToken', 'AuditLog', 'Instance', 'Session', 'Task', 'TaskLog', 'TaskMetric', 'TaskShard', 'User', 'VerificationRound', 'VerificationRun'];
 
 interface Field { name: string; type: string; optional: boolean }
 
@@ -169,7 +169,7 @@ async function writeAndReadEveryModel(prisma: PrismaClient): Promise<void> {
     data: {
       id: 'dtstest1', name: 'move', region: 'cn-hangzhou', source: '{"host":"a"}', target: '{"host":"b"}',
       fullProgress: 42.5, keysDone: 2n ** 40n, keysTotal: 2n ** 41n, bytesDone: 2n ** 50n, delayMs: 12,
-      errorMessage: 'none', startedAt: new Date(), endedAt: new Date(), releasedAt: new Date(),
+      errorMessage: 'none', startedAt: new Date(), endedAt: new Date(), releasedAt: new Date(), cutover: '{"at":"x"}',
       shards: { create: [{ name: '127.0.0.1:6379', stage: 'incremental', replid: 'a'.repeat(40), offset: 2n ** 62n }] },
       logs: { create: [{ level: 'info', message: 'created' }] },
       metrics: { create: [{ at: new Date(), stage: 'incremental', fullPercent: 100, keysDone: 2n ** 40n, keysTotal: 2n ** 40n,
@@ -190,9 +190,13 @@ async function writeAndReadEveryModel(prisma: PrismaClient): Promise<void> {
 
   const user = await prisma.user.create({
     data: { username: 'ops', role: 'operator', passwordHash: '$argon2id$x', mustChangePassword: true,
-      sessions: { create: [{ id: 'f'.repeat(64), address: '127.0.0.1', userAgent: 'test' }] } },
-    include: { sessions: true },
+      sessions: { create: [{ id: 'f'.repeat(64), address: '127.0.0.1', userAgent: 'test' }] },
+      apiTokens: { create: [{ tokenHash: 'e'.repeat(64), prefix: 'dts_abcdef', name: 'ci', role: 'viewer', expiresAt: new Date(Date.now() + 60_000) }] } },
+    include: { sessions: true, apiTokens: true },
   });
+  expect(user.apiTokens[0]).toMatchObject({ name: 'ci', revokedAt: null, lastUsedAt: null });
+  await prisma.apiIdempotencyKey.create({ data: { userId: user.id, key: 'k1', route: 'POST /tasks', requestHash: 'h' } });
+  await expect(prisma.apiIdempotencyKey.create({ data: { userId: user.id, key: 'k1', route: 'POST /tasks', requestHash: 'h' } })).rejects.toThrow();
   expect(user.disabled).toBe(false);
   expect(user.sessions[0].lastSeenAt).toBeInstanceOf(Date);
   await prisma.auditLog.create({
@@ -200,6 +204,7 @@ async function writeAndReadEveryModel(prisma: PrismaClient): Promise<void> {
   });
   await prisma.user.delete({ where: { id: user.id } });
   expect(await prisma.session.count()).toBe(0);
+  expect(await prisma.apiToken.count()).toBe(0);
   // The audit trail outlives the account.
   expect((await prisma.auditLog.findFirstOrThrow()).username).toBe('ops');
 }

@@ -87,6 +87,8 @@ interface Worker {
   verifyAfterFull: boolean;
   /** Pause actions waiting for the engine's acknowledgement. */
   pauseAcks: (() => void)[];
+  /** Cut overs waiting for the keys the stream wrote. */
+  changedKeysWaiters: ((r: { keys: { db: number; key: Buffer }[]; overflow: boolean }) => void)[];
   /** The task as Monitoring and Alerting sees it. */
   alertTask: AlertTask;
   /** What this run does to the record's account of the full migration (completed, resumed, run again). */
@@ -154,6 +156,11 @@ export class EngineManager {
     return this.workers.has(taskId);
   }
 
+  /** The engine's latest progress report (counters of this run), while the task has an engine. */
+  liveProgress(taskId: string): SyncProgress | undefined {
+    return this.workers.get(taskId)?.progress;
+  }
+
   /** The PID of the task's engine process, while it has one (diagnostics: which process to look at). */
   enginePid(taskId: string): number | undefined {
     return this.workers.get(taskId)?.engine.pid;
@@ -212,6 +219,7 @@ export class EngineManager {
       timer: setInterval(() => void this.persistProgress(worker), PERSIST_INTERVAL_MS),
       verifyAfterFull,
       pauseAcks: [],
+      changedKeysWaiters: [],
       alertTask,
       history,
       evictedBefore,
@@ -273,6 +281,9 @@ export class EngineManager {
         return;
       case 'verify-stats':
         await this.verification.incrementalStats(taskId, msg.stats, msg.final);
+        return;
+      case 'changed-keys':
+        for (const resolve of worker.changedKeysWaiters.splice(0)) resolve({ keys: msg.keys, overflow: msg.overflow });
         return;
     }
   }
@@ -407,6 +418,23 @@ export class EngineManager {
     await records.setStatus(taskId, 'Paused');
   }
 
+  /** The keys the task's stream wrote since its engine started (undefined: no engine, or no answer in time). */
+  async changedKeys(taskId: string, timeoutMs = 10_000): Promise<{ keys: { db: number; key: Buffer }[]; overflow: boolean } | undefined> {
+    const worker = this.workers.get(taskId);
+    if (!worker) return undefined;
+    let resolver!: (r: { keys: { db: number; key: Buffer }[]; overflow: boolean }) => void;
+    const answer = new Promise<{ keys: { db: number; key: Buffer }[]; overflow: boolean }>((resolve) => {
+      resolver = resolve;
+      worker.changedKeysWaiters.push(resolve);
+    });
+    worker.engine.send({ type: 'changed-keys' });
+    const late = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), timeoutMs).unref());
+    const r = await Promise.race([answer, late, worker.engine.exited.then(() => undefined)]);
+    const waiting = worker.changedKeysWaiters.indexOf(resolver);
+    if (waiting >= 0) worker.changedKeysWaiters.splice(waiting, 1);
+    return r;
+  }
+
   /** Upgrade Instance Class of a running (or paused) task: its engine takes the new rate at once. */
   async applyLimits(taskId: string): Promise<boolean> {
     const worker = this.workers.get(taskId);
@@ -447,18 +475,17 @@ export class EngineManager {
   private async deleteRecords(taskId: string): Promise<void> {
     const task = await records.findTask(taskId);
     if (!task) return;
-    const options = syncOptionsFor(task);
-    if (options.writeMethod === 'relay') {
+    if (parseStored(advancedSchema, task.advanced, DEFAULT_ADVANCED).writeMethod === 'relay') {
       // A relayed task keeps no record; a destination its dead engine left as a replica is detached.
       try {
-        if (await detachRelayedDestination(options.target)) await records.log(taskId, 'info', 'the destination is a master again (REPLICAOF NO ONE), with its own masterauth');
+        if (await detachRelayedDestination(syncOptionsFor(task).target)) await records.log(taskId, 'info', 'the destination is a master again (REPLICAOF NO ONE), with its own masterauth');
       } catch (err) {
         await records.log(taskId, 'warn', `could not make the destination a master again: ${describeError(err)}; run REPLICAOF NO ONE on it`);
       }
       return;
     }
     try {
-      const deleted = await deleteTaskRecords(options.target, taskId);
+      const deleted = await deleteTaskRecords(syncOptionsFor(task).target, taskId);
       if (deleted > 0) await records.log(taskId, 'info', `deleted the task's record on the destination (${deleted} key(s) ${recordPatternFor(taskId)})`);
     } catch (err) {
       await records.log(taskId, 'warn', `could not delete the task's record on the destination (${recordPatternFor(taskId)}): ${describeError(err)}; `

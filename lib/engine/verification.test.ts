@@ -189,10 +189,10 @@ describe('data verification in the console', () => {
         objects: JSON.stringify({ dbs: [{ db: 0, targetDb: 0 }] }),
       },
     });
-    expect(await verifyNowAction('dtsver4')).toEqual({ ok: false, message: 'Start the task first: nothing has been written to the destination yet.' });
-    expect(await verifyNowAction('missing')).toEqual({ ok: false, message: 'This task no longer exists.' });
+    expect(await verifyNowAction('dtsver4')).toEqual({ ok: false, message: 'Start the task first: nothing has been written to the destination yet.', code: 'invalid_state' });
+    expect(await verifyNowAction('missing')).toEqual({ ok: false, message: 'This task no longer exists.', code: 'not_found' });
     await db().task.update({ where: { id: 'dtsver4' }, data: { status: 'FullMigration' } });
-    expect(await verifyNowAction('dtsver4')).toEqual({ ok: false, message: 'Verify once the full data migration has completed.' });
+    expect(await verifyNowAction('dtsver4')).toEqual({ ok: false, message: 'Verify once the full data migration has completed.', code: 'invalid_state' });
 
     const stale = await db().verificationRun.create({ data: { taskId: 'dtsver4', kind: 'full', trigger: 'manual' } });
     await new EngineManager().verification.recover();

@@ -41,3 +41,9 @@ export async function listAllInstances(): Promise<InstanceListItem[]> {
   const rows = await db().instance.findMany({ orderBy: [{ region: 'asc' }, { instanceId: 'asc' }] });
   return rows.map(toItem);
 }
+
+/** One registered instance, or null. */
+export async function readInstance(id: string): Promise<InstanceListItem | null> {
+  const row = await db().instance.findUnique({ where: { id } });
+  return row ? toItem(row) : null;
+}

@@ -49,7 +49,7 @@ describe('Start on a Not Started task', () => {
     t.disconnect();
     await notStarted('dtsact1');
     const r = await performTaskAction('dtsact1', 'start');
-    expect(r).toEqual({ ok: false, message: expect.stringMatching(/^The precheck did not pass, so the task was not started/) });
+    expect(r).toEqual({ ok: false, message: expect.stringMatching(/^The precheck did not pass, so the task was not started/), code: 'precheck_failed' });
     const task = await db().task.findUniqueOrThrow({ where: { id: 'dtsact1' } });
     expect(task.status).toBe('PrecheckFailed');
     expect(task.startedAt).toBeNull();

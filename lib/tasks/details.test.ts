@@ -135,7 +135,7 @@ describe('live stream', () => {
     manager['record']('dtsev1', {
       stage: 'incremental', keysDone: 40, keysTotal: 40, rdbBytesDone: 4096, rdbBytesTotal: 4096, fullPercent: 100, replid: 'abc',
       receivedOffset: 1000, checkpoint: { offset: 900, db: 0 }, delayMs: 5, rps: 10, bytesPerSecond: 2048,
-      commandsApplied: 1, fullSyncs: 1, partialResyncs: 0, evictedKeys: 0,
+      commandsApplied: 1, bytesRead: 0, destinationErrors: 0, destinationRetries: 0, fullSyncs: 1, partialResyncs: 0, evictedKeys: 0,
     });
     await db().task.update({ where: { id: 'dtsev1' }, data: { status: 'Paused' } });
     await db().taskLog.create({ data: { taskId: 'dtsev1', level: 'warn', message: 'paused by the user' } });
@@ -193,7 +193,7 @@ describe('server actions', () => {
 
   it('upgrades the instance class only upward and only while Running, Paused or Failed', async () => {
     await createTask('dtsup1', { status: 'Paused' });
-    expect(await upgradeInstanceClassAction('dtsup1', 'small')).toEqual({ ok: false, message: 'An upgrade needs a class above large.' });
+    expect(await upgradeInstanceClassAction('dtsup1', 'small')).toEqual({ ok: false, message: 'An upgrade needs a class above large.', code: 'invalid_request' });
     expect(await upgradeInstanceClassAction('dtsup1', 'bogus')).toMatchObject({ ok: false });
     expect(await upgradeInstanceClassAction('dtsup1', 'xlarge')).toEqual({ ok: true });
     expect((await db().task.findUniqueOrThrow({ where: { id: 'dtsup1' } })).instanceClass).toBe('xlarge');
@@ -207,8 +207,8 @@ describe('server actions', () => {
 
   it('answers in words when the state does not allow an action', async () => {
     await createTask('dtsact1', { status: 'Ended' });
-    expect(await performTaskAction('dtsact1', 'pause')).toEqual({ ok: false, message: 'A task that is Ended cannot be paused.' });
-    expect(await performTaskAction('missing', 'start')).toEqual({ ok: false, message: 'This task no longer exists.' });
+    expect(await performTaskAction('dtsact1', 'pause')).toEqual({ ok: false, message: 'A task that is Ended cannot be paused.', code: 'invalid_state' });
+    expect(await performTaskAction('missing', 'start')).toEqual({ ok: false, message: 'This task no longer exists.', code: 'not_found' });
     // End of a task without an engine (e.g. after a failed start) just records Ended.
     await createTask('dtsact2', { status: 'Paused' });
     expect(await performTaskAction('dtsact2', 'end')).toEqual({ ok: true });
@@ -221,6 +221,6 @@ describe('server actions', () => {
 describe('state names in refusals', () => {
   it('names the state as the console shows it', async () => {
     await createTask('dtsact3', { status: 'FullMigration' });
-    expect(await performTaskAction('dtsact3', 'pause')).toEqual({ ok: false, message: 'A task that is Performing Full Data Migration cannot be paused.' });
+    expect(await performTaskAction('dtsact3', 'pause')).toEqual({ ok: false, message: 'A task that is Performing Full Data Migration cannot be paused.', code: 'invalid_state' });
   });
 });

@@ -10,6 +10,7 @@ import { LINK_SPECS, maxRpsLabel } from '@/lib/catalog/link-specs';
 import { regionById } from '@/lib/catalog/regions';
 import { engineManager } from '@/lib/engine/manager';
 import { activeAlerts } from '@/lib/engine/alerts';
+import { parseCutoverReport, type CutoverReport } from '@/lib/engine/cutover';
 import type { TaskSample } from '@/lib/engine/metrics-history';
 import { encryptionLabel, endpointSchema } from './endpoint';
 import {
@@ -109,6 +110,8 @@ export interface TaskLiveState {
   billing: { billableMs: number | null; currency: string; estimates: ClassEstimate[] };
   /** Monitoring and Alerting: what the task's state raises now. */
   alerts: string[];
+  /** The cut over's record, once the task was cut over. */
+  cutover: CutoverReport | null;
 }
 
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -219,6 +222,7 @@ async function toState(t: TaskRow): Promise<TaskLiveState> {
     verification,
     billing: billingOf(t),
     alerts: activeAlerts(parseStored(advancedSchema, t.advanced, DEFAULT_ADVANCED).monitoring, status, t.delayMs),
+    cutover: parseCutoverReport(t.cutover),
   };
 }
 
@@ -271,6 +275,12 @@ export async function getTaskDetails(taskId: string): Promise<TaskDetails | null
   if (!t) return null;
   const logs = await readTaskLogs(taskId);
   return { state: await toState(t), config: toConfig(t), logs, samples: await engineManager().history(taskId) };
+}
+
+/** The task's settings as the details page shows them (no secret), or null when there is no such task. */
+export async function readTaskConfig(taskId: string): Promise<TaskConfigView | null> {
+  const t = await loadTaskRow(taskId);
+  return t ? toConfig(t) : null;
 }
 
 /** The JSON the details route answers with (no config: it only changes through an upgrade, which is in the state). */

@@ -104,6 +104,9 @@ export const purchaseSchema = z.object({
 });
 export type PurchaseSettings = z.infer<typeof purchaseSchema>;
 
+/** Upgrade Instance Class: the class asked for (the task details page and the REST API). */
+export const instanceClassInputSchema = z.object({ instanceClass: z.enum(LINK_SPEC_IDS) });
+
 /** Parses a stored JSON column, falling back to the defaults for an empty or older document. */
 export function parseStored<T>(schema: z.ZodType<T>, json: string, fallback: T): T {
   try {

@@ -14,7 +14,12 @@ import { advancedSchema, CONFLICT_MODES, DEFAULT_ADVANCED, objectsSchema, parseS
 import { parsePrecheckDoc, summarizePrecheck, type PrecheckDoc, type PrecheckView } from './precheck-doc';
 import { canPerform, isTaskStatus } from './status';
 
-export class PrecheckError extends Error {}
+/** A precheck that cannot start, or an item that cannot be ignored; `code` for the REST API (lib/http/refusal.ts). */
+export class PrecheckError extends Error {
+  constructor(message: string, readonly code: 'not_found' | 'invalid_state' = 'invalid_state') {
+    super(message);
+  }
+}
 
 /** A precheck running in this process: its run id (the stored document's, while it is the latest) and its end. */
 interface ActiveRun {
@@ -52,7 +57,7 @@ function decideStatus(doc: PrecheckDoc): 'PrecheckPassed' | 'PrecheckFailed' {
 /** Starts (or restarts) the precheck of a task; returns at once, results stream into Task.precheck. */
 export async function startPrecheck(taskId: string): Promise<void> {
   const task = await db().task.findUnique({ where: { id: taskId } });
-  if (!task) throw new PrecheckError('The task does not exist.');
+  if (!task) throw new PrecheckError('The task does not exist.', 'not_found');
   // Already running, and its results are the ones stored: nothing to start. A run whose document was
   // replaced meanwhile (the settings saved again) writes nowhere any more, so a new one starts.
   const active = runs.get(taskId);
@@ -135,16 +140,21 @@ export async function precheckToEnd(taskId: string): Promise<string> {
 /** Marks a Warning or Failed item as ignored (never connectivity, authentication or permission items). */
 export async function ignorePrecheckItem(taskId: string, itemId: string): Promise<void> {
   let problem: string | undefined;
+  let code: 'not_found' | 'invalid_state' = 'invalid_state';
+  if (!(await db().task.findUnique({ where: { id: taskId }, select: { id: true } }))) throw new PrecheckError('The task does not exist.', 'not_found');
   await updateDoc(taskId, (d) => {
     const item = d.items.find((i) => i.id === itemId);
     if (!d.finishedAt) problem = 'Wait for the precheck to finish.';
-    else if (!item) problem = 'No such precheck item.';
+    else if (!item) {
+      problem = 'No such precheck item.';
+      code = 'not_found';
+    }
     else if (!item.ignorable) problem = `${item.name} cannot be ignored: fix it and run the precheck again.`;
     else if (item.status === 'passed' || item.status === 'pending') problem = `${item.name} has nothing to ignore.`;
     if (problem) return null;
     return { ...d, items: d.items.map((i) => (i.id === itemId ? { ...i, ignored: true } : i)) };
   }, (d) => ({ status: decideStatus(d) }));
-  if (problem) throw new PrecheckError(problem);
+  if (problem) throw new PrecheckError(problem, code);
   const task = await db().task.findUnique({ where: { id: taskId }, select: { precheck: true } });
   const name = parsePrecheckDoc(task?.precheck ?? '{}')?.items.find((i) => i.id === itemId)?.name ?? itemId;
   await db().taskLog.create({ data: { taskId, level: 'warn', message: `precheck item ignored by the user: ${name}` } });

@@ -3,6 +3,7 @@ import { containsText } from '@/lib/db/text-filter';
 import { LINK_SPECS, type LinkSpecId } from '@/lib/catalog/link-specs';
 import { regionById } from '@/lib/catalog/regions';
 import { activeAlerts } from '@/lib/engine/alerts';
+import { engineManager } from '@/lib/engine/manager';
 import { endpointLabel } from './endpoint';
 import { advancedSchema, DEFAULT_ADVANCED, parseStored } from './options';
 import { canPerform, hasLiveDelay, isTaskStatus, TASK_STATUSES, type TaskStatus } from './status';
@@ -74,37 +75,70 @@ export interface TaskListItem {
 
 /** Tasks of a region, newest first; Released tasks are hidden (PRODUCT.md: Release hides the task). */
 export async function listTasks(filter: TaskListFilter): Promise<TaskListItem[]> {
-  const search = filter.search?.trim();
-  const status = isTaskStatus(filter.status) && filter.status !== 'Released' ? filter.status : undefined;
   const rows = await db().task.findMany({
-    where: {
-      region: filter.region,
-      status: status ?? { not: 'Released' },
-      ...(search ? { OR: [{ id: containsText(search) }, { name: containsText(search) }] } : {}),
-    },
+    where: taskWhere(filter),
     orderBy: { createdAt: 'desc' },
     take: 500,
   });
-  return rows.map((t) => {
-    const s = statusOf(t.status);
-    const advanced = parseStored(advancedSchema, t.advanced, DEFAULT_ADVANCED);
-    return {
-      id: t.id,
-      name: t.name,
-      region: t.region,
-      status: s,
-      fullProgress: t.syncTypes === 'incremental' ? null : t.fullProgress,
-      delayMs: hasLiveDelay(s) ? t.delayMs : null,
-      alerts: activeAlerts(advanced.monitoring, s, t.delayMs),
-      source: endpointLabel(t.source),
-      target: endpointLabel(t.target),
-      scanMode: advanced.readMethod === 'scan',
-      instanceClass: t.instanceClass,
-      createdAt: t.createdAt.toISOString(),
-      controls: availableControls(s, t.instanceClass),
-      upgradeTargets: upgradeTargets(t.instanceClass),
-    };
+  return rows.map(toListItem);
+}
+
+/** The list's filter as a query: a region (or all), a status (never Released: Release hides the task), a search. */
+function taskWhere(filter: { region?: string; status?: string; search?: string }) {
+  const search = filter.search?.trim();
+  const status = isTaskStatus(filter.status) && filter.status !== 'Released' ? filter.status : undefined;
+  return {
+    ...(filter.region ? { region: filter.region } : {}),
+    status: status ?? { not: 'Released' },
+    ...(search ? { OR: [{ id: containsText(search) }, { name: containsText(search) }] } : {}),
+  };
+}
+
+type TaskRow = Awaited<ReturnType<ReturnType<typeof db>['task']['findMany']>>[number];
+
+function toListItem(t: TaskRow): TaskListItem {
+  const s = statusOf(t.status);
+  // The engine's latest report when it runs here (the record is written once a second at most).
+  const delayMs = engineManager().liveProgress(t.id)?.delayMs ?? t.delayMs;
+  const advanced = parseStored(advancedSchema, t.advanced, DEFAULT_ADVANCED);
+  return {
+    id: t.id,
+    name: t.name,
+    region: t.region,
+    status: s,
+    fullProgress: t.syncTypes === 'incremental' ? null : t.fullProgress,
+    delayMs: hasLiveDelay(s) ? delayMs : null,
+    alerts: activeAlerts(advanced.monitoring, s, delayMs),
+    source: endpointLabel(t.source),
+    target: endpointLabel(t.target),
+    scanMode: advanced.readMethod === 'scan',
+    instanceClass: t.instanceClass,
+    createdAt: t.createdAt.toISOString(),
+    controls: availableControls(s, t.instanceClass),
+    upgradeTargets: upgradeTargets(t.instanceClass),
+  };
+}
+
+export interface TaskPageQuery {
+  /** Every region when absent. */
+  region?: string;
+  status?: string;
+  search?: string;
+  limit: number;
+  /** The last task ID of the previous page. */
+  cursor?: string;
+}
+
+/** A page of tasks, newest first (the REST API's list); Released tasks are hidden as in the list. */
+export async function listTasksPage(q: TaskPageQuery): Promise<{ tasks: TaskListItem[]; nextCursor: string | null }> {
+  const rows = await db().task.findMany({
+    where: taskWhere(q),
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: q.limit + 1,
+    ...(q.cursor ? { cursor: { id: q.cursor }, skip: 1 } : {}),
   });
+  const page = rows.slice(0, q.limit);
+  return { tasks: page.map(toListItem), nextCursor: rows.length > q.limit ? page[page.length - 1].id : null };
 }
 
 /** Query-string input of the list route (`/api/tasks`), checked at the boundary. */

@@ -9,6 +9,7 @@ import { audit } from '@/lib/audit';
 import { authorize } from '@/lib/auth/guard';
 import { testConnection, type ConnectionOutcome, type ServerSummary } from '@/lib/redis';
 import { db } from '@/lib/db/client';
+import { accessCode, type RefusalCode } from '@/lib/http/refusal';
 import { engineManager, TaskActionError } from '@/lib/engine/manager';
 import { connectionStepSchema, fieldErrors, objectsStepSchema, type FieldErrors } from './draft';
 import { endpointSchema } from './endpoint';
@@ -81,30 +82,30 @@ export async function saveTaskAction(draft: unknown): Promise<SaveResult> {
   return result;
 }
 
-export type ActionResult = { ok: true } | { ok: false; message: string };
+export type ActionResult = { ok: true } | { ok: false; message: string; code: RefusalCode };
 
 export async function startPrecheckAction(taskId: string): Promise<ActionResult> {
   const auth = await authorize('operate');
-  if (!auth.ok) return { ok: false, message: auth.message };
+  if (!auth.ok) return { ok: false, message: auth.message, code: accessCode(auth.status) };
   try {
     await startPrecheck(String(taskId));
     await audit(auth.user, 'task.precheck', { type: 'task', id: String(taskId) });
     return { ok: true };
   } catch (err) {
-    if (err instanceof PrecheckError) return { ok: false, message: err.message };
+    if (err instanceof PrecheckError) return { ok: false, message: err.message, code: err.code };
     throw err;
   }
 }
 
 export async function ignorePrecheckItemAction(taskId: string, itemId: string): Promise<ActionResult> {
   const auth = await authorize('operate');
-  if (!auth.ok) return { ok: false, message: auth.message };
+  if (!auth.ok) return { ok: false, message: auth.message, code: accessCode(auth.status) };
   try {
     await ignorePrecheckItem(String(taskId), String(itemId));
     await audit(auth.user, 'task.precheck-ignore', { type: 'task', id: String(taskId) }, `item ${String(itemId)}`);
     return { ok: true };
   } catch (err) {
-    if (err instanceof PrecheckError) return { ok: false, message: err.message };
+    if (err instanceof PrecheckError) return { ok: false, message: err.message, code: err.code };
     throw err;
   }
 }

@@ -1,4 +1,6 @@
+import { ApiTokens } from '@/components/auth/ApiTokens';
 import { ChangePasswordForm } from '@/components/auth/ChangePasswordForm';
+import { listApiTokens } from '@/lib/auth/api-tokens';
 import { requirePageUser } from '@/lib/auth/guard';
 import { ROLE_LABEL, ROLE_SUMMARY } from '@/lib/auth/roles';
 import { db } from '@/lib/db/client';
@@ -9,7 +11,7 @@ export default async function AccountPage() {
   const user = await requirePageUser();
   const record = await db().user.findUnique({ where: { id: user.id }, select: { mustChangePassword: true, lastSignInAt: true } });
   return (
-    <div className="max-w-xl space-y-5">
+    <div className="max-w-3xl space-y-5">
       <div>
         <h1 className="text-xl font-semibold tracking-tight">Account</h1>
         <p className="mt-1 text-sm text-slate-500">
@@ -22,6 +24,7 @@ export default async function AccountPage() {
         </p>
       )}
       <ChangePasswordForm />
+      <ApiTokens tokens={await listApiTokens(db(), user.id)} role={user.role} />
     </div>
   );
 }
