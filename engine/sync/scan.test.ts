@@ -160,6 +160,42 @@ describe('scan mode: gaps of pub/sub healed by a re-scan', () => {
   });
 });
 
+describe('scan mode: broken connections of the key reads', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let src: Redis;
+  let dst: Redis;
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startManagedSource(), RedisServer.start()]);
+    src = source.client();
+    dst = target.client();
+  });
+  afterAll(async () => {
+    for (const c of [src, dst]) c?.disconnect();
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  it('are opened again, and a re-scan reads what changed meanwhile', async () => {
+    await seed(src, 300);
+    const run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan', hooks: { scan: { flushWatchMs: 200 } } });
+    await waitStage(run, 'incremental', 30_000);
+    // Every normal connection but this one: the task's key reads and its INFO commandstats watch (the subscriber is pubsub).
+    const killed = await src.client('KILL', 'TYPE', 'normal');
+    expect(Number(killed)).toBeGreaterThanOrEqual(5);
+    await src.set('after:kill', '1');
+    await src.del('seed:s:4');
+    await waitFor(() => /reconnecting to the source, then re-scanning/.test(run.logText()), 20_000, 'the broken reads to be noticed');
+    await expectEventuallyEqual(run, src, dst, ALL_DBS);
+    expect(await dst.get('after:kill')).toBe('1');
+    // The watch of INFO commandstats came back too: a FLUSHDB is still seen.
+    await src.flushdb();
+    await waitFor(() => /FLUSHDB.* ran on the source/.test(run.logText()), 20_000, 'the FLUSHDB after the reconnect');
+    await expectEventuallyEqual(run, src, dst, ALL_DBS);
+    await endTask(run);
+  });
+});
+
 describe('scan mode: an overflowing change queue', () => {
   let source: RedisServer;
   let target: RedisServer;

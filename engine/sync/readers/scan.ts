@@ -19,7 +19,7 @@
  */
 import { endpointAddress, type RedisEndpoint } from '../../endpoint';
 import { describeError } from '../../errors';
-import { ControlClient } from '../../net/socket';
+import { ControlClient, NetError } from '../../net/socket';
 import { RespErrorReply, type RespValue } from '../../resp';
 import { hasFeature, parseServerVersion, rdbVersionOf, serverLabel, type ServerVersion } from '../../servers/facts';
 import { tighterRate } from '../../writer/rate-limiter';
@@ -59,6 +59,8 @@ export class ScanReader implements SourceReader {
   private offset = 0;
   private sweepWarned = false;
   private following = false;
+  /** The source has PEXPIRETIME. */
+  private expireTime = false;
   /** The oldest change of the batch being read and written (0: none). */
   private working = 0;
 
@@ -118,13 +120,8 @@ export class ScanReader implements SourceReader {
     pipeline.log('info', `scan mode: reading ${serverLabel(facts.version)} at ${this.address} by SCAN and DUMP `
       + `(${hasFeature(facts.version, 'expireTime') ? 'PEXPIRETIME' : 'PTTL'}), changes by keyspace notifications; `
       + 'no source offset is kept, so a task started again scans again');
-    this.reads = new SourceReads({
-      source: this.source,
-      connections: this.opts.connections,
-      expireTime: hasFeature(facts.version, 'expireTime'),
-      keysPerSecond: () => this.keysPerSecond(),
-      replyTimeoutMs: pipeline.options.hooks?.replyTimeoutMs,
-    });
+    this.expireTime = hasFeature(facts.version, 'expireTime');
+    this.reads = this.newReads();
     await this.reads.open();
     pipeline.log('info', `keys are read with ${this.reads.how}`);
     if (type !== 'full') {
@@ -153,6 +150,16 @@ export class ScanReader implements SourceReader {
   private async end(): Promise<void> {
     await this.pipeline.flush();
     this.pipeline.setStage('ended');
+  }
+
+  private newReads(): SourceReads {
+    return new SourceReads({
+      source: this.source,
+      connections: this.opts.connections,
+      expireTime: this.expireTime,
+      keysPerSecond: () => this.keysPerSecond(),
+      replyTimeoutMs: this.pipeline.options.hooks?.replyTimeoutMs,
+    });
   }
 
   /** The task's rate on the destination applies to the source's reads too (keys per second). */
@@ -273,11 +280,19 @@ export class ScanReader implements SourceReader {
 
   /** FLUSHDB, FLUSHALL and SWAPDB emit no key event: their counts in INFO commandstats say they ran. */
   private async watchFlushes(): Promise<void> {
-    const client = await new ControlClient(this.source, 'source').open();
+    let client: ControlClient | undefined = await new ControlClient(this.source, 'source').open();
     this.flushClient = client;
     const read = async (): Promise<FlushCounts | undefined> => {
-      const reply: RespValue = await client.call(['INFO', 'commandstats']);
-      return reply instanceof RespErrorReply ? undefined : parseFlushCounts(String(reply));
+      // A broken connection is opened again at the next look (the counts survive it; a restart lowers them).
+      client ??= this.flushClient = await new ControlClient(this.source, 'source').open();
+      try {
+        const reply: RespValue = await client.call(['INFO', 'commandstats']);
+        return reply instanceof RespErrorReply ? undefined : parseFlushCounts(String(reply));
+      } catch (err) {
+        client.close();
+        client = undefined;
+        throw err;
+      }
     };
     this.flushCounts = await read().catch(() => undefined);
     if (!this.flushCounts) {
@@ -294,7 +309,7 @@ export class ScanReader implements SourceReader {
         if (!now || !before) return;
         this.flushCounts = now;
         const ran = (['flushdb', 'flushall', 'swapdb'] as const).filter((c) => now[c] > before[c]);
-        // A CONFIG RESETSTAT lowers the counts: a new baseline, nothing ran.
+        // A CONFIG RESETSTAT (or a restart) lowers the counts: a new baseline, nothing ran.
         if (ran.length > 0) {
           this.pipeline.log('warn', `${ran.map((c) => c.toUpperCase()).join(', ')} ran on the source (seen in INFO commandstats; no key event carries it): `
             + 're-scanning the selected DBs and deleting on the destination the keys the source no longer holds');
@@ -347,32 +362,70 @@ export class ScanReader implements SourceReader {
     const writer = new ChangeWriter(this.pipeline.writer.destination, this.pipeline.writer.masters !== undefined);
     while (!this.pipeline.stopping && !this.closed) {
       if (this.failure) throw this.failure;
-      if (this.rescans.size > 0) {
-        yield* this.runRescan(writer);
-        continue;
+      try {
+        yield* this.nextChanges(writer);
+      } catch (err) {
+        // A broken source connection: opened again, and every selected DB re-scanned (the keys being read are among them).
+        if (!(err instanceof NetError) || this.pipeline.writer.failed || this.closed || this.pipeline.stopping) throw err;
+        this.working = 0;
+        await this.reopenReads(err);
       }
-      const batch = this.queue.take(CHANGE_BATCH);
-      if (batch.length === 0) {
-        // Nothing waits: an empty batch lets the applier close its unit and see End.
-        await this.queue.wait(250);
-        yield [];
-        continue;
+    }
+  }
+
+  /** One step: the re-scans due, or a batch of changed keys, or (nothing waiting) an empty batch. */
+  private async *nextChanges(writer: ChangeWriter): AsyncGenerator<StreamCommand[]> {
+    if (this.rescans.size > 0) {
+      yield* this.runRescan(writer);
+      return;
+    }
+    const batch = this.queue.take(CHANGE_BATCH);
+    if (batch.length === 0) {
+      // Nothing waits: an empty batch lets the applier close its unit and see End.
+      await this.queue.wait(250);
+      yield [];
+      return;
+    }
+    const byDb = new Map<number, Buffer[]>();
+    for (const k of batch) {
+      const keys = byDb.get(k.db) ?? [];
+      keys.push(k.key);
+      byDb.set(k.db, keys);
+    }
+    // Taken from the queue but not yet handed to the writer: still part of the delay.
+    this.working = batch[0]!.since;
+    const out: StreamCommand[] = [];
+    for (const [db, keys] of byDb) {
+      const reads = await this.reads!.read(db, keys);
+      this.stamp(out, await writer.commands(db, reads));
+    }
+    yield out;
+    this.working = 0;
+  }
+
+  /** The key reads' connections again, backing off within the retry time for failed connections; then a re-scan of every selected DB. */
+  private async reopenReads(err: unknown): Promise<void> {
+    this.pipeline.log('warn', `${describeError(err)}; reconnecting to the source, then re-scanning (changes meanwhile are read by the re-scan)`);
+    this.rescanSince ||= Date.now();
+    this.reads?.close();
+    const deadline = Date.now() + (this.pipeline.options.connectionRetryMs ?? 10 * 60_000);
+    let wait = RESUBSCRIBE_FIRST_MS;
+    for (;;) {
+      const reads = this.newReads();
+      try {
+        await reads.open();
+        this.reads = reads;
+        this.rescan(this.selectedDbs(), 'the connection to the source broke');
+        return;
+      } catch (e) {
+        reads.close();
+        if (Date.now() > deadline || this.closed || this.pipeline.stopping) {
+          throw new SyncError('RETRY_EXHAUSTED', `gave up reconnecting to the source ${this.address}: ${describeError(e)}`,
+            'the retry time for failed connections ran out; check the source, then start the task again');
+        }
+        await sleep(wait);
+        wait = Math.min(wait * 2, RESUBSCRIBE_MAX_MS);
       }
-      const byDb = new Map<number, Buffer[]>();
-      for (const k of batch) {
-        const keys = byDb.get(k.db) ?? [];
-        keys.push(k.key);
-        byDb.set(k.db, keys);
-      }
-      // Taken from the queue but not yet handed to the writer: still part of the delay.
-      this.working = batch[0]!.since;
-      const out: StreamCommand[] = [];
-      for (const [db, keys] of byDb) {
-        const reads = await this.reads!.read(db, keys);
-        this.stamp(out, await writer.commands(db, reads));
-      }
-      yield out;
-      this.working = 0;
     }
   }
 
