@@ -17,6 +17,7 @@
  *   and FLUSHDB / FLUSHALL / SWAPDB, which emit no event and are seen in INFO commandstats.
  * There is no source offset: a task started again scans again.
  */
+import { keySlot } from '../../cluster/slot';
 import { endpointAddress, type RedisEndpoint } from '../../endpoint';
 import { describeError } from '../../errors';
 import { ControlClient, NetError } from '../../net/socket';
@@ -61,6 +62,8 @@ export class ScanReader implements SourceReader {
   private following = false;
   /** The source has PEXPIRETIME. */
   private expireTime = false;
+  /** The source is a cluster's node (one shard of a ClusterSyncTask). */
+  private clusterNode = false;
   /** The oldest change of the batch being read and written (0: none). */
   private working = 0;
 
@@ -121,6 +124,7 @@ export class ScanReader implements SourceReader {
       + `(${hasFeature(facts.version, 'expireTime') ? 'PEXPIRETIME' : 'PTTL'}), changes by keyspace notifications; `
       + 'no source offset is kept, so a task started again scans again');
     this.expireTime = hasFeature(facts.version, 'expireTime');
+    this.clusterNode = facts.cluster;
     this.reads = this.newReads();
     await this.reads.open();
     pipeline.log('info', `keys are read with ${this.reads.how}`);
@@ -157,6 +161,7 @@ export class ScanReader implements SourceReader {
       source: this.source,
       connections: this.opts.connections,
       expireTime: this.expireTime,
+      cluster: this.clusterNode,
       keysPerSecond: () => this.keysPerSecond(),
       replyTimeoutMs: this.pipeline.options.hooks?.replyTimeoutMs,
     });
@@ -178,7 +183,7 @@ export class ScanReader implements SourceReader {
 
   // ---- the source's facts and settings -------------------------------------------------
 
-  private async sourceFacts(): Promise<{ version: ServerVersion; keys: number; databases: number }> {
+  private async sourceFacts(): Promise<{ version: ServerVersion; keys: number; databases: number; cluster: boolean }> {
     const client = await new ControlClient(this.source, 'source').open();
     try {
       const server = await client.call(['INFO', 'server']);
@@ -197,9 +202,11 @@ export class ScanReader implements SourceReader {
       // CONFIG is often refused (managed services): Redis's default then, or more if INFO shows a higher DB.
       const config = await client.call(['CONFIG', 'GET', 'databases']);
       const configured = Array.isArray(config) && config[1] !== undefined ? Number(String(config[1])) : NaN;
-      const databases = Math.max(Number.isInteger(configured) && configured > 0 ? configured : 16, highest + 1);
+      // A cluster node has DB 0 only (SELECT is refused there).
+      const cluster = /^redis_mode:cluster/m.test(String(server)) || /^server_mode:cluster/m.test(String(server));
+      const databases = cluster ? 1 : Math.max(Number.isInteger(configured) && configured > 0 ? configured : 16, highest + 1);
       if (this.pipeline.options.type !== 'full') await this.checkNotifications(client);
-      return { version, keys, databases };
+      return { version, keys, databases, cluster };
     } finally {
       client.close();
     }
@@ -498,7 +505,8 @@ export class ScanReader implements SourceReader {
           const reply = await dest.call(['SCAN', cursor, 'COUNT', 1000]);
           if (!Array.isArray(reply) || !Array.isArray(reply[1])) break;
           cursor = String(reply[0]);
-          const keys = (reply[1] as RespValue[]).filter((k): k is Buffer => Buffer.isBuffer(k) && filter.acceptsKey(k));
+          // A cluster source's shard answers only for its own slots: other shards' keys are theirs to judge.
+          const keys = (reply[1] as RespValue[]).filter((k): k is Buffer => Buffer.isBuffer(k) && filter.acceptsKey(k) && this.inShard(k));
           if (keys.length === 0) continue;
           let missing = keys;
           for (const db of from) {
@@ -512,6 +520,12 @@ export class ScanReader implements SourceReader {
     } finally {
       dest.close();
     }
+  }
+  private inShard(key: Buffer): boolean {
+    const slots = this.pipeline.slots;
+    if (!slots) return true;
+    const slot = keySlot(key);
+    return slots.some(([a, b]) => slot >= a && slot <= b);
   }
 }
 
