@@ -67,6 +67,8 @@ interface Walk {
   source?: { port: number; password: string };
   /** Changes made on step 3 (Advanced Settings). */
   advanced?: (page: Page) => Promise<void>;
+  /** Checks made on step 4 (Data Verification). */
+  verification?: (page: Page) => Promise<void>;
 }
 
 async function walkToPrecheck(page: Page, info: TestInfo, opts: Walk) {
@@ -99,6 +101,7 @@ async function walkToPrecheck(page: Page, info: TestInfo, opts: Walk) {
   await page.getByRole('button', { name: 'Next: Data Verification' }).click();
 
   await expect(page.getByRole('heading', { name: '4. Data Verification' })).toBeVisible();
+  await opts.verification?.(page);
   await shot(page, info, `${opts.prefix}-4-verification`);
   await page.getByRole('button', { name: 'Next: Save Task Settings and Precheck' }).click();
   await expect(page.getByRole('heading', { name: '5. Precheck' })).toBeVisible({ timeout: 15_000 });
@@ -135,6 +138,10 @@ test.describe('Create Task wizard', () => {
     await walkToPrecheck(page, info, {
       name: 'e2e-scan-mode', targetPort: managedTarget.port, dbs: [0], prefix: 'scan', source: { port: managed.port, password: 'mgdpw' },
       advanced: async (p) => { await p.getByRole('radio', { name: /^Scan/ }).check(); },
+      // Scan mode switches Incremental Data Verification on by default.
+      verification: async (p) => {
+        await expect(p.getByRole('group', { name: 'Incremental Data Verification' }).getByRole('radio', { name: 'Yes' })).toBeChecked();
+      },
     });
     await expect(page.getByText('Precheck passed')).toBeVisible({ timeout: 45_000 });
     const items = page.getByRole('list', { name: 'Precheck items' }).getByRole('listitem');
