@@ -4,18 +4,21 @@
  *
  * - Keyspace notifications (`__keyevent@<db>__:*`) are subscribed first, so a key
  *   written during the scan is queued (once, however often it changes).
- * - Full migration: SCAN of each selected DB; each key's DUMP payload and absolute
- *   expiry read in one MULTI/EXEC (PEXPIRETIME; PTTL and TIME before 7.0), pipelined over
- *   several connections at the task's rate, framed as an RDB stream and written by the
- *   same snapshot loader as a replication snapshot (RESTORE … ABSTTL, commands where the
- *   destination cannot load the payload).
+ * - Full migration: SCAN of each selected DB, read ahead of the loader; each key's DUMP
+ *   payload and absolute expiry read atomically (a Lua script per batch where the source
+ *   runs scripts, else MULTI/EXEC per key; PEXPIRETIME, or PTTL and TIME before 7.0),
+ *   pipelined over several connections at the task's rate, framed as an RDB stream and
+ *   written by the same snapshot loader as a replication snapshot (RESTORE … ABSTTL,
+ *   commands where the destination cannot load the payload); functions from FUNCTION DUMP.
+ * - A cluster source: one reader per master (ClusterSyncTask), each on its own node.
  * - Incremental: the queued keys are read again and rewritten (a key gone is deleted on
  *   the destination) through the stream applier. The delay is the queue's age.
  * - Gaps, healed by a re-scan of the DBs concerned (every key read again, and keys the
  *   destination holds but the source does not deleted): a lost subscription (killed,
  *   dropped past `client-output-buffer-limit pubsub`, silent), an overflowing queue,
  *   and FLUSHDB / FLUSHALL / SWAPDB, which emit no event and are seen in INFO commandstats.
- * There is no source offset: a task started again scans again.
+ * A broken key-read connection is opened again, then everything re-scanned. There is no
+ * source offset: a task started again scans again. docs/scan-mode.md says all of it.
  */
 import { keySlot } from '../../cluster/slot';
 import { endpointAddress, type RedisEndpoint } from '../../endpoint';
@@ -37,7 +40,7 @@ import { ReadAhead } from './scan/read-ahead';
 import { checkNotifySetting, parseFlushCounts, type FlushCounts } from './scan/source-settings';
 import { SourceReads } from './scan/source-reads';
 
-/** SCAN batches being read at once during the full migration (memory: this many × SCAN_COUNT keys). */
+/** Reads of 1,000 keys in flight at once during the full migration (the memory bound; ReadAhead). */
 const READS_IN_FLIGHT = 8;
 /** Changed keys read again per batch. */
 const CHANGE_BATCH = 512;
