@@ -156,6 +156,9 @@ test.describe('Create Task wizard', () => {
     const row = page.getByRole('row').filter({ hasText: 'e2e-scan-mode' });
     await expect(row.getByText('Scan mode')).toBeVisible();
     await shot(page, info, 'scan-6-list');
+    await row.getByRole('link').first().click();
+    await expect(page.getByRole('region', { name: 'Configuration' })).toContainText('Scan mode: SCAN, DUMP and keyspace notifications');
+    await shot(page, info, 'scan-7-details');
     const dst = managedTarget.client();
     try {
       await expect.poll(async () => (await dst.get('managed:49')), { timeout: 60_000 }).toBe('49');
