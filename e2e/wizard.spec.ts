@@ -4,14 +4,22 @@
  * meets at step 1 and at the precheck. Screenshots of each step are attached.
  */
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { startManagedSource } from '../engine/testing/managed-source';
 import { freePort, RedisServer } from '../engine/testing/redis-server';
 import { shot } from './testing/journey';
 
 let source: RedisServer;
 let target: RedisServer;
 let occupied: RedisServer;
+let managed: RedisServer;
+let managedTarget: RedisServer;
 
 test.beforeAll(async () => {
+  // A managed service's stand-in: PSYNC, SYNC and CONFIG renamed away, notifications set in its config file.
+  [managed, managedTarget] = await Promise.all([startManagedSource({ password: 'mgdpw' }), RedisServer.start()]);
+  const m = managed.client();
+  for (let i = 0; i < 50; i++) await m.set(`managed:${i}`, String(i));
+  m.disconnect();
   source = await RedisServer.start({ password: 'srcpw' });
   target = await RedisServer.start();
   occupied = await RedisServer.start();
@@ -27,6 +35,8 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
+  await managed?.stop();
+  await managedTarget?.stop();
   await source?.stop();
   await target?.stop();
   await occupied?.stop();
@@ -48,13 +58,26 @@ async function selectDbs(page: Page, dbs: number[]) {
   await page.getByRole('button', { name: 'Move to Selected Objects' }).click();
 }
 
-async function walkToPrecheck(page: Page, info: TestInfo, opts: { name: string; targetPort: number; dbs: number[]; prefix: string }) {
+interface Walk {
+  name: string;
+  targetPort: number;
+  dbs: number[];
+  prefix: string;
+  /** Another source than the spec's default one. */
+  source?: { port: number; password: string };
+  /** Changes made on step 3 (Advanced Settings). */
+  advanced?: (page: Page) => Promise<void>;
+  /** Checks made on step 4 (Data Verification). */
+  verification?: (page: Page) => Promise<void>;
+}
+
+async function walkToPrecheck(page: Page, info: TestInfo, opts: Walk) {
   await page.goto('/sync-tasks?region=local');
   await page.getByRole('link', { name: 'Create Task' }).click();
   await expect(page).toHaveURL(/\/sync-tasks\/new\?region=local/);
   await expect(page.getByRole('heading', { name: '1. Configure Source and Destination Databases' })).toBeVisible();
   await page.getByLabel('Task Name').fill(opts.name);
-  await fillSide(page, 'Source Database', source.port, 'srcpw');
+  await fillSide(page, 'Source Database', opts.source?.port ?? source.port, opts.source?.password ?? 'srcpw');
   await fillSide(page, 'Destination Database', opts.targetPort);
   await shot(page, info, `${opts.prefix}-1-source-destination`);
   await page.getByRole('button', { name: 'Test Connection And Proceed' }).click();
@@ -72,10 +95,13 @@ async function walkToPrecheck(page: Page, info: TestInfo, opts: { name: string; 
   await expect(page.getByLabel('Retry Time for Failed Connections')).toHaveValue('720');
   await expect(page.getByLabel('Retry Time for Other Issues')).toHaveValue('10');
   await expect(page.getByLabel('Extend Expiration Time of Destination Database Key')).toHaveValue('0');
+  await expect(page.getByRole('radio', { name: /^Replication \(PSYNC\)/ })).toBeChecked();
+  await opts.advanced?.(page);
   await shot(page, info, `${opts.prefix}-3-advanced`);
   await page.getByRole('button', { name: 'Next: Data Verification' }).click();
 
   await expect(page.getByRole('heading', { name: '4. Data Verification' })).toBeVisible();
+  await opts.verification?.(page);
   await shot(page, info, `${opts.prefix}-4-verification`);
   await page.getByRole('button', { name: 'Next: Save Task Settings and Precheck' }).click();
   await expect(page.getByRole('heading', { name: '5. Precheck' })).toBeVisible({ timeout: 15_000 });
@@ -105,6 +131,44 @@ test.describe('Create Task wizard', () => {
     await expect(page).toHaveURL(/\/sync-tasks(\/dts[a-z0-9]+)?\?region=local/, { timeout: 20_000 });
     await expect(page.getByText('e2e-wizard-journey').first()).toBeVisible();
     await shot(page, info, 'journey-7-started');
+  });
+
+  test('a source that refuses PSYNC is read with Read Method Scan: its precheck passes, and the task copies it in Scan mode', async ({ page }, info) => {
+    test.setTimeout(120_000);
+    await walkToPrecheck(page, info, {
+      name: 'e2e-scan-mode', targetPort: managedTarget.port, dbs: [0], prefix: 'scan', source: { port: managed.port, password: 'mgdpw' },
+      advanced: async (p) => { await p.getByRole('radio', { name: /^Scan/ }).check(); },
+      // Scan mode switches Incremental Data Verification on by default.
+      verification: async (p) => {
+        await expect(p.getByRole('group', { name: 'Incremental Data Verification' }).getByRole('radio', { name: 'Yes' })).toBeChecked();
+      },
+    });
+    await expect(page.getByText('Precheck passed')).toBeVisible({ timeout: 45_000 });
+    const items = page.getByRole('list', { name: 'Precheck items' }).getByRole('listitem');
+    await expect(items.filter({ hasText: 'Source SCAN/DUMP permission' })).toHaveCount(1);
+    await expect(items.filter({ hasText: 'Source PSYNC/SYNC permission' })).toHaveCount(0);
+    await shot(page, info, 'scan-5-precheck');
+    await page.getByRole('button', { name: 'Next: Purchase Instance' }).click();
+    await page.getByLabel(/Terms of Service/).check();
+    await page.getByRole('button', { name: 'Purchase And Start' }).click();
+    await expect(page).toHaveURL(/\/sync-tasks(\/dts[a-z0-9]+)?\?region=local/, { timeout: 20_000 });
+    await page.goto('/sync-tasks?region=local');
+    const row = page.getByRole('row').filter({ hasText: 'e2e-scan-mode' });
+    await expect(row.getByText('Scan mode')).toBeVisible();
+    await shot(page, info, 'scan-6-list');
+    await row.getByRole('link').first().click();
+    await expect(page.getByRole('region', { name: 'Configuration' })).toContainText('Scan mode: SCAN, DUMP and keyspace notifications');
+    await shot(page, info, 'scan-7-details');
+    const dst = managedTarget.client();
+    try {
+      await expect.poll(async () => (await dst.get('managed:49')), { timeout: 60_000 }).toBe('49');
+      const m = managed.client();
+      await m.set('managed:after', 'written after the scan');
+      m.disconnect();
+      await expect.poll(async () => (await dst.get('managed:after')), { timeout: 30_000 }).toBe('written after the scan');
+    } finally {
+      dst.disconnect();
+    }
   });
 
   test('step 1 says which side failed: a wrong password and an unreachable port', async ({ page }, info) => {

@@ -29,9 +29,8 @@ export function AdvancedStep({ value, onChange, errors, sourceIsCluster }: Props
           options={READ_METHODS.map((m) => ({ value: m, label: READ_METHOD_LABEL[m], description: m === 'replication'
             ? 'Default. Reads the source as a replica: an exact snapshot, then every write, resumable after a break.'
             : 'For sources that refuse PSYNC/SYNC (managed services): keys by SCAN and DUMP, changes by keyspace notifications; '
-              + 'gaps (a dropped subscription, FLUSHDB) are healed by a re-scan, and a restart scans again.',
-            disabled: m === 'scan' && sourceIsCluster }))}
-          hint={sourceIsCluster ? 'Scan does not read cluster sources yet.' : undefined} />
+              + 'gaps (a dropped subscription, FLUSHDB) are healed by a re-scan, and a restart scans again.' }))}
+          hint={sourceIsCluster ? 'A cluster source is scanned master by master, each with its own notifications.' : undefined} />
       </Section>
       <Section title="Retries">
         <div className="grid gap-4 sm:grid-cols-2">

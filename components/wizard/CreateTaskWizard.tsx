@@ -9,6 +9,7 @@ import { Button, FormError, TextField } from '@/components/form/fields';
 import type { Region } from '@/lib/catalog/regions';
 import type { ConnectionOutcome, ServerSummary } from '@/lib/redis';
 import type { TaskDraft } from '@/lib/tasks/draft';
+import { withAdvanced } from '@/lib/tasks/options';
 import {
   saveTaskAction, testConnectionsAction, validateAdvancedAction, validateObjectsAction,
 } from '@/lib/tasks/wizard-actions';
@@ -130,7 +131,7 @@ export function CreateTaskWizard({ mode, initialDraft, initialStep, instances, r
           onChange={(patch) => setDraft({ ...draft, ...patch })} />
       )}
       {step === 2 && (
-        <AdvancedStep value={draft.advanced} onChange={(advanced) => setDraft({ ...draft, advanced })} errors={errors}
+        <AdvancedStep value={draft.advanced} onChange={(advanced) => setDraft(withAdvanced(draft, advanced))} errors={errors}
           sourceIsCluster={draft.source.mode === 'cluster'} />
       )}
       {step === 3 && (

@@ -45,6 +45,18 @@ describe('sync CLI --read scan', () => {
     expect(jsonEvents(json.stdout)[0]).toMatchObject({ type: 'mode', read: 'scan' });
   });
 
+  it('--precheck --read scan checks the scan items instead of PSYNC\'s, and passes', async () => {
+    const scan = await runCli(['--precheck', '--source', source.url, '--target', target.url, '--read', 'scan', '--conflict', 'overwrite']);
+    expect(scan.stdout).toMatch(/Source SCAN\/DUMP permission\s+passed/);
+    expect(scan.stdout).toMatch(/Source keyspace notifications\s+WARNING\s+Cannot read notify-keyspace-events/);
+    expect(scan.stdout).not.toMatch(/Source PSYNC\/SYNC permission/);
+    expect(scan.code).toBe(0);
+    const psync = await runCli(['--precheck', '--source', source.url, '--target', target.url, '--conflict', 'overwrite']);
+    expect(psync.stdout).toMatch(/Source PSYNC\/SYNC permission\s+FAILED/);
+    expect(psync.stdout).toMatch(/run the task with --read scan/);
+    expect(psync.code).toBe(1);
+  });
+
   it('without --read scan the same source cannot be read', async () => {
     const r = await runCli(['--source', source.url, '--target', target.url, '--type', 'full', '--conflict', 'overwrite', '--retry-minutes', '0']);
     expect(r.code).toBe(1);

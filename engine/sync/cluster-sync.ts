@@ -225,9 +225,5 @@ export async function createSyncRunner(opts: SyncOptions): Promise<SyncRunner> {
   if (opts.writeMethod === 'relay') return new RelayTask(opts);
   if (!opts.source || opts.rdbFile) return new SyncTask(opts);
   const cluster = opts.sourceCluster ?? await detectCluster(opts.source, 'source');
-  if (cluster && opts.read === 'scan') {
-    throw new SyncError('SCAN_CLUSTER', 'scan mode does not read a cluster source yet',
-      'read it by replication (PSYNC), or move each master as a standalone source');
-  }
   return cluster ? new ClusterSyncTask(opts) : new SyncTask(opts);
 }

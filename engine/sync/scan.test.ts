@@ -12,6 +12,7 @@ import { startFaultLoad, FAULT_LOAD_MAX_TTL_MS } from '../testing/fault-load';
 import { startManagedSource } from '../testing/managed-source';
 import { RedisServer } from '../testing/redis-server';
 import { sleep, waitFor } from '../testing/wait';
+import { verify } from '../verify';
 import { endTask, endpointOf, runTask, waitStage, type RunningTask } from './testing/run-task';
 import { startWorkload, WORKLOAD_DBS } from './testing/workload';
 
@@ -160,6 +161,42 @@ describe('scan mode: gaps of pub/sub healed by a re-scan', () => {
   });
 });
 
+describe('scan mode: broken connections of the key reads', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let src: Redis;
+  let dst: Redis;
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startManagedSource(), RedisServer.start()]);
+    src = source.client();
+    dst = target.client();
+  });
+  afterAll(async () => {
+    for (const c of [src, dst]) c?.disconnect();
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  it('are opened again, and a re-scan reads what changed meanwhile', async () => {
+    await seed(src, 300);
+    const run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan', hooks: { scan: { flushWatchMs: 200 } } });
+    await waitStage(run, 'incremental', 30_000);
+    // Every normal connection but this one: the task's key reads and its INFO commandstats watch (the subscriber is pubsub).
+    const killed = await src.client('KILL', 'TYPE', 'normal');
+    expect(Number(killed)).toBeGreaterThanOrEqual(5);
+    await src.set('after:kill', '1');
+    await src.del('seed:s:4');
+    await waitFor(() => /reconnecting to the source, then re-scanning/.test(run.logText()), 20_000, 'the broken reads to be noticed');
+    await expectEventuallyEqual(run, src, dst, ALL_DBS);
+    expect(await dst.get('after:kill')).toBe('1');
+    // The watch of INFO commandstats came back too: a FLUSHDB is still seen.
+    await src.flushdb();
+    await waitFor(() => /FLUSHDB.* ran on the source/.test(run.logText()), 20_000, 'the FLUSHDB after the reconnect');
+    await expectEventuallyEqual(run, src, dst, ALL_DBS);
+    await endTask(run);
+  });
+});
+
 describe('scan mode: an overflowing change queue', () => {
   let source: RedisServer;
   let target: RedisServer;
@@ -267,6 +304,44 @@ describe('scan mode: a Redis 6.0 source (no PEXPIRETIME)', () => {
     await src.rpush('old:l:1', 'more');
     await waitFor(async () => (await dst.lrange('old:l:1', 0, -1)).join(',') === 'x,y,1,more', 20_000, 'the change');
     expect(await dst.dbsize()).toBe(await src.dbsize() + 1); // and the task's record
+    await endTask(run);
+  });
+});
+
+describe('scan mode: a Valkey 9.1 source into Redis 7.0 (VALKEY 80 payloads, which Redis 7.0 cannot RESTORE as they are)', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let src: Redis;
+  let dst: Redis;
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startManagedSource({ server: 'valkey-9.1' }), RedisServer.start()]);
+    src = source.client();
+    dst = target.client();
+  });
+  afterAll(async () => {
+    for (const c of [src, dst]) c?.disconnect();
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  it('writes them the way the KeyWriter writes a Valkey snapshot there (re-stamped or rewritten as commands), in the full migration and after it', async () => {
+    await seed(src, 200);
+    await src.sadd('v:set', 'a', 'b', 'c');
+    await src.zadd('v:zset', 1, 'a', 2.5, 'b');
+    await src.xadd('v:stream', '1-1', 'f', 'v');
+    await src.xgroup('CREATE', 'v:stream', 'g', '0');
+    const run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan' });
+    await waitStage(run, 'incremental', 30_000);
+    await src.hset('v:after', 'f', 'v');
+    await src.zadd('v:zset', 3, 'c');
+    await src.del('seed:s:3');
+    await waitFor(async () => run.task.progress.delayMs === 0 && (await dst.exists('v:after')) === 1 && (await dst.zcard('v:zset')) === 3
+      && (await dst.exists('seed:s:3')) === 0, 20_000, 'the changes');
+    // The project's verifier compares across versions (values, expiries, stream groups).
+    const verdict = await verify({ source: endpointOf(source), target: endpointOf(target), rounds: 1, filter: { dbs: [0] } });
+    expect(verdict.final.dbs.flatMap((d) => d.sample.map((c) => String(c.key)))).toEqual([]);
+    expect(await dst.zrange('v:zset', 0, -1, 'WITHSCORES')).toEqual(['a', '1', 'b', '2.5', 'c', '3']);
+    expect(await dst.pexpiretime('seed:e:2')).toBe(await src.pexpiretime('seed:e:2'));
     await endTask(run);
   });
 });

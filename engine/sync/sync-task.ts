@@ -111,6 +111,10 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
     return this.currentWriter;
   }
 
+  get slots(): readonly [number, number][] | undefined {
+    return this.shard?.slots;
+  }
+
   get stopping(): boolean {
     return this.stoppingNow;
   }

@@ -95,6 +95,20 @@ export const DEFAULT_OBJECTS: TaskObjects = { dbs: [], keyPrefixes: { include: [
 export const DEFAULT_ADVANCED: AdvancedSettings = advancedSchema.parse({});
 export const DEFAULT_VERIFICATION: VerificationSettings = verificationSchema.parse({});
 
+/**
+ * Settings once the advanced ones change. Choosing the Read Method "Scan" also switches Incremental
+ * Data Verification on (the user may switch it off again): scan mode cannot see everything the
+ * source does (docs/scan-mode.md), so by default it checks what it wrote.
+ */
+export function withAdvanced<T extends { advanced: AdvancedSettings; verification: VerificationSettings }>(settings: T, advanced: AdvancedSettings): T {
+  const toScan = advanced.readMethod === 'scan' && settings.advanced.readMethod !== 'scan';
+  return {
+    ...settings,
+    advanced,
+    verification: toScan ? { ...settings.verification, incremental: { ...settings.verification.incremental, enabled: true } } : settings.verification,
+  };
+}
+
 /** Step 6. */
 export const purchaseSchema = z.object({
   billingMethod: z.literal('PayAsYouGo'),

@@ -16,7 +16,7 @@ process.env.DATABASE_URL = `file:${path.join(dir, 'dts.db')}`;
 process.env.DTS_SECRET_KEY = crypto.randomBytes(32).toString('base64');
 
 const { db } = await import('@/lib/db/client');
-const { DEFAULT_ADVANCED, DEFAULT_VERIFICATION, advancedSchema } = await import('./options');
+const { DEFAULT_ADVANCED, DEFAULT_VERIFICATION, advancedSchema, withAdvanced } = await import('./options');
 const { newTaskDraft } = await import('./draft');
 const { saveTaskSettings, loadTaskDraft } = await import('./service');
 const { startPrecheck, precheckRun, readPrecheck, ignorePrecheckItem, PrecheckError } = await import('./precheck');
@@ -59,6 +59,20 @@ describe('task options', () => {
     const bad = advancedSchema.safeParse({ retryConnectionMinutes: 30, retryOtherMinutes: 30 });
     expect(bad.success).toBe(false);
     expect(advancedSchema.safeParse({ retryConnectionMinutes: 5 }).success).toBe(false);
+  });
+});
+
+describe('the Read Method', () => {
+  it('is Replication by default; choosing Scan switches Incremental Data Verification on, which may be switched off again', () => {
+    const draft = newTaskDraft('local');
+    expect(draft.advanced.readMethod).toBe('replication');
+    expect(draft.verification.incremental.enabled).toBe(false);
+    const scan = withAdvanced(draft, { ...draft.advanced, readMethod: 'scan' });
+    expect(scan.verification.incremental.enabled).toBe(true);
+    const off = { ...scan, verification: { ...scan.verification, incremental: { enabled: false } } };
+    // Another advanced change keeps the user's choice.
+    expect(withAdvanced(off, { ...off.advanced, ttlExtensionSeconds: 5 }).verification.incremental.enabled).toBe(false);
+    expect(advancedSchema.safeParse({ readMethod: 'psync' }).success).toBe(false);
   });
 });
 

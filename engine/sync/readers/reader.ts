@@ -49,6 +49,8 @@ export interface SyncPipeline {
   readonly filter: EntryFilter;
   /** The current writer (replaced after the destination lost acknowledged writes: reopenWriter). */
   readonly writer: DestinationWriter;
+  /** A cluster source's shard: the slots it holds (undefined for a standalone source). */
+  readonly slots: readonly [number, number][] | undefined;
   /** The task's progress; readers fill in what they know (replid, offsets, counters, totals). */
   readonly state: SyncProgress;
   /** End was asked for. */

@@ -4,22 +4,26 @@
  *
  * - Keyspace notifications (`__keyevent@<db>__:*`) are subscribed first, so a key
  *   written during the scan is queued (once, however often it changes).
- * - Full migration: SCAN of each selected DB; each key's DUMP payload and absolute
- *   expiry read in one MULTI/EXEC (PEXPIRETIME; PTTL and TIME before 7.0), pipelined over
- *   several connections at the task's rate, framed as an RDB stream and written by the
- *   same snapshot loader as a replication snapshot (RESTORE … ABSTTL, commands where the
- *   destination cannot load the payload).
+ * - Full migration: SCAN of each selected DB, read ahead of the loader; each key's DUMP
+ *   payload and absolute expiry read atomically (a Lua script per batch where the source
+ *   runs scripts, else MULTI/EXEC per key; PEXPIRETIME, or PTTL and TIME before 7.0),
+ *   pipelined over several connections at the task's rate, framed as an RDB stream and
+ *   written by the same snapshot loader as a replication snapshot (RESTORE … ABSTTL,
+ *   commands where the destination cannot load the payload); functions from FUNCTION DUMP.
+ * - A cluster source: one reader per master (ClusterSyncTask), each on its own node.
  * - Incremental: the queued keys are read again and rewritten (a key gone is deleted on
  *   the destination) through the stream applier. The delay is the queue's age.
  * - Gaps, healed by a re-scan of the DBs concerned (every key read again, and keys the
  *   destination holds but the source does not deleted): a lost subscription (killed,
  *   dropped past `client-output-buffer-limit pubsub`, silent), an overflowing queue,
  *   and FLUSHDB / FLUSHALL / SWAPDB, which emit no event and are seen in INFO commandstats.
- * There is no source offset: a task started again scans again.
+ * A broken key-read connection is opened again, then everything re-scanned. There is no
+ * source offset: a task started again scans again. docs/scan-mode.md says all of it.
  */
+import { keySlot } from '../../cluster/slot';
 import { endpointAddress, type RedisEndpoint } from '../../endpoint';
 import { describeError } from '../../errors';
-import { ControlClient } from '../../net/socket';
+import { ControlClient, NetError } from '../../net/socket';
 import { RespErrorReply, type RespValue } from '../../resp';
 import { hasFeature, parseServerVersion, rdbVersionOf, serverLabel, type ServerVersion } from '../../servers/facts';
 import { tighterRate } from '../../writer/rate-limiter';
@@ -36,7 +40,7 @@ import { ReadAhead } from './scan/read-ahead';
 import { checkNotifySetting, parseFlushCounts, type FlushCounts } from './scan/source-settings';
 import { SourceReads } from './scan/source-reads';
 
-/** SCAN batches being read at once during the full migration (memory: this many × SCAN_COUNT keys). */
+/** Reads of 1,000 keys in flight at once during the full migration (the memory bound; ReadAhead). */
 const READS_IN_FLIGHT = 8;
 /** Changed keys read again per batch. */
 const CHANGE_BATCH = 512;
@@ -59,6 +63,10 @@ export class ScanReader implements SourceReader {
   private offset = 0;
   private sweepWarned = false;
   private following = false;
+  /** The source has PEXPIRETIME. */
+  private expireTime = false;
+  /** The source is a cluster's node (one shard of a ClusterSyncTask). */
+  private clusterNode = false;
   /** The oldest change of the batch being read and written (0: none). */
   private working = 0;
 
@@ -118,13 +126,9 @@ export class ScanReader implements SourceReader {
     pipeline.log('info', `scan mode: reading ${serverLabel(facts.version)} at ${this.address} by SCAN and DUMP `
       + `(${hasFeature(facts.version, 'expireTime') ? 'PEXPIRETIME' : 'PTTL'}), changes by keyspace notifications; `
       + 'no source offset is kept, so a task started again scans again');
-    this.reads = new SourceReads({
-      source: this.source,
-      connections: this.opts.connections,
-      expireTime: hasFeature(facts.version, 'expireTime'),
-      keysPerSecond: () => this.keysPerSecond(),
-      replyTimeoutMs: pipeline.options.hooks?.replyTimeoutMs,
-    });
+    this.expireTime = hasFeature(facts.version, 'expireTime');
+    this.clusterNode = facts.cluster;
+    this.reads = this.newReads();
     await this.reads.open();
     pipeline.log('info', `keys are read with ${this.reads.how}`);
     if (type !== 'full') {
@@ -155,6 +159,17 @@ export class ScanReader implements SourceReader {
     this.pipeline.setStage('ended');
   }
 
+  private newReads(): SourceReads {
+    return new SourceReads({
+      source: this.source,
+      connections: this.opts.connections,
+      expireTime: this.expireTime,
+      cluster: this.clusterNode,
+      keysPerSecond: () => this.keysPerSecond(),
+      replyTimeoutMs: this.pipeline.options.hooks?.replyTimeoutMs,
+    });
+  }
+
   /** The task's rate on the destination applies to the source's reads too (keys per second). */
   private keysPerSecond(): number {
     const o = this.pipeline.options;
@@ -171,7 +186,7 @@ export class ScanReader implements SourceReader {
 
   // ---- the source's facts and settings -------------------------------------------------
 
-  private async sourceFacts(): Promise<{ version: ServerVersion; keys: number; databases: number }> {
+  private async sourceFacts(): Promise<{ version: ServerVersion; keys: number; databases: number; cluster: boolean }> {
     const client = await new ControlClient(this.source, 'source').open();
     try {
       const server = await client.call(['INFO', 'server']);
@@ -190,9 +205,11 @@ export class ScanReader implements SourceReader {
       // CONFIG is often refused (managed services): Redis's default then, or more if INFO shows a higher DB.
       const config = await client.call(['CONFIG', 'GET', 'databases']);
       const configured = Array.isArray(config) && config[1] !== undefined ? Number(String(config[1])) : NaN;
-      const databases = Math.max(Number.isInteger(configured) && configured > 0 ? configured : 16, highest + 1);
+      // A cluster node has DB 0 only (SELECT is refused there).
+      const cluster = /^redis_mode:cluster/m.test(String(server)) || /^server_mode:cluster/m.test(String(server));
+      const databases = cluster ? 1 : Math.max(Number.isInteger(configured) && configured > 0 ? configured : 16, highest + 1);
       if (this.pipeline.options.type !== 'full') await this.checkNotifications(client);
-      return { version, keys, databases };
+      return { version, keys, databases, cluster };
     } finally {
       client.close();
     }
@@ -273,11 +290,19 @@ export class ScanReader implements SourceReader {
 
   /** FLUSHDB, FLUSHALL and SWAPDB emit no key event: their counts in INFO commandstats say they ran. */
   private async watchFlushes(): Promise<void> {
-    const client = await new ControlClient(this.source, 'source').open();
+    let client: ControlClient | undefined = await new ControlClient(this.source, 'source').open();
     this.flushClient = client;
     const read = async (): Promise<FlushCounts | undefined> => {
-      const reply: RespValue = await client.call(['INFO', 'commandstats']);
-      return reply instanceof RespErrorReply ? undefined : parseFlushCounts(String(reply));
+      // A broken connection is opened again at the next look (the counts survive it; a restart lowers them).
+      client ??= this.flushClient = await new ControlClient(this.source, 'source').open();
+      try {
+        const reply: RespValue = await client.call(['INFO', 'commandstats']);
+        return reply instanceof RespErrorReply ? undefined : parseFlushCounts(String(reply));
+      } catch (err) {
+        client.close();
+        client = undefined;
+        throw err;
+      }
     };
     this.flushCounts = await read().catch(() => undefined);
     if (!this.flushCounts) {
@@ -294,7 +319,7 @@ export class ScanReader implements SourceReader {
         if (!now || !before) return;
         this.flushCounts = now;
         const ran = (['flushdb', 'flushall', 'swapdb'] as const).filter((c) => now[c] > before[c]);
-        // A CONFIG RESETSTAT lowers the counts: a new baseline, nothing ran.
+        // A CONFIG RESETSTAT (or a restart) lowers the counts: a new baseline, nothing ran.
         if (ran.length > 0) {
           this.pipeline.log('warn', `${ran.map((c) => c.toUpperCase()).join(', ')} ran on the source (seen in INFO commandstats; no key event carries it): `
             + 're-scanning the selected DBs and deleting on the destination the keys the source no longer holds');
@@ -347,32 +372,70 @@ export class ScanReader implements SourceReader {
     const writer = new ChangeWriter(this.pipeline.writer.destination, this.pipeline.writer.masters !== undefined);
     while (!this.pipeline.stopping && !this.closed) {
       if (this.failure) throw this.failure;
-      if (this.rescans.size > 0) {
-        yield* this.runRescan(writer);
-        continue;
+      try {
+        yield* this.nextChanges(writer);
+      } catch (err) {
+        // A broken source connection: opened again, and every selected DB re-scanned (the keys being read are among them).
+        if (!(err instanceof NetError) || this.pipeline.writer.failed || this.closed || this.pipeline.stopping) throw err;
+        this.working = 0;
+        await this.reopenReads(err);
       }
-      const batch = this.queue.take(CHANGE_BATCH);
-      if (batch.length === 0) {
-        // Nothing waits: an empty batch lets the applier close its unit and see End.
-        await this.queue.wait(250);
-        yield [];
-        continue;
+    }
+  }
+
+  /** One step: the re-scans due, or a batch of changed keys, or (nothing waiting) an empty batch. */
+  private async *nextChanges(writer: ChangeWriter): AsyncGenerator<StreamCommand[]> {
+    if (this.rescans.size > 0) {
+      yield* this.runRescan(writer);
+      return;
+    }
+    const batch = this.queue.take(CHANGE_BATCH);
+    if (batch.length === 0) {
+      // Nothing waits: an empty batch lets the applier close its unit and see End.
+      await this.queue.wait(250);
+      yield [];
+      return;
+    }
+    const byDb = new Map<number, Buffer[]>();
+    for (const k of batch) {
+      const keys = byDb.get(k.db) ?? [];
+      keys.push(k.key);
+      byDb.set(k.db, keys);
+    }
+    // Taken from the queue but not yet handed to the writer: still part of the delay.
+    this.working = batch[0]!.since;
+    const out: StreamCommand[] = [];
+    for (const [db, keys] of byDb) {
+      const reads = await this.reads!.read(db, keys);
+      this.stamp(out, await writer.commands(db, reads));
+    }
+    yield out;
+    this.working = 0;
+  }
+
+  /** The key reads' connections again, backing off within the retry time for failed connections; then a re-scan of every selected DB. */
+  private async reopenReads(err: unknown): Promise<void> {
+    this.pipeline.log('warn', `${describeError(err)}; reconnecting to the source, then re-scanning (changes meanwhile are read by the re-scan)`);
+    this.rescanSince ||= Date.now();
+    this.reads?.close();
+    const deadline = Date.now() + (this.pipeline.options.connectionRetryMs ?? 10 * 60_000);
+    let wait = RESUBSCRIBE_FIRST_MS;
+    for (;;) {
+      const reads = this.newReads();
+      try {
+        await reads.open();
+        this.reads = reads;
+        this.rescan(this.selectedDbs(), 'the connection to the source broke');
+        return;
+      } catch (e) {
+        reads.close();
+        if (Date.now() > deadline || this.closed || this.pipeline.stopping) {
+          throw new SyncError('RETRY_EXHAUSTED', `gave up reconnecting to the source ${this.address}: ${describeError(e)}`,
+            'the retry time for failed connections ran out; check the source, then start the task again');
+        }
+        await sleep(wait);
+        wait = Math.min(wait * 2, RESUBSCRIBE_MAX_MS);
       }
-      const byDb = new Map<number, Buffer[]>();
-      for (const k of batch) {
-        const keys = byDb.get(k.db) ?? [];
-        keys.push(k.key);
-        byDb.set(k.db, keys);
-      }
-      // Taken from the queue but not yet handed to the writer: still part of the delay.
-      this.working = batch[0]!.since;
-      const out: StreamCommand[] = [];
-      for (const [db, keys] of byDb) {
-        const reads = await this.reads!.read(db, keys);
-        this.stamp(out, await writer.commands(db, reads));
-      }
-      yield out;
-      this.working = 0;
     }
   }
 
@@ -445,7 +508,8 @@ export class ScanReader implements SourceReader {
           const reply = await dest.call(['SCAN', cursor, 'COUNT', 1000]);
           if (!Array.isArray(reply) || !Array.isArray(reply[1])) break;
           cursor = String(reply[0]);
-          const keys = (reply[1] as RespValue[]).filter((k): k is Buffer => Buffer.isBuffer(k) && filter.acceptsKey(k));
+          // A cluster source's shard answers only for its own slots: other shards' keys are theirs to judge.
+          const keys = (reply[1] as RespValue[]).filter((k): k is Buffer => Buffer.isBuffer(k) && filter.acceptsKey(k) && this.inShard(k));
           if (keys.length === 0) continue;
           let missing = keys;
           for (const db of from) {
@@ -459,6 +523,12 @@ export class ScanReader implements SourceReader {
     } finally {
       dest.close();
     }
+  }
+  private inShard(key: Buffer): boolean {
+    const slots = this.pipeline.slots;
+    if (!slots) return true;
+    const slot = keySlot(key);
+    return slots.some(([a, b]) => slot >= a && slot <= b);
   }
 }
 

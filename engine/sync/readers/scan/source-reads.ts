@@ -21,6 +21,8 @@ export interface SourceReadsOptions {
   connections?: number;
   /** The source has PEXPIRETIME (Redis 7.0+, Valkey): otherwise PTTL + TIME. */
   expireTime: boolean;
+  /** A cluster node: a script's keys must share one slot, so each key is read in its own MULTI/EXEC. */
+  cluster?: boolean;
   /** Keys per second read at most (0: unlimited); asked before each batch, so a new limit applies at once. */
   keysPerSecond: () => number;
   replyTimeoutMs?: number;
@@ -75,8 +77,8 @@ export class SourceReads {
   private async loadScript(): Promise<void> {
     const expiry = this.opts.expireTime ? 'PEXPIRETIME' : 'PTTL and TIME';
     const multi = `DUMP and ${expiry} per key in MULTI/EXEC`;
-    if (!this.opts.expireTime) {
-      this.how = multi;
+    if (!this.opts.expireTime || this.opts.cluster) {
+      this.how = this.opts.cluster ? `${multi} (a cluster node: a script's keys would have to share a slot)` : multi;
       return;
     }
     const s = this.scanner!;
