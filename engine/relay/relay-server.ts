@@ -236,10 +236,7 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
       this.sourceFailed(session, err);
       return;
     }
-    if (this.session !== session || destination.destroyed) {
-      source.destroy();
-      return;
-    }
+    if (this.abandoned(session, source)) return;
     session.source = source;
     source.on('error', () => undefined);
     try {
@@ -252,12 +249,16 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
       this.sourceFailed(session, err);
       return;
     }
-    if (this.session !== session || destination.destroyed) {
-      source.destroy();
-      return;
-    }
+    if (this.abandoned(session, source)) return;
     this.stats.stage = 'waiting-snapshot';
     this.splice(session, source, psync);
+  }
+
+  /** The destination went (or was replaced) while the source side was opening: that side is closed. */
+  private abandoned(session: { destination: net.Socket }, source: net.Socket): boolean {
+    if (this.session === session && !session.destination.destroyed) return false;
+    source.destroy();
+    return true;
   }
 
   /** A REPLCONF as the source gets it: the relay's own second channels left out. */
