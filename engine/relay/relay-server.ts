@@ -226,7 +226,6 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
 
   /** Opens the source side with the destination's own capabilities and PSYNC, then splices the two sockets. */
   private async startSession(session: { destination: net.Socket; source?: net.Socket }, replconf: Buffer[][], psync: Buffer[]): Promise<void> {
-    const { destination } = session;
     const e = this.opts.source;
     const peer = { endpoint: e, role: 'source' as const };
     let source: net.Socket;
