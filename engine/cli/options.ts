@@ -2,6 +2,7 @@
  * The sync CLI's arguments (the contract in issue 5) turned into SyncOptions.
  * Kept apart from the entry point, which runs a task as soon as it is loaded.
  */
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { endpointAddress } from '../endpoint';
 import { checkPasswordSides, dbMapping, dbNumber, endpointParser, list, PASSWORD_OPTIONS, PASSWORD_USAGE, UsageError } from './args';
@@ -39,6 +40,8 @@ ${PASSWORD_USAGE}  --source-cluster          the source is a Redis Cluster: one 
                              no filters; docs/relay.md); auto: relay where possible, commands otherwise (says why)
   --relay-listen HOST:PORT   relay: where the engine listens for the destination (default 127.0.0.1, any free port)
   --relay-announce HOST      relay: the host the destination is told to connect to (default the listen host)
+  --relay-tls-cert FILE --relay-tls-key FILE   relay: listen with TLS; the destination replicates over TLS
+                             (tls-replication yes, trusting the certificate with its tls-ca-cert-file)
   --json                     NDJSON events on stdout instead of progress lines
 `;
 
@@ -96,7 +99,7 @@ function syncOptions(values: ReturnType<typeof parseFlags>['values']): SyncOptio
 
   const write = values.write ?? 'commands';
   if (write !== 'auto' && !WRITE_METHODS.includes(write as WriteMethod)) throw new UsageError(`--write: "${write}" is not commands, relay or auto`);
-  const relay = relayListen(values['relay-listen'], values['relay-announce']);
+  const relay = relayListen(values['relay-listen'], values['relay-announce'], values['relay-tls-cert'], values['relay-tls-key']);
   if (relay && write === 'commands') throw new UsageError('--relay-listen and --relay-announce go with --write relay or auto');
 
   const dbMap = dbMapping(values['db-map']);
@@ -138,9 +141,11 @@ function syncOptions(values: ReturnType<typeof parseFlags>['values']): SyncOptio
 }
 
 /** `--relay-listen 0.0.0.0:7000` and `--relay-announce engine.example` → RelayListen. */
-function relayListen(listen: string | undefined, announce: string | undefined): RelayListen | undefined {
-  if (listen === undefined && announce === undefined) return undefined;
+function relayListen(listen: string | undefined, announce: string | undefined, certFile?: string, keyFile?: string): RelayListen | undefined {
+  if (listen === undefined && announce === undefined && certFile === undefined && keyFile === undefined) return undefined;
   const out: RelayListen = {};
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('--relay-tls-cert and --relay-tls-key go together');
+  if (certFile && keyFile) out.tls = { cert: readFlagFile(certFile, '--relay-tls-cert'), key: readFlagFile(keyFile, '--relay-tls-key') };
   if (listen !== undefined) {
     const m = /^(.+):(\d+)$/.exec(listen);
     if (!m || Number(m[2]) > 65535) throw new UsageError(`--relay-listen: "${listen}" is not HOST:PORT`);
@@ -167,11 +172,20 @@ function parseFlags(argv: string[]) {
         'task-id': { type: 'string' }, 'checkpoint-file': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
         'source-cluster': { type: 'boolean' }, 'target-cluster': { type: 'boolean' }, 'use-replicas': { type: 'boolean' },
         write: { type: 'string' }, 'relay-listen': { type: 'string' }, 'relay-announce': { type: 'string' },
+        'relay-tls-cert': { type: 'string' }, 'relay-tls-key': { type: 'string' },
         ...PASSWORD_OPTIONS,
       },
       strict: true,
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
+  }
+}
+
+function readFlagFile(file: string, flag: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${flag}: cannot read ${file}: ${(err as Error).message}`);
   }
 }

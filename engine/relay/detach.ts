@@ -20,6 +20,7 @@ export async function detachRelayedDestination(target: RedisEndpoint): Promise<b
     await client.call(['REPLICAOF', 'NO', 'ONE']);
     await client.call(['CONFIG', 'SET', 'masterauth', saved.masterauth]);
     if (saved.masteruser) await client.call(['CONFIG', 'SET', 'masteruser', saved.masteruser]);
+    if (saved.tlsReplication) await client.call(['CONFIG', 'SET', 'tls-replication', saved.tlsReplication]);
     return true;
   } finally {
     client.close();

@@ -18,6 +18,7 @@
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { DtsError } from '../errors';
 import { endpointAddress, type RedisEndpoint } from '../endpoint';
@@ -67,6 +68,8 @@ export interface RelayServerOptions {
   /** Where the destination connects: loopback by default. */
   listenHost?: string;
   listenPort?: number;
+  /** TLS on the destination's side (PEM certificate and key). */
+  tls?: { cert: string; key: string };
   /** The password the destination must send (its masterauth); random by default. */
   password?: string;
   connectTimeoutMs?: number;
@@ -112,7 +115,11 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
   /** Listens; resolves with the port the destination must be pointed at. */
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
-      const server = net.createServer((socket) => this.accept(socket));
+      const server = this.opts.tls
+        ? tls.createServer({ cert: this.opts.tls.cert, key: this.opts.tls.key }, (socket) => this.accept(socket))
+        : net.createServer((socket) => this.accept(socket));
+      // A failed TLS handshake (a client that does not trust the certificate) closes that client only.
+      server.on('tlsClientError', (err) => this.emit('log', 'warn', `a TLS handshake on the relay's port failed: ${err.message}`));
       server.once('error', reject);
       server.listen(this.opts.listenPort ?? 0, this.opts.listenHost ?? '127.0.0.1', () => {
         server.off('error', reject);

@@ -35,9 +35,11 @@ export class RelayError extends DtsError {}
 interface ReplicationAuth {
   masterauth: string;
   masteruser: string | undefined;
+  /** The destination's tls-replication, when the task changed it (a relay listening with TLS). */
+  tlsReplication?: string;
 }
 
-const RELAY_PASSWORD = /^dts-relay\.([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)\.[A-Za-z0-9_-]+$/;
+const RELAY_PASSWORD = /^dts-relay\.([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)\.(yes|no|)\.[A-Za-z0-9_-]+$/;
 
 /**
  * The masterauth the destination gets while it relays: a fresh secret, carrying the destination's own
@@ -45,14 +47,14 @@ const RELAY_PASSWORD = /^dts-relay\.([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)\.[A-Za-z0
  */
 export function wrapRelayPassword(auth: ReplicationAuth): string {
   const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
-  return `dts-relay.${b64(auth.masterauth)}.${b64(auth.masteruser ?? '')}.${randomBytes(18).toString('base64url')}`;
+  return `dts-relay.${b64(auth.masterauth)}.${b64(auth.masteruser ?? '')}.${auth.tlsReplication ?? ''}.${randomBytes(18).toString('base64url')}`;
 }
 
 export function unwrapRelayPassword(masterauth: string): ReplicationAuth | undefined {
   const m = RELAY_PASSWORD.exec(masterauth);
   if (!m) return undefined;
   const text = (s: string) => Buffer.from(s, 'base64url').toString('utf8');
-  return { masterauth: text(m[1]!), masteruser: text(m[2]!) || undefined };
+  return { masterauth: text(m[1]!), masteruser: text(m[2]!) || undefined, tlsReplication: m[3] || undefined };
 }
 
 /** Why a task cannot relay, in words a person can act on; undefined when nothing in its options stands in the way. */
@@ -85,7 +87,7 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
     super();
     const refusal = relayRefusal(opts);
     if (refusal) throw new RelayError('RELAY_NOT_POSSIBLE', refusal, 'use the Commands write method (--write commands)');
-    this.relay = new ReplicationRelay({ source: opts.source!, listenHost: opts.relay?.host, listenPort: opts.relay?.port });
+    this.relay = new ReplicationRelay({ source: opts.source!, listenHost: opts.relay?.host, listenPort: opts.relay?.port, tls: opts.relay?.tls });
     this.relay.on('log', (level, message) => this.emit('log', level, message));
     this.relay.on('session', (s) => {
       this.emit('log', 'info', s.kind === 'full'
@@ -176,12 +178,22 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
       const reply = await config(['CONFIG', 'GET', name]);
       return Array.isArray(reply) && reply.length >= 2 ? String(reply[1]) : undefined;
     };
-    const current = { masterauth: (await get('masterauth')) ?? '', masteruser: (await get('masteruser')) || undefined };
+    const current: ReplicationAuth = { masterauth: (await get('masterauth')) ?? '', masteruser: (await get('masteruser')) || undefined };
     // A run of this task that died left its own password there, with the user's settings inside it.
-    this.saved = unwrapRelayPassword(current.masterauth) ?? current;
-    this.relay.password = wrapRelayPassword(this.saved);
+    const saved = unwrapRelayPassword(current.masterauth) ?? current;
+    if (this.opts.relay?.tls && saved.tlsReplication === undefined) {
+      const tlsReplication = await get('tls-replication');
+      if (tlsReplication === undefined) {
+        throw new RelayError('RELAY_NOT_POSSIBLE', 'the destination has no TLS (no tls-replication setting) but the relay listens with TLS',
+          'give the destination TLS (tls-ca-cert-file trusting the relay\'s certificate), or run the relay without --relay-tls-cert');
+      }
+      saved.tlsReplication = tlsReplication;
+    }
+    this.saved = saved;
+    this.relay.password = wrapRelayPassword(saved);
     await config(['CONFIG', 'SET', 'masterauth', this.relay.password]);
     if (current.masteruser) await config(['CONFIG', 'SET', 'masteruser', '']);
+    if (this.opts.relay?.tls) await config(['CONFIG', 'SET', 'tls-replication', 'yes']);
     await config(['REPLICAOF', host, String(port)]);
   }
 
@@ -191,6 +203,7 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
     await destination.call(['REPLICAOF', 'NO', 'ONE']);
     await destination.call(['CONFIG', 'SET', 'masterauth', this.saved.masterauth]);
     if (this.saved.masteruser) await destination.call(['CONFIG', 'SET', 'masteruser', this.saved.masteruser]);
+    if (this.saved.tlsReplication) await destination.call(['CONFIG', 'SET', 'tls-replication', this.saved.tlsReplication]);
     this.saved = undefined;
     this.emit('log', 'info', 'the destination is a master again (REPLICAOF NO ONE)');
   }

@@ -266,4 +266,28 @@ describe('npm run sync -- --write relay', () => {
     }
     expect((await infoReplication(dst)).role).toBe('master');
   });
+
+  it('TLS on the destination side only: the relay listens with TLS and the destination replicates over it; its tls-replication is given back', async () => {
+    const files = makeTlsFiles();
+    try {
+      const { s: source, c: src } = await server();
+      const target = await RedisServer.start({ config: tlsServerConfig(files, await freePort()) });
+      servers.push(target);
+      const dst = target.client();
+      clients.push(dst);
+      for (let i = 0; i < 2_000; i++) await src.set(`k:${i}`, `v${i}`);
+      const cli = relay(source, target, ['--relay-tls-cert', files.cert, '--relay-tls-key', files.key]);
+      await waitFor(async () => (await infoReplication(dst)).master_link_status === 'up', 30_000, () => `the destination never linked up over TLS:\n${cli.stdout()}`);
+      expect(await dst.config('GET', 'tls-replication')).toEqual(['tls-replication', 'yes']);
+      await src.set('over-tls', 'yes');
+      await waitFor(() => inSync(src, dst), 30_000, 'the destination catches up');
+      cli.child.kill('SIGTERM');
+      expect((await cli.exited).code).toBe(0);
+      expect(await dst.config('GET', 'tls-replication')).toEqual(['tls-replication', 'no']);
+      expect((await infoReplication(dst)).role).toBe('master');
+      expect(await compareKeyByKey(src, dst)).toEqual([]);
+    } finally {
+      files.cleanup();
+    }
+  });
 });

@@ -90,6 +90,11 @@ export interface RelayListen {
   port?: number;
   /** The host the destination connects to (REPLICAOF); default `host`. */
   announceHost?: string;
+  /**
+   * Listen with TLS (PEM certificate and key): the destination replicates over TLS (`tls-replication yes`,
+   * trusting the certificate with its own `tls-ca-cert-file`).
+   */
+  tls?: { cert: string; key: string };
 }
 
 export interface SyncOptions {

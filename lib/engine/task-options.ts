@@ -2,6 +2,7 @@
  * A task record as the engine takes it: endpoints with decrypted passwords (in
  * memory only), the objects filter, retry times, throttles and the link spec.
  */
+import fs from 'node:fs';
 import type { RedisEndpoint } from '@/engine/endpoint';
 import { targetExistence } from '@/engine/precheck/items/existence';
 import type { ExistingKeyPolicy, StageThrottles, SyncOptions } from '@/engine/sync/types';
@@ -68,7 +69,10 @@ export function relayListenFromEnv(env: NodeJS.ProcessEnv = process.env): SyncOp
   const host = m?.[1] || undefined;
   const port = m?.[2] ? Number(m[2]) : undefined;
   const announceHost = env.DTS_RELAY_ANNOUNCE?.trim() || undefined;
-  return host || port || announceHost ? { host, port, announceHost } : undefined;
+  const certFile = env.DTS_RELAY_TLS_CERT_FILE?.trim();
+  const keyFile = env.DTS_RELAY_TLS_KEY_FILE?.trim();
+  const tls = certFile && keyFile ? { cert: fs.readFileSync(certFile, 'utf8'), key: fs.readFileSync(keyFile, 'utf8') } : undefined;
+  return host || port || announceHost || tls ? { host, port, announceHost, tls } : undefined;
 }
 
 export function syncOptionsFor(task: TaskRecord): SyncOptions {
