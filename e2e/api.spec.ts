@@ -145,6 +145,8 @@ test('a task goes through its whole lifecycle by API token alone', async ({ page
     })();
     await expect.poll(() => written, { timeout: 10_000 }).toBeGreaterThan(200);
     const beforeCut = written;
+    // The destination falls behind for a moment (it holds writes for 1.5 s): the cut over has to wait for it.
+    await dst.call('CLIENT', 'PAUSE', '1500', 'WRITE');
     const cut = await ops.call('POST', '/tasks/{taskId}/cutover', { params: { taskId }, body: { maxLagSeconds: 30, pauseWrites: true, pauseLimitMs: 20_000 } });
     expect(cut.status, JSON.stringify(cut.json)).toBe(200);
     expect(cut.json.task.status).toBe('Ended');
