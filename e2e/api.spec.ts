@@ -120,6 +120,38 @@ test('a task goes through its whole lifecycle by API token alone', async ({ page
     const logs = await ops.call('GET', '/tasks/{taskId}/logs', { params: { taskId } });
     expect(logs.json.logs.map((l: { message: string }) => l.message)).toContain('task created');
 
+    // Pause and resume.
+    const paused = await ops.call('POST', '/tasks/{taskId}/pause', { params: { taskId } });
+    expect(paused.status, JSON.stringify(paused.json)).toBe(200);
+    expect(paused.json.task.status).toBe('Paused');
+    expect((await ops.call('POST', '/tasks/{taskId}/resume', { params: { taskId } })).status).toBe(200);
+    await expect.poll(async () => (await ops.call('GET', '/tasks/{taskId}', { params: { taskId } })).json.task.status, { timeout: 30_000 }).toBe('Running');
+    // Upgrade the instance class.
+    const upgraded = await ops.call('POST', '/tasks/{taskId}/instance-class', { params: { taskId }, body: { instanceClass: 'unlimited' } });
+    expect(upgraded.status, JSON.stringify(upgraded.json)).toBe(200);
+    expect(upgraded.json.task.instanceClass).toBe('unlimited');
+    // Verify Now, and read its rounds.
+    const verify = await ops.call('POST', '/tasks/{taskId}/verifications', { params: { taskId } });
+    expect(verify.status, JSON.stringify(verify.json)).toBe(202);
+    const runId: string = verify.json.runId;
+    await expect.poll(async () => (await ops.call('GET', '/tasks/{taskId}/verifications/{runId}', { params: { taskId, runId } })).json.status,
+      { timeout: 60_000 }).not.toBe('running');
+    const run = (await ops.call('GET', '/tasks/{taskId}/verifications/{runId}', { params: { taskId, runId } })).json;
+    expect(run.roundResults.length).toBeGreaterThan(0);
+    // The one difference: the key the precheck item was ignored for, on the destination only.
+    expect(run.roundResults.at(-1).counts).toMatchObject({ lack_source: 1 });
+    expect((await ops.call('GET', '/tasks/{taskId}/verifications', { params: { taskId } })).json.runs.map((r: { id: string }) => r.id)).toContain(runId);
+    // Clone, change the clone's settings, release it.
+    const clone = await ops.call('POST', '/tasks/{taskId}/clone', { params: { taskId } });
+    expect(clone.status).toBe(201);
+    expect(clone.json.task).toMatchObject({ name: 'api-lifecycle (copy)', status: 'NotStarted' });
+    const cloneId: string = clone.json.task.id;
+    const edited = await ops.call('PUT', '/tasks/{taskId}', { params: { taskId: cloneId }, body: { ...draft, name: 'api-lifecycle-2' } });
+    expect(edited.status, JSON.stringify(edited.json)).toBe(200);
+    expect(edited.json.task.name).toBe('api-lifecycle-2');
+    expect((await ops.call('PUT', '/tasks/{taskId}', { params: { taskId }, body: draft })).json.error.code).toBe('invalid_state');
+    expect((await ops.call('POST', '/tasks/{taskId}/release', { params: { taskId: cloneId } })).status).toBe(200);
+
     // Not allowed in this state: a stable code and words.
     const early = await ops.call('POST', '/tasks/{taskId}/release', { params: { taskId } });
     expect(early.status).toBe(409);
@@ -203,6 +235,23 @@ test('a task goes through its whole lifecycle by API token alone', async ({ page
   }
 });
 
+test('instances: registered, listed and deleted by API; a viewer may only list them', async () => {
+  const body = { instanceId: 'r-api-1', name: 'from the API', region: 'local', databaseType: 'Redis', host: '127.0.0.1', port: 6390, mode: 'standalone', password: 'app:s3cret-pw', tls: false };
+  expect((await viewer.call('POST', '/instances', { body })).status).toBe(403);
+  const created = await ops.call('POST', '/instances', { body });
+  expect(created.status, JSON.stringify(created.json)).toBe(201);
+  expect(created.json.instance).toMatchObject({ instanceId: 'r-api-1', address: '127.0.0.1:6390', hasPassword: true, username: 'app' });
+  expect(JSON.stringify(created.json)).not.toContain('s3cret-pw');
+  const listed = await viewer.call('GET', '/instances', { query: { region: 'local' } });
+  expect(listed.json.instances.map((i: { instanceId: string }) => i.instanceId)).toContain('r-api-1');
+  const again = await ops.call('POST', '/instances', { body });
+  expect(again.status).toBe(400);
+  expect(again.json.error.fields.instanceId).toContain('already registered');
+  const id: string = created.json.instance.id;
+  expect((await ops.call('DELETE', '/instances/{id}', { params: { id } })).status).toBe(200);
+  expect((await ops.call('DELETE', '/instances/{id}', { params: { id } })).json.error.code).toBe('not_found');
+});
+
 test('the OpenAPI document validates and lists every operation the lifecycle used', async () => {
   const doc = await ops.call('GET', '/openapi.json');
   expect(doc.status).toBe(200);
@@ -212,7 +261,7 @@ test('the OpenAPI document validates and lists every operation the lifecycle use
   expect(result.valid).toBe(true);
   expect(validator.version).toBe('3.1');
   const used = [...new Set(ops.calls.map((c) => `${c.method} ${c.template}`))];
-  expect(used.length).toBeGreaterThanOrEqual(10);
+  expect(used.length).toBeGreaterThanOrEqual(20);
   for (const u of used) {
     const [method, template] = u.split(' ');
     expect(doc.json.paths[template]?.[method.toLowerCase()], u).toBeTruthy();
