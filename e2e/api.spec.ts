@@ -13,7 +13,7 @@ import { expect, test } from '@playwright/test';
 import { compareKeyByKey } from '../engine/testing/compare';
 import { createDb } from '../lib/db/client';
 import { ApiClient, endpointInput, tokenCli } from './testing/api-client';
-import { useServerPair } from './testing/journey';
+import { shot, useServerPair } from './testing/journey';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -282,7 +282,7 @@ test('anything else under /api/v1 answers in the same error shape', async () => 
   expect(noTask.json.error).toMatchObject({ code: 'not_found', message: 'There is no task dtsdoesnotexist.' });
 });
 
-test('the Account page creates a token, shows it once, and revokes it', async ({ page }) => {
+test('the Account page creates a token, shows it once, and revokes it', async ({ page }, info) => {
   await page.goto('/account');
   const form = page.getByRole('form', { name: 'Create API token' });
   await form.getByLabel('Token Name').fill('from-the-page');
@@ -294,6 +294,7 @@ test('the Account page creates a token, shows it once, and revokes it', async ({
   const token = await shown.inputValue();
   const tokens = page.getByRole('table', { name: 'Your API tokens' });
   await expect(tokens.getByRole('row').filter({ hasText: 'from-the-page' })).toContainText('Viewer');
+  await shot(page, info, 'account-token-created');
 
   const client = await ApiClient.open(token);
   try {
@@ -311,7 +312,7 @@ test('the Account page creates a token, shows it once, and revokes it', async ({
   }
 });
 
-test('Cut Over on a Running task\'s details page records what the destination held and ends the task', async ({ page }) => {
+test('Cut Over on a Running task\'s details page records what the destination held and ends the task', async ({ page }, info) => {
   test.setTimeout(180_000);
   const { source, target } = servers();
   const created = await ops.call('POST', '/tasks', {
@@ -332,9 +333,11 @@ test('Cut Over on a Running task\'s details page records what the destination he
   await panel.getByLabel('Pause writes on the source (CLIENT PAUSE WRITE)').check();
   const button = panel.getByRole('button', { name: 'Cut Over' });
   await expect(button).toBeEnabled({ timeout: 30_000 }); // once a heartbeat has given the delay
+  await shot(page, info, 'cutover-before');
   await button.click();
   await expect(panel.getByRole('status')).toContainText(/^The destination held every write up to offset \d+ of replication id [0-9a-f]{40} at /, { timeout: 60_000 });
   await expect(panel).toContainText('Writes on the source were paused for');
   await expect(page.getByRole('status', { name: 'Status: Ended' })).toBeVisible({ timeout: 30_000 });
+  await shot(page, info, 'cutover-done');
   expect((await ops.call('POST', '/tasks/{taskId}/release', { params: { taskId } })).status).toBe(200);
 });

@@ -128,9 +128,11 @@ export async function cutOver(manager: EngineManager, taskId: string, input: Cut
         + 'the task keeps running; run Verify Now to see them all, then cut over again.');
     }
     const pausedMs = pause ? pause.elapsedMs : null;
-    const what = changed && !changed.overflow ? `every key the stream wrote (${check.changedChecked})` : `${check.changedChecked} of the keys the stream wrote`;
-    const statement = `The destination held every write up to ${formatOffsets(positions)} at ${at.toISOString()} — verified ${check.keysChecked} key(s)`
-      + ` (${what}, and a sample of ${check.keysChecked - check.changedChecked} of the ${check.keysInScope} keys), no differences.`;
+    const streamed = changed && !changed.overflow
+      ? `every key the stream wrote (${check.changedChecked})`
+      : `${check.changedChecked} of the keys the stream wrote (more were written than the engine keeps)`;
+    const statement = `The destination held every write up to ${formatOffsets(positions)} at ${at.toISOString()} — verified ${check.keysChecked} key(s):`
+      + ` ${streamed} and ${check.keysChecked - check.changedChecked} more of the ${check.keysInScope} the selected DBs hold; no differences.`;
     const report: CutoverReport = {
       at: at.toISOString(), shards: positions, keysVerified: check.keysChecked, changedKeysVerified: check.changedChecked, keysInScope: check.keysInScope,
       writesPaused: Boolean(pause), pausedMs, statement,
