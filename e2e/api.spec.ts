@@ -141,6 +141,10 @@ test('a task goes through its whole lifecycle by API token alone', async ({ page
     // The one difference: the key the precheck item was ignored for, on the destination only.
     expect(run.roundResults.at(-1).counts).toMatchObject({ lack_source: 1 });
     expect((await ops.call('GET', '/tasks/{taskId}/verifications', { params: { taskId } })).json.runs.map((r: { id: string }) => r.id)).toContain(runId);
+    // …and /metrics says so.
+    const metrics = await ops.raw('/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toContain(`dts_verification_differences{task_id="${taskId}",kind="full"} 1`);
     // Clone, change the clone's settings, release it.
     const clone = await ops.call('POST', '/tasks/{taskId}/clone', { params: { taskId } });
     expect(clone.status).toBe(201);
@@ -221,7 +225,9 @@ test('a task goes through its whole lifecycle by API token alone', async ({ page
 
     // Every call is in the audit trail: one api.request per call, with its answer; the changes as themselves.
     const trail = await prisma.auditLog.findMany({ where: { action: 'api.request', targetId: opsTokenId }, orderBy: { id: 'asc' } });
-    expect(trail.map((a) => a.detail)).toEqual(ops.calls.map((c) => expect.stringMatching(new RegExp(`^${c.method} /api/v1/\\S+ → ${c.status}$`))));
+    expect(trail.filter((a) => !a.detail.startsWith('GET /metrics')).map((a) => a.detail))
+      .toEqual(ops.calls.map((c) => expect.stringMatching(new RegExp(`^${c.method} /api/v1/\\S+ → ${c.status}$`))));
+    expect(trail.filter((a) => a.detail === 'GET /metrics → 200')).toHaveLength(1);
     expect(trail.every((a) => a.username === 'admin' && a.targetName === 'pipeline')).toBe(true);
     const changes = await prisma.auditLog.findMany({ where: { targetType: 'task', targetId: taskId }, select: { action: true } });
     expect(changes.map((c) => c.action)).toEqual(expect.arrayContaining(['task.create', 'task.precheck', 'task.precheck-ignore', 'task.start', 'task.cutover', 'task.release']));

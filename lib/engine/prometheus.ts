@@ -146,9 +146,11 @@ export async function renderMetrics(manager: EngineManager): Promise<{ contentTy
       lagBytes.set(l, offset !== null && s.checkpoint !== null ? Math.max(0, offset - s.checkpoint) : Number.NaN);
     }
   }));
+  // The latest finished run of each task and kind.
   const latest = await db().verificationRun.findMany({
     where: { taskId: { in: tasks.map((t) => t.id) }, status: { not: 'running' } },
-    orderBy: { startedAt: 'desc' },
+    orderBy: [{ startedAt: 'desc' }, { id: 'desc' }],
+    distinct: ['taskId', 'kind'],
     select: { taskId: true, kind: true, conflicts: true },
   });
   for (const t of tasks) for (const kind of ['full', 'incremental']) {
