@@ -13,7 +13,7 @@ import { expect, test } from '@playwright/test';
 import { compareKeyByKey } from '../engine/testing/compare';
 import { createDb } from '../lib/db/client';
 import { ApiClient, endpointInput, tokenCli } from './testing/api-client';
-import { useServerPair } from './testing/journey';
+import { shot, useServerPair } from './testing/journey';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -120,6 +120,42 @@ test('a task goes through its whole lifecycle by API token alone', async ({ page
     const logs = await ops.call('GET', '/tasks/{taskId}/logs', { params: { taskId } });
     expect(logs.json.logs.map((l: { message: string }) => l.message)).toContain('task created');
 
+    // Pause and resume.
+    const paused = await ops.call('POST', '/tasks/{taskId}/pause', { params: { taskId } });
+    expect(paused.status, JSON.stringify(paused.json)).toBe(200);
+    expect(paused.json.task.status).toBe('Paused');
+    expect((await ops.call('POST', '/tasks/{taskId}/resume', { params: { taskId } })).status).toBe(200);
+    await expect.poll(async () => (await ops.call('GET', '/tasks/{taskId}', { params: { taskId } })).json.task.status, { timeout: 30_000 }).toBe('Running');
+    // Upgrade the instance class.
+    const upgraded = await ops.call('POST', '/tasks/{taskId}/instance-class', { params: { taskId }, body: { instanceClass: 'unlimited' } });
+    expect(upgraded.status, JSON.stringify(upgraded.json)).toBe(200);
+    expect(upgraded.json.task.instanceClass).toBe('unlimited');
+    // Verify Now, and read its rounds.
+    const verify = await ops.call('POST', '/tasks/{taskId}/verifications', { params: { taskId } });
+    expect(verify.status, JSON.stringify(verify.json)).toBe(202);
+    const runId: string = verify.json.runId;
+    await expect.poll(async () => (await ops.call('GET', '/tasks/{taskId}/verifications/{runId}', { params: { taskId, runId } })).json.status,
+      { timeout: 60_000 }).not.toBe('running');
+    const run = (await ops.call('GET', '/tasks/{taskId}/verifications/{runId}', { params: { taskId, runId } })).json;
+    expect(run.roundResults.length).toBeGreaterThan(0);
+    // The one difference: the key the precheck item was ignored for, on the destination only.
+    expect(run.roundResults.at(-1).counts).toMatchObject({ lack_source: 1 });
+    expect((await ops.call('GET', '/tasks/{taskId}/verifications', { params: { taskId } })).json.runs.map((r: { id: string }) => r.id)).toContain(runId);
+    // …and /metrics says so.
+    const metrics = await ops.raw('/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toContain(`dts_verification_differences{task_id="${taskId}",kind="full"} 1`);
+    // Clone, change the clone's settings, release it.
+    const clone = await ops.call('POST', '/tasks/{taskId}/clone', { params: { taskId } });
+    expect(clone.status).toBe(201);
+    expect(clone.json.task).toMatchObject({ name: 'api-lifecycle (copy)', status: 'NotStarted' });
+    const cloneId: string = clone.json.task.id;
+    const edited = await ops.call('PUT', '/tasks/{taskId}', { params: { taskId: cloneId }, body: { ...draft, name: 'api-lifecycle-2' } });
+    expect(edited.status, JSON.stringify(edited.json)).toBe(200);
+    expect(edited.json.task.name).toBe('api-lifecycle-2');
+    expect((await ops.call('PUT', '/tasks/{taskId}', { params: { taskId }, body: draft })).json.error.code).toBe('invalid_state');
+    expect((await ops.call('POST', '/tasks/{taskId}/release', { params: { taskId: cloneId } })).status).toBe(200);
+
     // Not allowed in this state: a stable code and words.
     const early = await ops.call('POST', '/tasks/{taskId}/release', { params: { taskId } });
     expect(early.status).toBe(409);
@@ -145,6 +181,8 @@ test('a task goes through its whole lifecycle by API token alone', async ({ page
     })();
     await expect.poll(() => written, { timeout: 10_000 }).toBeGreaterThan(200);
     const beforeCut = written;
+    // The destination falls behind for a moment (it holds writes for 1.5 s): the cut over has to wait for it.
+    await dst.call('CLIENT', 'PAUSE', '1500', 'WRITE');
     const cut = await ops.call('POST', '/tasks/{taskId}/cutover', { params: { taskId }, body: { maxLagSeconds: 30, pauseWrites: true, pauseLimitMs: 20_000 } });
     expect(cut.status, JSON.stringify(cut.json)).toBe(200);
     expect(cut.json.task.status).toBe('Ended');
@@ -187,7 +225,9 @@ test('a task goes through its whole lifecycle by API token alone', async ({ page
 
     // Every call is in the audit trail: one api.request per call, with its answer; the changes as themselves.
     const trail = await prisma.auditLog.findMany({ where: { action: 'api.request', targetId: opsTokenId }, orderBy: { id: 'asc' } });
-    expect(trail.map((a) => a.detail)).toEqual(ops.calls.map((c) => expect.stringMatching(new RegExp(`^${c.method} /api/v1/\\S+ → ${c.status}$`))));
+    expect(trail.filter((a) => !a.detail.startsWith('GET /metrics')).map((a) => a.detail))
+      .toEqual(ops.calls.map((c) => expect.stringMatching(new RegExp(`^${c.method} /api/v1/\\S+ → ${c.status}$`))));
+    expect(trail.filter((a) => a.detail === 'GET /metrics → 200')).toHaveLength(1);
     expect(trail.every((a) => a.username === 'admin' && a.targetName === 'pipeline')).toBe(true);
     const changes = await prisma.auditLog.findMany({ where: { targetType: 'task', targetId: taskId }, select: { action: true } });
     expect(changes.map((c) => c.action)).toEqual(expect.arrayContaining(['task.create', 'task.precheck', 'task.precheck-ignore', 'task.start', 'task.cutover', 'task.release']));
@@ -201,6 +241,23 @@ test('a task goes through its whole lifecycle by API token alone', async ({ page
   }
 });
 
+test('instances: registered, listed and deleted by API; a viewer may only list them', async () => {
+  const body = { instanceId: 'r-api-1', name: 'from the API', region: 'local', databaseType: 'Redis', host: '127.0.0.1', port: 6390, mode: 'standalone', password: 'app:s3cret-pw', tls: false };
+  expect((await viewer.call('POST', '/instances', { body })).status).toBe(403);
+  const created = await ops.call('POST', '/instances', { body });
+  expect(created.status, JSON.stringify(created.json)).toBe(201);
+  expect(created.json.instance).toMatchObject({ instanceId: 'r-api-1', address: '127.0.0.1:6390', hasPassword: true, username: 'app' });
+  expect(JSON.stringify(created.json)).not.toContain('s3cret-pw');
+  const listed = await viewer.call('GET', '/instances', { query: { region: 'local' } });
+  expect(listed.json.instances.map((i: { instanceId: string }) => i.instanceId)).toContain('r-api-1');
+  const again = await ops.call('POST', '/instances', { body });
+  expect(again.status).toBe(400);
+  expect(again.json.error.fields.instanceId).toContain('already registered');
+  const id: string = created.json.instance.id;
+  expect((await ops.call('DELETE', '/instances/{id}', { params: { id } })).status).toBe(200);
+  expect((await ops.call('DELETE', '/instances/{id}', { params: { id } })).json.error.code).toBe('not_found');
+});
+
 test('the OpenAPI document validates and lists every operation the lifecycle used', async () => {
   const doc = await ops.call('GET', '/openapi.json');
   expect(doc.status).toBe(200);
@@ -210,7 +267,7 @@ test('the OpenAPI document validates and lists every operation the lifecycle use
   expect(result.valid).toBe(true);
   expect(validator.version).toBe('3.1');
   const used = [...new Set(ops.calls.map((c) => `${c.method} ${c.template}`))];
-  expect(used.length).toBeGreaterThanOrEqual(10);
+  expect(used.length).toBeGreaterThanOrEqual(20);
   for (const u of used) {
     const [method, template] = u.split(' ');
     expect(doc.json.paths[template]?.[method.toLowerCase()], u).toBeTruthy();
@@ -231,7 +288,7 @@ test('anything else under /api/v1 answers in the same error shape', async () => 
   expect(noTask.json.error).toMatchObject({ code: 'not_found', message: 'There is no task dtsdoesnotexist.' });
 });
 
-test('the Account page creates a token, shows it once, and revokes it', async ({ page }) => {
+test('the Account page creates a token, shows it once, and revokes it', async ({ page }, info) => {
   await page.goto('/account');
   const form = page.getByRole('form', { name: 'Create API token' });
   await form.getByLabel('Token Name').fill('from-the-page');
@@ -243,6 +300,7 @@ test('the Account page creates a token, shows it once, and revokes it', async ({
   const token = await shown.inputValue();
   const tokens = page.getByRole('table', { name: 'Your API tokens' });
   await expect(tokens.getByRole('row').filter({ hasText: 'from-the-page' })).toContainText('Viewer');
+  await shot(page, info, 'account-token-created');
 
   const client = await ApiClient.open(token);
   try {
@@ -260,7 +318,7 @@ test('the Account page creates a token, shows it once, and revokes it', async ({
   }
 });
 
-test('Cut Over on a Running task\'s details page records what the destination held and ends the task', async ({ page }) => {
+test('Cut Over on a Running task\'s details page records what the destination held and ends the task', async ({ page }, info) => {
   test.setTimeout(180_000);
   const { source, target } = servers();
   const created = await ops.call('POST', '/tasks', {
@@ -281,9 +339,11 @@ test('Cut Over on a Running task\'s details page records what the destination he
   await panel.getByLabel('Pause writes on the source (CLIENT PAUSE WRITE)').check();
   const button = panel.getByRole('button', { name: 'Cut Over' });
   await expect(button).toBeEnabled({ timeout: 30_000 }); // once a heartbeat has given the delay
+  await shot(page, info, 'cutover-before');
   await button.click();
   await expect(panel.getByRole('status')).toContainText(/^The destination held every write up to offset \d+ of replication id [0-9a-f]{40} at /, { timeout: 60_000 });
   await expect(panel).toContainText('Writes on the source were paused for');
   await expect(page.getByRole('status', { name: 'Status: Ended' })).toBeVisible({ timeout: 30_000 });
+  await shot(page, info, 'cutover-done');
   expect((await ops.call('POST', '/tasks/{taskId}/release', { params: { taskId } })).status).toBe(200);
 });

@@ -4,36 +4,45 @@
  * sample of the selected keys (every key of a DB that holds no more than the
  * sample) with the verifier's own comparator (engine/verify/compare.ts).
  */
+import { discoverCluster } from '../cluster/topology';
 import { endpointAddress, type RedisEndpoint } from '../endpoint';
 import { EntryFilter, type FilterOptions } from '../filter';
 import { closeRedis, openRedis } from '../precheck/connect';
 import { parseInfo } from '../precheck/info';
+import { shardNameOf } from '../sync/cluster-sync';
 import { compareSettings, KeyComparator, type KeyConflict } from '../verify/compare';
 import { Side } from '../verify/side';
 import type { CompareOptions } from '../verify/types';
 
 export interface MasterPosition {
-  /** host:port */
+  /** The shard's name, as its checkpoints are kept (a standalone source's address; a cluster shard's slots). */
+  shard: string;
+  /** host:port of its master */
   address: string;
   replid: string;
   offset: number;
 }
 
-/** The source's masters (one for a standalone source; every master of a cluster). */
-export async function sourceMasters(source: RedisEndpoint): Promise<RedisEndpoint[]> {
-  const side = await Side.open(source, 'source');
-  try {
-    return side.nodes.map((n) => n.endpoint);
-  } finally {
-    side.close();
-  }
+export interface SourceShard {
+  /** The name the engine keeps the shard's checkpoint under (engine/sync/cluster-sync.ts shardNameOf). */
+  name: string;
+  /** Its master. */
+  master: RedisEndpoint;
 }
 
-export async function masterPosition(ep: RedisEndpoint): Promise<MasterPosition> {
-  const client = await openRedis({ ...ep, mode: 'standalone' }, { name: 'dts-cutover' });
+/** The source's shards and their masters: the source itself when standalone, every master of a cluster. */
+export async function sourceShards(source: RedisEndpoint, cluster: boolean): Promise<SourceShard[]> {
+  if (!cluster) return [{ name: endpointAddress(source), master: source }];
+  const topology = await discoverCluster(source, 'source');
+  return topology.masters.map((m) => ({ name: shardNameOf(m), master: m.endpoint }));
+}
+
+/** The shard's master's replication id and offset (INFO replication); `name`: the connection's, for CLIENT LIST. */
+export async function masterPosition(shard: SourceShard, opts: { timeoutMs?: number; name?: string } = {}): Promise<MasterPosition> {
+  const client = await openRedis({ ...shard.master, mode: 'standalone' }, { name: opts.name ?? 'dts-offset', timeoutMs: opts.timeoutMs });
   try {
     const info = parseInfo(String(await client.call('INFO', 'replication')));
-    return { address: endpointAddress(ep), replid: String(info.master_replid ?? ''), offset: Number(info.master_repl_offset ?? 0) };
+    return { shard: shard.name, address: endpointAddress(shard.master), replid: String(info.master_replid ?? ''), offset: Number(info.master_repl_offset ?? 0) };
   } finally {
     closeRedis(client);
   }

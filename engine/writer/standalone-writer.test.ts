@@ -141,6 +141,9 @@ describe('StandaloneWriter', () => {
       expect(await c.get('safe')).toBe('v');
       expect(await c.xlen('s')).toBe(2);
       expect(replayed).toEqual([{ db: 2, key: 'n' }, { db: 2, key: 'list' }, { db: 2, key: 's' }]);
+      // The broken connection counts as one destination error, and at least one reconnection attempt (/metrics).
+      expect(writer.stats.errors).toBe(1);
+      expect(writer.stats.retries).toBeGreaterThanOrEqual(1);
     } finally {
       await c.select(0);
       writer.close();

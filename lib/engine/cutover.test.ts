@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisServer } from '@/engine/testing/redis-server';
+import { RedisCluster, RedisServer } from '@/engine/testing/redis-server';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-cutover-'));
 process.env.DATABASE_URL = `file:${path.join(dir, 'dts.db')}`;
@@ -89,3 +89,57 @@ describe('cut over', () => {
     }
   });
 });
+
+describe('cut over of a cluster source', () => {
+  it('pauses every master, waits for every shard\'s checkpoint, and /metrics names each shard with its own lag', { timeout: 180_000 }, async () => {
+    const cluster = await RedisCluster.start(3, { config: { 'repl-diskless-sync-delay': 0 } });
+    const dest = await RedisServer.start();
+    const { EngineManager } = await import('./manager');
+    const { cutOver } = await import('./cutover');
+    const { renderMetrics } = await import('./prometheus');
+    const parse = (text: string, name: string) => [...text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))]
+      .map((m) => ({ labels: m[1], value: Number(m[2]) }));
+    const manager = new EngineManager();
+    const app = cluster.client();
+    try {
+      const seed = cluster.nodes[0].port;
+      await db().task.create({
+        data: { id: 'dtscutclus1', name: 'cut cluster', region: 'local', status: 'PrecheckPassed', instanceClass: 'unlimited',
+          source: JSON.stringify({ host: '127.0.0.1', port: seed, authMethod: 'password-free', mode: 'cluster' }),
+          target: JSON.stringify({ host: '127.0.0.1', port: dest.port, authMethod: 'password-free' }),
+          objects: JSON.stringify({ dbs: [{ db: 0, targetDb: 0 }] }) },
+      });
+      for (let i = 0; i < 300; i++) await app.set(`k:${i}`, `v${i}`);
+      await manager.perform('dtscutclus1', 'start');
+      await expect.poll(async () => (await db().task.findUniqueOrThrow({ where: { id: 'dtscutclus1' } })).status, { timeout: 90_000 }).toBe('Running');
+      await expect.poll(() => manager.liveProgress('dtscutclus1')?.delayMs ?? null, { timeout: 30_000 }).not.toBeNull();
+      for (let i = 300; i < 400; i++) await app.set(`k:${i}`, `v${i}`);
+
+      // Three shards, each with its own checkpoint and a known byte lag against its own master.
+      await expect.poll(async () => parse((await renderMetrics(manager)).body, 'dts_replication_lag_bytes')
+        .filter((s) => s.labels.includes('dtscutclus1') && Number.isFinite(s.value)).length, { timeout: 30_000 }).toBe(3);
+      const lag = parse((await renderMetrics(manager)).body, 'dts_replication_lag_bytes').filter((s) => s.labels.includes('dtscutclus1'));
+      expect(lag.map((s) => /shard="slots [0-9,-]+"/.test(s.labels))).toEqual([true, true, true]);
+
+      const report = await cutOver(manager, 'dtscutclus1', { maxLagSeconds: 30, pauseWrites: true, pauseLimitMs: 20_000, waitMs: 30_000, sampleKeys: 50 });
+      expect(report.shards).toHaveLength(3);
+      expect(new Set(report.shards.map((s) => s.shard)).size).toBe(3);
+      expect(report.changedKeysVerified).toBeGreaterThanOrEqual(100);
+      expect(report.statement).toContain('slots ');
+      expect((await db().task.findUniqueOrThrow({ where: { id: 'dtscutclus1' } })).status).toBe('Ended');
+      const d = dest.client();
+      try {
+        for (const i of [0, 150, 299, 300, 399]) expect(await d.get(`k:${i}`)).toBe(`v${i}`);
+      } finally {
+        d.disconnect();
+      }
+      // The pause was lifted on every master.
+      await app.set('after', '1');
+    } finally {
+      app.disconnect();
+      await manager.shutdown();
+      await Promise.all([cluster.stop(), dest.stop()]);
+    }
+  });
+});
+

@@ -16,7 +16,7 @@
  * Any failure lifts the pause, leaves the task running and says what to do.
  */
 import { z } from 'zod';
-import { checkSample, masterPosition, sourceMasters, type MasterPosition } from '@/engine/cutover/source-state';
+import { checkSample, masterPosition, sourceShards, type MasterPosition } from '@/engine/cutover/source-state';
 import { WritePause } from '@/engine/cutover/write-pause';
 import { describeError } from '@/engine/errors';
 import type { SyncProgress } from '@/engine/sync/types';
@@ -43,7 +43,7 @@ export type CutoverInput = z.infer<typeof cutoverInputSchema>;
 
 export const cutoverReportSchema = z.object({
   at: z.string(),
-  shards: z.array(z.object({ address: z.string(), replid: z.string(), offset: z.number() })),
+  shards: z.array(z.object({ shard: z.string(), address: z.string(), replid: z.string(), offset: z.number() })),
   keysVerified: z.number(),
   /** Of them, keys the stream had written since the engine started. */
   changedKeysVerified: z.number(),
@@ -71,7 +71,7 @@ function checkpointOf(progress: SyncProgress | undefined, address: string, singl
 }
 
 function formatOffsets(positions: MasterPosition[]): string {
-  return positions.map((p) => `offset ${p.offset} of replication id ${p.replid}${positions.length > 1 ? ` (${p.address})` : ''}`).join(', ');
+  return positions.map((p) => `offset ${p.offset} of replication id ${p.replid}${positions.length > 1 ? ` (${p.shard}, ${p.address})` : ''}`).join(', ');
 }
 
 export async function cutOver(manager: EngineManager, taskId: string, input: CutoverInput): Promise<CutoverReport> {
@@ -89,20 +89,21 @@ export async function cutOver(manager: EngineManager, taskId: string, input: Cut
   }
   const options = syncOptionsFor(task);
   if (!options.source) throw new CutoverError('invalid_state', 'This task has no source server to cut over from.');
-  const masters = options.sourceCluster ? await sourceMasters(options.source) : [options.source];
+  const shards = await sourceShards(options.source, Boolean(options.sourceCluster));
+  const masters = shards.map((s) => s.master);
   await records.log(taskId, 'info', `cut over started${input.pauseWrites ? `: writes paused on ${masters.length} source master(s), for ${input.pauseLimitMs} ms at most` : ''}`);
 
   let pause: WritePause | undefined;
   try {
     if (input.pauseWrites) pause = await WritePause.start(masters.map((m) => ({ ...m, mode: 'standalone' as const })), { hardLimitMs: input.pauseLimitMs });
-    const positions = await Promise.all(masters.map((m) => masterPosition(m)));
+    const positions = await Promise.all(shards.map((s) => masterPosition(s)));
     // Wait until the destination acknowledged every master's offset.
     const deadline = Date.now() + (pause ? pause.remainingMs : input.waitMs);
     for (;;) {
       const live = manager.liveProgress(taskId);
       if (!live) throw new CutoverError('invalid_state', 'The task stopped during the cut over; see its log.');
       const behind = positions.filter((p) => {
-        const cp = checkpointOf(live, p.address, masters.length === 1);
+        const cp = checkpointOf(live, p.shard, shards.length === 1);
         return cp.offset === null || cp.offset < p.offset || (cp.replid !== null && cp.replid !== p.replid);
       });
       if (behind.length === 0) break;
@@ -127,9 +128,11 @@ export async function cutOver(manager: EngineManager, taskId: string, input: Cut
         + 'the task keeps running; run Verify Now to see them all, then cut over again.');
     }
     const pausedMs = pause ? pause.elapsedMs : null;
-    const what = changed && !changed.overflow ? `every key the stream wrote (${check.changedChecked})` : `${check.changedChecked} of the keys the stream wrote`;
-    const statement = `The destination held every write up to ${formatOffsets(positions)} at ${at.toISOString()} — verified ${check.keysChecked} key(s)`
-      + ` (${what}, and a sample of ${check.keysChecked - check.changedChecked} of the ${check.keysInScope} keys), no differences.`;
+    const streamed = changed && !changed.overflow
+      ? `every key the stream wrote (${check.changedChecked})`
+      : `${check.changedChecked} of the keys the stream wrote (more were written than the engine keeps)`;
+    const statement = `The destination held every write up to ${formatOffsets(positions)} at ${at.toISOString()} — verified ${check.keysChecked} key(s):`
+      + ` ${streamed} and ${check.keysChecked - check.changedChecked} more of the ${check.keysInScope} the selected DBs hold; no differences.`;
     const report: CutoverReport = {
       at: at.toISOString(), shards: positions, keysVerified: check.keysChecked, changedKeysVerified: check.changedChecked, keysInScope: check.keysInScope,
       writesPaused: Boolean(pause), pausedMs, statement,

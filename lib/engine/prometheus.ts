@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { closeRedis, openRedis, parseInfo } from '@/engine/precheck';
+import { masterPosition, sourceShards } from '@/engine/cutover/source-state';
 import type { RedisEndpoint } from '@/engine/endpoint';
 import type { ShardProgress, SyncProgress } from '@/engine/sync/types';
 import { endpointAddress } from '@/engine/endpoint';
@@ -53,24 +53,15 @@ function shardsOf(progress: SyncProgress | undefined, recorded: { name: string; 
   return rows.map((r) => ({ name: r.name, stage: r.stage, delayMs: null, checkpoint: r.offset === null ? null : Number(r.offset), ...zero }));
 }
 
-/** The shard's node: the shard name is its address (host:port), with the task's source credentials and TLS. */
-function shardEndpoint(source: RedisEndpoint, shard: string): RedisEndpoint {
-  const m = /^(.*):(\d+)$/.exec(shard);
-  return m ? { ...source, host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) } : source;
-}
-
-async function sourceOffset(ep: RedisEndpoint): Promise<number | null> {
-  let client: Awaited<ReturnType<typeof openRedis>> | undefined;
-  try {
-    client = await openRedis({ ...ep, mode: 'standalone' }, { timeoutMs: SOURCE_INFO_TIMEOUT_MS, name: 'dts-metrics' });
-    const info = parseInfo(String(await client.call('INFO', 'replication')));
-    const offset = Number(info.master_repl_offset);
-    return Number.isFinite(offset) ? offset : null;
-  } catch {
-    return null;
-  } finally {
-    if (client) closeRedis(client);
-  }
+/** Each shard's master offset, by shard name; a shard whose source cannot be asked is left out. */
+async function sourceOffsets(source: RedisEndpoint, cluster: boolean): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const shards = await sourceShards(source, cluster).catch(() => []);
+  await Promise.all(shards.map(async (shard) => {
+    const p = await masterPosition(shard, { timeoutMs: SOURCE_INFO_TIMEOUT_MS, name: 'dts-metrics' }).catch(() => null);
+    if (p && Number.isFinite(p.offset)) out.set(shard.name, p.offset);
+  }));
+  return out;
 }
 
 function directoryBytes(dir: string): number {
@@ -130,13 +121,18 @@ export async function renderMetrics(manager: EngineManager): Promise<{ contentTy
     engineUp.set(id, progress ? 1 : 0);
     spool.set(id, directoryBytes(manager.spoolDir(t.id)));
     let source: RedisEndpoint | undefined;
+    let cluster = false;
     try {
-      source = syncOptionsFor(t).source;
+      const o = syncOptionsFor(t);
+      source = o.source;
+      cluster = Boolean(o.sourceCluster);
     } catch {
       source = undefined; // a record with unreadable endpoints still gets its task series
     }
     const shards = shardsOf(progress, t.shards, source ? endpointAddress(source) : 'source');
-    await Promise.all(shards.map(async (s) => {
+    // Asked of the source at the scrape, for tasks with an engine only.
+    const offsets = progress && source ? await sourceOffsets(source, cluster) : new Map<string, number>();
+    for (const s of shards) {
       const l = { ...id, shard: s.name };
       // Without an engine there is no stream, so no delay to speak of.
       lagSeconds.set(l, s.delayMs === null ? Number.NaN : s.delayMs / 1000);
@@ -145,14 +141,16 @@ export async function renderMetrics(manager: EngineManager): Promise<{ contentTy
       read.inc(l, s.bytesRead);
       destErrors.inc(l, s.destinationErrors);
       destRetries.inc(l, s.destinationRetries);
-      const offset = progress && source ? await sourceOffset(shardEndpoint(source, s.name)) : null;
+      const offset = offsets.get(s.name) ?? null;
       if (progress) sourceUp.set(l, offset === null ? 0 : 1);
       lagBytes.set(l, offset !== null && s.checkpoint !== null ? Math.max(0, offset - s.checkpoint) : Number.NaN);
-    }));
+    }
   }));
+  // The latest finished run of each task and kind.
   const latest = await db().verificationRun.findMany({
     where: { taskId: { in: tasks.map((t) => t.id) }, status: { not: 'running' } },
-    orderBy: { startedAt: 'desc' },
+    orderBy: [{ startedAt: 'desc' }, { id: 'desc' }],
+    distinct: ['taskId', 'kind'],
     select: { taskId: true, kind: true, conflicts: true },
   });
   for (const t of tasks) for (const kind of ['full', 'incremental']) {
