@@ -7,6 +7,7 @@ import { authorize, requireAction } from '@/lib/auth/guard';
 import { db } from '@/lib/db/client';
 import { encryptSecret } from '@/lib/secrets';
 import { fieldErrors, type FieldErrors } from '@/lib/tasks/draft';
+import { rebindingMessage, sameCredentialBinding } from '@/lib/tasks/endpoint';
 import { instanceInputFromForm, instanceInputSchema } from './schema';
 
 export type InstanceFormState = { ok: true; message: string } | { ok: false; errors: FieldErrors } | null;
@@ -29,6 +30,11 @@ export async function saveInstanceAction(_prev: InstanceFormState, form: FormDat
   }
   const existing = v.id ? await db().instance.findUnique({ where: { id: v.id } }) : null;
   if (v.id && !existing) return { ok: false, errors: { _: 'This instance no longer exists.' } };
+  // A kept password goes only where it was entered for: a new address or encryption needs it again (lib/tasks/endpoint.ts).
+  const registeredAs = (e: { host: string; port: number; tls: boolean }) => ({ accessMethod: 'cloud' as const, host: e.host, port: e.port, tls: e.tls, tlsInsecure: false });
+  if (existing && !credentials && (existing.passwordEnc || existing.username) && !sameCredentialBinding(registeredAs(existing), registeredAs(v))) {
+    return { ok: false, errors: { password: `${rebindingMessage('password')} (Or tick Remove the stored password.)` } };
+  }
   // A CA means nothing without SSL; blank on edit keeps the stored one.
   const tlsCa = !v.tls || v.clearCa ? null : v.tlsCa || existing?.tlsCa || null;
   if (v.id) {
