@@ -14,6 +14,7 @@ import { db } from '@/lib/db/client';
 import { readSessionToken } from './cookie';
 import { can, refusal, type Ability } from './roles';
 import { PATH_HEADER } from './guard-header';
+import { safeNextPath } from './next-path';
 import { validateSession, type ActiveSession, type SessionUser } from './sessions';
 
 /** The session of this request (read once per request). */
@@ -27,7 +28,8 @@ export async function currentUser(): Promise<SessionUser | null> {
 }
 
 export function signInPath(next?: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/sign-in') ? `/sign-in?next=${encodeURIComponent(next)}` : '/sign-in';
+  const path = safeNextPath(next);
+  return path ? `/sign-in?next=${encodeURIComponent(path)}` : '/sign-in';
 }
 
 /** Pages and layouts: the signed-in user, or a redirect to the sign-in page. */
