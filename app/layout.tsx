@@ -3,6 +3,9 @@ import type { ReactNode } from 'react';
 import { Providers } from '@/components/providers';
 import './globals.css';
 
+// Rendered per request, so Next.js can put the proxy's CSP nonce on its scripts (proxy.ts).
+export const dynamic = 'force-dynamic';
+
 export const metadata: Metadata = {
   title: 'redis-dts — Data Transmission Service',
   description: 'Move a live Redis or Tair database to another instance without downtime.',

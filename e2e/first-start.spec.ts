@@ -4,7 +4,6 @@
  * sign in with it, change it, create a viewer, sign out, sign in as the viewer
  * and see no Create Task, End or Release. A restart prints no password again.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,42 +12,19 @@ import { expect, test } from '@playwright/test';
 import { createDb } from '../lib/db/client';
 import { freePort } from '../engine/testing/redis-server';
 import { builtActions, callAction, signInCookie } from './testing/app-routes';
+import { ROOT, startConsoleProcess, stopConsoleProcess, type ConsoleProcess } from './testing/console-server';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-dts-first-start-'));
 const dbFile = path.join(dir, 'dts.db');
 let port = 0;
 let base = '';
-let server: { child: ChildProcess; log: () => string } | undefined;
+let server: ConsoleProcess | undefined;
 
-async function startConsole(): Promise<{ child: ChildProcess; log: () => string }> {
+async function startConsole(): Promise<ConsoleProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATABASE_URL: `file:${dbFile}`, DTS_SESSION_SECRET: crypto.randomBytes(32).toString('base64') };
   delete env.DTS_ADMIN_PASSWORD;
   delete env.DTS_ADMIN_RESET;
-  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'next', 'dist', 'bin', 'next'), 'start', '-p', String(port)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the console exited:\n${out}`);
-    try {
-      if ((await fetch(`${base}/api/health`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`the console did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return { child, log: () => out };
-}
-
-async function stopConsole(s: { child: ChildProcess } | undefined): Promise<void> {
-  if (!s || s.child.exitCode !== null) return;
-  const exited = new Promise((r) => s.child.once('exit', r));
-  s.child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-  if (s.child.exitCode === null) s.child.kill('SIGKILL');
+  return startConsoleProcess(base, [path.join(ROOT, 'node_modules', 'next', 'dist', 'bin', 'next'), 'start', '-p', String(port)], env);
 }
 
 test.describe.configure({ mode: 'serial' });
@@ -61,7 +37,7 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
-  await stopConsole(server);
+  await stopConsoleProcess(server);
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -157,7 +133,7 @@ test('generated admin password: sign in, change it, create a viewer who sees no 
 });
 
 test('a restart with the account in place prints no password', async () => {
-  await stopConsole(server);
+  await stopConsoleProcess(server);
   server = await startConsole();
   expect(server.log()).not.toContain('generated password');
   expect(server.log()).toContain('Ready');

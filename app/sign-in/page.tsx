@@ -2,19 +2,16 @@ import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import { SignInForm } from '@/components/auth/SignInForm';
 import { currentUser } from '@/lib/auth/guard';
+import { safeNextPath } from '@/lib/auth/next-path';
 import { firstParam, type SearchParams } from '@/lib/http/search-params';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Sign In — redis-dts' };
 
-function safeNext(next: string | undefined): string | undefined {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/sign-in') ? next : undefined;
-}
-
 /** The only page open without a session. */
 export default async function SignInPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const params = await searchParams;
-  const next = safeNext(firstParam(params, 'next'));
+  const next = safeNextPath(firstParam(params, 'next'));
   if (await currentUser()) redirect(next ?? '/sync-tasks');
   const notice = firstParam(params, 'signedOut') ? 'You are signed out.'
     : firstParam(params, 'expired') ? 'Your session ended after a period of inactivity. Sign in again.' : undefined;

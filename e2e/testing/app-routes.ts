@@ -84,7 +84,8 @@ export function builtActions(): BuiltAction[] {
 /**
  * The body of a server action call as React encodes it (encodeReply): a JSON array of the
  * arguments, or, when an argument is a form, multipart with the JSON in field `0` and each
- * form's fields as `<n>_<name>` referenced by `"$K<n>"`.
+ * form's fields as `_<n>_<name>` referenced by `"$K<n>"` (React 19.3's prefix; the server
+ * reads no field under another name), sent before field `0`.
  */
 export function encodeActionArgs(args: unknown[]): { json: string } | { multipart: Record<string, string> } {
   const forms: Record<string, string> = {};
@@ -92,7 +93,7 @@ export function encodeActionArgs(args: unknown[]): { json: string } | { multipar
   const encoded = args.map((a) => {
     if (a instanceof FormData) {
       const n = next++;
-      for (const [k, v] of a.entries()) forms[`${n}_${k}`] = String(v);
+      for (const [k, v] of a.entries()) forms[`_${n}_${k}`] = String(v);
       return `$K${n.toString(16)}`;
     }
     return a === undefined ? '$undefined' : a;
@@ -112,7 +113,10 @@ export async function callAction(baseURL: string, action: { id: string }, route:
     payload = body.json;
   } else {
     const fd = new FormData();
-    for (const [k, v] of Object.entries(body.multipart)) fd.append(k, v);
+    // The forms' fields first and the arguments (`0`) last, as React sends them: the server parses `0` on arrival
+    // (streamed), and a `$K` reference sees only the fields that came before it.
+    for (const [k, v] of Object.entries(body.multipart)) if (k !== '0') fd.append(k, v);
+    fd.append('0', body.multipart['0']);
     payload = fd;
   }
   const res = await fetch(`${baseURL}${route}`, { method: 'POST', headers, body: payload, redirect: 'manual' });

@@ -14,6 +14,7 @@ export const AUDIT_ACTION_LABEL: Record<string, string> = {
   'task.clone': 'Cloned task',
   'task.update': 'Changed task settings',
   'task.upgrade': 'Upgraded instance class',
+  'task.test-connection': 'Tested connections',
   'task.precheck': 'Ran precheck',
   'task.precheck-ignore': 'Ignored precheck item',
   'task.verify': 'Started data verification',
@@ -34,6 +35,9 @@ export const AUDIT_ACTION_LABEL: Record<string, string> = {
   'user.reset-password': 'Reset password',
   'user.change-password': 'Changed own password',
   'user.sign-in': 'Signed in',
+  'user.sign-in-failed': 'Sign-in failed',
+  'user.sign-in-locked': 'Sign-in locked',
+  'user.change-password-failed': 'Wrong current password',
   'user.sign-out': 'Signed out',
   'token.create': 'Created API token',
   'token.revoke': 'Revoked API token',
@@ -47,7 +51,8 @@ export function auditActionLabel(action: string): string {
 }
 
 export interface AuditInput {
-  actor: { id: string; username: string } | null;
+  /** Who; `id` null for a name that is no account (a failed sign-in), the whole actor null for the console itself. */
+  actor: { id: string | null; username: string } | null;
   action: string;
   target: { type: AuditTargetType; id?: string | null; name?: string | null };
   detail?: string;

@@ -6,13 +6,17 @@ import { db } from '@/lib/db/client';
 import { authorize } from './guard';
 import { hashPassword, passwordProblem, verifyPassword } from './password';
 import { revokeUserSessions } from './sessions';
+import { signInThrottle, SignInThrottle, waitWords } from './throttle';
 
 export type PasswordFormState =
   | { ok: true; message: string }
   | { ok: false; errors: { current?: string; next?: string; confirm?: string; _?: string } }
   | null;
 
-/** Checks the current password, stores the new one, and ends the user's other sessions. */
+/**
+ * Checks the current password (throttled per account like sign-in, so a borrowed session cannot guess it;
+ * wrong ones audited), stores the new one, and ends the user's other sessions.
+ */
 export async function changePasswordAction(_prev: PasswordFormState, form: FormData): Promise<PasswordFormState> {
   const auth = await authorize('view');
   if (!auth.ok) return { ok: false, errors: { _: auth.message } };
@@ -21,7 +25,23 @@ export async function changePasswordAction(_prev: PasswordFormState, form: FormD
   const confirm = String(form.get('confirm') ?? '');
   const user = await db().user.findUnique({ where: { id: auth.user.id } });
   if (!user) return { ok: false, errors: { _: 'This account no longer exists.' } };
-  if (!(await verifyPassword(user.passwordHash, current))) return { ok: false, errors: { current: 'The current password is not correct.' } };
+  const throttle = signInThrottle();
+  const keys = SignInThrottle.passwordChangeKeys(user.id);
+  const wait = throttle.retryAfter(keys);
+  if (wait > 0) return { ok: false, errors: { current: `Too many wrong passwords. Try again in ${waitWords(wait)}.` } };
+  if (!throttle.begin(keys)) return { ok: false, errors: { current: 'Another password change is being checked. Try again in a moment.' } };
+  try {
+    if (!(await verifyPassword(user.passwordHash, current))) {
+      const locks = throttle.fail(keys);
+      await audit(auth.user, 'user.change-password-failed', { type: 'user', id: user.id, name: user.username },
+        locks.length ? `Change Password locked for ${waitWords(locks[0].lockMs)}` : '');
+      await new Promise((resolve) => setTimeout(resolve, throttle.options.failureDelayMs));
+      return { ok: false, errors: { current: 'The current password is not correct.' } };
+    }
+    throttle.succeed(keys);
+  } finally {
+    throttle.end(keys);
+  }
   const problem = passwordProblem(next, user.username);
   if (problem) return { ok: false, errors: { next: problem } };
   if (next === current) return { ok: false, errors: { next: 'Choose a password different from the current one.' } };

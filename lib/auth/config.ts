@@ -4,7 +4,10 @@
  *   a random one is generated once into `session.key` beside the database (mode 0600), like `secret.key`.
  * - `DTS_SESSION_IDLE_MINUTES` (default 30): a session ends after this long without activity.
  * - `DTS_SESSION_MAX_HOURS` (default 12): and in any case this long after sign-in.
- * - `DTS_COOKIE_SECURE` (`1`/`0`): mark the cookie Secure; by default it is Secure when the request came over HTTPS.
+ * - `DTS_HTTPS=1`: the console is reached over HTTPS (a TLS reverse proxy in front, docs/deployment.md): the
+ *   cookie is marked Secure and every response carries Strict-Transport-Security. An explicit setting, not a
+ *   guess from `X-Forwarded-Proto` (a header any client can send). `DTS_COOKIE_SECURE=1` (older) marks the
+ *   cookie Secure only.
  */
 import path from 'node:path';
 import { dataDirectory } from '@/lib/db/url';
@@ -47,9 +50,21 @@ export function sessionSecret(env: Env = process.env): string {
   return secret;
 }
 
-/** Whether the cookie is marked Secure for a request made with `protocol` ('https' or 'http'). */
-export function secureCookie(protocol: string | null | undefined, env: Env = process.env): boolean {
-  if (env.DTS_COOKIE_SECURE === '1') return true;
-  if (env.DTS_COOKIE_SECURE === '0') return false;
-  return protocol === 'https';
+function flag(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === '' || value === '0') return false;
+  if (value === '1') return true;
+  throw new Error(`${name} must be 1 or 0 (got ${JSON.stringify(value)})`);
 }
+
+/** DTS_HTTPS=1: browsers reach the console over HTTPS only. */
+export function servedOverHttps(env: Env = process.env): boolean {
+  return flag(env.DTS_HTTPS, 'DTS_HTTPS');
+}
+
+/** Whether the session cookie is marked Secure (sent by the browser over HTTPS only). */
+export function secureCookie(env: Env = process.env): boolean {
+  return servedOverHttps(env) || flag(env.DTS_COOKIE_SECURE, 'DTS_COOKIE_SECURE');
+}
+
+/** The Strict-Transport-Security value sent with DTS_HTTPS=1 (a year; the console's own host only). */
+export const HSTS = 'max-age=31536000';

@@ -1,5 +1,5 @@
 /**
- * The session cookie: HTTP-only, SameSite=Lax, sealed (encrypted and
+ * The session cookie: HTTP-only, SameSite=Lax, Secure with DTS_HTTPS=1, sealed (encrypted and
  * authenticated) by iron-session with the session secret. It carries only the
  * session token; the session itself lives in the database (lib/auth/sessions.ts).
  */
@@ -18,13 +18,13 @@ export interface CookieStore {
   set(...args: any[]): unknown;
 }
 
-export function cookieOptions(protocol?: string | null): SessionOptions {
+export function cookieOptions(): SessionOptions {
   return {
     cookieName: SESSION_COOKIE,
     password: sessionSecret(),
     // iron-session sets the cookie's Max-Age to ttl - 60 s: the longest a session may live.
     ttl: Math.ceil(maxSessionMs() / 1000) + 60,
-    cookieOptions: { httpOnly: true, sameSite: 'lax', secure: secureCookie(protocol), path: '/' },
+    cookieOptions: { httpOnly: true, sameSite: 'lax', secure: secureCookie(), path: '/' },
   };
 }
 
@@ -40,8 +40,8 @@ export async function readSessionToken(store: CookieStore): Promise<string | und
 }
 
 /** Seals `token` into the response's session cookie (route handlers and server actions). */
-export async function writeSessionCookie(store: CookieStore, token: string, protocol?: string | null): Promise<void> {
-  const session = await getIronSession<CookieData>(store as never, cookieOptions(protocol));
+export async function writeSessionCookie(store: CookieStore, token: string): Promise<void> {
+  const session = await getIronSession<CookieData>(store as never, cookieOptions());
   session.t = token;
   await session.save();
 }

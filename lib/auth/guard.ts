@@ -15,6 +15,7 @@ import { bearerToken, validateApiToken } from './api-tokens';
 import { readSessionToken } from './cookie';
 import { can, refusal, type Ability } from './roles';
 import { PATH_HEADER } from './guard-header';
+import { safeNextPath } from './next-path';
 import { validateSession, type ActiveSession, type SessionUser } from './sessions';
 
 /**
@@ -33,7 +34,8 @@ export async function currentUser(): Promise<SessionUser | null> {
 }
 
 export function signInPath(next?: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/sign-in') ? `/sign-in?next=${encodeURIComponent(next)}` : '/sign-in';
+  const path = safeNextPath(next);
+  return path ? `/sign-in?next=${encodeURIComponent(path)}` : '/sign-in';
 }
 
 /** Pages and layouts: the signed-in user, or a redirect to the sign-in page. */

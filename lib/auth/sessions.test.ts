@@ -8,6 +8,7 @@ import { verifyPassword } from './password';
 import { createSession, pruneSessions, revokeSession, revokeUserSessions, tokenHash, TOUCH_EVERY_MS, validateSession } from './sessions';
 import { signIn, WRONG_CREDENTIALS } from './sign-in';
 import { SignInThrottle } from './throttle';
+import type { AuditInput } from '@/lib/audit';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-auth-'));
 let prisma: PrismaClient;
@@ -133,15 +134,24 @@ describe('sign-in', () => {
     const db4 = createDb(path.join(dir, 'signin.db'));
     try {
       await ensureAdmin(db4, { DTS_ADMIN_PASSWORD: 'right-password-1' }, () => {});
-      const throttle = new SignInThrottle({ freeFailures: 3, lockMs: 5_000 });
+      const throttle = new SignInThrottle({ user: { freeFailures: 3, lockMs: 5_000 }, address: { freeFailures: 3, lockMs: 5_000 } });
       const slept: number[] = [];
-      const deps = { throttle, sleep: async (ms: number) => { slept.push(ms); } };
+      const audited: AuditInput[] = [];
+      const deps = { throttle, sleep: async (ms: number) => { slept.push(ms); }, audit: async (e: AuditInput) => { audited.push(e); } };
       const attempt = (username: string, password: string) => signIn(db4, { username, password, address: '10.1.1.1' }, deps);
       expect(await attempt('admin', 'wrong')).toEqual({ ok: false, status: 401, message: WRONG_CREDENTIALS });
       expect(await attempt('nobody', 'wrong')).toEqual({ ok: false, status: 401, message: WRONG_CREDENTIALS });
       expect(slept).toEqual([1000, 1000]);
       expect((await attempt('admin', '')).ok).toBe(false);
       expect(await attempt('admin', 'wrong-again')).toMatchObject({ status: 401 });
+      // Failures are audited under the name typed, from the address; the third from this address locks it.
+      expect(audited.map((e) => [e.action, e.actor?.username, e.address, e.detail])).toEqual([
+        ['user.sign-in-failed', 'admin', '10.1.1.1', 'wrong password'],
+        ['user.sign-in-failed', 'nobody', '10.1.1.1', 'no such user'],
+        ['user.sign-in-failed', 'admin', '10.1.1.1', 'wrong password'],
+        ['user.sign-in-locked', 'admin', '10.1.1.1', 'address 10.1.1.1 locked for 5 seconds after 3 failed sign-ins'],
+      ]);
+      expect(audited[1].actor?.id).toBeNull();
       // Three failures from this address: even the right password waits now.
       const locked = await attempt('admin', 'right-password-1');
       expect(locked).toMatchObject({ ok: false, status: 429, message: 'Too many failed sign-ins. Try again in 5 seconds.' });
@@ -149,6 +159,7 @@ describe('sign-in', () => {
       expect(await signIn(db4, { username: 'admin', password: 'right-password-1', address: '10.2.2.2' }, deps)).toMatchObject({ ok: true });
       // Three failures for one username, from three addresses, lock that username everywhere.
       for (const address of ['10.3.0.1', '10.3.0.2', '10.3.0.3']) await signIn(db4, { username: 'admin', password: 'bad', address }, deps);
+      expect(audited.at(-1)?.detail).toBe('username "admin" locked for 5 seconds after 3 failed sign-ins');
       expect(await signIn(db4, { username: 'admin', password: 'right-password-1', address: '10.4.0.1' }, deps)).toMatchObject({ status: 429 });
 
       const fresh = { throttle: new SignInThrottle(), sleep: async () => {} };

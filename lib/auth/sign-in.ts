@@ -1,9 +1,10 @@
-/** Checking a sign-in: throttled, one message for every wrong username/password pair. */
+/** Checking a sign-in: throttled, one message for every wrong username/password pair, failures and lockouts audited. */
+import type { AuditInput } from '@/lib/audit';
 import type { PrismaClient } from '@/lib/db/client';
 import { verifyNothing, verifyPassword } from './password';
 import { createSession, type SessionUser } from './sessions';
 import { isRole, type Role } from './roles';
-import { SignInThrottle } from './throttle';
+import { SignInThrottle, waitWords } from './throttle';
 
 export const WRONG_CREDENTIALS = 'Wrong username or password.';
 
@@ -20,16 +21,13 @@ export interface SignInInput {
 
 export interface SignInDeps {
   throttle: SignInThrottle;
+  /** Where failed sign-ins and lockouts are recorded (the audit trail; the route passes recordAudit). */
+  audit?: (entry: AuditInput) => Promise<void>;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function waitWords(ms: number): string {
-  const s = Math.ceil(ms / 1000);
-  return s >= 120 ? `${Math.ceil(s / 60)} minutes` : `${s} second${s === 1 ? '' : 's'}`;
-}
 
 export async function signIn(prisma: PrismaClient, input: SignInInput, deps: SignInDeps): Promise<SignInOutcome> {
   const sleep = deps.sleep ?? defaultSleep;
@@ -51,7 +49,18 @@ export async function signIn(prisma: PrismaClient, input: SignInInput, deps: Sig
     const user = await prisma.user.findUnique({ where: { username } });
     const valid = user ? await verifyPassword(user.passwordHash, password) : (await verifyNothing(password), false);
     if (!user || !valid) {
-      deps.throttle.fail(keys, now());
+      const lockouts = deps.throttle.fail(keys, now());
+      if (deps.audit) {
+        // Recorded under the name that was typed (the account's own when it exists), from the address as trusted.
+        const actor = { id: user?.id ?? null, username: user?.username ?? username.slice(0, 64) };
+        const target = { type: 'user' as const, id: user?.id ?? null, name: actor.username };
+        await deps.audit({ actor, action: 'user.sign-in-failed', target, address: input.address, detail: user ? 'wrong password' : 'no such user' });
+        for (const l of lockouts) {
+          const what = l.kind === 'user' ? `username "${actor.username}"` : `address ${input.address}`;
+          await deps.audit({ actor, action: 'user.sign-in-locked', target, address: input.address,
+            detail: `${what} locked for ${waitWords(l.lockMs)} after ${l.failures} failed sign-ins` });
+        }
+      }
       await sleep(deps.throttle.options.failureDelayMs);
       return { ok: false, status: 401, message: WRONG_CREDENTIALS };
     }

@@ -73,3 +73,29 @@ describe('an instance with a CA certificate', () => {
     expect(await testConnection(again.value.connection)).toMatchObject({ ok: false, kind: 'certificate' });
   }, 60_000);
 });
+
+describe('an instance with a stored password', () => {
+  const plain = { ...base, instanceId: 'r-pw-1', port: '6390', encryption: 'plain', password: 'inst-pw-1' };
+  it('keeps it only while host, port and encryption stay; tasks use it only as registered', async () => {
+    expect(await saveInstanceAction(null, form(plain))).toMatchObject({ ok: true });
+    const row = await db().instance.findUniqueOrThrow({ where: { instanceId: 'r-pw-1' } });
+    const refusal = { ok: false, errors: { password: 'The address, port, access method or encryption changed since the password was stored: enter the password again. (Or tick Remove the stored password.)' } };
+    for (const change of [{ host: '10.9.9.9' }, { port: '6391' }, { encryption: 'ssl' }]) {
+      expect(await saveInstanceAction(null, form({ ...plain, id: row.id, password: '', ...change })), JSON.stringify(change)).toEqual(refusal);
+    }
+    expect((await db().instance.findUniqueOrThrow({ where: { id: row.id } })).port).toBe(6390);
+    // Renamed: kept. Moved with the password typed again, or with it removed: saved.
+    expect(await saveInstanceAction(null, form({ ...plain, id: row.id, password: '', name: 'renamed' }))).toMatchObject({ ok: true });
+    expect(await saveInstanceAction(null, form({ ...plain, id: row.id, port: '6391', password: 'inst-pw-2' }))).toMatchObject({ ok: true });
+
+    // A task side that picks it gets the password only with the encryption it was registered with.
+    const side = { ...defaultEndpointInput('local'), accessMethod: 'cloud' as const, instanceId: 'r-pw-1', dmsInstance: 'r-pw-1' };
+    const asRegistered = await resolveEndpoint({ ...side, tls: false });
+    expect(asRegistered.ok && asRegistered.value).toMatchObject({ credentials: 'stored with the instance', connection: { port: 6391, password: 'inst-pw-2' } });
+    expect(await resolveEndpoint({ ...side, tls: true })).toMatchObject({ ok: false, field: 'password', message: expect.stringMatching(/^Instance r-pw-1 was registered without SSL/) });
+    expect(await saveInstanceAction(null, form({ ...plain, id: row.id, port: '6391', password: 'inst-pw-2', encryption: 'ssl' }))).toMatchObject({ ok: true });
+    expect(await resolveEndpoint({ ...side, tls: false })).toMatchObject({ ok: false, field: 'password', message: expect.stringMatching(/^Instance r-pw-1 was registered with SSL/) });
+    expect(await resolveEndpoint({ ...side, tls: true, tlsInsecure: true })).toMatchObject({ ok: false, field: 'password' });
+    expect((await resolveEndpoint({ ...side, tls: true, password: 'typed' })).ok).toBe(true);
+  });
+});

@@ -8,6 +8,7 @@ import { audit } from '@/lib/audit';
 import { db } from '@/lib/db/client';
 import { encryptSecret } from '@/lib/secrets';
 import type { FieldErrors } from '@/lib/tasks/draft';
+import { rebindingMessage, sameCredentialBinding } from '@/lib/tasks/endpoint';
 import type { InstanceInput } from './schema';
 
 export type SaveInstanceResult = { ok: true; id: string; message: string } | { ok: false; errors: FieldErrors };
@@ -27,6 +28,11 @@ export async function saveInstance(actor: Actor, v: InstanceInput): Promise<Save
   }
   const existing = v.id ? await db().instance.findUnique({ where: { id: v.id } }) : null;
   if (v.id && !existing) return { ok: false, errors: { _: 'This instance no longer exists.' } };
+  // A kept password goes only where it was entered for: a new address or encryption needs it again (lib/tasks/endpoint.ts).
+  const registeredAs = (e: { host: string; port: number; tls: boolean }) => ({ accessMethod: 'cloud' as const, host: e.host, port: e.port, tls: e.tls, tlsInsecure: false });
+  if (existing && !credentials && (existing.passwordEnc || existing.username) && !sameCredentialBinding(registeredAs(existing), registeredAs(v))) {
+    return { ok: false, errors: { password: `${rebindingMessage('password')} (Or tick Remove the stored password.)` } };
+  }
   // A CA means nothing without SSL; blank on edit keeps the stored one.
   const tlsCa = !v.tls || v.clearCa ? null : v.tlsCa || existing?.tlsCa || null;
   if (v.id) {

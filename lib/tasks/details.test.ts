@@ -150,6 +150,18 @@ describe('live stream', () => {
     expect((await reader.read()).done).toBe(true);
   });
 
+  it('ends when the reader may no longer see it (session signed out, revoked, user disabled), or that cannot be told', async () => {
+    await createTask('dtsev3');
+    for (const answer of [async () => false, async () => { throw new Error('database away'); }]) {
+      let allowed = true;
+      const stream = await openTaskEventStream('dtsev3', { pollMs: 50, recheckMs: 20, stillAllowed: () => (allowed ? Promise.resolve(true) : answer()) });
+      const reader = stream!.getReader();
+      expect((await reader.read()).done).toBe(false);
+      allowed = false;
+      for (;;) if ((await reader.read()).done) break;
+    }
+  });
+
   it('answers null for an unknown task', async () => {
     expect(await openTaskEventStream('missing')).toBeNull();
   });

@@ -301,6 +301,13 @@ export interface TaskStreamOptions {
   keepAliveMs?: number;
   /** The request's signal: the stream stops when the browser goes away. */
   signal?: AbortSignal;
+  /**
+   * Whether the reader may still see the task (its session still live: not signed out, revoked, expired,
+   * its user not disabled), asked every `recheckMs`; the stream ends as soon as it says no.
+   */
+  stillAllowed?: () => Promise<boolean>;
+  /** How often `stillAllowed` is asked (default 5 s). */
+  recheckMs?: number;
 }
 
 /**
@@ -329,12 +336,14 @@ export async function openTaskEventStream(taskId: string, opts: TaskStreamOption
   let closed = false;
   let poller: NodeJS.Timeout | undefined;
   let keepAlive: NodeJS.Timeout | undefined;
+  let recheck: NodeJS.Timeout | undefined;
   const stop = () => {
     if (closed) return;
     closed = true;
     unsubscribe();
     clearInterval(poller);
     clearInterval(keepAlive);
+    clearInterval(recheck);
     opts.signal?.removeEventListener('abort', stop);
   };
 
@@ -395,6 +404,16 @@ export async function openTaskEventStream(taskId: string, opts: TaskStreamOption
         });
       }, pollMs);
       keepAlive = setInterval(() => write(': keep-alive\n\n'), keepAliveMs);
+      const { stillAllowed } = opts;
+      if (stillAllowed) {
+        let checking = false;
+        recheck = setInterval(() => {
+          if (checking || closed) return;
+          checking = true;
+          // A check that cannot answer ends the stream too: the browser reconnects and is asked again at the door.
+          void stillAllowed().then((ok) => { if (!ok) finish(); }, () => finish()).finally(() => { checking = false; });
+        }, opts.recheckMs ?? 5_000);
+      }
     },
     cancel() {
       stop();

@@ -6,8 +6,8 @@ import {
 } from './options';
 
 export const connectionStepSchema = z.object({
-  taskId: z.string().optional(),
-  region: z.string().min(1),
+  taskId: z.string().max(64).optional(),
+  region: z.string().min(1).max(64),
   name: z.string().trim().min(1, 'Enter a Task Name.').max(128, 'At most 128 characters.'),
   source: endpointInputSchema,
   target: endpointInputSchema,

@@ -8,17 +8,18 @@ import { decryptSecret, encryptSecret } from '@/lib/secrets';
 import { parseCredentials, type RedisEndpoint } from '@/engine/precheck';
 import type { ConnectionTarget } from '@/lib/redis';
 import {
-  caCertificateLabel, caPemSchema, clientCertificateLabel, clientCertificateProblem, endpointSchema, tlsSettingsOf, type Endpoint,
+  caCertificateLabel, caPemSchema, clientCertificateLabel, clientCertificateProblem, endpointSchema, rebindingMessage, sameCredentialBinding,
+  tlsSettingsOf, type Endpoint,
 } from './endpoint';
 
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^\[?[0-9A-Fa-f:.]+\]?$/;
 
 export const endpointInputSchema = z.object({
-  dmsInstance: z.string().default(''),
+  dmsInstance: z.string().max(64).default(''),
   databaseType: z.enum(['Redis', 'Tair']),
   accessMethod: z.enum(['cloud', 'self-managed']),
-  region: z.string().min(1),
-  instanceId: z.string().trim().default(''),
+  region: z.string().min(1).max(64),
+  instanceId: z.string().trim().max(64).default(''),
   host: z.string().trim().max(255).default(''),
   port: z.number({ error: 'Port must be a number from 1 to 65535.' }).int('Port must be a whole number.')
     .min(1, 'Port must be 1–65535.').max(65535, 'Port must be 1–65535.'),
@@ -33,7 +34,7 @@ export const endpointInputSchema = z.object({
   /** Editing a saved task: a blank CA Certificate keeps the stored one. */
   keepStoredCa: z.boolean().default(false),
   /** Which CA is stored (shown instead of the PEM; the server ignores it). */
-  storedCa: z.string().default(''),
+  storedCa: z.string().max(512).default(''),
   tlsInsecure: z.boolean().default(false),
   /** Encryption SSL, for a server with tls-auth-clients: the client certificate (PEM) presented to it, with its key or not at all. */
   tlsCert: z.string().default(''),
@@ -42,7 +43,7 @@ export const endpointInputSchema = z.object({
   /** Editing a saved task: blank client certificate fields keep the stored pair. */
   keepStoredClientCert: z.boolean().default(false),
   /** Which client certificate is stored (shown instead of the PEM; the server ignores it). */
-  storedClientCert: z.string().default(''),
+  storedClientCert: z.string().max(512).default(''),
 }).superRefine((v, ctx) => {
   if (v.accessMethod === 'cloud' && !v.instanceId) ctx.addIssue({ code: 'custom', path: ['instanceId'], message: 'Select an Instance ID.' });
   if (v.accessMethod === 'self-managed') {
@@ -77,9 +78,15 @@ export function endpointToInput(e: Endpoint): EndpointInput {
   };
 }
 
+/** Where the password a connection uses came from (the audit trail of Test Connection says it). */
+export type CredentialSource = 'entered' | 'stored with the task' | 'stored with the instance' | 'none';
+
 export interface ResolvedEndpoint {
   stored: Endpoint;
   connection: ConnectionTarget;
+  credentials: CredentialSource;
+  /** Whether a stored client private key is presented. */
+  storedClientKey: boolean;
 }
 
 export type ResolveResult = { ok: true; value: ResolvedEndpoint } | { ok: false; field: keyof EndpointInput; message: string };
@@ -90,13 +97,18 @@ function storedPassword(e: { username?: string | null; passwordEnc?: string | nu
   return password || undefined;
 }
 
-/** Resolves a Cloud Instance to its registered address and credentials, picks the password, encrypts it for storage. */
+/**
+ * Resolves a Cloud Instance to its registered address and credentials, picks the password, encrypts it for storage.
+ * A stored password or client key (the task's, or the instance's) is used only for the endpoint it was stored
+ * for (lib/tasks/endpoint.ts sameCredentialBinding); otherwise the person is asked to enter it again.
+ */
 export async function resolveEndpoint(input: EndpointInput, existing?: Endpoint): Promise<ResolveResult> {
   let host = input.host;
   let port = input.port;
-  let tls = input.tls;
-  let mode = input.mode;
-  let fallbackPassword: string | undefined;
+  const tls = input.tls;
+  const mode = input.mode;
+  const tlsInsecure = tls && input.tlsInsecure;
+  let instance: { username: string | null; passwordEnc: string | null; host: string; port: number; tls: boolean } | undefined;
   let fallbackCa: string | undefined;
   if (input.accessMethod === 'cloud') {
     const inst = await db().instance.findUnique({ where: { instanceId: input.instanceId } });
@@ -105,32 +117,50 @@ export async function resolveEndpoint(input: EndpointInput, existing?: Endpoint)
     }
     host = inst.host;
     port = inst.port;
-    tls = input.tls;
-    mode = input.mode;
-    fallbackPassword = storedPassword(inst);
+    instance = inst;
     fallbackCa = inst.tlsCa ?? undefined;
   }
+  const here = { accessMethod: input.accessMethod, instanceId: input.instanceId, host, port, tls, tlsInsecure };
+  const keepsTaskSecrets = existing !== undefined && sameCredentialBinding(existing, here);
   let password: string | undefined;
+  let credentials: CredentialSource = 'none';
   if (input.authMethod === 'password') {
-    if (input.password) password = input.password;
-    else if (input.keepStoredPassword && existing) password = storedPassword(existing);
-    else password = fallbackPassword;
+    if (input.password) {
+      password = input.password;
+      credentials = 'entered';
+    } else if (input.keepStoredPassword && existing && (existing.passwordEnc || existing.username)) {
+      if (!keepsTaskSecrets) return { ok: false, field: 'password', message: rebindingMessage('password') };
+      password = storedPassword(existing);
+      credentials = 'stored with the task';
+    } else if (instance && (instance.passwordEnc || instance.username)) {
+      // The instance's password goes only where, and how, it was registered: not over plain text, nor unverified SSL.
+      const registered = { accessMethod: 'cloud' as const, instanceId: input.instanceId, host: instance.host, port: instance.port, tls: instance.tls, tlsInsecure: false };
+      if (!sameCredentialBinding(registered, here)) {
+        return { ok: false, field: 'password', message: `Instance ${input.instanceId} was registered ${instance.tls ? 'with SSL (certificate verified)' : 'without SSL'}: its stored password is sent only that way. Set Encryption as registered, or enter the password.` };
+      }
+      password = storedPassword(instance);
+      credentials = 'stored with the instance';
+    }
   }
   const { username, password: secret } = parseCredentials(password);
   // A CA means nothing without SSL or with verification skipped: not kept then.
-  const tlsInsecure = tls && input.tlsInsecure;
   const tlsCa = tls && !tlsInsecure ? (input.tlsCa || (input.keepStoredCa ? existing?.tlsCa : undefined) || fallbackCa) : undefined;
   // The client certificate is presented whether or not the server's is verified; a new pair replaces the stored one whole.
-  const client = !tls ? {}
-    : input.tlsCert ? { tlsCert: input.tlsCert, tlsKeyEnc: encryptSecret(input.tlsKey) }
-      : input.keepStoredClientCert && existing?.tlsCert ? { tlsCert: existing.tlsCert, tlsKeyEnc: existing.tlsKeyEnc } : {};
+  let client: Pick<Endpoint, 'tlsCert' | 'tlsKeyEnc'> = {};
+  let storedClientKey = false;
+  if (tls && input.tlsCert) client = { tlsCert: input.tlsCert, tlsKeyEnc: encryptSecret(input.tlsKey) };
+  else if (tls && input.keepStoredClientCert && existing?.tlsCert && existing.tlsKeyEnc) {
+    if (!keepsTaskSecrets) return { ok: false, field: 'tlsKey', message: rebindingMessage('client private key') };
+    client = { tlsCert: existing.tlsCert, tlsKeyEnc: existing.tlsKeyEnc };
+    storedClientKey = true;
+  }
   const stored = endpointSchema.parse({
     databaseType: input.databaseType, accessMethod: input.accessMethod, region: input.region,
     instanceId: input.accessMethod === 'cloud' ? input.instanceId : undefined,
     host, port, mode, authMethod: input.authMethod, username, passwordEnc: secret ? encryptSecret(secret) : undefined, tls, tlsCa, tlsInsecure,
     ...client,
   });
-  return { ok: true, value: { stored, connection: { host, port, password, tls: tlsSettingsOf(stored), mode } } };
+  return { ok: true, value: { stored, connection: { host, port, password, tls: tlsSettingsOf(stored), mode }, credentials, storedClientKey } };
 }
 
 /** A stored endpoint as the engine takes it (password decrypted, in memory only). */

@@ -73,6 +73,27 @@ export const endpointSchema = z.object({
 
 export type Endpoint = z.infer<typeof endpointSchema>;
 
+/**
+ * Where a stored secret may be sent: the endpoint it was entered for. A stored
+ * password or client key is used again only while these stay the same (access
+ * method and instance, host, port, SSL on/off and whether the certificate is
+ * verified); when any changes it must be entered again, so an operator cannot
+ * point a saved task (or instance) at a host of their own and receive its
+ * credentials. The username travels with the password (both are one field).
+ */
+export type CredentialBinding = Pick<Endpoint, 'accessMethod' | 'host' | 'port' | 'tls' | 'tlsInsecure'> & { instanceId?: string | null };
+
+export function sameCredentialBinding(a: CredentialBinding, b: CredentialBinding): boolean {
+  const key = (e: CredentialBinding) => JSON.stringify([e.accessMethod, e.accessMethod === 'cloud' ? e.instanceId ?? '' : '',
+    e.host.toLowerCase(), e.port, e.tls, e.tls && e.tlsInsecure]);
+  return key(a) === key(b);
+}
+
+/** The refusal when a kept secret would go elsewhere; `what` names it ("password", "client private key"). */
+export function rebindingMessage(what: string): string {
+  return `The address, port, access method or encryption changed since the ${what} was stored: enter the ${what} again.`;
+}
+
 type TlsFields = Pick<Endpoint, 'tls' | 'tlsCa' | 'tlsInsecure' | 'tlsCert' | 'tlsKeyEnc'>;
 
 /** The TLS settings every connection to this side uses (Test Connection, precheck, the task, the verifier): one mapping for all. */

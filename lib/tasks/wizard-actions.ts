@@ -13,7 +13,7 @@ import { accessCode, type RefusalCode } from '@/lib/http/refusal';
 import { engineManager, TaskActionError } from '@/lib/engine/manager';
 import { connectionStepSchema, fieldErrors, objectsStepSchema, type FieldErrors } from './draft';
 import { endpointSchema } from './endpoint';
-import { resolveEndpoint } from './endpoint-input';
+import { resolveEndpoint, type ResolvedEndpoint } from './endpoint-input';
 import { advancedSchema, purchaseSchema, verificationSchema } from './options';
 import { ignorePrecheckItem, PrecheckError, startPrecheck } from './precheck';
 import { recordPurchase, saveTaskSettings, TaskStateError, type SaveResult } from './service';
@@ -23,15 +23,23 @@ export type ConnectionStepResult =
   | { ok: true; source: ServerSummary; target: ServerSummary }
   | { ok: false; errors: FieldErrors; source?: ConnectionOutcome; target?: ConnectionOutcome };
 
+/** One side of a Test Connection in the audit trail: where it went and with which credentials. */
+function connectionWords(side: string, r: ResolvedEndpoint, outcome: ConnectionOutcome): string {
+  const creds = r.credentials === 'none' ? 'no password' : `password ${r.credentials}`;
+  const key = r.storedClientKey ? ', stored client key' : '';
+  return `${side} ${r.stored.host}:${r.stored.port} (${creds}${key}${r.stored.tls ? ', SSL' : ''}): ${outcome.ok ? 'connected' : 'failed'}`;
+}
+
+/** Step 1's Test Connection: both sides really connected; audited (it may use stored credentials). */
 export async function testConnectionsAction(input: unknown): Promise<ConnectionStepResult> {
   const auth = await authorize('operate');
   if (!auth.ok) return { ok: false, errors: { _: auth.message } };
   const parsed = connectionStepSchema.safeParse(input);
   if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error) };
   const step = parsed.data;
-  let existing: { source?: string; target?: string } = {};
+  let existing: { source?: string; target?: string; name?: string } = {};
   if (step.taskId) {
-    const task = await db().task.findUnique({ where: { id: step.taskId }, select: { source: true, target: true } });
+    const task = await db().task.findUnique({ where: { id: step.taskId }, select: { source: true, target: true, name: true } });
     existing = task ?? {};
   }
   const [source, target] = await Promise.all([
@@ -43,6 +51,8 @@ export async function testConnectionsAction(input: unknown): Promise<ConnectionS
   if (!target.ok) errors[`target.${target.field}`] = target.message;
   if (!source.ok || !target.ok) return { ok: false, errors };
   const [s, t] = await Promise.all([testConnection(source.value.connection), testConnection(target.value.connection)]);
+  await audit(auth.user, 'task.test-connection', { type: 'task', id: step.taskId ?? null, name: existing.name ?? step.name },
+    `${connectionWords('source', source.value, s)}; ${connectionWords('destination', target.value, t)}`);
   if (s.ok && t.ok) return { ok: true, source: s, target: t };
   return { ok: false, errors: {}, source: s, target: t };
 }

@@ -22,6 +22,7 @@ const { saveTaskSettings, loadTaskDraft } = await import('./service');
 const { startPrecheck, precheckRun, readPrecheck, ignorePrecheckItem, PrecheckError } = await import('./precheck');
 const { decryptSecret } = await import('@/lib/secrets');
 const { resolveEndpoint } = await import('./endpoint-input');
+const { endpointSchema } = await import('./endpoint');
 const { testConnection } = await import('@/lib/redis');
 
 let source: RedisServer;
@@ -131,6 +132,23 @@ describe('saving and prechecking a task', () => {
     expect(decryptSecret(JSON.parse(row.source).passwordEnc)).toBe('s3cret-pw');
   });
 
+  it('keeps a stored password only for the endpoint it was entered for', async () => {
+    const saved = await saveTaskSettings(draftFor());
+    if (!saved.ok) throw new Error('save failed');
+    const { draft } = (await loadTaskDraft(saved.taskId))!;
+    const existing = endpointSchema.parse(JSON.parse((await db().task.findUniqueOrThrow({ where: { id: saved.taskId } })).source));
+    const refusal = { ok: false, field: 'password', message: 'The address, port, access method or encryption changed since the password was stored: enter the password again.' };
+    for (const change of [{ host: '127.0.0.2' }, { port: source.port + 1 }, { tls: true }, { tls: true, tlsInsecure: true }]) {
+      expect(await resolveEndpoint({ ...draft.source, ...change }, existing), JSON.stringify(change)).toEqual(refusal);
+    }
+    expect(await saveTaskSettings({ ...draft, source: { ...draft.source, host: 'localhost' } })).toEqual({ ok: false, errors: { 'source.password': refusal.message } });
+    // Unchanged: kept; a password typed again: used for the new place.
+    const same = await resolveEndpoint(draft.source, existing);
+    expect(same.ok && same.value.credentials).toBe('stored with the task');
+    const typed = await resolveEndpoint({ ...draft.source, host: 'localhost', password: 'another-pw' }, existing);
+    expect(typed.ok && typed.value.connection.password).toBe('another-pw');
+  });
+
   it('stores a CA Certificate, shows which one without the PEM, keeps it on a later save, and refuses other text', async () => {
     const files = makeTlsFiles();
     try {
@@ -208,6 +226,9 @@ describe('saving and prechecking a task', () => {
       expect((await saveTaskSettings(loaded.draft)).ok).toBe(true);
       expect(await stored()).toMatchObject({ tlsCert: client.cert });
       expect(decryptSecret((await stored()).tlsKeyEnc)).toBe(client.key);
+      // Pointed elsewhere, the stored key is not presented: it must be pasted again.
+      const moved = await saveTaskSettings({ ...loaded.draft, target: { ...loaded.draft.target, port: loaded.draft.target.port + 1 } });
+      expect(moved.ok || moved.errors['target.tlsKey']).toBe('The address, port, access method or encryption changed since the client private key was stored: enter the client private key again.');
       const replaced = await saveTaskSettings({ ...loaded.draft, target: { ...loaded.draft.target, tlsCert: other.cert } });
       expect(replaced.ok || replaced.errors['target.tlsKey']).toMatch(/both or neither/);
       expect((await saveTaskSettings({ ...loaded.draft, target: { ...loaded.draft.target, keepStoredClientCert: false } })).ok).toBe(true);

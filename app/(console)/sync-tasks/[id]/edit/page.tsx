@@ -1,7 +1,10 @@
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
+import { AccessDenied } from '@/components/auth/AccessDenied';
 import { CreateTaskWizard, type WizardStep } from '@/components/wizard/CreateTaskWizard';
 import { EmptyState } from '@/components/ui/EmptyState';
+import { requirePageUser } from '@/lib/auth/guard';
+import { can } from '@/lib/auth/roles';
 import { REGIONS } from '@/lib/catalog/regions';
 import { firstParam, type SearchParams } from '@/lib/http/search-params';
 import { listAllInstances } from '@/lib/instances/queries';
@@ -14,6 +17,9 @@ const STEP_BY_NAME: Record<string, WizardStep> = { precheck: 4, purchase: 5 };
 
 /** Edit Task Settings (Not Started, Precheck Passed, Precheck Failed), and steps 5–6 of a saved task. */
 export default async function EditTaskPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<SearchParams> }) {
+  // Its own role check, whatever the proxy let through (a page is rendered for any method, and after actions).
+  const user = await requirePageUser();
+  if (!can(user.role, 'operate')) return <AccessDenied role={user.role} need="operate" />;
   const { id } = await params;
   const task = await loadTaskDraft(id);
   if (!task) notFound();
