@@ -44,6 +44,24 @@ async function expectEventuallyEqual(run: RunningTask, src: Redis, dst: Redis, d
   await expectEqual(src, dst, { dbs });
 }
 
+/** A source (started by `startSource`) and a destination for one describe block, with a client on each. */
+function useScanPair(startSource: () => Promise<RedisServer>): () => { source: RedisServer; target: RedisServer; src: Redis; dst: Redis } {
+  let pair: { source: RedisServer; target: RedisServer; src: Redis; dst: Redis } | undefined;
+  beforeAll(async () => {
+    const [source, target] = await Promise.all([startSource(), RedisServer.start()]);
+    pair = { source, target, src: source.client(), dst: target.client() };
+  });
+  afterAll(async () => {
+    pair?.src.disconnect();
+    pair?.dst.disconnect();
+    await Promise.all([pair?.source.stop(), pair?.target.stop()]);
+  });
+  return () => {
+    if (!pair) throw new Error('the servers are not started (useScanPair runs in beforeAll)');
+    return pair;
+  };
+}
+
 describe('scan mode: a source that refuses PSYNC, SYNC and CONFIG', () => {
   let source: RedisServer;
   let target: RedisServer;
@@ -162,22 +180,10 @@ describe('scan mode: gaps of pub/sub healed by a re-scan', () => {
 });
 
 describe('scan mode: broken connections of the key reads', () => {
-  let source: RedisServer;
-  let target: RedisServer;
-  let src: Redis;
-  let dst: Redis;
-
-  beforeAll(async () => {
-    [source, target] = await Promise.all([startManagedSource(), RedisServer.start()]);
-    src = source.client();
-    dst = target.client();
-  });
-  afterAll(async () => {
-    for (const c of [src, dst]) c?.disconnect();
-    await Promise.all([source?.stop(), target?.stop()]);
-  });
+  const pair = useScanPair(() => startManagedSource());
 
   it('are opened again, and a re-scan reads what changed meanwhile', async () => {
+    const { source, target, src, dst } = pair();
     await seed(src, 300);
     const run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan', hooks: { scan: { flushWatchMs: 200 } } });
     await waitStage(run, 'incremental', 30_000);
@@ -198,22 +204,10 @@ describe('scan mode: broken connections of the key reads', () => {
 });
 
 describe('scan mode: an overflowing change queue', () => {
-  let source: RedisServer;
-  let target: RedisServer;
-  let src: Redis;
-  let dst: Redis;
-
-  beforeAll(async () => {
-    [source, target] = await Promise.all([startManagedSource(), RedisServer.start()]);
-    src = source.client();
-    dst = target.client();
-  });
-  afterAll(async () => {
-    for (const c of [src, dst]) c?.disconnect();
-    await Promise.all([source?.stop(), target?.stop()]);
-  });
+  const pair = useScanPair(() => startManagedSource());
 
   it('is logged and followed by a re-scan of the DBs it held', async () => {
+    const { source, target, src, dst } = pair();
     await seed(src, 20_000);
     // A slow full migration (the rate limit) during which more keys change than the queue holds.
     const run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan', rps: 4000,
@@ -231,22 +225,10 @@ describe('scan mode: an overflowing change queue', () => {
 });
 
 describe('scan mode: a source whose CONFIG is allowed and scripts are not', () => {
-  let source: RedisServer;
-  let target: RedisServer;
-  let src: Redis;
-  let dst: Redis;
-
-  beforeAll(async () => {
-    [source, target] = await Promise.all([RedisServer.start({ configFile: ['rename-command SCRIPT ""'] }), RedisServer.start()]);
-    src = source.client();
-    dst = target.client();
-  });
-  afterAll(async () => {
-    for (const c of [src, dst]) c?.disconnect();
-    await Promise.all([source?.stop(), target?.stop()]);
-  });
+  const pair = useScanPair(() => RedisServer.start({ configFile: ['rename-command SCRIPT ""'] }));
 
   it('gets its keyspace notifications turned on by the task, and its changes arrive', async () => {
+    const { source, target, src, dst } = pair();
     const notify = async () => String(((await src.config('GET', 'notify-keyspace-events')) as string[])[1]);
     expect(await notify()).toBe('');
     await src.set('before', '1');
@@ -269,22 +251,10 @@ describe('scan mode: a source whose CONFIG is allowed and scripts are not', () =
 });
 
 describe('scan mode: a Redis 6.0 source (no PEXPIRETIME)', () => {
-  let source: RedisServer;
-  let target: RedisServer;
-  let src: Redis;
-  let dst: Redis;
-
-  beforeAll(async () => {
-    [source, target] = await Promise.all([startManagedSource({ server: 'redis-6.0' }), RedisServer.start()]);
-    src = source.client();
-    dst = target.client();
-  });
-  afterAll(async () => {
-    for (const c of [src, dst]) c?.disconnect();
-    await Promise.all([source?.stop(), target?.stop()]);
-  });
+  const pair = useScanPair(() => startManagedSource({ server: 'redis-6.0' }));
 
   it('reads each expiry as the server\'s clock plus PTTL in the same transaction, so the absolute expiry is kept', async () => {
+    const { source, target, src, dst } = pair();
     await seed(src, 300, 'old');
     const before = Date.now();
     await src.set('ttl:key', 'v', 'PX', 3_600_000);
@@ -309,22 +279,10 @@ describe('scan mode: a Redis 6.0 source (no PEXPIRETIME)', () => {
 });
 
 describe('scan mode: a Valkey 9.1 source into Redis 7.0 (VALKEY 80 payloads, which Redis 7.0 cannot RESTORE as they are)', () => {
-  let source: RedisServer;
-  let target: RedisServer;
-  let src: Redis;
-  let dst: Redis;
-
-  beforeAll(async () => {
-    [source, target] = await Promise.all([startManagedSource({ server: 'valkey-9.1' }), RedisServer.start()]);
-    src = source.client();
-    dst = target.client();
-  });
-  afterAll(async () => {
-    for (const c of [src, dst]) c?.disconnect();
-    await Promise.all([source?.stop(), target?.stop()]);
-  });
+  const pair = useScanPair(() => startManagedSource({ server: 'valkey-9.1' }));
 
   it('writes them the way the KeyWriter writes a Valkey snapshot there (re-stamped or rewritten as commands), in the full migration and after it', async () => {
+    const { source, target, src, dst } = pair();
     await seed(src, 200);
     await src.sadd('v:set', 'a', 'b', 'c');
     await src.zadd('v:zset', 1, 'a', 2.5, 'b');
