@@ -58,13 +58,18 @@ export async function heartbeatWritePermission(node: NodeHandle): Promise<Verdic
   }
 }
 
+/** Who the precheck's commands ran as, for its results ("ACL user "app"", "the default user"). */
+export function aclUserOf(endpoint: { username?: string }): string {
+  return endpoint.username ? `ACL user "${endpoint.username}"` : 'the default user';
+}
+
 export const sourcePsync: PrecheckItemDef = {
   id: 'source-psync',
   name: 'Source PSYNC/SYNC permission',
   ignorable: false,
   async run(ctx) {
     const source = await ctx.need('source');
-    const user = source.endpoint.username ? `ACL user "${source.endpoint.username}"` : 'the default user';
+    const user = aclUserOf(source.endpoint);
     const details: string[] = [];
     const denied: string[] = [];
     const unknown: string[] = [];

@@ -10,6 +10,7 @@ import { checkNotifySetting } from '../../sync/readers/scan/source-settings';
 import type { NodeHandle } from '../context';
 import { formatBytes, serverVersionOf } from '../info';
 import { failed, passed, warning, type PrecheckItemDef } from './item';
+import { aclUserOf } from './permission';
 
 /** A pubsub output buffer below this drops a subscriber that falls behind for a moment. */
 export const MIN_PUBSUB_BUFFER = 32 * 1024 * 1024;
@@ -39,7 +40,7 @@ export const sourceScanPermission: PrecheckItemDef = {
   ignorable: false,
   async run(ctx) {
     const source = await ctx.need('source');
-    const user = source.endpoint.username ? `ACL user "${source.endpoint.username}"` : 'the default user';
+    const user = aclUserOf(source.endpoint);
     const details: string[] = [];
     const denied: string[] = [];
     for (const node of source.shards) {
