@@ -4,9 +4,8 @@
  */
 import { describeError } from '../errors';
 import { ControlClient } from '../net/socket';
-import { parseInfo } from '../precheck/info';
 import type { SyncOptions, WriteMethod } from '../sync/types';
-import { relayCommandObstacles, relayFinding } from './relay-possible';
+import { relayCommandObstacles, relayFindingFor } from './relay-possible';
 import { relayRefusal } from './relay-task';
 
 export interface WriteMethodChoice {
@@ -23,8 +22,7 @@ export async function chooseWriteMethod(opts: SyncOptions): Promise<WriteMethodC
   try {
     source = await new ControlClient(opts.source!, 'source').open();
     destination = await new ControlClient(opts.target, 'destination').open();
-    const info = async (c: ControlClient) => parseInfo(String(await c.call(['INFO', 'everything'])));
-    const finding = relayFinding(await info(source), await info(destination), opts.conflict === 'overwrite');
+    const finding = await relayFindingFor(source, destination, opts);
     const d = destination;
     const obstacles = [...finding.obstacles, ...await relayCommandObstacles((argv) => d.call(argv))];
     if (obstacles.length > 0) return { method: 'commands', reason: `${obstacles[0]!.reason.replace(/\.$/, '')}: the task writes with commands` };

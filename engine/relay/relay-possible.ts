@@ -3,7 +3,9 @@
  * from both sides' INFO, that the precheck's "Replication relay" item shows and RelayTask applies
  * before it changes anything.
  */
-import type { InfoFields } from '../precheck/info';
+import type { ControlClient } from '../net/socket';
+import { parseInfo, type InfoFields } from '../precheck/info';
+import type { SyncOptions } from '../sync/types';
 import { RespErrorReply } from '../resp';
 import { parseServerVersion, readsSnapshotOf, serverLabel } from '../servers/facts';
 
@@ -90,4 +92,10 @@ export async function relayCommandObstacles(call: (argv: string[]) => Promise<un
     obstacles.push({ reason: 'The destination has no REPLICAOF command (renamed or disabled).', fix: 'use the Commands write method' });
   }
   return obstacles;
+}
+
+/** relayFinding for a task, read from both sides' INFO over the engine's own connections. */
+export async function relayFindingFor(source: ControlClient, destination: ControlClient, opts: Pick<SyncOptions, 'conflict' | 'filter'>): Promise<RelayFinding> {
+  const info = async (c: ControlClient): Promise<InfoFields> => parseInfo(String(await c.call(['INFO', 'everything'])));
+  return relayFinding(await info(source), await info(destination), opts.conflict === 'overwrite', opts.filter?.dbs);
 }

@@ -23,7 +23,7 @@ import { ControlClient } from '../net/socket';
 import { parseInfo, type InfoFields } from '../precheck/info';
 import { RespErrorReply, type RespValue } from '../resp';
 import type { SyncOptions, SyncProgress, SyncRunner, SyncStage, SyncTaskEvents } from '../sync/types';
-import { relayFinding } from './relay-possible';
+import { relayFindingFor } from './relay-possible';
 import { ReplicationRelay } from './relay-server';
 
 const POLL_MS = 500;
@@ -154,8 +154,7 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
   }
 
   private async check(source: ControlClient, destination: ControlClient): Promise<void> {
-    const info = async (c: ControlClient): Promise<InfoFields> => parseInfo(String(await c.call(['INFO', 'everything'])));
-    const finding = relayFinding(await info(source), await info(destination), this.opts.conflict === 'overwrite', this.opts.filter?.dbs);
+    const finding = await relayFindingFor(source, destination, this.opts);
     const first = finding.obstacles[0];
     if (first) throw new RelayError('RELAY_NOT_POSSIBLE', first.reason.replace(/\.$/, ''), first.fix);
     for (const w of finding.warnings) this.emit('log', 'warn', w);

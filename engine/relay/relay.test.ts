@@ -200,11 +200,20 @@ describe('npm run sync -- --write relay', () => {
     expect(filtered.stderr).toContain('Replication relay copies every key: it cannot filter by prefix: the task writes with commands');
     expect((await dst.keys('*')).sort()).toEqual(['keep:1', 'keep:2']);
 
+    // Only DB 0 asked for while DB 3 holds keys too: a relay would copy it, so commands it is.
+    await dst.flushall();
+    await src.select(3);
+    await src.set('elsewhere', '1');
+    await src.select(0);
+    const someDbs = await runCli([...args, '--db', '0'], 60_000);
+    expect(someDbs.code, someDbs.stderr).toBe(0);
+    expect(someDbs.stderr).toContain('The source also holds keys in DB 3, which a relay copies too (it copies every DB): the task writes with commands');
+
     await dst.flushall();
     const relayed = await runCli(args, 60_000);
     expect(relayed.code, relayed.stderr).toBe(0);
     expect(relayed.stderr).toContain('the task relays');
-    expect(await compareKeyByKey(src, dst)).toEqual([]);
+    expect(await compareKeyByKey(src, dst, [0, 3])).toEqual([]);
     expect((await infoReplication(dst)).role).toBe('master');
   });
 
