@@ -20,13 +20,12 @@ import { parseRecord, recordDbFor, recordKeyFor } from './destination-record';
 import { EvictionWatch } from './eviction-watch';
 import { SyncError } from './errors';
 import { SyncTask } from './sync-task';
+import { combineProgress, slowestStage } from './progress';
 import { RelayTask } from '../relay/relay-task';
-import type { ShardCheckpoint, SyncOptions, SyncProgress, SyncRunner, SyncStage, SyncTaskEvents, Throttle } from './types';
+import type { ClusterPlan, ShardCheckpoint, SyncOptions, SyncProgress, SyncRunner, SyncStage, SyncTaskEvents, Throttle } from './types';
 
 export type { SyncRunner } from './types';
 
-/** Stages from least to most advanced: a cluster task is as far as its slowest shard. */
-const STAGE_ORDER: SyncStage[] = ['connecting', 'waiting-snapshot', 'full', 'retrying', 'incremental', 'paused', 'completed', 'ended', 'failed'];
 
 /** The link spec and throttles are the task's: each of `n` shards writes an even share of them. */
 function perShard(limits: Pick<SyncOptions, 'rps' | 'throttle'>, n: number): Pick<SyncOptions, 'rps' | 'throttle'> {
@@ -52,42 +51,15 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
   }
 
   get progress(): SyncProgress {
-    const parts = this.shards.map((s) => s.progress);
-    const sum = (f: (p: SyncProgress) => number) => parts.reduce((n, p) => n + f(p), 0);
-    const keysTotal = sum((p) => p.keysTotal);
-    const totals = parts.map((p) => p.rdbBytesTotal);
-    const fullPercent = parts.length === 0 ? 0
-      : keysTotal > 0 ? Math.min(100, parts.reduce((n, p) => n + (p.fullPercent / 100) * p.keysTotal, 0) / keysTotal * 100)
-        : sum((p) => p.fullPercent) / parts.length;
-    const delays = parts.map((p) => p.delayMs).filter((d): d is number => d !== null);
-    return {
-      stage: this.stage,
-      keysDone: sum((p) => p.keysDone),
-      keysTotal,
-      rdbBytesDone: sum((p) => p.rdbBytesDone),
-      rdbBytesTotal: totals.every((t) => t !== null) ? totals.reduce<number>((n, t) => n + (t ?? 0), 0) : null,
-      fullPercent,
-      replid: null,
-      receivedOffset: sum((p) => p.receivedOffset),
-      checkpoint: null,
-      delayMs: delays.length > 0 ? Math.max(...delays) : null,
-      rps: sum((p) => p.rps),
-      bytesPerSecond: sum((p) => p.bytesPerSecond),
-      commandsApplied: sum((p) => p.commandsApplied),
-      bytesRead: sum((p) => p.bytesRead),
-      destinationErrors: sum((p) => p.destinationErrors),
-      destinationRetries: sum((p) => p.destinationRetries),
-      fullSyncs: sum((p) => p.fullSyncs),
-      partialResyncs: sum((p) => p.partialResyncs),
+    return combineProgress(this.shards.map((s) => s.progress), this.stage, {
       evictedKeys: this.evictions?.evicted ?? 0,
       shards: this.shards.map((s) => s.shardProgress()),
-    };
+    });
   }
 
   private updateStage(): void {
     const stages = this.shards.map((s) => s.progress.stage);
-    let next: SyncStage = stages.includes('failed') ? 'failed'
-      : STAGE_ORDER.find((st) => stages.includes(st)) ?? 'connecting';
+    let next = slowestStage(stages);
     if (next === 'incremental' && this.pausedAll) next = 'paused';
     if (next !== this.stage) {
       this.stage = next;
@@ -99,24 +71,15 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
     const source = this.opts.source;
     if (!source) throw new SyncError('NO_SOURCE', 'the task has no source');
     const topology = await discoverCluster(source, 'source');
-    const filter = new EntryFilter(this.opts.filter);
-    const selected = filter.selectedDbs();
-    if (selected && selected.some((db) => db !== 0)) {
-      throw new SyncError('CLUSTER_SOURCE_DB', `the source is a cluster, which has only DB 0, but the task selects DB ${selected.filter((d) => d !== 0).join(', ')}`,
-        'select only DB 0');
-    }
     const targetCluster = this.opts.targetCluster ?? await detectCluster(this.opts.target, 'destination');
-    const type = this.opts.type ?? 'full+incremental';
-    // A shard with a record on the destination has run before: each shard takes its ownership from its record.
-    const names = topology.masters.map(shardNameOf);
-    const recorded = await this.recordedShards(names, targetCluster, filter);
-    let owned = false;
-    if (recorded === 0 && type !== 'incremental') {
-      if ((this.opts.conflict ?? 'block') === 'block') {
-        await checkDestinationEmpty(this.opts.target, targetCluster, filter);
-        owned = true;
-      } else {
-        owned = (await sampleDestinationKeys(this.opts.target, targetCluster, filter, 1)).length === 0;
+    const { recorded, owned } = this.opts.clusterShards?.plan ?? await planShards(this.opts, topology, targetCluster);
+    const only = this.opts.clusterShards?.names;
+    if (only) {
+      const present = new Set(topology.masters.map(shardNameOf));
+      const gone = only.filter((n) => !present.has(n));
+      if (gone.length > 0) {
+        throw new SyncError('CLUSTER_SHARD_GONE', `the source cluster no longer has a master serving exactly ${gone.join('; ')} (its slots moved since the task was started)`,
+          'start the task again: its shards are planned anew from the cluster as it is now');
       }
     }
     // Reading replicas: only one in sync with its master is read; otherwise the master is.
@@ -125,7 +88,8 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
     // The console gives each task a folder in its data folder; a CLI run gets a private temporary one.
     const ownSpool = this.opts.spoolDir === undefined;
     const spoolRoot = this.opts.spoolDir ?? temporarySpoolDir();
-    this.shards = topology.masters.map((master, i) => {
+    const running = topology.masters.map((master, i) => ({ master, i })).filter(({ master }) => !only || only.includes(shardNameOf(master)));
+    this.shards = running.map(({ master, i }) => {
       const name = shardNameOf(master);
       const { replica, skipped } = chosen[i]!;
       if (skipped.length > 0) {
@@ -155,10 +119,13 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
     const fromReplicas = this.opts.useReplicas
       ? `, ${chosen.filter((c) => c.replica).length} of them read from a replica`
       : '';
-    this.emit('log', 'info', `the source cluster has ${this.shards.length} masters; one link each${fromReplicas}`);
+    this.emit('log', 'info', only
+      ? `the source cluster has ${topology.masters.length} masters; this engine runs ${only.join('; ')}${fromReplicas}`
+      : `the source cluster has ${this.shards.length} masters; one link each${fromReplicas}`);
     if (this.pausedAll) for (const s of this.shards) void s.pause();
     try {
-      this.evictions = await EvictionWatch.start(this.opts.target, targetCluster, (level, message) => this.emit('log', level, message));
+      // Several workers share a task: the destination's evictions are watched by the one running its first shard.
+      if (!only || only.includes(topology.masters.map(shardNameOf)[0]!)) this.evictions = await EvictionWatch.start(this.opts.target, targetCluster, (level, message) => this.emit('log', level, message));
       this.timer = setInterval(() => this.emit('progress', this.progress), 1000);
       this.timer.unref();
       const runs = this.shards.map((s) => s.run());
@@ -178,20 +145,6 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
       if (ownSpool) fs.rmSync(spoolRoot, { recursive: true, force: true });
       this.updateStage();
       this.emit('progress', this.progress);
-    }
-  }
-
-  /** How many of the shards have a record on the destination (they ran before). */
-  private async recordedShards(names: string[], targetCluster: boolean, filter: EntryFilter): Promise<number> {
-    const writer = createDestinationWriter(this.opts.target, targetCluster, {});
-    try {
-      await writer.open();
-      const db = recordDbFor(filter, targetCluster);
-      let n = 0;
-      for (const name of names) if (parseRecord(await writer.readKey(db, Buffer.from(recordKeyFor(this.opts.taskId, name))))) n++;
-      return n;
-    } finally {
-      writer.close();
     }
   }
 
@@ -215,6 +168,59 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
     for (const s of this.shards) s.resume();
     this.updateStage();
   }
+}
+
+/**
+ * The decisions a cluster task makes once for all its shards, before any of them writes: the source
+ * holds only DB 0; which shards ran before (a record on the destination); and, on a first run that
+ * writes the snapshot, whether the destination is empty (Block: it must be).
+ */
+async function planShards(opts: SyncOptions, topology: { masters: ClusterNode[] }, targetCluster: boolean): Promise<ClusterPlan> {
+  const filter = new EntryFilter(opts.filter);
+  const selected = filter.selectedDbs();
+  if (selected && selected.some((db) => db !== 0)) {
+    throw new SyncError('CLUSTER_SOURCE_DB', `the source is a cluster, which has only DB 0, but the task selects DB ${selected.filter((d) => d !== 0).join(', ')}`,
+      'select only DB 0');
+  }
+  const type = opts.type ?? 'full+incremental';
+  const shards = topology.masters.map(shardNameOf);
+  const recorded = await recordedShards(opts, shards, targetCluster, filter);
+  let owned = false;
+  if (recorded === 0 && type !== 'incremental') {
+    if ((opts.conflict ?? 'block') === 'block') {
+      await checkDestinationEmpty(opts.target, targetCluster, filter);
+      owned = true;
+    } else {
+      owned = (await sampleDestinationKeys(opts.target, targetCluster, filter, 1)).length === 0;
+    }
+  }
+  return { shards, recorded, owned };
+}
+
+/** How many of the shards have a record on the destination (they ran before). */
+async function recordedShards(opts: SyncOptions, names: string[], targetCluster: boolean, filter: EntryFilter): Promise<number> {
+  const writer = createDestinationWriter(opts.target, targetCluster, {});
+  try {
+    await writer.open();
+    const db = recordDbFor(filter, targetCluster);
+    let n = 0;
+    for (const name of names) if (parseRecord(await writer.readKey(db, Buffer.from(recordKeyFor(opts.taskId, name))))) n++;
+    return n;
+  } finally {
+    writer.close();
+  }
+}
+
+/**
+ * A cluster task's plan, made once before its shards are handed to several engines (workers), each
+ * running some of them with `clusterShards`. Null when the source is not a cluster (one engine runs it).
+ */
+export async function planClusterTask(opts: SyncOptions): Promise<ClusterPlan | null> {
+  if (!opts.source || opts.rdbFile || opts.writeMethod === 'relay') return null;
+  if (!(opts.sourceCluster ?? await detectCluster(opts.source, 'source'))) return null;
+  const topology = await discoverCluster(opts.source, 'source');
+  const targetCluster = opts.targetCluster ?? await detectCluster(opts.target, 'destination');
+  return planShards(opts, topology, targetCluster);
 }
 
 /**

@@ -97,6 +97,16 @@ export interface RelayListen {
   tls?: { cert: string; key: string };
 }
 
+/**
+ * What a cluster task decides once, before any shard writes (cluster-sync.ts planClusterTask): its shards,
+ * how many of them the destination already holds a record of, and whether the destination was found empty.
+ */
+export interface ClusterPlan {
+  shards: string[];
+  recorded: number;
+  owned: boolean;
+}
+
 export interface SyncOptions {
   /** Names the heartbeat key, the task's record on the destination and the spool folder. */
   taskId: string;
@@ -135,6 +145,11 @@ export interface SyncOptions {
   rdbFile?: string;
   /** The source is a Redis Cluster: one link per master (undefined: ask it, INFO cluster). See createSyncRunner. */
   sourceCluster?: boolean;
+  /**
+   * Cluster source: run only these shards (by name, `slots a-b`), with the decisions made once for the
+   * whole task by planClusterTask — a worker's share of a task whose shards run on several workers.
+   */
+  clusterShards?: { names: string[]; plan: ClusterPlan };
   /** Cluster source: read each shard from one of its replicas (the product's "Use Slave Node"). */
   useReplicas?: boolean;
   /** The destination is a Redis Cluster (undefined: ask it, INFO cluster). */

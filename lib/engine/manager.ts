@@ -28,24 +28,18 @@ import { postToWebhook, TaskAlerts, type AlertTask, type TaskAlert } from './ale
 import { FullMigrationHistory } from './full-history';
 import type { TaskSample } from './metrics-history';
 import { MetricsStore } from './metrics-store';
+import { STAGE_STATUS } from './stage-status';
 import { syncOptionsFor } from './task-options';
 import * as records from './task-records';
 import { incrementalVerifyOptions, VerificationError, Verifications, verificationSettingsOf } from './verification';
 import { WorkerProcess } from './worker-process';
+import { taskRunRecords, type RunRecords } from './run-records';
+import { QueueDispatcher } from './queue/dispatcher';
+import { queueUrl, type ShardJob } from './queue/queue';
+import { LeaseLostError, shardRunRecords } from './queue/shard-records';
 import type { TaskStatus } from '@/lib/tasks/status';
 import { canPerform, isTaskStatus, type TaskAction } from '@/lib/tasks/status';
 
-const STAGE_STATUS: Record<SyncStage, TaskStatus> = {
-  connecting: 'Initializing',
-  'waiting-snapshot': 'Initializing',
-  full: 'FullMigration',
-  incremental: 'Running',
-  paused: 'Paused',
-  retrying: 'Retrying',
-  completed: 'Completed',
-  ended: 'Ended',
-  failed: 'Failed',
-};
 
 /** States in which a task has (or should have) an engine process. */
 const ACTIVE: readonly TaskStatus[] = ['Initializing', 'FullMigration', 'Running', 'Retrying', 'Paused'];
@@ -65,14 +59,40 @@ interface Restarts {
   /** When the engine was last started. */
   startedAt: number;
   timer?: NodeJS.Timeout;
+  /** The run waiting to be started again. */
+  spec?: RunSpec;
 }
 /** Longest a Pause action waits for the engine to confirm it has stopped writing. */
 const PAUSE_ACK_MS = 15_000;
 /** Longest End waits for the engine to write what it has read before it is killed. */
 const END_GRACE_MS = 60_000;
 
+/**
+ * One shard of a task run by this process as a distributed-mode worker (queue/worker-main.ts): the
+ * job, the lease its writes are fenced by, and the worker's name.
+ */
+export interface ShardRun {
+  job: ShardJob;
+  lease: string;
+  workerId: string;
+}
+
+/** How a shard run ended, for its job: done for good, handed back (the worker stops), or taken over by another worker. */
+export type RunOutcome = 'finished' | 'handed-back' | 'lease-lost';
+
+/** What starts (and restarts) one run: the whole task, or one shard of it. */
+interface RunSpec {
+  key: string;
+  taskId: string;
+  records: RunRecords;
+  shard?: ShardRun;
+  /** A shard run's job waits for this. */
+  finished?: (outcome: RunOutcome) => void;
+}
+
 interface Worker {
   taskId: string;
+  spec: RunSpec;
   /** The engine process; its messages are handled one after another, in order (status, logs, checkpoints). */
   engine: WorkerProcess<ManagerMessage, WorkerMessage>;
   progress?: SyncProgress;
@@ -80,6 +100,8 @@ interface Worker {
   timer: NodeJS.Timeout;
   /** Set by End/Release so the exit is recorded as Ended, not Failed. */
   stopping: boolean;
+  /** Another worker holds the shard now: this run writes nothing more. */
+  leaseLost: boolean;
   failure?: string;
   /** The engine's last stage (a full migration is done when it leaves `full`). */
   stage?: SyncStage;
@@ -99,7 +121,25 @@ interface Worker {
 
 export class TaskActionError extends Error {}
 
+export interface EngineManagerOptions {
+  verifyIntervalMs?: number;
+  metricsFlushMs?: number;
+  restartBudgetMs?: number;
+  /**
+   * Distributed mode's control-plane Redis (default DTS_QUEUE_URL): this console then runs no engine,
+   * it hands each started task's shards to the workers' queue and controls them (queue/dispatcher.ts).
+   * A worker's own manager is made with `role: 'worker'` and runs the shards it is given.
+   */
+  queueUrl?: string;
+  role?: 'console' | 'worker';
+  /** A worker's: its live progress, published for the console. */
+  onShardProgress?: (run: ShardRun, progress: SyncProgress) => void;
+  /** A worker's: a shard failed, so the task's other shards (on any worker) stop. */
+  onShardFailed?: (taskId: string) => void;
+}
+
 export class EngineManager {
+  /** The engines this process runs, by run key: the task's id, or `taskId shard` for a worker's shard run. */
   private readonly workers = new Map<string, Worker>();
   private readonly restarts = new Map<string, Restarts>();
   /** Data verification runs (full: own processes; incremental: reported by the task workers). */
@@ -108,18 +148,27 @@ export class EngineManager {
   private readonly metrics: MetricsStore;
   /** Monitoring and Alerting (each task's advanced setting). */
   private readonly alerts = new TaskAlerts((alert) => this.deliverAlert(alert));
+  /** Distributed mode, in the console: the queue the workers take shards from. */
+  private readonly dispatcher?: QueueDispatcher;
 
   /** Test hook: the restart budget instead of each task's Retry Time for Other Issues. */
   private readonly restartBudgetMs?: number;
 
-  constructor(opts: { verifyIntervalMs?: number; metricsFlushMs?: number; restartBudgetMs?: number } = {}) {
+  constructor(private readonly opts: EngineManagerOptions = {}) {
     this.verification = new Verifications(records.log, { intervalMs: opts.verifyIntervalMs });
     this.metrics = new MetricsStore(opts.metricsFlushMs);
     this.restartBudgetMs = opts.restartBudgetMs;
+    const url = opts.queueUrl ?? queueUrl();
+    if (url && opts.role !== 'worker') this.dispatcher = new QueueDispatcher(url, (taskId, p) => this.record(taskId, p));
   }
   private readonly events = new EventEmitter().setMaxListeners(0);
   /** The time of each task's last sample: the history, the stream and the live view tell samples apart by time. */
   private readonly lastSampleAt = new Map<string, number>();
+
+  /** Whether this console hands its tasks to workers (distributed mode) instead of running their engines. */
+  get distributed(): boolean {
+    return this.dispatcher !== undefined;
+  }
 
   /** The task's performance history (oldest first), from earlier console processes too; see metrics-history.ts. */
   history(taskId: string): Promise<TaskSample[]> {
@@ -152,71 +201,117 @@ export class EngineManager {
     return path.join(dataDirectory(), 'spool', taskId);
   }
 
+  /** This process's runs of the task (one; a worker may run several shards of it). */
+  private runsOf(taskId: string): Worker[] {
+    return [...this.workers.values()].filter((w) => w.taskId === taskId);
+  }
+
   isRunning(taskId: string): boolean {
-    return this.workers.has(taskId);
+    if (this.dispatcher) return this.dispatcher.liveProgress(taskId) !== undefined;
+    return this.runsOf(taskId).length > 0;
   }
 
   /** The engine's latest progress report (counters of this run), while the task has an engine. */
   liveProgress(taskId: string): SyncProgress | undefined {
+    if (this.dispatcher) return this.dispatcher.liveProgress(taskId);
     return this.workers.get(taskId)?.progress;
   }
 
-  /** The PID of the task's engine process, while it has one (diagnostics: which process to look at). */
+  /** The PID of the task's engine process, while it has one here (diagnostics: which process to look at). */
   enginePid(taskId: string): number | undefined {
-    return this.workers.get(taskId)?.engine.pid;
+    return this.runsOf(taskId)[0]?.engine.pid;
   }
 
   /** Start (or Start again) a task: resumes from its checkpoint when it has one. */
   async start(taskId: string): Promise<void> {
-    const existing = this.workers.get(taskId);
-    if (existing) {
-      existing.engine.send({ type: 'resume' });
+    const existing = this.runsOf(taskId);
+    if (this.dispatcher) return this.dispatcher.start(taskId);
+    if (existing.length > 0) {
+      for (const w of existing) w.engine.send({ type: 'resume' });
       await records.setStatus(taskId, 'Running');
       await records.log(taskId, 'info', 'started again');
       return;
     }
+    await this.launch({ key: taskId, taskId, records: taskRunRecords(taskId) });
+  }
+
+  /**
+   * A worker runs one shard of a task (its job): the engine resumes the shard from its checkpoint, its
+   * writes fenced by the lease. Resolves once the run is over for this worker (RunOutcome).
+   */
+  runShard(shard: ShardRun): Promise<RunOutcome> {
+    const { taskId } = shard.job;
+    const key = `${taskId} ${shard.job.shard}`;
+    return new Promise<RunOutcome>((resolve) => {
+      const spec: RunSpec = {
+        key, taskId, shard, finished: resolve,
+        records: shardRunRecords(taskId, shard.job.shard, shard.lease, () => this.opts.onShardFailed?.(taskId)),
+      };
+      this.launch(spec).catch(async (err: unknown) => {
+        if (err instanceof LeaseLostError) return resolve('lease-lost');
+        await spec.records.markFailed(`the engine could not be started: ${describeError(err)}`).catch(() => undefined);
+        resolve('finished');
+      });
+    });
+  }
+
+  /** Starts the run's engine (a Start, a take-over, or a restart after the engine died). */
+  private async launch(spec: RunSpec): Promise<void> {
+    const { taskId, shard } = spec;
     const task = await records.findTaskToStart(taskId);
-    if (!task) throw new TaskActionError('This task no longer exists.');
+    if (!task) {
+      if (shard) return spec.finished?.('finished');
+      throw new TaskActionError('This task no longer exists.');
+    }
+    if (shard && !ACTIVE.includes(task.status as TaskStatus)) return spec.finished?.('finished'); // ended or released meanwhile
     const base = syncOptionsFor(task);
     const resumeShards = records.checkpointsOf(task.shards);
+    const job = shard?.job;
     const options: SyncOptions = {
       ...base,
       spoolDir: this.spoolDir(taskId),
-      resume: base.source ? resumeShards[endpointAddress(base.source)] : undefined,
+      resume: base.source && !job?.plan ? resumeShards[endpointAddress(base.source)] : undefined,
       resumeShards,
+      ...(job?.plan ? { sourceCluster: true, clusterShards: { names: [job.shard], plan: job.plan } } : {}),
     };
-    await records.markStarting(taskId, task.startedAt);
-    const checkpoints = Object.values(resumeShards);
-    await records.log(taskId, 'info', options.resume
-      ? `starting from checkpoint offset ${options.resume.offset} (partial resync)`
-      : checkpoints.length > 0 && base.sourceCluster
+    const checkpoints = job ? (resumeShards[job.shard] ? [resumeShards[job.shard]!] : []) : Object.values(resumeShards);
+    if (!shard) await records.markStarting(taskId, task.startedAt);
+    else await spec.records.setStatus('Initializing');
+    const on = shard ? `[${job!.shard}] worker ${shard.workerId}: ` : '';
+    await records.log(taskId, 'info', on + (options.resume || (job?.plan && checkpoints.length > 0)
+      ? `starting from checkpoint offset ${checkpoints[0]?.offset ?? options.resume?.offset} (partial resync)`
+      : !job && checkpoints.length > 0 && base.sourceCluster
         ? `starting each of ${checkpoints.length} source shard(s) from its checkpoint (partial resync)`
-        : 'starting: full data migration first');
+        : 'starting: full data migration first'));
     const incremental = options.type !== 'full' ? incrementalVerifyOptions(task) : undefined;
     if (incremental) this.verification.incrementalStarting(taskId, incremental, options.ttlExtendSeconds ?? 0);
     // Incremental only: the snapshot is not written, so the destination is not expected to equal the source after it.
-    const verifyAfterFull = options.type !== 'incremental' && verificationSettingsOf(task).full.enabled;
+    // A distributed task's shards finish their full migrations apart: Verify Now checks the whole task afterwards.
+    const verifyAfterFull = !shard && options.type !== 'incremental' && verificationSettingsOf(task).full.enabled;
     const alertTask = { id: taskId, name: task.name, monitoring: parseStored(advancedSchema, task.advanced, DEFAULT_ADVANCED).monitoring };
     const history = new FullMigrationHistory(taskId, {
       checkpoint: options.resume ? { offset: options.resume.offset } : checkpoints.length > 0 && base.sourceCluster ? { shards: checkpoints.length } : null,
       writesSnapshot: options.type !== 'incremental',
     });
-    this.spawn(taskId, options, incremental, verifyAfterFull, alertTask, history, Number(task.evictedKeys));
+    this.spawn(spec, options, incremental, verifyAfterFull, alertTask, history, Number(task.evictedKeys));
   }
 
-  private spawn(taskId: string, options: SyncOptions, incrementalVerify: IncrementalVerifyOptions | undefined, verifyAfterFull: boolean,
+  private spawn(spec: RunSpec, options: SyncOptions, incrementalVerify: IncrementalVerifyOptions | undefined, verifyAfterFull: boolean,
     alertTask: AlertTask, history: FullMigrationHistory, evictedBefore: number): void {
+    const { taskId } = spec;
     const worker: Worker = {
       taskId,
+      spec,
       engine: new WorkerProcess({
         script: 'task-worker.ts',
-        label: `engine manager (task ${taskId})`,
-        onMessage: (msg) => this.onMessage(worker, msg),
-        onExit: ({ code, signal }) => this.onExit(worker, code, signal),
+        label: `engine manager (task ${spec.key})`,
+        onMessage: (msg) => this.fenced(worker, () => this.onMessage(worker, msg)),
+        onExit: ({ code, signal }) => this.fenced(worker, () => this.onExit(worker, code, signal)),
       }),
       dirty: false,
       stopping: false,
-      timer: setInterval(() => void this.persistProgress(worker), PERSIST_INTERVAL_MS),
+      leaseLost: false,
+      timer: setInterval(() => void this.fenced(worker, () => this.persistProgress(worker)), PERSIST_INTERVAL_MS),
       verifyAfterFull,
       pauseAcks: [],
       changedKeysWaiters: [],
@@ -225,14 +320,35 @@ export class EngineManager {
       evictedBefore,
     };
     worker.timer.unref();
-    this.workers.set(taskId, worker);
-    const restarts = this.restarts.get(taskId);
+    this.workers.set(spec.key, worker);
+    const restarts = this.restarts.get(spec.key);
     if (restarts) restarts.startedAt = Date.now();
     worker.engine.send({ type: 'start', options, incrementalVerify });
   }
 
+  /**
+   * Runs a handler of a shard run's message or exit; a write refused because another worker took the
+   * shard over stops the run at once, writing nothing more (the other worker resumes from the checkpoint).
+   */
+  private async fenced(worker: Worker, handler: () => Promise<void>): Promise<void> {
+    if (worker.leaseLost) return;
+    try {
+      await handler();
+    } catch (err) {
+      if (!(err instanceof LeaseLostError)) throw err;
+      worker.leaseLost = true;
+      clearInterval(worker.timer);
+      worker.engine.kill();
+      await worker.engine.exited;
+      if (this.workers.get(worker.spec.key) === worker) this.workers.delete(worker.spec.key);
+      this.cancelRestart(worker.spec.key);
+      console.error(`redis-dts worker: ${err.message}: stopped its engine`);
+      worker.spec.finished?.('lease-lost');
+    }
+  }
+
   private async onMessage(worker: Worker, msg: WorkerMessage): Promise<void> {
-    const { taskId } = worker;
+    const { taskId, spec } = worker;
     switch (msg.type) {
       case 'paused':
         for (const ack of worker.pauseAcks.splice(0)) ack();
@@ -240,10 +356,12 @@ export class EngineManager {
       case 'progress':
         worker.progress = msg.progress;
         worker.dirty = true;
-        this.record(taskId, msg.progress);
+        // A shard's progress is the console's to add up (its live view and history); the task's own is this run's.
+        if (spec.shard) this.opts.onShardProgress?.(spec.shard, msg.progress);
+        else this.record(taskId, msg.progress);
         {
           const rerun = await worker.history.progress(msg.progress);
-          if (rerun) await records.log(taskId, 'warn', rerun);
+          if (rerun) await spec.records.log('warn', rerun);
         }
         if (msg.progress.stage === 'incremental') await this.alerts.delay(worker.alertTask, msg.progress.delayMs);
         return;
@@ -253,20 +371,20 @@ export class EngineManager {
         await worker.history.stage(worker.stage, msg.stage);
         worker.stage = msg.stage;
         if (fullDone && worker.verifyAfterFull) await this.verifyAfterFull(taskId);
-        if (msg.stage === 'incremental') await records.markIncrementalStarted(taskId);
+        if (msg.stage === 'incremental') await spec.records.markIncrementalStarted();
         if (msg.stage === 'failed' || msg.stage === 'ended' || msg.stage === 'completed') return; // recorded at exit
         await this.persistProgress(worker);
         // The engine reports 'paused' as soon as it is asked to; a Pause action shows Paused on its answer (pause()).
         if (msg.stage === 'paused' && worker.pauseAcks.length > 0) return;
-        await records.setStatus(taskId, status);
+        await spec.records.setStatus(status);
         await this.alerts.status(worker.alertTask, status);
         return;
       }
       case 'log':
-        await records.log(taskId, msg.level, msg.message);
+        await spec.records.log(msg.level, msg.message);
         return;
       case 'checkpoint':
-        await records.saveCheckpoint(taskId, msg);
+        await spec.records.saveCheckpoint(msg);
         return;
       case 'done':
         worker.progress = msg.progress;
@@ -304,35 +422,37 @@ export class EngineManager {
   }
 
   private async onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    const { taskId, spec } = worker;
     clearInterval(worker.timer);
-    this.workers.delete(worker.taskId);
+    if (this.workers.get(spec.key) === worker) this.workers.delete(spec.key);
     await this.persistProgress(worker);
     await this.metrics.flush();
-    await this.verification.incrementalEnded(worker.taskId);
+    await this.verification.incrementalEnded(taskId);
     const stage = worker.progress?.stage;
-    const { taskId } = worker;
     // Written is not held: the final word of a task whose destination evicted keys says so.
     const evictedKeys = this.evictedKeys(worker);
     const evicted = evictedKeys > 0 ? `, but the destination evicted ${evictedKeys} keys while it ran: it does not hold everything written` : '';
-    if (this.shuttingDown) return;
+    if (this.shuttingDown) return spec.finished?.('handed-back');
     const current = await records.statusOf(taskId);
-    if (current === undefined || current === 'Released') return;
+    if (current === undefined || current === 'Released') return spec.finished?.('finished');
+    const r = spec.records;
     if (worker.failure && !worker.stopping) {
-      await records.markFailed(taskId, worker.failure);
+      await r.markFailed(worker.failure);
       await this.alerts.status(worker.alertTask, 'Failed', worker.failure);
     } else if (stage === 'completed') {
-      await records.markFinished(taskId, 'Completed', evicted ? 'warn' : 'info', `full data migration completed${evicted}`);
+      await r.markFinished('Completed', evicted ? 'warn' : 'info', `full data migration completed${evicted}`);
     } else if (worker.stopping || stage === 'ended') {
-      await records.markFinished(taskId, 'Ended', evicted ? 'warn' : 'info', `task ended${evicted}`);
+      await r.markFinished('Ended', evicted ? 'warn' : 'info', `task ended${evicted}`);
     } else {
       const why = `the engine process stopped unexpectedly (${signal ?? `exit code ${code}`})`;
       if (await this.restartLater(worker, why)) return;
-      const attempts = this.restarts.get(taskId)?.attempts ?? 0;
-      this.restarts.delete(taskId);
+      const attempts = this.restarts.get(spec.key)?.attempts ?? 0;
+      this.restarts.delete(spec.key);
       const final = attempts > 0 ? `${why}; gave up after ${attempts} restart(s): the Retry Time for Other Issues ran out` : why;
-      await records.markFailed(taskId, final);
+      await r.markFailed(final);
       await this.alerts.status(worker.alertTask, 'Failed', final);
     }
+    spec.finished?.('finished');
   }
 
   /**
@@ -340,38 +460,51 @@ export class EngineManager {
    * Other Issues lasts (counted from the first exit of a run). False when it has run out.
    */
   private async restartLater(worker: Worker, why: string): Promise<boolean> {
-    const { taskId } = worker;
+    const { taskId, spec } = worker;
     const task = await records.findTask(taskId);
     if (!task) return false;
     const budget = this.restartBudgetMs ?? syncOptionsFor(task).otherRetryMs ?? DEFAULT_OTHER_RETRY_MS;
     const now = Date.now();
-    let run = this.restarts.get(taskId);
+    let run = this.restarts.get(spec.key);
     if (!run || now - run.startedAt > STABLE_RUN_MS) run = { since: now, attempts: 0, startedAt: now };
-    this.restarts.set(taskId, run);
+    this.restarts.set(spec.key, run);
+    run.spec = spec;
     if (now - run.since > budget) return false;
     run.attempts++;
     const delay = Math.min(RESTART_FIRST_MS * 2 ** (run.attempts - 1), RESTART_LONGEST_MS);
-    await records.markRetrying(taskId, why,
+    await spec.records.markRetrying(why,
       `${why}; starting it again in ${delay / 1000} s (restart ${run.attempts}), from where the destination's record says it is`);
     await this.alerts.status(worker.alertTask, 'Retrying', why);
-    run.timer = setTimeout(() => void this.restartNow(taskId), delay);
+    run.timer = setTimeout(() => void this.fenced(worker, () => this.restartNow(spec)), delay);
     run.timer.unref();
     return true;
   }
 
-  private async restartNow(taskId: string): Promise<void> {
-    const run = this.restarts.get(taskId);
+  private async restartNow(spec: RunSpec): Promise<void> {
+    const run = this.restarts.get(spec.key);
     if (run) run.timer = undefined;
-    if (this.shuttingDown || this.workers.has(taskId)) return;
-    if ((await records.statusOf(taskId)) !== 'Retrying') return; // ended or released meanwhile
-    await this.start(taskId).catch((err: unknown) => records.markFailed(taskId, `the engine could not be started again: ${describeError(err)}`));
+    if (this.shuttingDown) return spec.finished?.('handed-back');
+    if (this.workers.has(spec.key)) return;
+    if ((await spec.records.status()) !== 'Retrying') return spec.finished?.('finished'); // ended or released meanwhile
+    await this.launch(spec).catch(async (err: unknown) => {
+      if (err instanceof LeaseLostError) throw err;
+      await spec.records.markFailed(`the engine could not be started again: ${describeError(err)}`);
+      spec.finished?.('finished');
+    });
   }
 
   /** A pending restart is dropped (End, Release, a Start by the user, shutdown). */
-  private cancelRestart(taskId: string): void {
-    const run = this.restarts.get(taskId);
+  private cancelRestart(key: string): void {
+    const run = this.restarts.get(key);
     if (run?.timer) clearTimeout(run.timer);
-    this.restarts.delete(taskId);
+    this.restarts.delete(key);
+  }
+
+  /** The pending restarts of the task's runs are dropped; their jobs are over (a shard run's End, Release). */
+  private cancelRestarts(taskId: string): void {
+    for (const key of [...this.restarts.keys()]) {
+      if (key === taskId || key.startsWith(`${taskId} `)) this.cancelRestart(key);
+    }
   }
 
   private async persistProgress(worker: Worker): Promise<void> {
@@ -379,7 +512,7 @@ export class EngineManager {
     if (!p || !worker.dirty) return;
     worker.dirty = false;
     // A run resumed by partial resync has no full migration of its own: the record keeps the completed one's figures.
-    await records.saveProgress(worker.taskId, p, { ranFull: FullMigrationHistory.ranFull(p), evictedKeys: this.evictedKeys(worker) });
+    await worker.spec.records.saveProgress(p, { ranFull: FullMigrationHistory.ranFull(p), evictedKeys: this.evictedKeys(worker) });
   }
 
   /**
@@ -400,25 +533,33 @@ export class EngineManager {
   }
 
   async pause(taskId: string): Promise<void> {
-    const worker = this.workers.get(taskId);
-    if (!worker) throw new TaskActionError('The task is not running, so it cannot be paused.');
-    let ack!: () => void;
-    const acked = new Promise<void>((resolve) => {
-      ack = resolve;
-      worker.pauseAcks.push(resolve);
-    });
-    worker.engine.send({ type: 'pause' });
-    // "Paused" is shown once the engine writes nothing more; a destination being reconnected
-    // delays that acknowledgement, and the status must not wait for it forever.
-    const bound = new Promise<void>((resolve) => setTimeout(resolve, PAUSE_ACK_MS).unref());
-    await Promise.race([acked, worker.engine.exited, bound]);
-    // Not waiting any more: later 'paused' stages (after a reconnect) set the status again.
-    const waiting = worker.pauseAcks.indexOf(ack);
-    if (waiting >= 0) worker.pauseAcks.splice(waiting, 1);
-    await records.setStatus(taskId, 'Paused');
+    if (this.dispatcher) return this.dispatcher.pause(taskId, PAUSE_ACK_MS);
+    const runs = this.runsOf(taskId);
+    if (runs.length === 0) throw new TaskActionError('The task is not running, so it cannot be paused.');
+    await Promise.all(runs.map(async (worker) => {
+      let ack!: () => void;
+      const acked = new Promise<void>((resolve) => {
+        ack = resolve;
+        worker.pauseAcks.push(resolve);
+      });
+      worker.engine.send({ type: 'pause' });
+      // "Paused" is shown once the engine writes nothing more; a destination being reconnected
+      // delays that acknowledgement, and the status must not wait for it forever.
+      const bound = new Promise<void>((resolve) => setTimeout(resolve, PAUSE_ACK_MS).unref());
+      await Promise.race([acked, worker.engine.exited, bound]);
+      // Not waiting any more: later 'paused' stages (after a reconnect) set the status again.
+      const waiting = worker.pauseAcks.indexOf(ack);
+      if (waiting >= 0) worker.pauseAcks.splice(waiting, 1);
+      await this.fenced(worker, () => worker.spec.records.setStatus('Paused'));
+    }));
   }
 
-  /** The keys the task's stream wrote since its engine started (undefined: no engine, or no answer in time). */
+  /** A paused task's runs here write again (a worker's share of a distributed task's Start). */
+  resumeRuns(taskId: string): void {
+    for (const w of this.runsOf(taskId)) w.engine.send({ type: 'resume' });
+  }
+
+  /** The keys the task's stream wrote since its engine started (undefined: no engine here, or no answer in time). */
   async changedKeys(taskId: string, timeoutMs = 10_000): Promise<{ keys: { db: number; key: Buffer }[]; overflow: boolean } | undefined> {
     const worker = this.workers.get(taskId);
     if (!worker) return undefined;
@@ -437,31 +578,50 @@ export class EngineManager {
 
   /** Upgrade Instance Class of a running (or paused) task: its engine takes the new rate at once. */
   async applyLimits(taskId: string): Promise<boolean> {
-    const worker = this.workers.get(taskId);
-    if (!worker) return false;
+    if (this.dispatcher) return this.dispatcher.control(taskId, 'limits');
+    const runs = this.runsOf(taskId);
+    if (runs.length === 0) return false;
     const task = await records.findTask(taskId);
     if (!task) return false;
     const { rps, throttle } = syncOptionsFor(task);
-    worker.engine.send({ type: 'limits', limits: { rps, throttle } });
+    for (const worker of runs) worker.engine.send({ type: 'limits', limits: { rps, throttle } });
     return true;
   }
 
   /** End: stop cleanly, write everything already read, delete the heartbeat key; keep the record. */
   async end(taskId: string): Promise<void> {
-    this.cancelRestart(taskId);
-    const worker = this.workers.get(taskId);
-    if (!worker) {
+    this.cancelRestarts(taskId);
+    if (this.dispatcher) return this.dispatcher.end(taskId, END_GRACE_MS);
+    const runs = this.runsOf(taskId);
+    if (runs.length === 0) {
       await records.markFinished(taskId, 'Ended', 'info', 'task ended');
       return;
     }
-    worker.stopping = true;
-    await worker.engine.stop({ type: 'stop' }, END_GRACE_MS); // onExit has recorded Ended
+    await Promise.all(runs.map((worker) => {
+      worker.stopping = true;
+      return worker.engine.stop({ type: 'stop' }, END_GRACE_MS); // onExit has recorded Ended
+    }));
+  }
+
+  /** A worker stops the task's runs it holds (End, or another shard failed); each records Ended. */
+  async endRuns(taskId: string): Promise<void> {
+    for (const [key, run] of [...this.restarts]) {
+      if (run.spec?.taskId !== taskId) continue;
+      this.cancelRestart(key);
+      // Between two attempts: nothing runs, so the shard ends here.
+      await run.spec.records.markFinished('Ended', 'info', 'task ended').catch(() => undefined);
+      run.spec.finished?.('finished');
+    }
+    await Promise.all(this.runsOf(taskId).map((worker) => {
+      worker.stopping = true;
+      return worker.engine.stop({ type: 'stop' }, END_GRACE_MS);
+    }));
   }
 
   /** Release: free the engine process and spool and hide the task from the list. */
   async release(taskId: string): Promise<void> {
-    this.cancelRestart(taskId);
-    if (this.workers.has(taskId)) await this.end(taskId);
+    this.cancelRestarts(taskId);
+    if (this.runsOf(taskId).length > 0 || this.dispatcher) await this.end(taskId);
     await this.verification.stop(taskId, 'the task was released');
     await this.deleteRecords(taskId);
     fs.rmSync(this.spoolDir(taskId), { recursive: true, force: true });
@@ -493,9 +653,13 @@ export class EngineManager {
     }
   }
 
-  /** At server start: tasks that were running get their engine back, resuming from their checkpoints. */
+  /**
+   * At server start: tasks that were running get their engine back, resuming from their checkpoints.
+   * In distributed mode the workers hold them: a shard left without a job is handed to the queue again.
+   */
   async recover(): Promise<void> {
     await this.verification.recover();
+    if (this.dispatcher) return this.dispatcher.recover();
     for (const t of await records.tasksIn(ACTIVE)) {
       if (this.workers.has(t.id)) continue;
       if (t.status === 'Paused') continue; // resumes when the user presses Start
@@ -507,17 +671,23 @@ export class EngineManager {
   /**
    * The console is shutting down: each engine writes what it has read and
    * reports its final checkpoint, so the next start resumes exactly there.
+   * (Distributed mode: the workers keep running the tasks; the console only lets go of the queue.)
+   * A worker shutting down hands its shards back the same way (each run's job resolves 'handed-back').
    */
   async shutdown(timeoutMs = 10_000): Promise<void> {
     this.shuttingDown = true;
-    for (const taskId of [...this.restarts.keys()]) this.cancelRestart(taskId);
+    for (const [key, run] of [...this.restarts]) {
+      this.cancelRestart(key);
+      run.spec?.finished?.('handed-back');
+    }
     // The last checkpoints are saved once each exit is handled.
     await Promise.all([...this.workers.values()].map((w) => w.engine.stop({ type: 'stop' }, timeoutMs)));
+    await this.dispatcher?.close();
     await this.metrics.close();
     await this.verification.shutdown();
   }
 
-  /** Runs one of the task actions of PRODUCT.md after checking the state allows it. */
+/** Runs one of the task actions of PRODUCT.md after checking the state allows it. */
   async perform(taskId: string, action: Exclude<TaskAction, 'edit' | 'clone'>): Promise<void> {
     const current = await records.statusOf(taskId);
     if (current === undefined) throw new TaskActionError('This task no longer exists.');

@@ -5,7 +5,8 @@
  * killed. A fault test kills it with SIGKILL, as an operator's OOM killer would.
  * `cutover <id>` starts the task, prints "running" once it replays the stream with a
  * known delay, then cuts it over with writes paused (60 s at most) when a line comes
- * on stdin — to be killed in the middle.
+ * on stdin — to be killed in the middle. `watch <id>` (distributed mode, DTS_QUEUE_URL set) starts
+ * nothing and prints each live sample of the task, as the console's live pages receive them.
  */
 export {};
 
@@ -15,6 +16,9 @@ const [command, taskId] = process.argv.slice(2);
 const manager = new EngineManager();
 if ((command === 'start' || command === 'cutover') && taskId) await manager.perform(taskId, 'start');
 else await manager.recover();
+if (command === 'watch' && taskId) {
+  manager.subscribe(taskId, (s) => process.stdout.write(`sample ${JSON.stringify({ stage: s.stage, keysDone: s.keysDone, rps: s.rps, delayMs: s.delayMs })}\n`));
+}
 process.stdout.write('ready\n');
 if (command === 'cutover' && taskId) {
   const { cutOver } = await import('../cutover');

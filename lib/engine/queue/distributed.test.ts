@@ -1,0 +1,226 @@
+/**
+ * Distributed mode end to end (issue 18): PostgreSQL holds the records, a control-plane redis-server
+ * on a free port holds the queue, three `npm run worker` processes run the shards, and the console
+ * (an EngineManager with the queue) only dispatches. A 3-master cluster source task spreads its
+ * shards over the workers; under a write load of commands that count twice when applied twice:
+ * - one worker is killed with SIGKILL: within the stall interval another takes its shard(s) over
+ *   and resumes each by partial resync (the master's log says so; no second full sync), and after
+ *   the load the destination equals the source key by key;
+ * - the console is killed instead: the tasks keep running, and a console started again shows them live.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterSide, closeSide, compareKeyByKey, type ClusterSide } from '@/engine/testing/compare';
+import { RedisCluster, RedisServer } from '@/engine/testing/redis-server';
+import { createTestPostgresDatabase } from '@/lib/db/testing/postgres-database';
+
+const database = await createTestPostgresDatabase('distributed');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dts-distributed-'));
+process.env.DATABASE_URL = database.url;
+process.env.DTS_DATA_DIR = path.join(dir, 'console');
+process.env.DTS_SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
+const STALL_MS = 4_000;
+
+const { db, migrateDatabase } = await import('@/lib/db/client');
+const { EngineManager } = await import('../manager');
+await migrateDatabase();
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+let control: RedisServer;
+let source: RedisCluster;
+let target: RedisServer;
+let srcSide: ClusterSide;
+let dst: Redis;
+let queueUrl: string;
+const workers = new Map<string, ChildProcess>();
+
+function startWorker(name: string): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'worker-main.ts')], {
+    cwd: process.cwd(),
+    env: { ...process.env, DTS_QUEUE_URL: queueUrl, DTS_WORKER_NAME: name, DTS_WORKER_SLOTS: '2', DTS_WORKER_STALL_MS: String(STALL_MS),
+      DTS_DATA_DIR: path.join(dir, name) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  workers.set(name, child);
+  return child;
+}
+
+function startConsole(command: string, taskId: string): { child: ChildProcess; lines: string[] } {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, '..', 'testing', 'console-process.ts'), command, taskId], {
+    cwd: process.cwd(), env: { ...process.env, DTS_QUEUE_URL: queueUrl }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines: string[] = [];
+  let rest = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const parts = (rest + chunk.toString()).split('\n');
+    rest = parts.pop()!;
+    lines.push(...parts);
+  });
+  return { child, lines };
+}
+
+async function killed(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exit = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exit;
+}
+
+/** A write load on the cluster: INCR / RPUSH / HINCRBY / DEL on keys across all slots (applied twice, they differ). */
+function clusterLoad(seed: number): { stop: () => Promise<number> } {
+  const client = source.client();
+  let stopping = false;
+  let sent = 0;
+  const loop = (async () => {
+    for (let round = 0; !stopping; round++) {
+      const ops: Promise<unknown>[] = [];
+      for (let i = 0; i < 30; i++) {
+        const n = (seed * 7919 + round * 31 + i * 17) % 600;
+        switch ((round + i) % 4) {
+          case 0: ops.push(client.incr(`c:${n}`)); break;
+          case 1: ops.push(client.rpush(`l:${n % 200}`, `${round}`)); break;
+          case 2: ops.push(client.hincrby(`h:${n % 150}`, `f${i % 5}`, 1)); break;
+          default: ops.push(n % 10 === 0 ? client.del(`c:${n}`) : client.incrby(`c:${n}`, 2));
+        }
+      }
+      await Promise.all(ops);
+      sent += ops.length;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  return { stop: async () => { stopping = true; await loop; client.disconnect(); return sent; } };
+}
+
+async function createTask(id: string): Promise<void> {
+  const endpoint = (port: number, mode: string) => JSON.stringify({ host: '127.0.0.1', port, authMethod: 'password-free', mode });
+  await db().task.create({
+    data: { id, name: id, region: 'local', status: 'PrecheckPassed', instanceClass: 'unlimited',
+      source: endpoint(source.nodes[0]!.port, 'cluster'), target: endpoint(target.port, 'standalone') },
+  });
+}
+
+const shardsOf = (taskId: string) => db().taskShard.findMany({ where: { taskId, status: { not: null } }, orderBy: { name: 'asc' } });
+const statusOf = async (taskId: string) => (await db().task.findUniqueOrThrow({ where: { id: taskId } })).status;
+
+async function fullSyncs(): Promise<number[]> {
+  return Promise.all(source.nodes.map(async (n) => {
+    const c = n.client();
+    try {
+      return Number(/sync_full:(\d+)/.exec(String(await c.info('stats')))?.[1]);
+    } finally {
+      c.disconnect();
+    }
+  }));
+}
+
+async function settleEqual(): Promise<void> {
+  let diffs: unknown[] = [];
+  await waitFor('the destination to equal the source', async () => {
+    diffs = await compareKeyByKey(srcSide, dst, [0]);
+    return diffs.length === 0;
+  }, 30_000).catch(() => {
+    throw new Error(`the destination differs: ${JSON.stringify(diffs.slice(0, 5))}`);
+  });
+}
+
+/** On a failure: what the task's log and shards said. */
+async function dump(taskId: string): Promise<void> {
+  const logs = await db().taskLog.findMany({ where: { taskId }, orderBy: { id: 'asc' } });
+  const shards = await db().taskShard.findMany({ where: { taskId } });
+  const task = await db().task.findUnique({ where: { id: taskId } });
+  console.error(`task ${taskId}: ${task?.status} ${task?.errorMessage ?? ''}\n${logs.map((l) => `${l.level}: ${l.message}`).join('\n')}\n`
+    + shards.map((s) => `${s.name}: ${s.status} ${s.workerId} ${s.message ?? ''} offset ${s.offset}`).join('\n'));
+}
+
+beforeAll(async () => {
+  [control, source, target] = await Promise.all([
+    RedisServer.start(),
+    RedisCluster.start(3, { config: { 'repl-diskless-sync-delay': 0, 'repl-backlog-size': '64mb' } }),
+    RedisServer.start(),
+  ]);
+  queueUrl = `redis://127.0.0.1:${control.port}`;
+  srcSide = await clusterSide(source.nodes.map((n) => n.port));
+  dst = target.client();
+  for (const name of ['w1', 'w2', 'w3']) startWorker(name);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([...workers.values()].map(killed));
+  if (srcSide) closeSide(srcSide);
+  dst?.disconnect();
+  await Promise.all([control?.stop(), source?.stop(), target?.stop()]);
+  await db().$disconnect();
+  await database.drop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('distributed mode: PostgreSQL, a queue Redis, three workers', () => {
+  it('a cluster task spreads its shards over the workers; a worker killed -9 is taken over by partial resync; equal', async () => {
+    const id = 'dtsdist1';
+    const seed = source.client();
+    for (let i = 0; i < 600; i++) await seed.set(`k:${i}`, `v${i}`);
+    seed.disconnect();
+    await createTask(id);
+    const consoleManager = new EngineManager({ queueUrl });
+    try {
+      await consoleManager.perform(id, 'start');
+      const running = await waitFor('three shards Running on workers', async () => {
+        const shards = await shardsOf(id);
+        return shards.length === 3 && shards.every((s) => s.status === 'Running' && s.workerId) && (await statusOf(id)) === 'Running' && shards;
+      });
+      const holders = new Set(running.map((s) => s.workerId));
+      expect(holders.size, `shards on ${[...holders].join(', ')}`).toBeGreaterThanOrEqual(2);
+      expect(await fullSyncs()).toEqual([1, 1, 1]);
+      const load = clusterLoad(1);
+      await new Promise((r) => setTimeout(r, 1_500));
+      // The worker of the first shard goes, as a host would.
+      const victim = running[0]!.workerId!;
+      const lost = running.filter((s) => s.workerId === victim).map((s) => s.name);
+      const killedAt = Date.now();
+      await killed(workers.get(victim)!);
+      const taken = await waitFor('the shard(s) taken over', async () => {
+        const shards = await shardsOf(id);
+        const mine = shards.filter((s) => lost.includes(s.name));
+        return mine.every((s) => s.workerId && s.workerId !== victim) && Date.now() - killedAt;
+      }, 30_000);
+      // Within the stall interval (plus the poll and a lease write).
+      expect(taken).toBeLessThan(STALL_MS + 1_500);
+      await waitFor('Running again on the other workers', async () => {
+        const shards = await shardsOf(id);
+        return shards.every((s) => s.status === 'Running' && s.workerId !== victim) && (await statusOf(id)) === 'Running';
+      });
+      await new Promise((r) => setTimeout(r, 1_500));
+      const sent = await load.stop();
+      expect(sent).toBeGreaterThan(1_000);
+      await settleEqual();
+      // Resumed by partial resync: no second full sync anywhere, and the lost shards' masters accepted a PSYNC.
+      expect(await fullSyncs()).toEqual([1, 1, 1]);
+      const logs = (await db().taskLog.findMany({ where: { taskId: id }, orderBy: { id: 'asc' } })).map((l) => l.message).join('\n');
+      for (const name of lost) expect(logs).toContain(`[${name}] worker `);
+      expect(logs).toMatch(/starting from checkpoint offset \d+ \(partial resync\)|resuming there/);
+      expect(source.nodes.some((n) => /Partial resynchronization request .* accepted/.test(n.log()))).toBe(true);
+      expect(logs).not.toMatch(/may now differ from the source/);
+      await consoleManager.perform(id, 'end');
+      expect(await statusOf(id)).toBe('Ended');
+      expect((await shardsOf(id)).map((s) => s.status)).toEqual(['Ended', 'Ended', 'Ended']);
+    } catch (err) {
+      await dump(id);
+      throw err;
+    } finally {
+      await consoleManager.shutdown();
+    }
+  }, 180_000);
+});

@@ -1,0 +1,120 @@
+/**
+ * `npm run worker`: one worker of distributed mode, on any machine that reaches the console's
+ * PostgreSQL (DATABASE_URL), the control-plane Redis (DTS_QUEUE_URL) and the data Redis servers.
+ * It takes shard jobs from the queue, at most DTS_WORKER_SLOTS at once (default: its cores), and
+ * runs each exactly as the console's own engine manager would (the same EngineManager, a shard's
+ * records fenced by its lease: shard-records.ts); it reports the shards' progress on the events
+ * channel and obeys the console's actions on the control channel. BullMQ renews its lock on each
+ * job while it runs; a worker killed or cut off stops renewing, and within DTS_WORKER_STALL_MS
+ * another worker takes its jobs and resumes each shard from its checkpoint by partial resync.
+ * SIGTERM / SIGINT hand the shards back at once: each engine writes what it has read, then its job
+ * goes back to the queue for another worker.
+ */
+import os from 'node:os';
+import { WaitingError, Worker } from 'bullmq';
+import { describeError } from '@/engine/errors';
+import { db, migrateDatabase } from '@/lib/db/client';
+import { EngineManager, type ShardRun } from '../manager';
+import {
+  CONTROL_CHANNEL, EVENTS_CHANNEL, HEALTH_INTERVAL_MS, QUEUE_NAME, WORKERS_KEY, queueConnection, queueUrl, shardJobSchema,
+  stallIntervalMs, workerName, workerSlots, type ControlMessage, type ShardEvent, type WorkerHealth,
+} from './queue';
+import { takeShard } from './shard-records';
+
+const url = queueUrl();
+if (!url) {
+  process.stderr.write('redis-dts worker: DTS_QUEUE_URL is not set: give it the control-plane Redis the console uses (redis://host:port)\n');
+  process.exit(2);
+}
+
+const id = workerName();
+const slots = workerSlots();
+const stallMs = stallIntervalMs();
+await migrateDatabase();
+await db().$connect();
+
+const publisher = queueConnection(url);
+const control = queueConnection(url);
+const running = new Map<string, { taskId: string; shard: string }>();
+
+const manager = new EngineManager({
+  role: 'worker',
+  onShardProgress: (run: ShardRun, progress) => {
+    const event: ShardEvent = { taskId: run.job.taskId, shard: run.job.shard, workerId: id, progress };
+    void publisher.publish(EVENTS_CHANNEL, JSON.stringify(event)).catch(() => undefined);
+  },
+  // One shard failed: the task's other shards stop, on whichever worker runs them.
+  onShardFailed: (taskId) => {
+    const stop: ControlMessage = { taskId, action: 'stop' };
+    void publisher.publish(CONTROL_CHANNEL, JSON.stringify(stop)).catch(() => undefined);
+  },
+});
+
+await control.subscribe(CONTROL_CHANNEL);
+control.on('message', (_channel: string, raw: string) => {
+  const msg = JSON.parse(raw) as ControlMessage;
+  if (![...running.values()].some((r) => r.taskId === msg.taskId)) return;
+  const done = (() => {
+    switch (msg.action) {
+      case 'pause': return manager.pause(msg.taskId);
+      case 'resume': return Promise.resolve(manager.resumeRuns(msg.taskId));
+      case 'stop': return manager.endRuns(msg.taskId);
+      case 'limits': return manager.applyLimits(msg.taskId);
+    }
+  })();
+  void done.catch((err: unknown) => console.error(`redis-dts worker ${id}: ${msg.action} of task ${msg.taskId}:`, describeError(err)));
+});
+
+const worker = new Worker(QUEUE_NAME, async (job, token) => {
+  const data = shardJobSchema.parse(job.data);
+  const lease = await takeShard(data.taskId, data.shard, id);
+  running.set(job.id!, { taskId: data.taskId, shard: data.shard });
+  await reportHealth();
+  try {
+    const outcome = await manager.runShard({ job: data, lease, workerId: id });
+    if (outcome === 'handed-back' && token) {
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    return outcome;
+  } finally {
+    running.delete(job.id!);
+    void reportHealth();
+  }
+}, {
+  connection: queueConnection(url),
+  concurrency: slots,
+  // The lock lapses half a stall interval after the last renewal; the stalled check runs every half.
+  lockDuration: Math.floor(stallMs / 2),
+  stalledInterval: Math.floor(stallMs / 2),
+  // Every take-over counts as a stall: a shard is never given up for having moved often.
+  maxStalledCount: Number.MAX_SAFE_INTEGER,
+});
+worker.on('error', (err) => console.error(`redis-dts worker ${id}: the queue:`, describeError(err)));
+
+async function reportHealth(): Promise<void> {
+  const health: WorkerHealth = { id, host: os.hostname(), pid: process.pid, slots, running: [...running.values()], at: Date.now() };
+  await publisher.hset(WORKERS_KEY, id, JSON.stringify(health)).catch(() => undefined);
+}
+const healthTimer = setInterval(() => void reportHealth(), HEALTH_INTERVAL_MS);
+await reportHealth();
+process.stdout.write(`redis-dts worker ${id}: ${slots} slot(s), take-over after ${stallMs / 1000} s without a lock renewal; waiting for shards\n`);
+
+let stopping = false;
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    void (async () => {
+      await worker.pause(true); // no new job
+      await manager.shutdown(); // each engine writes what it read; its job goes back to the queue
+      await worker.close();
+      clearInterval(healthTimer);
+      await publisher.hdel(WORKERS_KEY, id).catch(() => undefined);
+      control.disconnect();
+      publisher.disconnect();
+      await db().$disconnect();
+      process.exit(0);
+    })();
+  });
+}
