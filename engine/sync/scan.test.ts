@@ -7,7 +7,7 @@
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareKeyByKey, type KeyDifference } from '../testing/compare';
-import { expectEqual } from '../testing/expect-equal';
+import { expectEqual, expectEqualExceptSeenTime } from '../testing/expect-equal';
 import { startFaultLoad, FAULT_LOAD_MAX_TTL_MS } from '../testing/fault-load';
 import { startManagedSource } from '../testing/managed-source';
 import { RedisServer } from '../testing/redis-server';
@@ -301,5 +301,106 @@ describe('scan mode: a Valkey 9.1 source into Redis 7.0 (VALKEY 80 payloads, whi
     expect(await dst.zrange('v:zset', 0, -1, 'WITHSCORES')).toEqual(['a', '1', 'b', '2.5', 'c', '3']);
     expect(await dst.pexpiretime('seed:e:2')).toBe(await src.pexpiretime('seed:e:2'));
     await endTask(run);
+  });
+});
+
+/** Members of each big key: over the threshold below by MEMORY USAGE, and many windows of 1,000. */
+const BIG_MEMBERS = 22_000;
+/** The big-key threshold of these tests (bytes): the big keys are some 1–2 MB, the seed's keys a few hundred bytes. */
+const BIG_BYTES = 200_000;
+
+/** A hash, set, zset, list, stream (with a consumer group, pending entries past one window) and string, each big, with TTLs. */
+async function seedBigKeys(c: Redis, expireAt: number): Promise<void> {
+  for (let from = 0; from < BIG_MEMBERS; from += 2000) {
+    const p = c.pipeline();
+    const n = Math.min(2000, BIG_MEMBERS - from);
+    const idx = Array.from({ length: n }, (_, i) => from + i);
+    p.hset('big:hash', ...idx.flatMap((i) => [`field-${i}`, `value-${i}`]));
+    p.sadd('big:set', ...idx.map((i) => `member-${i}`));
+    p.zadd('big:zset', ...idx.flatMap((i) => [i === 0 ? '-inf' : i === 1 ? '+inf' : String(i / 7), `member-${i}`]));
+    p.rpush('big:list', ...idx.map((i) => `item-${i}`));
+    for (const i of idx) p.xadd('big:stream', `${1000 + i}-${i % 3}`, 'f', `v-${i}`, 'n', String(i));
+    await p.exec();
+  }
+  await c.set('big:string', 'x'.repeat(300_000));
+  await c.xgroup('CREATE', 'big:stream', 'g', '0');
+  await c.xreadgroup('GROUP', 'g', 'alice', 'COUNT', 1500, 'STREAMS', 'big:stream', '>');
+  await c.xreadgroup('GROUP', 'g', 'bob', 'COUNT', 1200, 'STREAMS', 'big:stream', '>');
+  await c.xgroup('CREATE', 'big:stream', 'idle', '$');
+  for (const k of ['big:hash', 'big:set', 'big:zset', 'big:list', 'big:stream']) await c.pexpireat(k, expireAt);
+}
+
+describe('scan mode: big keys read in windows of their type\'s own commands', () => {
+  const pair = useScanPair(() => startManagedSource());
+
+  it('copies a big hash, set, zset, list, stream and string equal member by member, with their absolute expiry', async () => {
+    const { source, target, src, dst } = pair();
+    await src.flushall();
+    await dst.flushall();
+    await seed(src, 300);
+    const expireAt = Date.now() + 3_600_000;
+    await seedBigKeys(src, expireAt);
+    const run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan', type: 'full', hooks: { bigKeyThreshold: BIG_BYTES } });
+    await run.done;
+    expect(run.error()).toBeUndefined();
+    const text = run.logText();
+    expect(text).toMatch(new RegExp(`keys over ${BIG_BYTES} bytes \\(MEMORY USAGE\\) in windows`));
+    expect(text).toMatch(/6 key\(s\) over the big-key threshold: read in windows/);
+    for (const k of ['big:hash', 'big:set', 'big:zset', 'big:list', 'big:stream']) expect(await dst.pexpiretime(k)).toBe(expireAt);
+    expect(await dst.hlen('big:hash')).toBe(BIG_MEMBERS);
+    expect(await dst.lrange('big:list', 0, -1)).toEqual(await src.lrange('big:list', 0, -1));
+    expect(await dst.zrange('big:zset', 0, 2, 'WITHSCORES')).toEqual(['member-0', '-inf', 'member-2', '0.2857142857142857', 'member-3', '0.42857142857142855']);
+    expect(await dst.zrange('big:zset', -1, -1, 'WITHSCORES')).toEqual(['member-1', 'inf']);
+    expect(await dst.xpending('big:stream', 'g')).toEqual(await src.xpending('big:stream', 'g'));
+    expect(JSON.stringify(await dst.xpending('big:stream', 'g', '-', '+', 3000))).toHaveLength(
+      JSON.stringify(await src.xpending('big:stream', 'g', '-', '+', 3000)).length);
+    // Values, expiries and stream groups key by key (a consumer's seen-time is the destination's own: XCLAIM stamps it).
+    await expectEqualExceptSeenTime(src, dst, { dbs: [0] });
+    expect(await dst.dbsize()).toBe(await src.dbsize());
+  });
+
+  it('ends equal when the big keys are written to while they are read (their events read them again)', async () => {
+    const { source, target, src, dst } = pair();
+    await src.flushall();
+    await dst.flushall();
+    await seed(src, 2_000);
+    const expireAt = Date.now() + 3_600_000;
+    await seedBigKeys(src, expireAt);
+    const writer = source.client();
+    let stop = false;
+    let rounds = 0;
+    const load = (async () => {
+      while (!stop) {
+        const r = rounds++;
+        await writer.pipeline()
+          .hset('big:hash', `field-${r % 30_000}`, `changed-${r}`).hdel('big:hash', `field-${(r * 7) % BIG_MEMBERS}`)
+          .sadd('big:set', `new-${r}`).srem('big:set', `member-${(r * 3) % BIG_MEMBERS}`)
+          .zadd('big:zset', r, `member-${(r * 5) % BIG_MEMBERS}`)
+          .lpush('big:list', `head-${r}`).rpop('big:list')
+          .xadd('big:stream', '*', 'f', `later-${r}`)
+          .xack('big:stream', 'g', `${1000 + (r % 1500)}-${(r % 1500) % 3}`)
+          .append('big:string', 'y')
+          .exec();
+        await sleep(1);
+      }
+    })();
+    try {
+      const run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan', hooks: { bigKeyThreshold: BIG_BYTES, scan: { flushWatchMs: 200 } } });
+      await waitStage(run, 'incremental', 60_000);
+      expect(run.logText()).toMatch(/6 key\(s\) over the big-key threshold/);
+      await sleep(300);
+      stop = true;
+      await load;
+      expect(rounds).toBeGreaterThan(20);
+      await expectEventuallyEqual(run, src, dst, [0]);
+      await expectEqualExceptSeenTime(src, dst, { dbs: [0] });
+      for (const k of ['big:hash', 'big:set', 'big:zset', 'big:list']) expect(await dst.pexpiretime(k)).toBe(expireAt);
+      // The writes during the scan came back as key events and were read again.
+      expect((await endTask(run)).commandsApplied).toBeGreaterThan(0);
+    } finally {
+      stop = true;
+      await load;
+      writer.disconnect();
+    }
   });
 });

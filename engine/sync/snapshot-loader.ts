@@ -37,8 +37,11 @@ export class SnapshotLoader {
 
   constructor(private readonly opts: SnapshotLoaderOptions) {}
 
-  /** Reads the whole snapshot; returns the DB the replication stream starts in. */
-  async load(source: AsyncIterable<Buffer>): Promise<number> {
+  /**
+   * Reads the whole snapshot, then the reader's `after` events (big keys it read in windows);
+   * returns the DB the replication stream starts in.
+   */
+  async load(source: AsyncIterable<Buffer>, after?: () => AsyncIterable<RdbEvent>): Promise<number> {
     const progress = this.progress;
     async function* counted(): AsyncGenerator<Buffer> {
       for await (const chunk of source) {
@@ -46,6 +49,7 @@ export class SnapshotLoader {
         yield chunk;
       }
     }
+    let stopped = false;
     // Runs of plain strings go to MSETs straight from the chunk.
     const stringRuns = this.opts.write;
     // Values are decoded only when a key must be rewritten as commands: RESTORE takes the raw bytes.
@@ -55,7 +59,16 @@ export class SnapshotLoader {
         const pending = e.type === 'string-run' ? this.onStringRun(e) : e.type === 'key' ? this.onKey(e) : this.onEvent(e);
         if (pending) await pending;
       }
-      if (this.opts.onBatch(this.progress)) break;
+      if (this.opts.onBatch(this.progress)) {
+        stopped = true;
+        break;
+      }
+    }
+    if (after && this.opts.write && !stopped) {
+      for await (const e of after()) {
+        await this.onEvent(e);
+        if (e.type !== 'key-batch' && e.type !== 'key-start' && this.opts.onBatch(this.progress)) break;
+      }
     }
     await this.keys?.flush();
     return this.streamDb;

@@ -32,6 +32,7 @@ import { SyncError } from './errors';
 import { EvictionWatch } from './eviction-watch';
 import { heartbeatKeyFor } from './heartbeat';
 import { PauseGate } from './pause-gate';
+import type { RdbEvent } from '../rdb/types';
 import { RdbFileReader } from './readers/rdb-file';
 import type { Snapshot, SourceReader, StreamContext, SyncPipeline } from './readers/reader';
 import { ReplicationReader } from './readers/replication';
@@ -298,7 +299,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
         yield chunk;
       }
     }
-    const streamDb = await this.loadSnapshot(started(), type !== 'incremental');
+    const streamDb = await this.loadSnapshot(started(), type !== 'incremental', snapshot.after);
     await this.writer.flush();
     if (this.stopping) {
       this.log('warn', `ended during the full migration: ${p.keysDone} keys written; it is not complete`);
@@ -321,7 +322,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
   }
 
   /** Parses an RDB stream into writes. Returns the aux repl-stream-db (the stream's starting DB). */
-  private async loadSnapshot(source: AsyncIterable<Buffer>, write: boolean): Promise<number> {
+  private async loadSnapshot(source: AsyncIterable<Buffer>, write: boolean, after?: () => AsyncIterable<RdbEvent>): Promise<number> {
     const loader = new SnapshotLoader({
       filter: this.filter,
       writer: this.writer,
@@ -336,7 +337,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
         return this.stopping;
       },
     });
-    return loader.load(source);
+    return loader.load(source, after);
   }
 
   private updateFullPercent(): void {

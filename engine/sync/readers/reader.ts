@@ -8,6 +8,7 @@
  * snapshot loader, the stream applier, pause, limits and progress.
  */
 import type { EntryFilter } from '../../filter';
+import type { RdbEvent } from '../../rdb/types';
 import type { DestinationWriter, StreamPosition } from '../../writer/types';
 import type { StreamCommand } from '../stream-applier';
 import type { ResumePosition, SyncLogLevel, SyncOptions, SyncProgress, SyncStage, SyncType } from '../types';
@@ -41,6 +42,11 @@ export interface Snapshot {
   /** The source position it stands for (no replid after a plain SYNC). */
   replid: string | null;
   offset: number;
+  /**
+   * Keys the reader hands over as parser events after the RDB stream (the scan reader's big
+   * keys, read in windows): written by the same loader, in batches, before the load ends.
+   */
+  after?: () => AsyncIterable<RdbEvent>;
 }
 
 /** What a reader drives (implemented by SyncTask). */

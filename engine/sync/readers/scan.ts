@@ -29,6 +29,9 @@ import { hasFeature, parseServerVersion, rdbVersionOf, serverLabel, type ServerV
 import { tighterRate } from '../../writer/rate-limiter';
 import { SyncError } from '../errors';
 import { heartbeatKeyFor } from '../heartbeat';
+import { DEFAULT_BIG_KEY_THRESHOLD } from '../../rdb';
+import type { RdbEvent } from '../../rdb/types';
+import { bigKeyEvents } from './scan/big-keys';
 import type { StreamCommand } from '../stream-applier';
 import type { ScanTuning } from '../types';
 import type { SourceReader, SyncPipeline } from './reader';
@@ -65,6 +68,10 @@ export class ScanReader implements SourceReader {
   private following = false;
   /** The source has PEXPIRETIME. */
   private expireTime = false;
+  /** The source has hash fields with their own expiry. */
+  private fieldTtl = false;
+  /** Keys of the full migration over the big-key threshold, read in windows after the scan. */
+  private bigKeys: { db: number; key: Buffer }[] = [];
   /** The source is a cluster's node (one shard of a ClusterSyncTask). */
   private clusterNode = false;
   /** The oldest change of the batch being read and written (0: none). */
@@ -127,6 +134,7 @@ export class ScanReader implements SourceReader {
       + `(${hasFeature(facts.version, 'expireTime') ? 'PEXPIRETIME' : 'PTTL'}), changes by keyspace notifications; `
       + 'no source offset is kept, so a task started again scans again');
     this.expireTime = hasFeature(facts.version, 'expireTime');
+    this.fieldTtl = hasFeature(facts.version, 'fieldTtl');
     this.clusterNode = facts.cluster;
     this.reads = this.newReads();
     await this.reads.open();
@@ -137,7 +145,7 @@ export class ScanReader implements SourceReader {
       await this.watchFlushes();
     }
     if (type !== 'incremental') {
-      await pipeline.fullMigration({ chunks: this.snapshot(facts.version), size: () => null, replid: null, offset: 0 }, type);
+      await pipeline.fullMigration({ chunks: this.snapshot(facts.version), size: () => null, replid: null, offset: 0, after: () => this.bigKeyReads() }, type);
       if (pipeline.stopping) return this.end();
       if (type === 'full') {
         pipeline.setStage('completed');
@@ -165,6 +173,8 @@ export class ScanReader implements SourceReader {
       connections: this.opts.connections,
       expireTime: this.expireTime,
       cluster: this.clusterNode,
+      bigKeyBytes: this.pipeline.options.hooks?.bigKeyThreshold ?? DEFAULT_BIG_KEY_THRESHOLD,
+      fieldTtl: this.fieldTtl,
       keysPerSecond: () => this.keysPerSecond(),
       replyTimeoutMs: this.pipeline.options.hooks?.replyTimeoutMs,
     });
@@ -348,21 +358,44 @@ export class ScanReader implements SourceReader {
       yield header(functions);
       yield functions.subarray(0, functions.length - 10);
     }
+    // Read after subscribing: a DB without volatile keys then needs no PEXPIRETIME (a TTL set later is an `expire` event).
+    const volatile = this.following ? await reads.volatileKeys() : undefined;
+    let plain = 0;
     for (const db of this.selectedDbs()) {
       if (pipeline.stopping) break;
       let selected = false;
-      for await (const got of new ReadAhead(reads, db, (k) => pipeline.filter.acceptsKey(k), READS_IN_FLIGHT)) {
+      const expiry = volatile?.get(db) !== 0;
+      if (!expiry) plain++;
+      // While notifications are followed a read need not be atomic: a write in between is an event, and the key is read again.
+      const how = { big: true, atomic: !this.following, expiry };
+      for await (const got of new ReadAhead(reads, db, (k) => pipeline.filter.acceptsKey(k), READS_IN_FLIGHT, how)) {
         if (!headerDone) yield header(got.find((r) => r.payload)?.payload);
         if (!selected) {
           selected = true;
           yield selectDbRecord(db);
         }
+        for (const r of got) if (r.big) this.bigKeys.push({ db, key: r.key });
         yield keyRecords(got);
         if (pipeline.stopping) break;
       }
     }
+    if (plain > 0) pipeline.log('info', `${plain} DB(s) held no key with an expiry when the scan began: read without PEXPIRETIME (a TTL set since arrives as an expire event and is read again)`);
     if (!headerDone) yield header(undefined);
     yield rdbEof();
+  }
+
+  /** The full migration's big keys, each read in windows of its type's own commands (big-keys.ts), as parser events. */
+  private async *bigKeyReads(): AsyncGenerator<RdbEvent> {
+    const keys = this.bigKeys;
+    this.bigKeys = [];
+    if (keys.length === 0) return;
+    this.pipeline.log('info', `${keys.length} key(s) over the big-key threshold: read in windows of their type's own commands `
+      + '(a write to one meanwhile is a key event, and it is read again)');
+    const source = this.reads!.bigKeySource();
+    for (const { db, key } of keys) {
+      if (this.pipeline.stopping) return;
+      yield* bigKeyEvents(source, db, key);
+    }
   }
 
   // ---- incremental ---------------------------------------------------------------------

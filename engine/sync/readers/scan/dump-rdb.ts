@@ -15,6 +15,8 @@ export interface KeyRead {
   payload: Buffer | null;
   /** Unix ms; undefined when the key has none. */
   expireAt: number | undefined;
+  /** Over the big-key threshold: not DUMPed, to be read in windows (payload null). */
+  big?: boolean;
 }
 
 /** The RDB header of a snapshot of this magic and version (checksum left out: 0 at the end). */

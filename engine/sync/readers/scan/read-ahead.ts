@@ -4,7 +4,7 @@
  * read at once (the memory bound). Batches come out in SCAN order.
  */
 import type { KeyRead } from './dump-rdb';
-import type { SourceReads } from './source-reads';
+import type { ReadHow, SourceReads } from './source-reads';
 
 /**
  * Keys a SCAN call asks for, split into reads of READ_BATCH. A SCAN waits on the source behind
@@ -23,7 +23,7 @@ export class ReadAhead implements AsyncIterable<KeyRead[]> {
   private stopped = false;
 
   constructor(private readonly reads: SourceReads, private readonly db: number, private readonly accepts: (key: Buffer) => boolean,
-    private readonly depth: number) {
+    private readonly depth: number, private readonly how: ReadHow = {}) {
     void this.produce();
   }
 
@@ -37,7 +37,7 @@ export class ReadAhead implements AsyncIterable<KeyRead[]> {
         cursor = step.cursor;
         const keys = step.keys.filter(this.accepts);
         for (let i = 0; i < keys.length; i += READ_BATCH) {
-          const read = this.reads.read(this.db, keys.slice(i, i + READ_BATCH));
+          const read = this.reads.read(this.db, keys.slice(i, i + READ_BATCH), this.how);
           read.catch(() => undefined); // taken in order by the consumer; a failure meanwhile must not go unhandled
           this.ready.push(read);
         }

@@ -6,6 +6,15 @@
  * `PTTL` and `TIME`, the expiry then being the server's clock plus the TTL) — pipelined
  * over several connections, at most the task's rate of keys per second, so a scan cannot
  * take the source down.
+ *
+ * During the full migration a key's size is asked first (`MEMORY USAGE`, inside the
+ * script where there is one): a key over the big-key threshold is not DUMPed but marked
+ * `big`, and read later in windows with its type's own commands (big-keys.ts). Where the
+ * task follows keyspace notifications (subscribed before the scan), a read need not be
+ * atomic: a write between a key's DUMP and its PEXPIRETIME emits an event, and the key is
+ * read again from the change queue. So the MULTI/EXEC path drops MULTI then, and a DB
+ * that held no volatile key when the scan began (INFO keyspace `expires=0`, read after
+ * subscribing) is read without PEXPIRETIME: a TTL set later arrives as an `expire` event.
  */
 import type { RedisEndpoint } from '../../../endpoint';
 import { endpointAddress } from '../../../endpoint';
@@ -13,7 +22,11 @@ import { RespErrorReply, type RespValue } from '../../../resp';
 import { PipelinedConnection } from '../../../writer/connection';
 import { RateLimiter } from '../../../writer/rate-limiter';
 import { SyncError } from '../../errors';
-import type { KeyRead } from './dump-rdb';
+import type { RdbEvent } from '../../../rdb/types';
+import { parseRdbBuffer } from '../../../rdb';
+import type { RespArg } from '../../../resp';
+import type { BigKeySource } from './big-keys';
+import { keyRecords, magicOfVersion, payloadVersion, rdbEof, rdbHeader, selectDbRecord, type KeyRead } from './dump-rdb';
 
 export interface SourceReadsOptions {
   source: RedisEndpoint;
@@ -26,6 +39,20 @@ export interface SourceReadsOptions {
   /** Keys per second read at most (0: unlimited); asked before each batch, so a new limit applies at once. */
   keysPerSecond: () => number;
   replyTimeoutMs?: number;
+  /** The big-key threshold in bytes (the snapshot parser's): keys over it, by MEMORY USAGE, are read in windows. */
+  bigKeyBytes: number;
+  /** The source has hash fields with their own expiry (HPEXPIRETIME). */
+  fieldTtl?: boolean;
+}
+
+/** How a batch of keys is read. */
+export interface ReadHow {
+  /** Ask each key's size first and mark those over the big-key threshold instead of DUMPing them (the full migration). */
+  big?: boolean;
+  /** Read the absolute expiry (default true); false only for a DB without volatile keys while notifications are followed. */
+  expiry?: boolean;
+  /** Value and expiry read atomically (default true); false only while notifications are followed. */
+  atomic?: boolean;
 }
 
 interface Reader {
@@ -35,13 +62,27 @@ interface Reader {
   queueError?: RespErrorReply;
 }
 
-/** DUMP and PEXPIRETIME of every key given, atomically (a script runs whole). */
+/**
+ * DUMP and PEXPIRETIME of every key given, atomically (a script runs whole). ARGV[1]: the
+ * big-key threshold (0: none), a key over it by MEMORY USAGE gets -3 in place of its expiry
+ * and no DUMP; ARGV[2]: '0' leaves PEXPIRETIME out (-1 in its place).
+ */
 const READ_SCRIPT = `local out = {}
+local limit = tonumber(ARGV[1])
+local expiry = ARGV[2] ~= '0'
 for i = 1, #KEYS do
-  out[#out + 1] = redis.call('DUMP', KEYS[i])
-  out[#out + 1] = redis.call('PEXPIRETIME', KEYS[i])
+  local m = limit > 0 and redis.call('MEMORY', 'USAGE', KEYS[i])
+  if m and m > limit then
+    out[#out + 1] = false
+    out[#out + 1] = -3
+  else
+    out[#out + 1] = redis.call('DUMP', KEYS[i])
+    out[#out + 1] = expiry and redis.call('PEXPIRETIME', KEYS[i]) or -1
+  end
 end
 return out`;
+/** The script's mark of a key over the big-key threshold. */
+const BIG = -3;
 
 /** Keys asked per SCAN call. */
 export const SCAN_COUNT = 1000;
@@ -56,6 +97,8 @@ export class SourceReads {
   private script?: string;
   /** How keys are read, for the task's log. */
   how = '';
+  /** MEMORY USAGE is allowed: big keys can be found before they are DUMPed. */
+  private sizes = false;
 
   constructor(private readonly opts: SourceReadsOptions) {}
 
@@ -71,6 +114,10 @@ export class SourceReads {
       else this.readers.push(reader);
     }
     await this.loadScript();
+    const probe = await this.scanner!.conn.call(['MEMORY', 'USAGE', `DTS_REDIS_SCAN_PROBE_${Date.now()}`]);
+    this.sizes = probe === null;
+    this.how += this.sizes ? `; keys over ${this.opts.bigKeyBytes} bytes (MEMORY USAGE) in windows of their type's own commands`
+      : `; MEMORY USAGE refused (${probe instanceof RespErrorReply ? probe.message : 'unexpected reply'}), so every key is read with one DUMP however big`;
   }
 
   /** The read script where the source has PEXPIRETIME and allows scripts (tried on a key that does not exist). */
@@ -87,7 +134,7 @@ export class SourceReads {
       this.how = `${multi} (SCRIPT LOAD refused: ${String(sha)})`;
       return;
     }
-    const probe = await s.conn.call(['EVALSHA', String(sha), 1, `DTS_REDIS_SCAN_PROBE_${Date.now()}`]);
+    const probe = await s.conn.call(['EVALSHA', String(sha), 1, `DTS_REDIS_SCAN_PROBE_${Date.now()}`, 0, 1]);
     if (!Array.isArray(probe) || probe.length !== 2 || probe[0] !== null) {
       this.how = `${multi} (the read script was refused: ${probe instanceof RespErrorReply ? probe.message : 'unexpected reply'})`;
       return;
@@ -125,6 +172,17 @@ export class SourceReads {
     return Buffer.isBuffer(reply) && reply.length > 10 ? Buffer.from(reply) : null;
   }
 
+  /** Volatile keys per DB by INFO keyspace (`expires=`); undefined where INFO is refused. */
+  async volatileKeys(): Promise<Map<number, number> | undefined> {
+    const s = this.scanner;
+    if (!s) throw new Error('SourceReads is not open');
+    const reply = await s.conn.call(['INFO', 'keyspace']);
+    if (reply instanceof RespErrorReply) return undefined;
+    const out = new Map<number, number>();
+    for (const m of String(reply).matchAll(/^db(\d+):keys=\d+,expires=(\d+)/gm)) out.set(Number(m[1]), Number(m[2]));
+    return out;
+  }
+
   /** Keys that exist in `db` among `keys` (one EXISTS each, pipelined). */
   async existing(db: number, keys: Buffer[]): Promise<boolean[]> {
     const s = this.scanner;
@@ -137,21 +195,29 @@ export class SourceReads {
     });
   }
 
-  /** `keys` of `db`, each read atomically (value and expiry), in order. */
-  async read(db: number, keys: Buffer[]): Promise<KeyRead[]> {
+  /** `keys` of `db`, each read atomically (value and expiry) unless `how` says otherwise, in order. */
+  async read(db: number, keys: Buffer[], how: ReadHow = {}): Promise<KeyRead[]> {
     await this.throttle(keys.length);
     const r = this.readers[this.next++ % this.readers.length];
     if (!r) throw new Error('SourceReads is not open');
     if (r.conn.full) await r.conn.waitForRoom();
     this.select(r, db);
-    if (this.script) return this.readScripted(r, keys);
-    return Promise.all(keys.map((k) => this.readOne(r, k)));
+    const limit = how.big && this.sizes ? this.opts.bigKeyBytes : 0;
+    const expiry = how.expiry !== false;
+    if (this.script) return this.readScripted(r, keys, limit, expiry);
+    // Sizes first (not atomic with the read: a size is a choice of how to read, not part of the value).
+    const big = limit > 0 ? await Promise.all(keys.map((k) => r.conn.call(['MEMORY', 'USAGE', k]))) : undefined;
+    return Promise.all(keys.map((k, i) => {
+      if (big && Number(big[i]) > limit) return { key: Buffer.from(k), payload: null, expireAt: undefined, big: true };
+      return how.atomic === false ? this.readPlain(r, k, expiry) : this.readOne(r, k);
+    }));
   }
 
-  private async readScripted(r: Reader, keys: Buffer[]): Promise<KeyRead[]> {
-    let reply = await r.conn.call(['EVALSHA', this.script!, keys.length, ...keys]);
+  private async readScripted(r: Reader, keys: Buffer[], limit: number, expiry: boolean): Promise<KeyRead[]> {
+    const argv: RespArg[] = [keys.length, ...keys, limit, expiry ? 1 : 0];
+    let reply = await r.conn.call(['EVALSHA', this.script!, ...argv]);
     // The script cache was flushed (SCRIPT FLUSH, a restart): the script itself, which loads it again.
-    if (reply instanceof RespErrorReply && reply.code === 'NOSCRIPT') reply = await r.conn.call(['EVAL', READ_SCRIPT, keys.length, ...keys]);
+    if (reply instanceof RespErrorReply && reply.code === 'NOSCRIPT') reply = await r.conn.call(['EVAL', READ_SCRIPT, ...argv]);
     if (reply instanceof RespErrorReply) throw this.refused('the read script (DUMP, PEXPIRETIME)', reply);
     if (!Array.isArray(reply) || reply.length !== keys.length * 2) {
       throw new SyncError('SCAN_REPLY', `the source ${this.address} answered the read script with something else than a value and an expiry per key`);
@@ -160,6 +226,7 @@ export class SourceReads {
     return keys.map((key, i) => {
       const dump = values[i * 2];
       const t = Number(values[i * 2 + 1]);
+      if (t === BIG) return { key: Buffer.from(key), payload: null, expireAt: undefined, big: true };
       if (!Buffer.isBuffer(dump)) return { key, payload: null, expireAt: undefined };
       return { key: Buffer.from(key), payload: Buffer.from(dump), expireAt: t >= 0 ? t : undefined };
     });
@@ -178,6 +245,16 @@ export class SourceReads {
     return conn.call(['EXEC']).then((reply) => this.keyRead(r, key, reply));
   }
 
+  /** DUMP and the expiry pipelined without MULTI (only while notifications are followed: a write in between is read again). */
+  private readPlain(r: Reader, key: Buffer, expiry: boolean): Promise<KeyRead> {
+    const { conn } = r;
+    const parts = [conn.call(['DUMP', key])];
+    if (expiry && this.opts.expireTime) parts.push(conn.call(['PEXPIRETIME', key]));
+    else if (expiry) parts.push(conn.call(['PTTL', key]), conn.call(['TIME']));
+    else parts.push(Promise.resolve(-1));
+    return Promise.all(parts).then((reply) => this.keyRead(r, key, reply));
+  }
+
   private keyRead(r: Reader, key: Buffer, reply: RespValue): KeyRead {
     if (reply instanceof RespErrorReply || !Array.isArray(reply)) {
       const why = r.queueError ?? (reply instanceof RespErrorReply ? reply : new RespErrorReply(`unexpected reply ${String(reply)}`));
@@ -186,16 +263,63 @@ export class SourceReads {
     const [dump, ttl, time] = reply;
     for (const part of reply) if (part instanceof RespErrorReply) throw this.refused('DUMP', part);
     if (!Buffer.isBuffer(dump)) return { key, payload: null, expireAt: undefined };
-    let expireAt: number | undefined;
-    const t = Number(ttl);
-    if (this.opts.expireTime) {
-      expireAt = t >= 0 ? t : undefined;
-    } else if (t >= 0 && Array.isArray(time)) {
-      // The server's own clock: the expiry is where it stood inside the transaction.
-      expireAt = Number(String(time[0])) * 1000 + Math.floor(Number(String(time[1])) / 1000) + t;
-    }
     // Keep the payload apart from the socket's chunk (the parser's Buffers are views into it).
-    return { key: Buffer.from(key), payload: Buffer.from(dump), expireAt };
+    return { key: Buffer.from(key), payload: Buffer.from(dump), expireAt: this.expiryOf(ttl!, time) };
+  }
+
+  /** PEXPIRETIME's reply, or PTTL's with TIME's (before 7.0), as Unix ms (undefined: no expiry). */
+  private expiryOf(ttl: RespValue, time: RespValue | undefined): number | undefined {
+    const t = Number(ttl);
+    if (t < 0) return undefined;
+    if (this.opts.expireTime) return t;
+    // The server's own clock: the expiry is where it stood inside the transaction.
+    if (Array.isArray(time)) return Number(String(time[0])) * 1000 + Math.floor(Number(String(time[1])) / 1000) + t;
+    return undefined;
+  }
+
+  /** The source side of a big key's windowed read (big-keys.ts), on the scanning connection. */
+  bigKeySource(): BigKeySource {
+    const s = this.scanner;
+    if (!s) throw new Error('SourceReads is not open');
+    const call = async (db: number, argv: RespArg[]): Promise<RespValue> => {
+      this.select(s, db);
+      const reply = await s.conn.call(argv);
+      if (reply instanceof RespErrorReply) throw this.refused(String(argv[0]), reply);
+      return reply;
+    };
+    return {
+      call,
+      fieldTtl: this.opts.fieldTtl ?? false,
+      throttle: () => this.throttle(1),
+      head: async (db, key) => {
+        this.select(s, db);
+        s.conn.send(['MULTI'], null);
+        s.conn.send(['TYPE', key], null);
+        if (this.opts.expireTime) s.conn.send(['PEXPIRETIME', key], null);
+        else {
+          s.conn.send(['PTTL', key], null);
+          s.conn.send(['TIME'], null);
+        }
+        const reply = await s.conn.call(['EXEC']);
+        if (!Array.isArray(reply)) throw this.refused('TYPE / PEXPIRETIME', reply instanceof RespErrorReply ? reply : s.queueError ?? new RespErrorReply('no reply'));
+        const type = String(reply[0]);
+        if (type === 'none') return undefined;
+        return { type, expireAt: this.expiryOf(reply[1]!, reply[2]) };
+      },
+      whole: (db, key) => this.whole(s, db, key),
+    };
+  }
+
+  /** One key DUMPed, as the parser's events (a type without windows: a module's). */
+  private async *whole(s: Reader, db: number, key: Buffer): AsyncGenerator<RdbEvent> {
+    this.select(s, db);
+    const read = await this.readOne(s, key);
+    if (!read.payload) return;
+    const version = payloadVersion(read.payload);
+    const rdb = Buffer.concat([rdbHeader(magicOfVersion(version), version), selectDbRecord(db), keyRecords([read]), rdbEof()]);
+    for (const e of parseRdbBuffer(rdb, { bigKeyThreshold: this.opts.bigKeyBytes, lazyValues: true })) {
+      if (e.type === 'key' || e.type === 'key-start' || e.type === 'key-batch' || e.type === 'key-end') yield e;
+    }
   }
 
   private select(r: Reader, db: number): void {
