@@ -387,7 +387,8 @@ describe('scan mode: big keys read in windows of their type\'s own commands', ()
     try {
       const run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan', hooks: { bigKeyThreshold: BIG_BYTES, scan: { flushWatchMs: 200 } } });
       await waitStage(run, 'incremental', 60_000);
-      expect(run.logText()).toMatch(/6 key\(s\) over the big-key threshold/);
+      // While notifications are followed strings are read by MGET, whole: the five others in windows.
+      expect(run.logText()).toMatch(/5 key\(s\) over the big-key threshold/);
       await sleep(300);
       stop = true;
       await load;

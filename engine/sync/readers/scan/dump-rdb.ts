@@ -17,6 +17,8 @@ export interface KeyRead {
   expireAt: number | undefined;
   /** Over the big-key threshold: not DUMPed, to be read in windows (payload null). */
   big?: boolean;
+  /** A plain string read by MGET rather than DUMP (payload null): framed as an RDB string record. */
+  value?: Buffer;
 }
 
 /** The RDB header of a snapshot of this magic and version (checksum left out: 0 at the end). */
@@ -35,21 +37,38 @@ export function rdbEof(): Buffer {
   return out;
 }
 
-/** The key records of the reads that found a key (nothing for a key gone). */
+/** The key records of the reads that found a key (nothing for a key gone), written into one Buffer. */
 export function keyRecords(reads: readonly KeyRead[]): Buffer {
-  const parts: Buffer[] = [];
+  let size = 0;
   for (const r of reads) {
     const p = r.payload;
-    if (!p || p.length < 11) continue;
-    if (r.expireAt !== undefined) {
-      const ex = Buffer.allocUnsafe(9);
-      ex[0] = RDB_OPCODE.EXPIRETIME_MS;
-      ex.writeBigUInt64LE(BigInt(r.expireAt), 1);
-      parts.push(ex);
-    }
-    parts.push(p.subarray(0, 1), rdbLength(r.key.length), r.key, p.subarray(1, p.length - 10));
+    const v = r.value;
+    if (!v && (!p || p.length < 11)) continue;
+    if (r.expireAt !== undefined) size += 9;
+    size += 1 + lengthSize(r.key.length) + r.key.length + (v ? lengthSize(v.length) + v.length : p!.length - 11);
   }
-  return Buffer.concat(parts);
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const r of reads) {
+    const p = r.payload;
+    const v = r.value;
+    if (!v && (!p || p.length < 11)) continue;
+    if (r.expireAt !== undefined) {
+      out[at] = RDB_OPCODE.EXPIRETIME_MS;
+      out.writeBigUInt64LE(BigInt(r.expireAt), at + 1);
+      at += 9;
+    }
+    out[at++] = v ? 0 : p![0]!; // the type: 0 a plain string
+    at = writeLength(out, at, r.key.length);
+    at += r.key.copy(out, at);
+    if (v) {
+      at = writeLength(out, at, v.length);
+      at += v.copy(out, at);
+    } else {
+      at += p!.copy(out, at, 1, p!.length - 10);
+    }
+  }
+  return out;
 }
 
 /** The RDB payload version a DUMP was made with. */
@@ -60,6 +79,31 @@ export function payloadVersion(payload: Buffer): number {
 /** The magic of a payload version: Valkey's own formats are 80 and up. */
 export function magicOfVersion(version: number): RdbMagic {
   return version >= 80 ? 'VALKEY' : 'REDIS';
+}
+
+function lengthSize(n: number): number {
+  return n < 1 << 6 ? 1 : n < 1 << 14 ? 2 : n <= 0xffffffff ? 5 : 9;
+}
+
+/** `n` in RDB length encoding at `at`; returns the offset after it. */
+function writeLength(out: Buffer, at: number, n: number): number {
+  if (n < 1 << 6) {
+    out[at] = n;
+    return at + 1;
+  }
+  if (n < 1 << 14) {
+    out[at] = 0x40 | (n >> 8);
+    out[at + 1] = n & 0xff;
+    return at + 2;
+  }
+  if (n <= 0xffffffff) {
+    out[at] = 0x80;
+    out.writeUInt32BE(n, at + 1);
+    return at + 5;
+  }
+  out[at] = 0x81;
+  out.writeBigUInt64BE(BigInt(n), at + 1);
+  return at + 9;
 }
 
 /** RDB length encoding: 6-bit, 14-bit, 32-bit or 64-bit. */

@@ -204,12 +204,75 @@ export class SourceReads {
     this.select(r, db);
     const limit = how.big && this.sizes ? this.opts.bigKeyBytes : 0;
     const expiry = how.expiry !== false;
+    // Not atomic: strings by one MGET (a cluster node refuses one across slots), the rest as below.
+    if (how.atomic === false && !this.opts.cluster) return this.readStringsFirst(r, keys, limit, expiry);
+    return this.readSome(r, keys, limit, expiry, how.atomic !== false);
+  }
+
+  private readSome(r: Reader, keys: Buffer[], limit: number, expiry: boolean, atomic: boolean): Promise<KeyRead[]> {
     if (this.script) return this.readScripted(r, keys, limit, expiry);
+    return this.readCommands(r, keys, limit, expiry, atomic);
+  }
+
+  /**
+   * Plain strings by one MGET of the batch (cheaper on the source than a DUMP each: no
+   * serialisation, no CRC), with PEXPIRETIME each where the DB has volatile keys; the keys
+   * MGET found no string for (other types, or gone) read by DUMP. Strings are read whole,
+   * however long. Only while notifications are followed: not atomic.
+   */
+  private async readStringsFirst(r: Reader, keys: Buffer[], limit: number, expiry: boolean): Promise<KeyRead[]> {
+    const values = await r.conn.call(['MGET', ...keys]);
+    if (values instanceof RespErrorReply) throw this.refused('MGET', values);
+    if (!Array.isArray(values) || values.length !== keys.length) throw new SyncError('SCAN_REPLY', `the source ${this.address} answered MGET with something else than a value per key`);
+    const out: KeyRead[] = new Array(keys.length);
+    const rest: Buffer[] = [];
+    const restAt: number[] = [];
+    const ttls: Promise<RespValue>[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const v = values[i];
+      if (Buffer.isBuffer(v)) {
+        // Views of the socket's chunks (the parser never reuses one): keyRecords copies them into the batch's records.
+        out[i] = { key: keys[i]!, payload: null, expireAt: undefined, value: v };
+        if (expiry) ttls.push(this.opts.expireTime ? r.conn.call(['PEXPIRETIME', keys[i]!]) : this.pttlAt(r, keys[i]!));
+      } else {
+        rest.push(keys[i]!);
+        restAt.push(i);
+      }
+    }
+    const others = rest.length > 0 ? this.readSome(r, rest, limit, expiry, false) : Promise.resolve([]);
+    if (expiry) {
+      const got = await Promise.all(ttls);
+      let j = 0;
+      for (const read of out) {
+        if (!read) continue;
+        const t = got[j++]!;
+        if (t instanceof RespErrorReply) throw this.refused('PEXPIRETIME', t);
+        // -2 (gone since the MGET) is no expiry: the delete was a write, whose event deletes it on the destination.
+        const at = Number(t);
+        read.expireAt = at >= 0 ? at : undefined;
+      }
+    }
+    const read = await others;
+    for (let j = 0; j < read.length; j++) out[restAt[j]!] = read[j]!;
+    return out;
+  }
+
+  /** PTTL and TIME (before 7.0) as the absolute expiry, Unix ms (-1 in ms: none). */
+  private async pttlAt(r: Reader, key: Buffer): Promise<RespValue> {
+    const [ttl, time] = await Promise.all([r.conn.call(['PTTL', key]), r.conn.call(['TIME'])]);
+    if (ttl instanceof RespErrorReply) return ttl;
+    const t = Number(ttl);
+    if (t < 0 || !Array.isArray(time)) return -1;
+    return Number(String(time[0])) * 1000 + Math.floor(Number(String(time[1])) / 1000) + t;
+  }
+
+  /** Per key: MULTI/EXEC (atomic) or plain pipelined DUMP and expiry; sizes asked first for the full migration. */
+  private async readCommands(r: Reader, keys: Buffer[], limit: number, expiry: boolean, atomic: boolean): Promise<KeyRead[]> {
     // Sizes first (not atomic with the read: a size is a choice of how to read, not part of the value).
     const big = limit > 0 ? await Promise.all(keys.map((k) => r.conn.call(['MEMORY', 'USAGE', k]))) : undefined;
     return Promise.all(keys.map((k, i) => {
       if (big && Number(big[i]) > limit) return { key: Buffer.from(k), payload: null, expireAt: undefined, big: true };
-      return how.atomic === false ? this.readPlain(r, k, expiry) : this.readOne(r, k);
+      return atomic ? this.readOne(r, k) : this.readPlain(r, k, expiry);
     }));
   }
 
