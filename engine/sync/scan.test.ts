@@ -405,3 +405,61 @@ describe('scan mode: big keys read in windows of their type\'s own commands', ()
     }
   });
 });
+
+describe('scan mode: reads that are not atomic while notifications are followed', () => {
+  const pair = useScanPair(() => startManagedSource());
+
+  it('end equal with TTLs set during the scan of a DB that held none, and values and expiries changed between a key\'s reads', async () => {
+    const { source, target, src, dst } = pair();
+    const one = source.client();
+    await one.select(1);
+    const later = Date.now() + 3_600_000;
+    for (let from = 0; from < 20_000; from += 2000) {
+      const p0 = src.pipeline();
+      const p1 = one.pipeline();
+      for (let i = from; i < from + 2000; i++) {
+        p0.set(`plain:${i}`, `v${i}`);
+        if (i < 5000) p1.set(`ttl:${i}`, `t${i}`, 'PXAT', later + i);
+      }
+      await Promise.all([p0.exec(), p1.exec()]);
+    }
+    const writes = source.client();
+    const writes1 = source.client();
+    await writes1.select(1);
+    let stop = false;
+    let rounds = 0;
+    let started!: () => void;
+    const go = new Promise<void>((r) => { started = r; });
+    const load = (async () => {
+      await go;
+      while (!stop) {
+        const r = rounds++;
+        const k = (r * 37) % 20_000;
+        await writes.pipeline().pexpireat(`plain:${k}`, later + r).set(`plain:${(k + 1) % 20_000}`, `changed-${r}`, 'KEEPTTL')
+          .del(`plain:${(k + 2) % 20_000}`).hset(`plain:${(k + 2) % 20_000}`, 'now', 'a hash').exec();
+        await writes1.pipeline().persist(`ttl:${r % 5000}`).set(`ttl:${(r + 1) % 5000}`, `changed-${r}`, 'PX', 1_800_000 + r).exec();
+        await sleep(2);
+      }
+    })();
+    try {
+      // A slow scan (the rate limit): the writes land before, between and after the keys' reads.
+      const run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan', rps: 8000, hooks: { scan: { flushWatchMs: 200 } } });
+      // The load starts once the scan has (DB 0 held no volatile key when it began).
+      await waitStage(run, 'full', 30_000);
+      started();
+      await waitStage(run, 'incremental', 60_000);
+      expect(run.logText()).toMatch(/1 DB\(s\) held no key with an expiry when the scan began: read without PEXPIRETIME/);
+      stop = true;
+      await load;
+      expect(rounds).toBeGreaterThan(50);
+      await expectEventuallyEqual(run, src, dst, [0, 1]);
+      expect(Number(await dst.pexpiretime(`plain:${37 % 20_000}`))).toBeGreaterThan(later - 1);
+      await endTask(run);
+    } finally {
+      stop = true;
+      started();
+      await load;
+      for (const c of [one, writes, writes1]) c.disconnect();
+    }
+  });
+});
