@@ -367,7 +367,7 @@ export class ScanReader implements SourceReader {
       const expiry = volatile?.get(db) !== 0;
       if (!expiry) plain++;
       // While notifications are followed a read need not be atomic: a write in between is an event, and the key is read again.
-      const how = { big: true, atomic: !this.following, expiry };
+      const how = { big: true, strings: true, atomic: !this.following, expiry };
       for await (const got of new ReadAhead(reads, db, (k) => pipeline.filter.acceptsKey(k), READS_IN_FLIGHT, how)) {
         if (!headerDone) yield header(got.find((r) => r.payload)?.payload);
         if (!selected) {
