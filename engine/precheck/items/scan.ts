@@ -52,23 +52,26 @@ export const sourceScanPermission: PrecheckItemDef = {
         ['DUMP', await tryCall(node, 'DUMP', probe)],
         [expiry, await tryCall(node, expiry, probe)],
         ['EXISTS', await tryCall(node, 'EXISTS', probe)],
+        ['MGET', await tryCall(node, 'MGET', probe)],
         ['INFO commandstats', await tryCall(node, 'INFO', 'commandstats')],
+        ['MEMORY USAGE', await tryCall(node, 'MEMORY', 'USAGE', probe)],
       ];
       if (expiry === 'PTTL') checks.push(['TIME', await tryCall(node, 'TIME')]);
       const refused = checks.filter(([, r]) => !r.ok) as [string, { ok: false; message: string }][];
-      // INFO commandstats is how FLUSHDB is noticed: without it the task still runs.
-      const blocking = refused.filter(([name]) => name !== 'INFO commandstats');
+      // INFO commandstats is how FLUSHDB is noticed, MEMORY USAGE how big keys are found: without them the task still runs.
+      const blocking = refused.filter(([name]) => name !== 'INFO commandstats' && name !== 'MEMORY USAGE');
       for (const [name, r] of refused) details.push(`${node.address}: ${name} refused — ${r.message}`);
       if (blocking.length) denied.push(node.address);
-      else details.push(`${node.address}: SCAN, DUMP, ${expiry}${expiry === 'PTTL' ? ', TIME' : ''} and EXISTS allowed.`);
+      else details.push(`${node.address}: SCAN, DUMP, MGET, ${expiry}${expiry === 'PTTL' ? ', TIME' : ''} and EXISTS allowed.`);
     }
     const grant = source.endpoint.username
-      ? `ACL SETUSER ${source.endpoint.username} +scan +dump +pexpiretime +pttl +time +exists +multi +exec +select +psubscribe +info +ping ~* &__keyevent@*`
-      : 'Use an account that may run SCAN, DUMP, PEXPIRETIME (PTTL before 7.0), MULTI/EXEC and PSUBSCRIBE.';
+      ? `ACL SETUSER ${source.endpoint.username} +scan +dump +mget +pexpiretime +pttl +time +exists +memory|usage +multi +exec +select +psubscribe +info +ping ~* &__keyevent@*`
+      : 'Use an account that may run SCAN, DUMP, MGET, PEXPIRETIME (PTTL before 7.0), MEMORY USAGE, MULTI/EXEC and PSUBSCRIBE.';
     if (denied.length) return failed(`${cap(user)} cannot read keys by scan on ${denied.join(', ')}.`, details, grant);
-    if (details.some((d) => d.includes('INFO commandstats refused'))) {
-      return warning(`${cap(user)} may scan, but not read INFO commandstats: a FLUSHDB, FLUSHALL or SWAPDB on the source would go unseen.`, details, grant);
-    }
+    const gaps: string[] = [];
+    if (details.some((d) => d.includes('INFO commandstats refused'))) gaps.push('not read INFO commandstats: a FLUSHDB, FLUSHALL or SWAPDB on the source would go unseen');
+    if (details.some((d) => d.includes('MEMORY USAGE refused'))) gaps.push('not run MEMORY USAGE: big keys cannot be found before they are read, so each is read with one DUMP however big');
+    if (gaps.length) return warning(`${cap(user)} may scan, but ${gaps.join('; and ')}.`, details, grant);
     return passed(`${cap(user)} may read every key with its expiry (SCAN, DUMP, ${details.some((d) => d.includes('PTTL')) ? 'PTTL' : 'PEXPIRETIME'}).`, details);
   },
 };

@@ -430,6 +430,6 @@ export class SourceReads {
   private refused(command: string, reply: RespErrorReply): SyncError {
     const noperm = reply.code === 'NOPERM' || /unknown command|NOPERM/i.test(reply.message);
     return new SyncError('SCAN_READ_REFUSED', `the source ${this.address} refused ${command}: ${reply.message}`,
-      noperm ? 'scan mode needs SCAN, DUMP, PEXPIRETIME (PTTL before Redis 7.0), MULTI/EXEC, SELECT and EXISTS on the source account' : undefined);
+      noperm ? 'scan mode needs SCAN, DUMP, MGET, PEXPIRETIME (PTTL before Redis 7.0), MULTI/EXEC, SELECT and EXISTS on the source account (and MEMORY USAGE to find big keys)' : undefined);
   }
 }
