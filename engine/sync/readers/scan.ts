@@ -4,12 +4,17 @@
  *
  * - Keyspace notifications (`__keyevent@<db>__:*`) are subscribed first, so a key
  *   written during the scan is queued (once, however often it changes).
- * - Full migration: SCAN of each selected DB, read ahead of the loader; each key's DUMP
- *   payload and absolute expiry read atomically (a Lua script per batch where the source
- *   runs scripts, else MULTI/EXEC per key; PEXPIRETIME, or PTTL and TIME before 7.0),
- *   pipelined over several connections at the task's rate, framed as an RDB stream and
- *   written by the same snapshot loader as a replication snapshot (RESTORE … ABSTTL,
- *   commands where the destination cannot load the payload); functions from FUNCTION DUMP.
+ * - Full migration: SCAN of each selected DB, read ahead of the loader; plain strings by
+ *   MGET, other keys by DUMP, each with its absolute expiry (PEXPIRETIME, or PTTL and TIME
+ *   before 7.0) — atomically for a full-only task (a Lua script per batch where the source
+ *   runs scripts, else MULTI/EXEC per key), not atomically while notifications are followed
+ *   (a write between a key's reads is an event: the key is read again), and without
+ *   PEXPIRETIME for a DB that held no volatile key when the scan began. Pipelined over
+ *   several connections at the task's rate, framed as an RDB stream and written by the
+ *   same snapshot loader as a replication snapshot (RESTORE … ABSTTL, commands where the
+ *   destination cannot load the payload); functions from FUNCTION DUMP. Keys over the
+ *   big-key threshold (MEMORY USAGE) are read after the scan in windows of their type's
+ *   own commands (scan/big-keys.ts) and written in batches by the loader.
  * - A cluster source: one reader per master (ClusterSyncTask), each on its own node.
  * - Incremental: the queued keys are read again and rewritten (a key gone is deleted on
  *   the destination) through the stream applier. The delay is the queue's age.
