@@ -462,3 +462,37 @@ describe('scan mode: reads that are not atomic while notifications are followed'
     }
   });
 });
+
+describe('scan mode: a big hash with field TTLs (Redis 8.0 to Redis 8.0)', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let src: Redis;
+  let dst: Redis;
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startManagedSource({ server: 'redis-8.0' }), RedisServer.start({ server: 'redis-8.0' })]);
+    src = source.client();
+    dst = target.client();
+  });
+  afterAll(async () => {
+    src?.disconnect();
+    dst?.disconnect();
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  it('is read in HSCAN windows with each field\'s absolute expiry (HPEXPIRETIME), and written equal', async () => {
+    const at = Date.now() + 3_600_000;
+    for (let from = 0; from < BIG_MEMBERS; from += 2000) {
+      const idx = Array.from({ length: 2000 }, (_, i) => from + i);
+      await src.hset('big:ttl-hash', ...idx.flatMap((i) => [`f${i}`, `v${i}`]));
+      const some = idx.filter((i) => i % 3 === 0);
+      await src.call('HPEXPIREAT', 'big:ttl-hash', at, 'FIELDS', some.length, ...some.map((i) => `f${i}`));
+    }
+    const run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan', type: 'full', hooks: { bigKeyThreshold: BIG_BYTES } });
+    await run.done;
+    expect(run.error()).toBeUndefined();
+    expect(run.logText()).toMatch(/1 key\(s\) over the big-key threshold/);
+    expect(await dst.hlen('big:ttl-hash')).toBe(BIG_MEMBERS);
+    expect(await dst.call('HPEXPIRETIME', 'big:ttl-hash', 'FIELDS', 3, 'f0', 'f1', 'f21999')).toEqual([at, -1, at]);
+    await expectEqual(src, dst, { dbs: [0] });
+  });
+});
