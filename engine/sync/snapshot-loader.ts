@@ -23,6 +23,8 @@ export interface SnapshotLoaderOptions {
   ttlExtendMs: number;
   /** Values encoded bigger than this are written in batches (the parser's default when undefined). */
   bigKeyThreshold?: number;
+  /** false: the stream's CRC-64 is not computed (a stream that ends in a zero checksum). */
+  verifyChecksum?: boolean;
   log: (level: 'info' | 'warn', message: string) => void;
   /** Called after each parsed batch; return true to stop reading. */
   onBatch: (progress: SnapshotProgress) => boolean;
@@ -53,7 +55,7 @@ export class SnapshotLoader {
     // Runs of plain strings go to MSETs straight from the chunk.
     const stringRuns = this.opts.write;
     // Values are decoded only when a key must be rewritten as commands: RESTORE takes the raw bytes.
-    for await (const batch of parseRdb(counted(), { bigKeyThreshold: this.opts.bigKeyThreshold, stringRuns, lazyValues: true })) {
+    for await (const batch of parseRdb(counted(), { bigKeyThreshold: this.opts.bigKeyThreshold, stringRuns, lazyValues: true, verifyChecksum: this.opts.verifyChecksum })) {
       for (const e of batch) {
         // Whole keys are the bulk of a snapshot: no promise per key unless the writer is full.
         const pending = e.type === 'string-run' ? this.onStringRun(e) : e.type === 'key' ? this.onKey(e) : this.onEvent(e);

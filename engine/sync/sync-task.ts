@@ -32,7 +32,6 @@ import { SyncError } from './errors';
 import { EvictionWatch } from './eviction-watch';
 import { heartbeatKeyFor } from './heartbeat';
 import { PauseGate } from './pause-gate';
-import type { RdbEvent } from '../rdb/types';
 import { RdbFileReader } from './readers/rdb-file';
 import type { Snapshot, SourceReader, StreamContext, SyncPipeline } from './readers/reader';
 import { ReplicationReader } from './readers/replication';
@@ -299,7 +298,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
         yield chunk;
       }
     }
-    const streamDb = await this.loadSnapshot(started(), type !== 'incremental', snapshot.after);
+    const streamDb = await this.loadSnapshot(started(), type !== 'incremental', snapshot);
     await this.writer.flush();
     if (this.stopping) {
       this.log('warn', `ended during the full migration: ${p.keysDone} keys written; it is not complete`);
@@ -322,13 +321,14 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
   }
 
   /** Parses an RDB stream into writes. Returns the aux repl-stream-db (the stream's starting DB). */
-  private async loadSnapshot(source: AsyncIterable<Buffer>, write: boolean, after?: () => AsyncIterable<RdbEvent>): Promise<number> {
+  private async loadSnapshot(source: AsyncIterable<Buffer>, write: boolean, snapshot?: Pick<Snapshot, 'after' | 'noChecksum'>): Promise<number> {
     const loader = new SnapshotLoader({
       filter: this.filter,
       writer: this.writer,
       write,
       ttlExtendMs: (this.opts.ttlExtendSeconds ?? 0) * 1000,
       bigKeyThreshold: this.opts.hooks?.bigKeyThreshold,
+      verifyChecksum: snapshot?.noChecksum ? false : undefined,
       log: (level, message) => this.log(level, message),
       onBatch: (progress) => {
         this.state.keysDone = progress.keysDone;
@@ -337,7 +337,7 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
         return this.stopping;
       },
     });
-    return loader.load(source, after);
+    return loader.load(source, snapshot?.after);
   }
 
   private updateFullPercent(): void {

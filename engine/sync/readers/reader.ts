@@ -47,6 +47,8 @@ export interface Snapshot {
    * keys, read in windows): written by the same loader, in batches, before the load ends.
    */
   after?: () => AsyncIterable<RdbEvent>;
+  /** The stream ends in a zero checksum (the scan reader's): its CRC-64 is not computed. */
+  noChecksum?: boolean;
 }
 
 /** What a reader drives (implemented by SyncTask). */

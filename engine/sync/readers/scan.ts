@@ -150,7 +150,7 @@ export class ScanReader implements SourceReader {
       await this.watchFlushes();
     }
     if (type !== 'incremental') {
-      await pipeline.fullMigration({ chunks: this.snapshot(facts.version), size: () => null, replid: null, offset: 0, after: () => this.bigKeyReads() }, type);
+      await pipeline.fullMigration({ chunks: this.snapshot(facts.version), size: () => null, replid: null, offset: 0, after: () => this.bigKeyReads(), noChecksum: true }, type);
       if (pipeline.stopping) return this.end();
       if (type === 'full') {
         pipeline.setStage('completed');
