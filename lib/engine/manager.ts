@@ -292,6 +292,7 @@ export class EngineManager {
     const history = new FullMigrationHistory(taskId, {
       checkpoint: options.resume ? { offset: options.resume.offset } : checkpoints.length > 0 && base.sourceCluster ? { shards: checkpoints.length } : null,
       writesSnapshot: options.type !== 'incremental',
+      oneShard: job?.plan !== undefined && job.plan !== null,
     });
     this.spawn(spec, options, incremental, verifyAfterFull, alertTask, history, Number(task.evictedKeys));
   }

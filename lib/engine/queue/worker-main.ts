@@ -19,6 +19,7 @@ import {
   CONTROL_CHANNEL, EVENTS_CHANNEL, HEALTH_INTERVAL_MS, QUEUE_NAME, WORKERS_KEY, queueConnection, queueUrl, shardJobSchema,
   stallIntervalMs, workerName, workerSlots, type ControlMessage, type ShardEvent, type WorkerHealth,
 } from './queue';
+import * as records from '../task-records';
 import { takeShard } from './shard-records';
 
 const url = queueUrl();
@@ -74,6 +75,7 @@ const worker = new Worker(QUEUE_NAME, async (job, token) => {
     const outcome = await manager.runShard({ job: data, lease, workerId: id });
     if (outcome === 'handed-back' && token) {
       await job.moveToWait(token);
+      await records.log(data.taskId, 'info', `[${data.shard}] worker ${id} is stopping: the shard is back on the queue for another worker, from its checkpoint`);
       throw new WaitingError();
     }
     return outcome;
