@@ -35,6 +35,7 @@ import { incrementalVerifyOptions, VerificationError, Verifications, verificatio
 import { WorkerProcess } from './worker-process';
 import { taskRunRecords, type RunRecords } from './run-records';
 import { QueueDispatcher } from './queue/dispatcher';
+import type { WorkerView } from './queue/queue';
 import { queueUrl, type ShardJob } from './queue/queue';
 import { LeaseLostError, shardRunRecords } from './queue/shard-records';
 import type { TaskStatus } from '@/lib/tasks/status';
@@ -168,6 +169,11 @@ export class EngineManager {
   /** Whether this console hands its tasks to workers (distributed mode) instead of running their engines. */
   get distributed(): boolean {
     return this.dispatcher !== undefined;
+  }
+
+  /** Distributed mode: the workers and their health; null when this console runs the engines itself. */
+  async workerPool(): Promise<WorkerView[] | null> {
+    return this.dispatcher ? this.dispatcher.workers() : null;
   }
 
   /** The task's performance history (oldest first), from earlier console processes too; see metrics-history.ts. */

@@ -18,7 +18,7 @@ import { syncOptionsFor } from '../task-options';
 import * as records from '../task-records';
 import {
   CONTROL_CHANNEL, EVENTS_CHANNEL, QUEUE_NAME, listWorkers, queueConnection, shardJobId,
-  type ControlMessage, type ShardEvent, type ShardJob,
+  type ControlMessage, type ShardEvent, type ShardJob, type WorkerView,
 } from './queue';
 import { planShards, rollUpTask } from './shard-records';
 
@@ -70,6 +70,11 @@ export class QueueDispatcher {
     const shards = await db().taskShard.count({ where: { taskId, status: { not: null } } });
     const jobs = await Promise.all(Array.from({ length: shards }, (_, i) => this.queue.getJob(shardJobId(taskId, i))));
     return jobs.filter((j): j is Job => j !== undefined);
+  }
+
+  /** The workers in the registry and their health, for the console's pages. */
+  workers(): Promise<WorkerView[]> {
+    return listWorkers(this.connection);
   }
 
   /** Start: a paused task's workers write again; else the task is planned and its shards queued. */

@@ -72,9 +72,20 @@ export interface WorkerHealth {
   slots: number;
   /** The shards it runs: `taskId shard`. */
   running: { taskId: string; shard: string }[];
+  /** When it started (ms since the epoch). */
+  startedAt: number;
+  /** Its host's load average over the last minute, and the host's cores: a worker's host that is overloaded shows here. */
+  load1: number;
+  cores: number;
   /** When it last wrote this (ms since the epoch). */
   at: number;
 }
+
+/** A worker as the console shows it: alive while it wrote within three health intervals. */
+export type WorkerView = WorkerHealth & { alive: boolean };
+
+/** A worker that stopped writing is shown as not responding for this long, then forgotten. */
+const FORGET_AFTER_MS = 60 * 60_000;
 
 /** This worker's name: `DTS_WORKER_NAME`, else host:pid. */
 export function workerName(env: NodeJS.ProcessEnv = process.env): string {
@@ -87,10 +98,13 @@ export function workerSlots(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isInteger(v) && v >= 1 ? v : Math.max(1, os.availableParallelism());
 }
 
-/** The workers in the registry, with whether each is alive (wrote within three health intervals). */
-export async function listWorkers(redis: Redis, now = Date.now()): Promise<(WorkerHealth & { alive: boolean })[]> {
+/** The workers in the registry, with whether each is alive; those silent for an hour are removed. */
+export async function listWorkers(redis: Redis, now = Date.now()): Promise<WorkerView[]> {
   const all = await redis.hgetall(WORKERS_KEY);
-  return Object.values(all).map((json) => JSON.parse(json) as WorkerHealth)
+  const workers = Object.values(all).map((json) => JSON.parse(json) as WorkerHealth);
+  const forgotten = workers.filter((w) => now - w.at > FORGET_AFTER_MS).map((w) => w.id);
+  if (forgotten.length > 0) await redis.hdel(WORKERS_KEY, ...forgotten);
+  return workers.filter((w) => !forgotten.includes(w.id))
     .map((w) => ({ ...w, alive: now - w.at < 3 * HEALTH_INTERVAL_MS }))
     .sort((a, b) => a.id.localeCompare(b.id));
 }

@@ -31,6 +31,7 @@ if (!url) {
 const id = workerName();
 const slots = workerSlots();
 const stallMs = stallIntervalMs();
+const startedAt = Date.now();
 await migrateDatabase();
 await db().$connect();
 
@@ -95,7 +96,10 @@ const worker = new Worker(QUEUE_NAME, async (job, token) => {
 worker.on('error', (err) => console.error(`redis-dts worker ${id}: the queue:`, describeError(err)));
 
 async function reportHealth(): Promise<void> {
-  const health: WorkerHealth = { id, host: os.hostname(), pid: process.pid, slots, running: [...running.values()], at: Date.now() };
+  const health: WorkerHealth = {
+    id, host: os.hostname(), pid: process.pid, slots, running: [...running.values()], startedAt,
+    load1: os.loadavg()[0]!, cores: os.availableParallelism(), at: Date.now(),
+  };
   await publisher.hset(WORKERS_KEY, id, JSON.stringify(health)).catch(() => undefined);
 }
 const healthTimer = setInterval(() => void reportHealth(), HEALTH_INTERVAL_MS);
