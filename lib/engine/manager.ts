@@ -261,6 +261,20 @@ export class EngineManager {
     });
   }
 
+  /**
+   * A worker that can no longer prove it holds the shard's job (its queue lock lapsed or could not be
+   * renewed) stops the shard's engine at once, as if its lease were lost: another worker may take it over.
+   */
+  async dropShard(taskId: string, shard: string): Promise<void> {
+    const key = `${taskId} ${shard}`;
+    const worker = this.workers.get(key);
+    if (worker) return this.fenced(worker, () => Promise.reject(new LeaseLostError(taskId, shard, 'may be taken over: this worker lost its hold on the job')));
+    const pending = this.restarts.get(key);
+    if (!pending) return;
+    this.cancelRestart(key);
+    pending.spec?.finished?.('lease-lost');
+  }
+
   /** Starts the run's engine (a Start, a take-over, or a restart after the engine died). */
   private async launch(spec: RunSpec): Promise<void> {
     const { taskId, shard } = spec;

@@ -303,4 +303,69 @@ describe('distributed mode: PostgreSQL, a queue Redis, three workers', () => {
       await consoleManager.shutdown();
     }
   }, 180_000);
+  it('the queue Redis stops answering: each worker stops its engines before its locks lapse; once it answers, the shards resume by partial resync; equal', async () => {
+    const id = 'dtsdist3';
+    await Promise.all(source.nodes.map(async (n) => {
+      const c = n.client();
+      await c.flushall();
+      c.disconnect();
+    }));
+    await dst.flushall();
+    await createTask(id);
+    const consoleManager = new EngineManager({ queueUrl });
+    const load = clusterLoad(3);
+    let frozen = false;
+    try {
+      await consoleManager.perform(id, 'start');
+      await waitFor('Running on the workers', async () => (await statusOf(id)) === 'Running'
+        && (await shardsOf(id)).every((s) => s.status === 'Running' && s.workerId));
+      const syncsAtStart = await fullSyncs();
+      const resyncsAtStart = source.nodes.map((n) => n.log().match(/Partial resynchronization request .* accepted/g)?.length ?? 0);
+      await new Promise((r) => setTimeout(r, 1_000));
+      const applied = async () => Number(/total_commands_processed:(\d+)/.exec(String(await dst.info('stats')))?.[1]);
+      // A silent partition of the control plane: the queue Redis is frozen, its connections stay open.
+      process.kill(control.pid, 'SIGSTOP');
+      frozen = true;
+      const frozenAt = Date.now();
+      let last = await applied();
+      const quiet = await waitFor('every engine stopped', async () => {
+        await new Promise((r) => setTimeout(r, 500));
+        const now = await applied();
+        const still = now - last <= 2; // our own INFO calls
+        last = now;
+        return still && Date.now() - frozenAt;
+      }, 20_000);
+      expect(quiet).toBeLessThan(STALL_MS + 1_000);
+      await new Promise((r) => setTimeout(r, STALL_MS));
+      expect(await applied() - last).toBeLessThanOrEqual(4);
+      process.kill(control.pid, 'SIGCONT');
+      frozen = false;
+      const back = Date.now();
+      const before = await applied();
+      await waitFor('the destination applying again', async () => (await applied()) - before > 1_000, 60_000);
+      const resumedIn = Date.now() - back;
+      const sent = await load.stop();
+      await settleEqual();
+      expect(await fullSyncs()).toEqual(syncsAtStart);
+      const resyncs = source.nodes.map((n, i) => (n.log().match(/Partial resynchronization request .* accepted/g)?.length ?? 0) - resyncsAtStart[i]!);
+      expect(resyncs.every((n) => n >= 1), `partial resyncs per master ${resyncs.join(',')}`).toBe(true);
+      const logs = (await db().taskLog.findMany({ where: { taskId: id } })).map((l) => l.message);
+      const fenced = logs.filter((m) => /could not renew its hold|lost its lock/.test(m));
+      expect(fenced.length).toBeGreaterThanOrEqual(3);
+      expect(logs.join('\n')).not.toMatch(/runs again|may now differ/);
+      expect(await statusOf(id)).toBe('Running');
+      console.log(`distributed: queue Redis frozen; every engine stopped ${quiet} ms later (lock ${STALL_MS / 2} ms); `
+        + `${fenced.length} shard(s) fenced; the queue back: applying again in ${resumedIn} ms; partial resyncs ${resyncs.join(',')}; `
+        + `full syncs ${(await fullSyncs()).join(',')}; ${sent} commands; equal`);
+      await consoleManager.perform(id, 'end');
+      expect(await statusOf(id)).toBe('Ended');
+    } catch (err) {
+      if (frozen) process.kill(control.pid, 'SIGCONT');
+      await dump(id);
+      throw err;
+    } finally {
+      await load.stop().catch(() => undefined);
+      await consoleManager.shutdown();
+    }
+  }, 180_000);
 });

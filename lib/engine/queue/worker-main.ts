@@ -67,10 +67,34 @@ control.on('message', (_channel: string, raw: string) => {
   void done.catch((err: unknown) => console.error(`redis-dts worker ${id}: ${msg.action} of task ${msg.taskId}:`, describeError(err)));
 });
 
+/**
+ * Self-fencing: a worker cut off from the queue Redis cannot renew its locks, and once a lock lapses
+ * another worker may take the shard. So a shard whose lock was not renewed for 90 % of the lock's
+ * duration (or whose renewal was refused) has its engine stopped here first; the lease check on every
+ * checkpoint write (shard-records.ts) is the second fence.
+ */
+const lockMs = Math.floor(stallMs / 2);
+const renewedAt = new Map<string, number>();
+async function dropShard(jobId: string, why: string): Promise<void> {
+  const run = running.get(jobId);
+  if (!run || !renewedAt.has(jobId)) return;
+  renewedAt.delete(jobId);
+  await records.log(run.taskId, 'warn', `[${run.shard}] worker ${id} ${why}: its engine stopped so that no two workers run the shard; `
+    + 'the worker that takes the job over resumes it from its checkpoint').catch(() => undefined);
+  await manager.dropShard(run.taskId, run.shard);
+}
+const fenceTimer = setInterval(() => {
+  const now = Date.now();
+  for (const [jobId, at] of renewedAt) {
+    if (now - at > lockMs * 0.9) void dropShard(jobId, `could not renew its hold on the shard's job for ${((now - at) / 1000).toFixed(1)} s (the queue Redis unreachable?)`);
+  }
+}, Math.max(100, Math.floor(lockMs / 10)));
+
 const worker = new Worker(QUEUE_NAME, async (job, token) => {
   const data = shardJobSchema.parse(job.data);
   const lease = await takeShard(data.taskId, data.shard, id);
   running.set(job.id!, { taskId: data.taskId, shard: data.shard });
+  renewedAt.set(job.id!, Date.now());
   await reportHealth();
   try {
     const outcome = await manager.runShard({ job: data, lease, workerId: id });
@@ -81,6 +105,7 @@ const worker = new Worker(QUEUE_NAME, async (job, token) => {
     }
     return outcome;
   } finally {
+    renewedAt.delete(job.id!);
     running.delete(job.id!);
     void reportHealth();
   }
@@ -88,12 +113,19 @@ const worker = new Worker(QUEUE_NAME, async (job, token) => {
   connection: queueConnection(url),
   concurrency: slots,
   // The lock lapses half a stall interval after the last renewal; the stalled check runs every half.
-  lockDuration: Math.floor(stallMs / 2),
+  lockDuration: lockMs,
   stalledInterval: Math.floor(stallMs / 2),
   // Every take-over counts as a stall: a shard is never given up for having moved often.
   maxStalledCount: Number.MAX_SAFE_INTEGER,
 });
 worker.on('error', (err) => console.error(`redis-dts worker ${id}: the queue:`, describeError(err)));
+worker.on('locksRenewed', ({ jobIds }) => {
+  const now = Date.now();
+  for (const jobId of jobIds) if (renewedAt.has(jobId)) renewedAt.set(jobId, now);
+});
+worker.on('lockRenewalFailed', (jobIds) => {
+  for (const jobId of jobIds) void dropShard(jobId, 'lost its lock on the shard\'s job (another worker may hold it now)');
+});
 
 async function reportHealth(): Promise<void> {
   const health: WorkerHealth = {
@@ -116,6 +148,7 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
       await manager.shutdown(); // each engine writes what it read; its job goes back to the queue
       await worker.close();
       clearInterval(healthTimer);
+      clearInterval(fenceTimer);
       await publisher.hdel(WORKERS_KEY, id).catch(() => undefined);
       control.disconnect();
       publisher.disconnect();
