@@ -27,9 +27,13 @@ const LIVE_MS = 10_000;
 /** The console records a task's sample at most this often (its shards report one each per second). */
 const SAMPLE_MS = 900;
 const FINISHED = ['Ended', 'Completed', 'Failed', 'Released'];
+/** How long one command to the queue Redis may take before an action gives up with the reason. */
+const QUEUE_TIMEOUT_MS = 10_000;
 
 export class QueueDispatcher {
   private readonly connection: Redis;
+  /** The queue Redis as errors name it (no password). */
+  private readonly address: string;
   private readonly events: Redis;
   private readonly queue: Queue;
   /** Per task, per shard: the latest progress and when it came. */
@@ -37,7 +41,9 @@ export class QueueDispatcher {
   private readonly sampledAt = new Map<string, number>();
 
   constructor(url: string, private readonly onSample: (taskId: string, progress: SyncProgress) => void) {
-    this.connection = queueConnection(url);
+    // Commands fail in time when the queue Redis is down or frozen, so an action says so instead of hanging.
+    this.connection = queueConnection(url, { commandTimeout: QUEUE_TIMEOUT_MS, maxRetriesPerRequest: 2 });
+    this.address = url.replace(/\/\/[^@/]*@/, '//');
     this.events = queueConnection(url);
     this.queue = new Queue(QUEUE_NAME, { connection: this.connection });
     this.queue.on('error', (err) => console.error('redis-dts: the task queue:', describeError(err)));
@@ -74,11 +80,27 @@ export class QueueDispatcher {
 
   /** The workers in the registry and their health, for the console's pages. */
   workers(): Promise<WorkerView[]> {
-    return listWorkers(this.connection);
+    return this.reaching(() => listWorkers(this.connection));
+  }
+
+  /** Runs an action that needs the queue Redis; its failure to answer is named as such. */
+  private async reaching<T>(action: () => Promise<T>): Promise<T> {
+    try {
+      // Asked first, so that an action whose queue does not answer sends nothing that could take effect later.
+      await this.connection.ping();
+      return await action();
+    } catch (err) {
+      if (!queueUnreachable(err)) throw err;
+      throw new Error(`the queue Redis (DTS_QUEUE_URL ${this.address}) did not answer (${describeError(err)}); the workers cannot be reached until it does`);
+    }
   }
 
   /** Start: a paused task's workers write again; else the task is planned and its shards queued. */
   async start(taskId: string): Promise<void> {
+    return this.reaching(() => this.startNow(taskId));
+  }
+
+  private async startNow(taskId: string): Promise<void> {
     const task = await records.findTask(taskId);
     if (!task) throw new Error('This task no longer exists.');
     if (task.status === 'Paused' && (await this.jobsOf(taskId)).length > 0) {
@@ -118,6 +140,10 @@ export class QueueDispatcher {
 
   /** Pause: the workers park each shard; Paused once every shard says so (or after `ackMs`, as in one-machine mode). */
   async pause(taskId: string, ackMs: number): Promise<void> {
+    return this.reaching(() => this.pauseNow(taskId, ackMs));
+  }
+
+  private async pauseNow(taskId: string, ackMs: number): Promise<void> {
     await this.control(taskId, 'pause');
     const paused = await this.waitStatus(taskId, (s) => s === 'Paused' || FINISHED.includes(s), ackMs);
     if (!paused) await records.setStatus(taskId, 'Paused');
@@ -129,6 +155,10 @@ export class QueueDispatcher {
    * `graceMs`, does not hold the task up: it ends with it (a worker that takes it later finds it Ended).
    */
   async end(taskId: string, graceMs: number): Promise<void> {
+    return this.reaching(() => this.endNow(taskId, graceMs));
+  }
+
+  private async endNow(taskId: string, graceMs: number): Promise<void> {
     for (const job of await this.jobsOf(taskId)) {
       const state = await job.getState();
       if (state === 'waiting' || state === 'delayed' || state === 'prioritized') {
@@ -191,4 +221,12 @@ export class QueueDispatcher {
     this.events.disconnect();
     this.connection.disconnect();
   }
+}
+
+/** An error of the connection to the queue Redis, not of the task: refused, closed, timed out, retries spent. */
+function queueUnreachable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as NodeJS.ErrnoException).code;
+  return err.name === 'MaxRetriesPerRequestError' || /Command timed out|Connection is closed|Stream isn't writeable/.test(err.message)
+    || (code !== undefined && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE'].includes(code));
 }

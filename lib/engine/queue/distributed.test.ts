@@ -336,7 +336,9 @@ describe('distributed mode: PostgreSQL, a queue Redis, three workers', () => {
         return still && Date.now() - frozenAt;
       }, 20_000);
       expect(quiet).toBeLessThan(STALL_MS + 1_000);
-      await new Promise((r) => setTimeout(r, STALL_MS));
+      // An action meanwhile says why it cannot be done, and does nothing later.
+      await createTask(`${id}b`);
+      await expect(consoleManager.perform(`${id}b`, 'start')).rejects.toThrow(/the queue Redis \(DTS_QUEUE_URL redis:\/\/127\.0\.0\.1:\d+\) did not answer \(.*timed out/i);
       expect(await applied() - last).toBeLessThanOrEqual(4);
       process.kill(control.pid, 'SIGCONT');
       frozen = false;
@@ -354,6 +356,8 @@ describe('distributed mode: PostgreSQL, a queue Redis, three workers', () => {
       expect(fenced.length).toBeGreaterThanOrEqual(3);
       expect(logs.join('\n')).not.toMatch(/runs again|may now differ/);
       expect(await statusOf(id)).toBe('Running');
+      expect(await statusOf(`${id}b`)).toBe('PrecheckPassed');
+      expect(await db().taskShard.count({ where: { taskId: `${id}b` } })).toBe(0);
       console.log(`distributed: queue Redis frozen; every engine stopped ${quiet} ms later (lock ${STALL_MS / 2} ms); `
         + `${fenced.length} shard(s) fenced; the queue back: applying again in ${resumedIn} ms; partial resyncs ${resyncs.join(',')}; `
         + `full syncs ${(await fullSyncs()).join(',')}; ${sent} commands; equal`);
