@@ -203,7 +203,7 @@ describe('distributed mode: PostgreSQL, a queue Redis, three workers', () => {
         return shards.every((s) => s.status === 'Running' && s.workerId !== victim) && (await statusOf(id)) === 'Running';
       });
       await new Promise((r) => setTimeout(r, 1_500));
-      const sent = await load.stop();
+      let sent = await load.stop();
       expect(sent).toBeGreaterThan(1_000);
       await settleEqual();
       // Resumed by partial resync: no second full sync anywhere, and the lost shards' masters accepted a PSYNC.
@@ -216,6 +216,40 @@ describe('distributed mode: PostgreSQL, a queue Redis, three workers', () => {
       console.log(`distributed: shards on ${[...holders].join(', ')}; ${victim} killed holding ${lost.join('; ')}; taken over in ${taken} ms `
         + `(stall interval ${STALL_MS} ms); ${resumed} master(s) accepted a partial resync; full syncs ${(await fullSyncs()).join(',')}; ${sent} commands; equal`);
       expect(logs).not.toMatch(/may now differ from the source|runs again/);
+
+      // Upgrade Instance Class reaches every shard's worker; the task's limit is shared by all its shards.
+      // The mean of the task's live records/s (the limiter allows a second's burst; a sample may hold one).
+      const rpsNow = async (ms: number) => {
+        const seen: number[] = [];
+        for (const end = Date.now() + ms; Date.now() < end;) {
+          seen.push(consoleManager.liveProgress(id)?.rps ?? 0);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        return Math.round(seen.reduce((a, b) => a + b, 0) / seen.length);
+      };
+      const load2 = clusterLoad(4);
+      try {
+        await db().task.update({ where: { id }, data: { instanceClass: 'micro' } }); // 200 records/s
+        expect(await consoleManager.applyLimits(id)).toBe(true);
+        await new Promise((r) => setTimeout(r, 2_000));
+        const limited = await rpsNow(5_000);
+        expect(limited).toBeGreaterThan(0);
+        expect(limited).toBeLessThanOrEqual(260);
+        await db().task.update({ where: { id }, data: { instanceClass: 'unlimited' } });
+        await consoleManager.applyLimits(id);
+        // Pause and Start reach them too.
+        await consoleManager.perform(id, 'pause');
+        expect(await statusOf(id)).toBe('Paused');
+        const pausedAt = Number(/total_commands_processed:(\d+)/.exec(String(await dst.info('stats')))?.[1]);
+        await new Promise((r) => setTimeout(r, 1_500));
+        expect(Number(/total_commands_processed:(\d+)/.exec(String(await dst.info('stats')))?.[1]) - pausedAt).toBeLessThanOrEqual(3);
+        await consoleManager.perform(id, 'start');
+        await waitFor('Running again', async () => (await statusOf(id)) === 'Running');
+        console.log(`distributed: micro class: ${limited} records/s on average for the 3 shards together (limit 200); paused: the destination still; started again`);
+      } finally {
+        sent += await load2.stop();
+      }
+      await settleEqual();
       await consoleManager.perform(id, 'end');
       expect(await statusOf(id)).toBe('Ended');
       expect((await shardsOf(id)).map((s) => s.status)).toEqual(['Ended', 'Ended', 'Ended']);

@@ -112,9 +112,10 @@ const worker = new Worker(QUEUE_NAME, async (job, token) => {
 }, {
   connection: queueConnection(url),
   concurrency: slots,
-  // The lock lapses half a stall interval after the last renewal; the stalled check runs every half.
+  // The lock is renewed every quarter of the stall interval and lapses half an interval after the last
+  // renewal; the stalled check runs every quarter: a dead worker's jobs are free within 3/4 of the interval.
   lockDuration: lockMs,
-  stalledInterval: Math.floor(stallMs / 2),
+  stalledInterval: Math.floor(stallMs / 4),
   // Every take-over counts as a stall: a shard is never given up for having moved often.
   maxStalledCount: Number.MAX_SAFE_INTEGER,
 });
