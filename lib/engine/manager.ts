@@ -332,7 +332,11 @@ export class EngineManager {
       dirty: false,
       stopping: false,
       leaseLost: false,
-      timer: setInterval(() => void this.fenced(worker, () => this.persistProgress(worker)), PERSIST_INTERVAL_MS),
+      timer: setInterval(() => void this.fenced(worker, () => this.persistProgress(worker)).catch((err: unknown) => {
+        // The database did not answer (restarted, connections dropped): the next tick writes the newer figures.
+        worker.dirty = true;
+        console.error(`redis-dts: task ${spec.key}: its progress could not be saved:`, describeError(err));
+      }), PERSIST_INTERVAL_MS),
       verifyAfterFull,
       pauseAcks: [],
       changedKeysWaiters: [],
@@ -496,9 +500,17 @@ export class EngineManager {
     await spec.records.markRetrying(why,
       `${why}; starting it again in ${delay / 1000} s (restart ${run.attempts}), from where the destination's record says it is`);
     await this.alerts.status(worker.alertTask, 'Retrying', why);
-    run.timer = setTimeout(() => void this.fenced(worker, () => this.restartNow(spec)), delay);
-    run.timer.unref();
+    this.scheduleRestart(worker, run, delay);
     return true;
+  }
+
+  /** The restart in `delay` ms; one the database prevents (it did not answer) is tried again as late. */
+  private scheduleRestart(worker: Worker, run: Restarts, delay: number): void {
+    run.timer = setTimeout(() => void this.fenced(worker, () => this.restartNow(worker.spec)).catch((err: unknown) => {
+      console.error(`redis-dts: task ${worker.spec.key}: its restart could not be done (${describeError(err)}); trying again in ${delay / 1000} s`);
+      if (this.restarts.get(worker.spec.key) === run && !this.shuttingDown) this.scheduleRestart(worker, run, delay);
+    }), delay);
+    run.timer.unref();
   }
 
   private async restartNow(spec: RunSpec): Promise<void> {

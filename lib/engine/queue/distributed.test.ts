@@ -50,7 +50,7 @@ const workers = new Map<string, ChildProcess>();
 function startWorker(name: string): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'worker-main.ts')], {
     cwd: process.cwd(),
-    env: { ...process.env, DTS_QUEUE_URL: queueUrl, DTS_WORKER_NAME: name, DTS_WORKER_SLOTS: '2', DTS_WORKER_STALL_MS: String(STALL_MS),
+    env: { ...process.env, DATABASE_URL: `${database.url}${database.url.includes('?') ? '&' : '?'}application_name=dts-${name}`, DTS_QUEUE_URL: queueUrl, DTS_WORKER_NAME: name, DTS_WORKER_SLOTS: '2', DTS_WORKER_STALL_MS: String(STALL_MS),
       DTS_DATA_DIR: path.join(dir, name) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -318,11 +318,21 @@ describe('distributed mode: PostgreSQL, a queue Redis, three workers', () => {
       expect(handedIn - exitedIn).toBeLessThan(STALL_MS / 2);
       const handback = (await db().taskLog.findMany({ where: { taskId: id } })).map((l) => l.message).filter((m) => m.includes(`worker ${leaving} is stopping`));
       expect(handback.length).toBe(handed.length);
+      // PostgreSQL drops every connection (a restart, a fail-over): the workers reconnect and go on.
+      const dropped = await db().$queryRawUnsafe<{ pid: number }[]>(
+        "SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'dts-w%' AND pg_terminate_backend(pid)");
+      expect(dropped.length).toBeGreaterThan(0);
+      const droppedAt = Date.now();
+      await new Promise((r) => setTimeout(r, 3_000));
+      for (const [name, child] of workers) if (name !== leaving && child.exitCode === null) expect(child.signalCode, name).toBeNull();
+      const alive = [...workers].filter(([name, child]) => name !== leaving && child.exitCode === null && child.signalCode === null).length;
+      await waitFor('checkpoints saved again', async () => (await shardsOf(id)).every((s) => s.status === 'Running' && s.updatedAt.getTime() > droppedAt + 1_000), 20_000);
       const sent = await load.stop();
       await settleEqual();
       expect(await fullSyncs()).toEqual(syncsAtStart);
       const logs = (await db().taskLog.findMany({ where: { taskId: id } })).map((l) => l.message).join('\n');
       expect(logs).not.toMatch(/runs again|may now differ/);
+      console.log(`distributed: PostgreSQL dropped the workers' ${dropped.length} connection(s); ${alive} worker(s) went on, checkpoints saved again`);
       console.log(`distributed: console killed -9; the workers went on (the destination applied ${appliedAfter - appliedBefore} commands in 3 s without a console); `
         + `the new console's first live sample: ${live}; ${leaving} stopped with SIGTERM handed ${handed.join('; ')} back (exited in ${exitedIn} ms, taken at ${handedIn} ms, running at ${runningIn} ms); ${sent} commands; equal`);
       await consoleManager.perform(id, 'end');

@@ -29,6 +29,9 @@ if (!url) {
 }
 
 const id = workerName();
+// A worker outlives a failed write (the database restarting, a dropped connection): what it must not do
+// twice is fenced by the lease, and its shards go on.
+process.on('unhandledRejection', (err) => console.error(`redis-dts worker ${id}: an operation failed:`, describeError(err)));
 const slots = workerSlots();
 const stallMs = stallIntervalMs();
 const startedAt = Date.now();
