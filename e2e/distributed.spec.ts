@@ -3,7 +3,8 @@
  * control-plane redis-server for the queue, a real `npm run worker` process. Start a task from the list;
  * the Workers panel (Sync Tasks, Instances, the task's details) shows the worker responding and the
  * shard it runs, the Source Offsets table names the worker; the worker killed with SIGKILL shows as not
- * responding, a second worker takes the shard over and the details say so; End reaches the worker.
+ * responding, a second worker takes the shard over and the details say so; Cut Over asks the worker for the
+ * keys its stream wrote, and its End reaches the worker.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -139,9 +140,14 @@ test('the Workers panel: which worker runs the shard, its health, a take-over af
     await expect(page.getByRole('status', { name: 'Status: Running' })).toBeVisible();
     await shot(page, info, '03-taken-over');
 
-    await page.getByRole('button', { name: 'End', exact: true }).click();
-    await page.getByRole('dialog', { name: `End the task ${TASK_NAME}?` }).getByRole('button', { name: 'End Task' }).click();
+    // Cut Over: the worker's engine says which keys its stream wrote; End reaches it.
+    const cutover = page.getByRole('region', { name: 'Cut Over' });
+    const button = cutover.getByRole('button', { name: 'Cut Over' });
+    await expect(button).toBeEnabled({ timeout: 30_000 });
+    await button.click();
+    await expect(cutover.getByRole('status')).toContainText(/^The destination held every write up to offset \d+ of replication id [0-9a-f]{40} at .* every key the stream wrote \([1-9]\d*\)/, { timeout: 60_000 });
     await expect(page.getByRole('status', { name: 'Status: Ended' })).toBeVisible({ timeout: 90_000 });
+    await shot(page, info, '04-cut-over');
     await page.goto(`${base}/sync-tasks?region=local`);
     await expect(page.getByRole('region', { name: 'Workers' }).getByRole('row', { name: /e2e-w2/ })).toContainText('0 of 2', { timeout: 20_000 });
   } finally {

@@ -592,9 +592,14 @@ export class EngineManager {
     for (const w of this.runsOf(taskId)) w.engine.send({ type: 'resume' });
   }
 
-  /** The keys the task's stream wrote since its engine started (undefined: no engine here, or no answer in time). */
-  async changedKeys(taskId: string, timeoutMs = 10_000): Promise<{ keys: { db: number; key: Buffer }[]; overflow: boolean } | undefined> {
-    const worker = this.workers.get(taskId);
+  /**
+   * The keys the task's stream wrote since its engine started (undefined: no engine here, or no answer in
+   * time). `runKey` is the task's id, or `taskId shard` for one shard run of a worker; in distributed mode
+   * the workers running the task's shards answer.
+   */
+  async changedKeys(runKey: string, timeoutMs = 10_000): Promise<{ keys: { db: number; key: Buffer }[]; overflow: boolean } | undefined> {
+    if (this.dispatcher) return this.dispatcher.changedKeys(runKey, timeoutMs);
+    const worker = this.workers.get(runKey);
     if (!worker) return undefined;
     let resolver!: (r: { keys: { db: number; key: Buffer }[]; overflow: boolean }) => void;
     const answer = new Promise<{ keys: { db: number; key: Buffer }[]; overflow: boolean }>((resolve) => {

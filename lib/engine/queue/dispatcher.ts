@@ -6,6 +6,7 @@
  * live progress comes back over the events channel, is added up per task (engine/sync/progress.ts)
  * and fed to the console's live view and history. The task's record is the workers' to write.
  */
+import crypto from 'node:crypto';
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { endpointAddress } from '@/engine/endpoint';
@@ -17,8 +18,8 @@ import { db } from '@/lib/db/client';
 import { syncOptionsFor } from '../task-options';
 import * as records from '../task-records';
 import {
-  CONTROL_CHANNEL, EVENTS_CHANNEL, QUEUE_NAME, listWorkers, queueConnection, shardJobId,
-  type ControlMessage, type ShardEvent, type ShardJob, type WorkerView,
+  CONTROL_CHANNEL, EVENTS_CHANNEL, QUEUE_NAME, REPLIES_CHANNEL, listWorkers, queueConnection, shardJobId,
+  type ChangedKeysReply, type ControlMessage, type ShardEvent, type ShardJob, type WorkerView,
 } from './queue';
 import { planShards, rollUpTask } from './shard-records';
 
@@ -39,6 +40,8 @@ export class QueueDispatcher {
   /** Per task, per shard: the latest progress and when it came. */
   private readonly live = new Map<string, Map<string, { progress: SyncProgress; at: number }>>();
   private readonly sampledAt = new Map<string, number>();
+  /** Changed-keys requests waiting for their shards' replies, by request id. */
+  private readonly requests = new Map<string, (reply: ChangedKeysReply) => void>();
 
   constructor(url: string, private readonly onSample: (taskId: string, progress: SyncProgress) => void) {
     // Commands fail in time when the queue Redis is down or frozen, so an action says so instead of hanging.
@@ -47,8 +50,11 @@ export class QueueDispatcher {
     this.events = queueConnection(url);
     this.queue = new Queue(QUEUE_NAME, { connection: this.connection });
     this.queue.on('error', (err) => console.error('redis-dts: the task queue:', describeError(err)));
-    void this.events.subscribe(EVENTS_CHANNEL).catch((err: unknown) => console.error('redis-dts: the workers\' events:', describeError(err)));
-    this.events.on('message', (_channel: string, message: string) => this.onEvent(JSON.parse(message) as ShardEvent));
+    void this.events.subscribe(EVENTS_CHANNEL, REPLIES_CHANNEL).catch((err: unknown) => console.error('redis-dts: the workers\' events:', describeError(err)));
+    this.events.on('message', (channel: string, message: string) => {
+      if (channel === REPLIES_CHANNEL) this.onReply(JSON.parse(message) as ChangedKeysReply);
+      else this.onEvent(JSON.parse(message) as ShardEvent);
+    });
   }
 
   private onEvent(e: ShardEvent): void {
@@ -61,6 +67,38 @@ export class QueueDispatcher {
     if (!p) return;
     this.sampledAt.set(e.taskId, now);
     this.onSample(e.taskId, p);
+  }
+
+  private onReply(reply: ChangedKeysReply): void {
+    this.requests.get(reply.requestId)?.(reply);
+  }
+
+  /**
+   * Cut over: the keys each shard's stream wrote since its engine started, from the workers running
+   * them. A shard that does not answer in `timeoutMs` counts as overflowed (its keys unknown: fewer checked).
+   */
+  async changedKeys(taskId: string, timeoutMs: number): Promise<{ keys: { db: number; key: Buffer }[]; overflow: boolean } | undefined> {
+    const shards = await db().taskShard.count({ where: { taskId, status: { not: null } } });
+    if (shards === 0) return undefined;
+    const requestId = crypto.randomUUID();
+    const replies = new Map<string, ChangedKeysReply>();
+    const all = new Promise<void>((resolve) => {
+      this.requests.set(requestId, (reply) => {
+        replies.set(reply.shard, reply);
+        if (replies.size >= shards) resolve();
+      });
+    });
+    try {
+      await this.reaching(() => this.control(taskId, 'changed-keys', requestId));
+      await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    } finally {
+      this.requests.delete(requestId);
+    }
+    if (replies.size === 0) return undefined;
+    return {
+      keys: [...replies.values()].flatMap((r) => r.keys.map((k) => ({ db: k.db, key: Buffer.from(k.key, 'base64') }))),
+      overflow: replies.size < shards || [...replies.values()].some((r) => r.overflow),
+    };
   }
 
   /** The task's progress added up from its shards' live reports, while any worker reports it. */
@@ -133,8 +171,8 @@ export class QueueDispatcher {
     }));
   }
 
-  async control(taskId: string, action: ControlMessage['action']): Promise<boolean> {
-    const message: ControlMessage = { taskId, action };
+  async control(taskId: string, action: ControlMessage['action'], requestId?: string): Promise<boolean> {
+    const message = (action === 'changed-keys' ? { taskId, action, requestId: requestId ?? '' } : { taskId, action }) as ControlMessage;
     return (await this.connection.publish(CONTROL_CHANNEL, JSON.stringify(message))) > 0;
   }
 

@@ -15,6 +15,8 @@ export const QUEUE_NAME = 'dts-shards';
 export const EVENTS_CHANNEL = 'dts:shard-events';
 /** The console publishes task actions here (ControlMessage). */
 export const CONTROL_CHANNEL = 'dts:task-control';
+/** Workers answer the console's requests here (ChangedKeysReply). */
+export const REPLIES_CHANNEL = 'dts:shard-replies';
 /** A hash: worker id → WorkerHealth JSON, refreshed every HEALTH_INTERVAL_MS. */
 export const WORKERS_KEY = 'dts:workers';
 export const HEALTH_INTERVAL_MS = 2_000;
@@ -62,7 +64,18 @@ export interface ShardEvent {
 }
 
 export type ControlMessage =
-  | { taskId: string; action: 'pause' | 'resume' | 'stop' | 'limits' };
+  | { taskId: string; action: 'pause' | 'resume' | 'stop' | 'limits' }
+  /** Cut over: each shard's engine answers on REPLIES_CHANNEL with the keys its stream wrote (ChangedKeysReply). */
+  | { taskId: string; action: 'changed-keys'; requestId: string };
+
+/** A shard's answer to a `changed-keys` request; keys in base64 (they are binary). */
+export interface ChangedKeysReply {
+  requestId: string;
+  taskId: string;
+  shard: string;
+  keys: { db: number; key: string }[];
+  overflow: boolean;
+}
 
 /** What a worker says of itself in the registry. */
 export interface WorkerHealth {

@@ -16,8 +16,8 @@ import { describeError } from '@/engine/errors';
 import { db, migrateDatabase } from '@/lib/db/client';
 import { EngineManager, type ShardRun } from '../manager';
 import {
-  CONTROL_CHANNEL, EVENTS_CHANNEL, HEALTH_INTERVAL_MS, QUEUE_NAME, WORKERS_KEY, queueConnection, queueUrl, shardJobSchema,
-  stallIntervalMs, workerName, workerSlots, type ControlMessage, type ShardEvent, type WorkerHealth,
+  CONTROL_CHANNEL, EVENTS_CHANNEL, HEALTH_INTERVAL_MS, QUEUE_NAME, REPLIES_CHANNEL, WORKERS_KEY, queueConnection, queueUrl, shardJobSchema,
+  stallIntervalMs, workerName, workerSlots, type ChangedKeysReply, type ControlMessage, type ShardEvent, type WorkerHealth,
 } from './queue';
 import * as records from '../task-records';
 import { takeShard } from './shard-records';
@@ -65,6 +65,7 @@ control.on('message', (_channel: string, raw: string) => {
       case 'resume': return Promise.resolve(manager.resumeRuns(msg.taskId));
       case 'stop': return manager.endRuns(msg.taskId);
       case 'limits': return manager.applyLimits(msg.taskId);
+      case 'changed-keys': return answerChangedKeys(msg.taskId, msg.requestId);
     }
   })();
   void done.catch((err: unknown) => console.error(`redis-dts worker ${id}: ${msg.action} of task ${msg.taskId}:`, describeError(err)));
@@ -92,6 +93,18 @@ const fenceTimer = setInterval(() => {
     if (now - at > lockMs * 0.9) void dropShard(jobId, `could not renew its hold on the shard's job for ${((now - at) / 1000).toFixed(1)} s (the queue Redis unreachable?)`);
   }
 }, Math.max(100, Math.floor(lockMs / 10)));
+
+/** Cut over asks each shard of the task for the keys its stream wrote; this worker answers for its own. */
+async function answerChangedKeys(taskId: string, requestId: string): Promise<void> {
+  await Promise.all([...running.values()].filter((r) => r.taskId === taskId).map(async ({ shard }) => {
+    const changed = await manager.changedKeys(`${taskId} ${shard}`);
+    if (!changed) return;
+    const reply: ChangedKeysReply = {
+      requestId, taskId, shard, overflow: changed.overflow, keys: changed.keys.map((k) => ({ db: k.db, key: k.key.toString('base64') })),
+    };
+    await publisher.publish(REPLIES_CHANNEL, JSON.stringify(reply));
+  }));
+}
 
 const worker = new Worker(QUEUE_NAME, async (job, token) => {
   const data = shardJobSchema.parse(job.data);
