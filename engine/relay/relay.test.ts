@@ -13,10 +13,10 @@ import { detachRelayedDestination } from './detach';
 import { ReplicationRelay } from './relay-server';
 import { RelayTask } from './relay-task';
 import type Redis from 'ioredis';
-import { compareKeyByKey } from '../testing/compare';
+import { clusterSide, closeSide, compareKeyByKey } from '../testing/compare';
 import { jsonEvents, runCli, spawnCli, type CliProcess } from '../cli/testing/run-cli';
 import { infoReplication } from '../testing/redis-info';
-import { freePort, RedisServer } from '../testing/redis-server';
+import { freePort, RedisCluster, RedisServer } from '../testing/redis-server';
 import { makeTlsFiles, tlsServerConfig } from '../testing/tls-certificates';
 import { sleep, waitFor } from '../testing/wait';
 import { startWriteLoad } from '../verify/testing/write-load';
@@ -215,6 +215,44 @@ describe('npm run sync -- --write relay', () => {
     expect(relayed.stderr).toContain('the task relays');
     expect(await compareKeyByKey(src, dst, [0, 3])).toEqual([]);
     expect((await infoReplication(dst)).role).toBe('master');
+  });
+
+  it('a cluster destination cannot be relayed to: --write relay fails saying why, the precheck item says so, --write auto writes with commands', async () => {
+    const { s: source, c: src } = await server();
+    const cluster = await RedisCluster.start(3);
+    try {
+      for (let i = 0; i < 300; i++) await src.set(`c:${i}`, `v${i}`);
+      const node = cluster.nodes[0]!;
+      const dst = node.client();
+      clients.push(dst);
+      // What the servers themselves say: the reason the relay gives is theirs.
+      await expect(dst.call('REPLICAOF', '127.0.0.1', String(source.port))).rejects.toThrow(/REPLICAOF not allowed in cluster mode/);
+      const args = ['--source', `redis://127.0.0.1:${source.port}`, '--target', `redis://127.0.0.1:${node.port}`];
+      const why = /The destination runs in cluster mode, and a cluster node refuses REPLICAOF \("REPLICAOF not allowed in cluster mode"\), so it cannot replicate the source through the relay/;
+
+      const relayed = await runCli([...args, '--write', 'relay']);
+      expect(relayed.code).toBe(1);
+      expect(relayed.stderr).toMatch(why);
+      expect(relayed.stderr).toMatch(/Commands write method/);
+      expect((await infoReplication(dst)).role).toBe('master');
+      expect(String(await dst.call('CLUSTER', 'INFO'))).toContain('cluster_state:ok');
+
+      const precheck = await runCli(['--precheck', '--json', ...args, '--write', 'relay']);
+      const item = (JSON.parse(precheck.stdout) as { results: { id: string; status: string; reason: string; fix?: string }[] }).results.find((x) => x.id === 'relay-possible');
+      expect(item).toMatchObject({ status: 'failed', reason: expect.stringMatching(why), fix: expect.stringMatching(/Commands write method/) });
+
+      const auto = await runCli([...args, '--write', 'auto', '--type', 'full'], 60_000);
+      expect(auto.code, auto.stderr).toBe(0);
+      expect(auto.stderr).toMatch(new RegExp(`${why.source}: the task writes with commands`));
+      const side = await clusterSide(cluster.nodes.map((n) => n.port));
+      try {
+        expect(await compareKeyByKey(src, side)).toEqual([]);
+      } finally {
+        closeSide(side);
+      }
+    } finally {
+      await cluster.stop();
+    }
   });
 
   it('the relay port serves no one without the password: PSYNC before AUTH and a wrong password are refused', async () => {
