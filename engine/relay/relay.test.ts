@@ -314,6 +314,33 @@ describe('npm run sync -- --write relay', () => {
     expect((await infoReplication(dst)).role).toBe('master');
   });
 
+  it('a destination that stalls while the source writes: the relay\'s reused read buffer is never overwritten under a chunk still queued; equal', async () => {
+    const { s: source, c: src } = await server();
+    const { s: target, c: dst } = await server();
+    const task = new RelayTask({ taskId: 'stalling', source: parseRedisUrl(source.url), target: parseRedisUrl(target.url), writeMethod: 'relay' });
+    const running = task.run();
+    try {
+      await waitFor(async () => (await infoReplication(dst)).master_link_status === 'up' && task.progress.stage === 'incremental', 30_000, 'linked up');
+      // The destination sleeps: the kernel's buffers towards it fill, and the relay's writes queue up.
+      const sleeper = target.client();
+      clients.push(sleeper);
+      const asleep = sleeper.call('DEBUG', 'SLEEP', '3');
+      await sleep(100);
+      // One 8 KB write at a time: each reaches the relay as a chunk below its socket's high-water mark, so
+      // once the kernel's buffers are full the relay goes on reading while a chunk still waits to be sent.
+      for (let i = 0; i < 2_500; i++) await src.set(`big:${i}`, `${i}:`.padEnd(8192, String.fromCharCode(97 + (i % 26))));
+      for (let i = 0; i < 300; i++) await src.incr('one-by-one');
+      await asleep;
+      await waitFor(() => inSync(src, dst), 30_000, 'the destination catches up');
+      expect(await compareKeyByKey(src, dst)).toEqual([]);
+      expect(await dst.dbsize()).toBe(2_501);
+      expect(await dst.get('one-by-one')).toBe('300');
+    } finally {
+      await task.stop();
+      await running;
+    }
+  });
+
   it('TLS on the destination side only: the relay listens with TLS and the destination replicates over it; its tls-replication is given back', async () => {
     const files = makeTlsFiles();
     try {
