@@ -4,7 +4,9 @@
  * partial resync (the source counts it), the CLI killed -9 and started again (the destination's
  * own offset is the checkpoint: partial resync, no second full sync), End detaches the
  * destination (a master again, its masterauth given back); a full-only task ends by itself; what
- * cannot be relayed is refused before anything changes.
+ * cannot be relayed is refused before anything changes (a real cluster destination among it: its
+ * nodes refuse REPLICAOF); a stalled destination under small writes stays equal (the relay's reused
+ * read buffer).
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
