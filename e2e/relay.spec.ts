@@ -2,12 +2,13 @@
  * Replication relay in the console (docs/relay.md), against real redis-server processes: the
  * wizard's advanced step offers the write method, the precheck adds its Replication relay item,
  * the started task makes the destination a read-only replica of the source through the engine
- * (the configuration says so), writes arrive, End makes the destination a master again, equal.
+ * (the configuration says so), writes arrive, End makes the destination a master again, equal. With
+ * a cluster destination the wizard does not offer it, saying why (a cluster node refuses REPLICAOF).
  */
 import { expect, test } from '@playwright/test';
 import { compareKeyByKey } from '../engine/testing/compare';
 import { infoReplication } from '../engine/testing/redis-info';
-import { RedisServer } from '../engine/testing/redis-server';
+import { RedisCluster, RedisServer } from '../engine/testing/redis-server';
 import { shot } from './testing/journey';
 
 let source: RedisServer;
@@ -87,5 +88,35 @@ test('the wizard offers Replication relay; the task relays, says the destination
   } finally {
     s.disconnect();
     d.disconnect();
+  }
+});
+
+test('a cluster destination: the wizard does not offer Replication relay, and says why', async ({ page }, info) => {
+  test.setTimeout(120_000);
+  const cluster = await RedisCluster.start(3);
+  try {
+    await page.goto('/sync-tasks/new?region=local');
+    await page.getByLabel('Task Name').fill('e2e-relay-cluster');
+    for (const [legend, port, mode] of [['Source Database', source.port, 'Standalone'], ['Destination Database', cluster.nodes[0]!.port, 'Cluster']] as const) {
+      const side = page.getByRole('group', { name: legend });
+      await side.getByLabel('Access Method').selectOption({ label: 'Self-managed Database' });
+      await side.getByLabel('Instance Mode').selectOption({ label: mode });
+      await side.getByLabel('Host').fill('127.0.0.1');
+      await side.getByLabel('Port').fill(String(port));
+    }
+    await page.getByRole('button', { name: 'Test Connection And Proceed' }).click();
+    await expect(page.getByRole('heading', { name: '2. Configure Objects' })).toBeVisible({ timeout: 15_000 });
+    await page.getByRole('listbox', { name: 'Source Objects' }).getByRole('option', { name: /^DB 0 / }).click();
+    await page.getByRole('button', { name: 'Move to Selected Objects' }).click();
+    await page.getByRole('button', { name: 'Next: Advanced Configurations' }).click();
+
+    await expect(page.getByRole('heading', { name: '3. Advanced Settings' })).toBeVisible();
+    const method = page.getByRole('group', { name: 'Write Method' });
+    await expect(method.getByRole('radio', { name: /^Commands/ })).toBeChecked();
+    await expect(method.getByRole('radio', { name: /^Replication relay/ })).toBeDisabled();
+    await expect(method).toContainText('REPLICAOF not allowed in cluster mode');
+    await shot(page, info, 'relay-cluster-3-advanced');
+  } finally {
+    await cluster.stop();
   }
 });

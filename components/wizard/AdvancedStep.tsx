@@ -1,5 +1,6 @@
 'use client';
 import { CheckboxField, NumberField, RadioGroupField, TextField, YesNoField } from '@/components/form/fields';
+import { clusterRelayRefusal } from '@/engine/relay/cluster-refusal';
 import { READ_METHOD_LABEL, READ_METHODS, type AdvancedSettings } from '@/lib/tasks/options';
 import type { FieldErrors } from './types';
 
@@ -8,6 +9,7 @@ interface Props {
   onChange: (next: AdvancedSettings) => void;
   errors: FieldErrors;
   sourceIsCluster: boolean;
+  targetIsCluster: boolean;
 }
 
 function Section({ title, children }: { title: string; children: React.ReactNode }) {
@@ -19,9 +21,11 @@ function Section({ title, children }: { title: string; children: React.ReactNode
   );
 }
 
-export function AdvancedStep({ value, onChange, errors, sourceIsCluster }: Props) {
+export function AdvancedStep({ value, onChange, errors, sourceIsCluster, targetIsCluster }: Props) {
   const set = <K extends keyof AdvancedSettings>(k: K, v: AdvancedSettings[K]) => onChange({ ...value, [k]: v });
   const e = (k: string) => errors[`advanced.${k}`];
+  // A cluster cannot be relayed (a cluster node refuses REPLICAOF): the choice is not offered.
+  const noRelay = clusterRelayRefusal(sourceIsCluster, targetIsCluster);
   return (
     <div className="space-y-6">
       <Section title="Source">
@@ -65,10 +69,13 @@ export function AdvancedStep({ value, onChange, errors, sourceIsCluster }: Props
         )}
       </Section>
       <Section title="Write Method">
-        <RadioGroupField legend="Write Method" name="writeMethod" value={value.writeMethod} layout="column" onChange={(v) => set('writeMethod', v)}
+        <RadioGroupField legend="Write Method" name="writeMethod" value={noRelay ? 'commands' : value.writeMethod} layout="column" onChange={(v) => set('writeMethod', v)}
+          error={e('writeMethod')}
           options={[
             { value: 'commands', label: 'Commands', description: 'The engine writes the destination as a client. Filters, DB mapping, throttling and older destinations all work. Default.' },
-            { value: 'relay', label: 'Replication relay', description: 'The destination replicates the source through the engine, as fast as a native replica. Standalone only, every DB as it is, no filters or throttling; the destination is read-only until the task ends.' },
+            { value: 'relay', label: 'Replication relay', disabled: Boolean(noRelay), description: noRelay
+              ? `Not available: ${noRelay.reason}`
+              : 'The destination replicates the source through the engine, as fast as a native replica. Standalone only, every DB as it is, no filters or throttling; the destination is read-only until the task ends.' },
           ]}
           hint="The precheck says whether relaying is possible for this pair (docs/relay.md)." />
       </Section>

@@ -68,7 +68,10 @@ export function CreateTaskWizard({ mode, initialDraft, initialStep, instances, r
           setOutcomes({ source: r.source, target: r.target });
           // Keep selections that still exist on this source; a cluster destination only has DB 0.
           const targetCluster = r.target.mode === 'cluster';
-          setDraft((d) => ({ ...d, objects: { ...d.objects, dbs: d.objects.dbs.map((m) => ({ ...m, targetDb: targetCluster ? 0 : m.targetDb })) } }));
+          // Nor can a cluster on either side be relayed (AdvancedStep does not offer it): Commands.
+          const noRelay = targetCluster || r.source.mode === 'cluster';
+          setDraft((d) => ({ ...d, objects: { ...d.objects, dbs: d.objects.dbs.map((m) => ({ ...m, targetDb: targetCluster ? 0 : m.targetDb })) },
+            advanced: noRelay && d.advanced.writeMethod === 'relay' ? { ...d.advanced, writeMethod: 'commands' } : d.advanced }));
           go(1);
         } else {
           setErrors(r.errors);
@@ -132,7 +135,7 @@ export function CreateTaskWizard({ mode, initialDraft, initialStep, instances, r
       )}
       {step === 2 && (
         <AdvancedStep value={draft.advanced} onChange={(advanced) => setDraft(withAdvanced(draft, advanced))} errors={errors}
-          sourceIsCluster={draft.source.mode === 'cluster'} />
+          sourceIsCluster={draft.source.mode === 'cluster'} targetIsCluster={servers.target?.mode === 'cluster' || draft.target.mode === 'cluster'} />
       )}
       {step === 3 && (
         <VerificationStep value={draft.verification} onChange={(verification) => setDraft({ ...draft, verification })} errors={errors} />

@@ -6,7 +6,7 @@
 import { parseRedisUrl } from '../endpoint';
 import { RelayTask } from '../relay/relay-task';
 import { RedisServer } from '../testing/redis-server';
-import { BURST, HASHES, KEYS, MASTER_CONFIG, RssSampler, burst, engineCpu, info, waitUntil } from './harness';
+import { BURST, HASHES, KEYS, MASTER_CONFIG, RssSampler, burst, engineCpu, info, serverCpu, waitUntil } from './harness';
 
 interface RelayRun {
   task: RelayTask;
@@ -56,8 +56,12 @@ export async function relayFullSync(master: RedisServer, log: (l: string) => voi
   }
 }
 
-/** Commands per second a destination applies through the relay during a burst; the engine's CPU seconds per million. */
-export async function relayApplyRate(): Promise<{ rate: number; engineCpu: number; rss: number }> {
+/**
+ * Commands per second a destination applies through the relay during a burst; per million commands, the
+ * engine's CPU seconds (user and system: the relay's second loopback hop is mostly the kernel's) and the
+ * destination's (to set beside the native replica's: the same work, or the relay's chunks cost it more).
+ */
+export async function relayApplyRate(): Promise<{ rate: number; engineCpu: number; engineSysCpu: number; destinationCpu: number; rss: number }> {
   const master = await RedisServer.start({ config: MASTER_CONFIG });
   const m = master.client();
   const { run } = await startRelay(master);
@@ -65,12 +69,18 @@ export async function relayApplyRate(): Promise<{ rate: number; engineCpu: numbe
   try {
     const rss = new RssSampler();
     const cpu0 = engineCpu();
+    const usage0 = process.cpuUsage();
+    const destination0 = await serverCpu(d);
     const t0 = performance.now();
     await burst(master.port);
     const target = Number(await info(m, 'replication', 'master_repl_offset'));
     await waitUntil(async () => Number(await info(d, 'replication', 'slave_repl_offset')) >= target);
     const rate = BURST / ((performance.now() - t0) / 1000);
-    return { rate, engineCpu: (engineCpu() - cpu0) / (BURST / 1e6), rss: rss.stop() };
+    const perMillion = BURST / 1e6;
+    return {
+      rate, engineCpu: (engineCpu() - cpu0) / perMillion, engineSysCpu: process.cpuUsage(usage0).system / 1e6 / perMillion,
+      destinationCpu: ((await serverCpu(d)) - destination0) / perMillion, rss: rss.stop(),
+    };
   } finally {
     m.disconnect();
     d.disconnect();

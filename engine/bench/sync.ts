@@ -9,6 +9,10 @@
  *   checkpoint catches up. Reported as commands applied per second.
  * - The same two through the Replication relay write method (engine/relay/, docs/relay.md): the
  *   destination replicates through the engine; its link up, its offset caught up (BENCH_RELAY=0 skips it).
+ *   Measured right after native in each round (the same load on the machine for the pair), with each
+ *   round's ratio printed beside the medians', and the CPU per million commands of the engine (user +
+ *   system; the bench's own polling and spawning of the burst included, some 0.01 s) and of the destination
+ *   (beside the native replica's: the destination does the same work).
  * - Engine memory: peak RSS of this process during each phase.
  *
  * Each side is measured BENCH_RUNS times (default 3), native and ours in turn so
@@ -18,6 +22,7 @@
  * Sizes can be lowered for a quick run: BENCH_KEYS, BENCH_HASHES, BENCH_BURST. BENCH_BURST_TEST picks
  * the burst's redis-benchmark test (default set; incr and lpush show the stream's other commands).
  */
+import os from 'node:os';
 import { parseRedisUrl } from '../endpoint';
 import { SyncTask } from '../sync/sync-task';
 import type { ReadMethod } from '../sync/types';
@@ -29,6 +34,11 @@ import {
 import { relayApplyRate, relayFullSync } from './relay';
 
 const RELAY = process.env.BENCH_RELAY !== '0';
+
+/** The machine's load when a section starts: a shared 2-core machine's ratios mean little above 2. */
+function loadAverage(): string {
+  return ` (load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores)`;
+}
 
 /**
  * Our full migration into an empty server, by replication or by scan; with the source's CPU seconds meanwhile.
@@ -114,7 +124,7 @@ async function ourApplyRate(): Promise<{ rate: number; rss: number; destinationC
 }
 
 export async function run(log: (line: string) => void): Promise<void> {
-  log(`full migration: ${KEYS.toLocaleString('en-US')} strings + ${HASHES.toLocaleString('en-US')} hashes, median of ${RUNS} runs each`);
+  log(`full migration: ${KEYS.toLocaleString('en-US')} strings + ${HASHES.toLocaleString('en-US')} hashes, median of ${RUNS} runs each${loadAverage()}`);
   const master = await RedisServer.start({ config: MASTER_CONFIG });
   try {
     await populate(master);
@@ -125,14 +135,15 @@ export async function run(log: (line: string) => void): Promise<void> {
     let relayRss = 0;
     for (let i = 0; i < RUNS; i++) {
       native.push(await nativeFullSync(master));
-      const run = await ourFullSync(master, log);
-      ours.push(run.seconds);
-      rss = Math.max(rss, run.rss);
+      // The relay right after native, so that the pair of each round meets the same load on the machine.
       if (RELAY) {
         const relay = await relayFullSync(master, log);
         relayed.push(relay.seconds);
         relayRss = Math.max(relayRss, relay.rss);
       }
+      const run = await ourFullSync(master, log);
+      ours.push(run.seconds);
+      rss = Math.max(rss, run.rss);
     }
     const nativeS = median(native);
     const oursS = median(ours);
@@ -142,13 +153,13 @@ export async function run(log: (line: string) => void): Promise<void> {
     if (RELAY) {
       const relayS = median(relayed);
       log(`  through the relay:          ${relayS.toFixed(2)} s (runs: ${list(relayed, 2)}), engine peak RSS ${mb(relayRss)}`);
-      log(`  ratio (relay / native):     ${(relayS / nativeS).toFixed(2)}x  (goal: within 1.05x)`);
+      log(`  ratio (relay / native):     ${(relayS / nativeS).toFixed(2)}x  (goal: within 1.05x; each round's: ${list(relayed.map((r, i) => r / native[i]!), 2)})`);
     }
   } finally {
     await master.stop();
   }
 
-  log(`incremental: redis-benchmark ${BURST_TEST.toUpperCase()} burst of ${BURST.toLocaleString('en-US')} commands, -P 32, median of ${RUNS} runs each`);
+  log(`incremental: redis-benchmark ${BURST_TEST.toUpperCase()} burst of ${BURST.toLocaleString('en-US')} commands, -P 32, median of ${RUNS} runs each${loadAverage()}`);
   const nativeRates: number[] = [];
   const ourRates: number[] = [];
   const replicaCpu: number[] = [];
@@ -156,21 +167,25 @@ export async function run(log: (line: string) => void): Promise<void> {
   const ourEngineCpu: number[] = [];
   const relayRates: number[] = [];
   const relayCpu: number[] = [];
+  const relaySysCpu: number[] = [];
+  const relayDestinationCpu: number[] = [];
   let rss = 0;
   for (let i = 0; i < RUNS; i++) {
     const native = await nativeApplyRate();
     nativeRates.push(native.rate);
     replicaCpu.push(native.applierCpu);
+    if (RELAY) {
+      const relay = await relayApplyRate();
+      relayRates.push(relay.rate);
+      relayCpu.push(relay.engineCpu);
+      relaySysCpu.push(relay.engineSysCpu);
+      relayDestinationCpu.push(relay.destinationCpu);
+    }
     const run = await ourApplyRate();
     ourRates.push(run.rate);
     destinationCpu.push(run.destinationCpu);
     ourEngineCpu.push(run.engineCpu);
     rss = Math.max(rss, run.rss);
-    if (RELAY) {
-      const relay = await relayApplyRate();
-      relayRates.push(relay.rate);
-      relayCpu.push(relay.engineCpu);
-    }
   }
   const nativeRate = median(nativeRates);
   const ourRate = median(ourRates);
@@ -180,7 +195,9 @@ export async function run(log: (line: string) => void): Promise<void> {
   log(`  CPU s per million commands: native replica ${median(replicaCpu).toFixed(2)}; destination ${median(destinationCpu).toFixed(2)}, engine ${median(ourEngineCpu).toFixed(2)}`);
   if (RELAY) {
     const relayRate = median(relayRates);
-    log(`  through the relay:          ${Math.round(relayRate).toLocaleString('en-US')} cmd/s (runs: ${list(relayRates, 0)}), engine CPU s per million commands ${median(relayCpu).toFixed(2)}`);
-    log(`  ratio (relay / native):     ${(relayRate / nativeRate).toFixed(2)}x  (goal: at least 0.95x)`);
+    log(`  through the relay:          ${Math.round(relayRate).toLocaleString('en-US')} cmd/s (runs: ${list(relayRates, 0)})`);
+    log(`  CPU s per million commands: engine ${median(relayCpu).toFixed(3)} (of which system ${median(relaySysCpu).toFixed(3)}; runs: ${list(relayCpu, 3)}), `
+      + `destination ${median(relayDestinationCpu).toFixed(2)} (native replica ${median(replicaCpu).toFixed(2)})`);
+    log(`  ratio (relay / native):     ${(relayRate / nativeRate).toFixed(2)}x  (goal: at least 0.95x; each round's: ${list(relayRates.map((r, i) => r / nativeRates[i]!), 2)})`);
   }
 }

@@ -90,6 +90,11 @@ export interface OpenOptions {
   noDelay?: boolean;
   /** Aborting destroys the socket being opened and rejects with CLOSED. */
   signal?: AbortSignal;
+  /**
+   * Plain TCP only (ignored with TLS): Node's `onread`, every read into a buffer the caller gives
+   * instead of a fresh one each time; no 'data' events are emitted (the callback gets every read).
+   */
+  onread?: net.OnReadOpts;
 }
 
 /** Connects (TCP or TLS) and resolves once the socket is ready for bytes. */
@@ -98,7 +103,7 @@ export function openSocket(e: SocketTarget, opts: OpenOptions): Promise<net.Sock
     const secure = tlsConnectOptions(e);
     let socket: net.Socket;
     try {
-      socket = secure ? tls.connect({ host: e.host, port: e.port, ...secure }) : net.connect({ host: e.host, port: e.port });
+      socket = secure ? tls.connect({ host: e.host, port: e.port, ...secure }) : net.connect({ host: e.host, port: e.port, onread: opts.onread });
     } catch (err) {
       // Node reads the CA, certificate and key synchronously.
       reject(NetError.of({ kind: 'tls-settings', reason: (err as Error).message }, e, opts.role, err));

@@ -8,6 +8,7 @@ import { parseInfo, type InfoFields } from '../precheck/info';
 import type { SyncOptions } from '../sync/types';
 import { RespErrorReply } from '../resp';
 import { parseServerVersion, readsSnapshotOf, serverLabel } from '../servers/facts';
+import { clusterRelayRefusal } from './cluster-refusal';
 
 export interface RelayObstacle {
   /** What stands in the way, in words a person understands. */
@@ -28,8 +29,6 @@ export interface RelayFinding {
   details: string[];
 }
 
-const USE_COMMANDS = 'use the Commands write method, which writes as a client';
-
 function keysOf(info: InfoFields): number {
   return Object.entries(info).filter(([k]) => /^db\d+$/.test(k)).reduce((n, [, v]) => n + Number(/keys=(\d+)/.exec(v)?.[1] ?? 0), 0);
 }
@@ -44,9 +43,8 @@ export function relayFinding(source: InfoFields, destination: InfoFields, overwr
   const sourceKeys = keysOf(source);
   const destinationKeys = keysOf(destination);
   const details = [`Source: ${serverLabel(srcVersion)}, ${sourceKeys} keys.`, `Destination: ${serverLabel(dstVersion)}, role ${destination.role ?? 'unknown'}, ${destinationKeys} keys.`];
-  if (source.cluster_enabled === '1' || destination.cluster_enabled === '1') {
-    obstacles.push({ reason: 'Replication relay is for a standalone source and destination.', fix: USE_COMMANDS });
-  }
+  const cluster = clusterRelayRefusal(source.cluster_enabled === '1', destination.cluster_enabled === '1');
+  if (cluster) obstacles.push(cluster);
   if (!readsSnapshotOf(dstVersion, srcVersion)) {
     obstacles.push({ reason: `The destination (${serverLabel(dstVersion)}) cannot load a snapshot of the source (${serverLabel(srcVersion)}) as a replica.`,
       fix: 'use the Commands write method, which rewrites what the destination cannot read' });

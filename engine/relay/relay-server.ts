@@ -15,6 +15,9 @@
  *
  * Backpressure both ways: a destination slower than the source pauses the source socket
  * (its output buffer then grows on the source, as with a native replica).
+ *
+ * On plain TCP the stream path allocates nothing per chunk: the source's reads go into one reused
+ * buffer (SourceReader) and each chunk is written on as it is, a view of that buffer.
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
@@ -82,6 +85,42 @@ const SAMPLE_MS = 20;
 const HANDSHAKE_MAX_BULK = 64 * 1024;
 const HANDSHAKE_MS = 30_000;
 const MAX_SAMPLES = 4096;
+/** The source's reads go into a buffer of this size (Node's own are 64 KB): more of a backlog per read. */
+const READ_BUFFER = 256 * 1024;
+
+/**
+ * The source's bytes read into one buffer used again and again (Node's `onread`) instead of a fresh
+ * 64 KB one per read, so that the stream path allocates nothing per chunk and leaves the garbage
+ * collector nothing to do. What may keep a chunk gets a copy: the handshake's reply parser, and
+ * until the stream the framer and the snapshot's counter (they keep slices of what they parse). A
+ * chunk the destination's socket did not take whole at once (its writable not empty: the kernel's
+ * buffer is full) is kept by the socket until sent: the next read then goes into a new buffer.
+ */
+class SourceReader {
+  private buffer = Buffer.allocUnsafe(READ_BUFFER);
+  /** Whether the destination's socket still holds a slice of the current buffer. */
+  held = false;
+  /** Before the splice: the handshake's replies, as 'data' events for request(). */
+  onChunk: (chunk: Buffer) => void;
+
+  constructor(private readonly socket: () => net.Socket | undefined) {
+    this.onChunk = (chunk) => this.socket()?.emit('data', Buffer.from(chunk));
+  }
+
+  readonly onread: net.OnReadOpts = {
+    buffer: () => {
+      if (this.held) {
+        this.buffer = Buffer.allocUnsafe(READ_BUFFER);
+        this.held = false;
+      }
+      return this.buffer;
+    },
+    callback: (n, buf) => {
+      this.onChunk((buf as Buffer).subarray(0, n));
+      return true; // backpressure pauses the socket itself
+    },
+  };
+}
 
 export class ReplicationRelay extends EventEmitter<RelayEvents> {
   /** What the destination must AUTH with; may be set until the destination connects. */
@@ -235,9 +274,11 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
   private async startSession(session: { destination: net.Socket; source?: net.Socket }, replconf: Buffer[][], psync: Buffer[]): Promise<void> {
     const e = this.opts.source;
     const peer = { endpoint: e, role: 'source' as const };
-    let source: net.Socket;
+    let source: net.Socket | undefined;
+    // Plain TCP on both sides (a TLS socket reads and writes through its own buffers): reads into reused buffers.
+    const reader = !e.tls && !this.opts.tls ? new SourceReader(() => source) : undefined;
     try {
-      source = await openSocket(e, { timeoutMs: this.opts.connectTimeoutMs ?? 10_000, role: 'source', noDelay: true });
+      source = await openSocket(e, { timeoutMs: this.opts.connectTimeoutMs ?? 10_000, role: 'source', noDelay: true, onread: reader?.onread });
     } catch (err) {
       this.sourceFailed(session, err);
       return;
@@ -257,7 +298,7 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
     }
     if (this.abandoned(session, source)) return;
     this.stats.stage = 'waiting-snapshot';
-    this.splice(session, source, psync);
+    this.splice(session, source, psync, reader);
   }
 
   /** The destination went (or was replaced) while the source side was opening: that side is closed. */
@@ -279,7 +320,7 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
     return out.length > 1 ? out : undefined;
   }
 
-  private splice(session: { destination: net.Socket; source?: net.Socket }, source: net.Socket, psync: Buffer[]): void {
+  private splice(session: { destination: net.Socket; source?: net.Socket }, source: net.Socket, psync: Buffer[], reader?: SourceReader): void {
     const { destination } = session;
     const stats = this.stats;
     let base = 0;
@@ -347,7 +388,7 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
     });
     let streamMode = false;
     framer.expectPsyncReply();
-    source.on('data', (chunk: Buffer) => {
+    const onChunk = (chunk: Buffer) => {
       stats.bytesRelayed += chunk.length;
       if (streamMode) {
         streamBytes += chunk.length;
@@ -368,7 +409,14 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
           if (!this.paused) source.resume();
         });
       }
-    });
+    };
+    if (reader) {
+      reader.onChunk = (chunk) => {
+        if (!streamMode) return onChunk(Buffer.from(chunk)); // parsed: the framer and the counter may keep slices
+        onChunk(chunk);
+        if (destination.writableLength > 0) reader.held = true;
+      };
+    } else source.on('data', onChunk);
     // The destination's side after PSYNC: REPLCONF ACK <offset> [FACK …] about once a second, passed to the source.
     const acks = new RespParser({ inline: true });
     destination.on('data', (chunk: Buffer) => {

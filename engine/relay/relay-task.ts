@@ -23,6 +23,7 @@ import { ControlClient } from '../net/socket';
 import { parseInfo, type InfoFields } from '../precheck/info';
 import { RespErrorReply, type RespValue } from '../resp';
 import type { SyncOptions, SyncProgress, SyncRunner, SyncStage, SyncTaskEvents } from '../sync/types';
+import { clusterRelayRefusal } from './cluster-refusal';
 import { relayFindingFor } from './relay-possible';
 import { ReplicationRelay } from './relay-server';
 
@@ -65,7 +66,8 @@ export function relayRefusal(opts: SyncOptions): string | undefined {
   if (f?.dbMap && [...f.dbMap].some(([from, to]) => from !== to)) return 'Replication relay copies every DB as it is: it cannot map DBs';
   if (f?.includePrefixes?.length || f?.excludePrefixes?.length) return 'Replication relay copies every key: it cannot filter by prefix';
   if (opts.ttlExtendSeconds) return 'Replication relay copies expiries as they are: it cannot extend them';
-  if (opts.sourceCluster || opts.targetCluster) return 'Replication relay is for a standalone source and destination';
+  const cluster = clusterRelayRefusal(Boolean(opts.sourceCluster), Boolean(opts.targetCluster));
+  if (cluster) return cluster.reason.replace(/\.$/, '');
   if (opts.rps || opts.throttle?.full || opts.throttle?.incremental) return 'Replication relay does not throttle: the destination reads as fast as a replica does';
   return undefined;
 }

@@ -4,7 +4,9 @@
  * partial resync (the source counts it), the CLI killed -9 and started again (the destination's
  * own offset is the checkpoint: partial resync, no second full sync), End detaches the
  * destination (a master again, its masterauth given back); a full-only task ends by itself; what
- * cannot be relayed is refused before anything changes.
+ * cannot be relayed is refused before anything changes (a real cluster destination among it: its
+ * nodes refuse REPLICAOF); a stalled destination under small writes stays equal (the relay's reused
+ * read buffer).
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,10 +15,10 @@ import { detachRelayedDestination } from './detach';
 import { ReplicationRelay } from './relay-server';
 import { RelayTask } from './relay-task';
 import type Redis from 'ioredis';
-import { compareKeyByKey } from '../testing/compare';
+import { clusterSide, closeSide, compareKeyByKey } from '../testing/compare';
 import { jsonEvents, runCli, spawnCli, type CliProcess } from '../cli/testing/run-cli';
 import { infoReplication } from '../testing/redis-info';
-import { freePort, RedisServer } from '../testing/redis-server';
+import { freePort, RedisCluster, RedisServer } from '../testing/redis-server';
 import { makeTlsFiles, tlsServerConfig } from '../testing/tls-certificates';
 import { sleep, waitFor } from '../testing/wait';
 import { startWriteLoad } from '../verify/testing/write-load';
@@ -217,6 +219,44 @@ describe('npm run sync -- --write relay', () => {
     expect((await infoReplication(dst)).role).toBe('master');
   });
 
+  it('a cluster destination cannot be relayed to: --write relay fails saying why, the precheck item says so, --write auto writes with commands', async () => {
+    const { s: source, c: src } = await server();
+    const cluster = await RedisCluster.start(3);
+    try {
+      for (let i = 0; i < 300; i++) await src.set(`c:${i}`, `v${i}`);
+      const node = cluster.nodes[0]!;
+      const dst = node.client();
+      clients.push(dst);
+      // What the servers themselves say: the reason the relay gives is theirs.
+      await expect(dst.call('REPLICAOF', '127.0.0.1', String(source.port))).rejects.toThrow(/REPLICAOF not allowed in cluster mode/);
+      const args = ['--source', `redis://127.0.0.1:${source.port}`, '--target', `redis://127.0.0.1:${node.port}`];
+      const why = /The destination runs in cluster mode, and a cluster node refuses REPLICAOF \("REPLICAOF not allowed in cluster mode"\), so it cannot replicate the source through the relay/;
+
+      const relayed = await runCli([...args, '--write', 'relay']);
+      expect(relayed.code).toBe(1);
+      expect(relayed.stderr).toMatch(why);
+      expect(relayed.stderr).toMatch(/Commands write method/);
+      expect((await infoReplication(dst)).role).toBe('master');
+      expect(String(await dst.call('CLUSTER', 'INFO'))).toContain('cluster_state:ok');
+
+      const precheck = await runCli(['--precheck', '--json', ...args, '--write', 'relay']);
+      const item = (JSON.parse(precheck.stdout) as { results: { id: string; status: string; reason: string; fix?: string }[] }).results.find((x) => x.id === 'relay-possible');
+      expect(item).toMatchObject({ status: 'failed', reason: expect.stringMatching(why), fix: expect.stringMatching(/Commands write method/) });
+
+      const auto = await runCli([...args, '--write', 'auto', '--type', 'full'], 60_000);
+      expect(auto.code, auto.stderr).toBe(0);
+      expect(auto.stderr).toMatch(new RegExp(`${why.source}: the task writes with commands`));
+      const side = await clusterSide(cluster.nodes.map((n) => n.port));
+      try {
+        expect(await compareKeyByKey(src, side)).toEqual([]);
+      } finally {
+        closeSide(side);
+      }
+    } finally {
+      await cluster.stop();
+    }
+  });
+
   it('the relay port serves no one without the password: PSYNC before AUTH and a wrong password are refused', async () => {
     const { s: source } = await server();
     const relay = new ReplicationRelay({ source: parseRedisUrl(source.url) });
@@ -274,6 +314,33 @@ describe('npm run sync -- --write relay', () => {
       await running;
     }
     expect((await infoReplication(dst)).role).toBe('master');
+  });
+
+  it('a destination that stalls while the source writes: the relay\'s reused read buffer is never overwritten under a chunk still queued; equal', async () => {
+    const { s: source, c: src } = await server();
+    const { s: target, c: dst } = await server();
+    const task = new RelayTask({ taskId: 'stalling', source: parseRedisUrl(source.url), target: parseRedisUrl(target.url), writeMethod: 'relay' });
+    const running = task.run();
+    try {
+      await waitFor(async () => (await infoReplication(dst)).master_link_status === 'up' && task.progress.stage === 'incremental', 30_000, 'linked up');
+      // The destination sleeps: the kernel's buffers towards it fill, and the relay's writes queue up.
+      const sleeper = target.client();
+      clients.push(sleeper);
+      const asleep = sleeper.call('DEBUG', 'SLEEP', '3');
+      await sleep(100);
+      // One 8 KB write at a time: each reaches the relay as a chunk below its socket's high-water mark, so
+      // once the kernel's buffers are full the relay goes on reading while a chunk still waits to be sent.
+      for (let i = 0; i < 2_500; i++) await src.set(`big:${i}`, `${i}:`.padEnd(8192, String.fromCharCode(97 + (i % 26))));
+      for (let i = 0; i < 300; i++) await src.incr('one-by-one');
+      await asleep;
+      await waitFor(() => inSync(src, dst), 30_000, 'the destination catches up');
+      expect(await compareKeyByKey(src, dst)).toEqual([]);
+      expect(await dst.dbsize()).toBe(2_501);
+      expect(await dst.get('one-by-one')).toBe('300');
+    } finally {
+      await task.stop();
+      await running;
+    }
   });
 
   it('TLS on the destination side only: the relay listens with TLS and the destination replicates over it; its tls-replication is given back', async () => {

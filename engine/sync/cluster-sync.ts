@@ -40,6 +40,8 @@ export function shardNameOf(master: ClusterNode): string {
 
 export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner {
   private shards: SyncTask[] = [];
+  /** How many masters share the task's limits: all of the source's, even when this engine runs only some. */
+  private sharing = 1;
   private pausedAll = false;
   private stage: SyncStage = 'connecting';
   private timer?: NodeJS.Timeout;
@@ -89,6 +91,7 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
     const ownSpool = this.opts.spoolDir === undefined;
     const spoolRoot = this.opts.spoolDir ?? temporarySpoolDir();
     const running = topology.masters.map((master, i) => ({ master, i })).filter(({ master }) => !only || only.includes(shardNameOf(master)));
+    this.sharing = topology.masters.length;
     this.shards = running.map(({ master, i }) => {
       const name = shardNameOf(master);
       const { replica, skipped } = chosen[i]!;
@@ -100,7 +103,7 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
       if (!owns(keySlot(heartbeatKey))) throw new Error('heartbeat key placed outside its shard');
       const task = new SyncTask({
         ...this.opts,
-        ...perShard(this.opts, topology.masters.length),
+        ...perShard(this.opts, this.sharing),
         source: replica?.endpoint ?? master.endpoint,
         targetCluster,
         conflict: 'overwrite', // checked once above, before any shard writes
@@ -160,7 +163,7 @@ export class ClusterSyncTask extends EventEmitter<SyncTaskEvents> implements Syn
   }
 
   setLimits(limits: Pick<SyncOptions, 'rps' | 'throttle'>): void {
-    for (const s of this.shards) s.setLimits(perShard(limits, this.shards.length));
+    for (const s of this.shards) s.setLimits(perShard(limits, this.sharing));
   }
 
   resume(): void {

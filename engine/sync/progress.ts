@@ -29,9 +29,10 @@ export function combineProgress(parts: SyncProgress[], stage: SyncStage, extra: 
     rdbBytesDone: sum((p) => p.rdbBytesDone),
     rdbBytesTotal: totals.every((t) => t !== null) ? totals.reduce<number>((n, t) => n + (t ?? 0), 0) : null,
     fullPercent,
-    replid: null,
+    // One part (a standalone source's one shard run): its position is the task's.
+    replid: parts.length === 1 ? parts[0]!.replid : null,
     receivedOffset: sum((p) => p.receivedOffset),
-    checkpoint: null,
+    checkpoint: parts.length === 1 ? parts[0]!.checkpoint : null,
     delayMs: delays.length > 0 ? Math.max(...delays) : null,
     rps: sum((p) => p.rps),
     bytesPerSecond: sum((p) => p.bytesPerSecond),

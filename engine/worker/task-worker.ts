@@ -121,7 +121,12 @@ async function start(options: SyncOptions, incrementalVerify: IncrementalVerifyO
     return;
   }
   const t = task;
-  t.on('stage', (stage) => send({ type: 'stage', stage }));
+  // The counters first: a full migration shorter than the progress interval is then known as this run's
+  // before its stage says the stream is reached (else it would read as a second full migration).
+  t.on('stage', (stage) => {
+    send({ type: 'progress', progress: t.progress });
+    send({ type: 'stage', stage });
+  });
   t.on('progress', (progress) => send({ type: 'progress', progress }));
   t.on('log', (level, message) => send({ type: 'log', level, message }));
   t.on('checkpoint', (c) => send({ type: 'checkpoint', ...c }));

@@ -10,6 +10,7 @@ import type { Ability } from '@/lib/auth/roles';
 import { LINK_SPEC_IDS } from '@/lib/catalog/link-specs';
 import { cutoverInputSchema, cutoverReportSchema } from '@/lib/engine/cutover';
 import { instanceInputSchema } from '@/lib/instances/schema';
+import { workerPoolSchema } from '@/lib/tasks/workers';
 import { taskDraftSchema } from '@/lib/tasks/draft';
 import { instanceClassInputSchema } from '@/lib/tasks/options';
 import { precheckDocSchema } from '@/lib/tasks/precheck-doc';
@@ -22,7 +23,7 @@ export interface ApiOperation {
   method: HttpMethod;
   /** Relative to /api/v1, with `{param}` segments. */
   path: string;
-  tag: 'Tasks' | 'Precheck' | 'Verification' | 'Instances' | 'API';
+  tag: 'Tasks' | 'Precheck' | 'Verification' | 'Instances' | 'Workers' | 'API';
   summary: string;
   ability: Ability;
   query?: z.ZodObject;
@@ -183,6 +184,11 @@ export const OPERATIONS: readonly ApiOperation[] = [
   {
     id: 'deleteInstance', method: 'DELETE', path: '/instances/{id}', tag: 'Instances', ability: 'operate', status: 200,
     summary: 'Delete a registered instance (tasks using it keep their copy of its settings).', response: okSchema,
+  },
+  {
+    id: 'listWorkers', method: 'GET', path: '/workers', tag: 'Workers', ability: 'view', status: 200,
+    summary: 'Distributed mode: the workers, their health and the shards each runs (pool null when the console runs the engines itself).',
+    response: z.object({ pool: workerPoolSchema.nullable() }),
   },
   {
     id: 'getOpenApi', method: 'GET', path: '/openapi.json', tag: 'API', ability: 'view', status: 200,

@@ -17,6 +17,7 @@ import { ignorePrecheckItemAction, saveTaskAction, startPrecheckAction } from '@
 import { ApiError, invalid, refused } from './errors';
 import type { ApiContext } from './handler';
 import { buildOpenApi } from './openapi';
+import { workerPool } from '@/lib/tasks/workers';
 
 async function taskOr404(taskId: string) {
   const [task, config] = await Promise.all([readTaskState(taskId), readTaskConfig(taskId)]);
@@ -138,6 +139,10 @@ export async function stopVerification(ctx: ApiContext) {
 
 export async function listInstancesRoute(ctx: ApiContext<{ region?: string }>) {
   return { instances: ctx.query.region ? await listInstances(ctx.query.region) : await listAllInstances() };
+}
+
+export async function listWorkersRoute() {
+  return { pool: await workerPool() };
 }
 
 export async function createInstance(ctx: ApiContext<never, InstanceInput>) {

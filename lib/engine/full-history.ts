@@ -14,6 +14,11 @@ export interface RunStart {
   checkpoint: { offset: number } | { shards: number } | null;
   /** False for "incremental only": its snapshot is received, not written. */
   writesSnapshot: boolean;
+  /**
+   * One shard of a task whose shards run apart (distributed mode): the task's completed full migration
+   * may be another shard's, so only this shard's own checkpoint tells a rerun from its first.
+   */
+  oneShard?: boolean;
 }
 
 export class FullMigrationHistory {
@@ -60,7 +65,7 @@ export class FullMigrationHistory {
       return `the source could not continue from the checkpoint (offset ${cp.offset}): its replication backlog no longer holds it, or its replication ID changed`;
     }
     if (cp) return `the source could not continue from the checkpoint of ${cp.shards > 1 ? 'some shards' : 'a shard'}: its replication backlog no longer holds it`;
-    if (completedBefore) return 'no checkpoint was saved before the task stopped, so it could not continue by partial resync';
+    if (completedBefore && !this.start.oneShard) return 'no checkpoint was saved before the task stopped, so it could not continue by partial resync';
     return undefined;
   }
 

@@ -35,6 +35,7 @@ import { incrementalVerifyOptions, VerificationError, Verifications, verificatio
 import { WorkerProcess } from './worker-process';
 import { taskRunRecords, type RunRecords } from './run-records';
 import { QueueDispatcher } from './queue/dispatcher';
+import type { WorkerView } from './queue/queue';
 import { queueUrl, type ShardJob } from './queue/queue';
 import { LeaseLostError, shardRunRecords } from './queue/shard-records';
 import type { TaskStatus } from '@/lib/tasks/status';
@@ -170,6 +171,11 @@ export class EngineManager {
     return this.dispatcher !== undefined;
   }
 
+  /** Distributed mode: the workers and their health; null when this console runs the engines itself. */
+  async workerPool(): Promise<WorkerView[] | null> {
+    return this.dispatcher ? this.dispatcher.workers() : null;
+  }
+
   /** The task's performance history (oldest first), from earlier console processes too; see metrics-history.ts. */
   history(taskId: string): Promise<TaskSample[]> {
     return this.metrics.history(taskId);
@@ -255,6 +261,20 @@ export class EngineManager {
     });
   }
 
+  /**
+   * A worker that can no longer prove it holds the shard's job (its queue lock lapsed or could not be
+   * renewed) stops the shard's engine at once, as if its lease were lost: another worker may take it over.
+   */
+  async dropShard(taskId: string, shard: string): Promise<void> {
+    const key = `${taskId} ${shard}`;
+    const worker = this.workers.get(key);
+    if (worker) return this.fenced(worker, () => Promise.reject(new LeaseLostError(taskId, shard, 'may be taken over: this worker lost its hold on the job')));
+    const pending = this.restarts.get(key);
+    if (!pending) return;
+    this.cancelRestart(key);
+    pending.spec?.finished?.('lease-lost');
+  }
+
   /** Starts the run's engine (a Start, a take-over, or a restart after the engine died). */
   private async launch(spec: RunSpec): Promise<void> {
     const { taskId, shard } = spec;
@@ -292,6 +312,7 @@ export class EngineManager {
     const history = new FullMigrationHistory(taskId, {
       checkpoint: options.resume ? { offset: options.resume.offset } : checkpoints.length > 0 && base.sourceCluster ? { shards: checkpoints.length } : null,
       writesSnapshot: options.type !== 'incremental',
+      oneShard: job?.plan !== undefined && job.plan !== null,
     });
     this.spawn(spec, options, incremental, verifyAfterFull, alertTask, history, Number(task.evictedKeys));
   }
@@ -311,7 +332,11 @@ export class EngineManager {
       dirty: false,
       stopping: false,
       leaseLost: false,
-      timer: setInterval(() => void this.fenced(worker, () => this.persistProgress(worker)), PERSIST_INTERVAL_MS),
+      timer: setInterval(() => void this.fenced(worker, () => this.persistProgress(worker)).catch((err: unknown) => {
+        // The database did not answer (restarted, connections dropped): the next tick writes the newer figures.
+        worker.dirty = true;
+        console.error(`redis-dts: task ${spec.key}: its progress could not be saved:`, describeError(err));
+      }), PERSIST_INTERVAL_MS),
       verifyAfterFull,
       pauseAcks: [],
       changedKeysWaiters: [],
@@ -475,9 +500,17 @@ export class EngineManager {
     await spec.records.markRetrying(why,
       `${why}; starting it again in ${delay / 1000} s (restart ${run.attempts}), from where the destination's record says it is`);
     await this.alerts.status(worker.alertTask, 'Retrying', why);
-    run.timer = setTimeout(() => void this.fenced(worker, () => this.restartNow(spec)), delay);
-    run.timer.unref();
+    this.scheduleRestart(worker, run, delay);
     return true;
+  }
+
+  /** The restart in `delay` ms; one the database prevents (it did not answer) is tried again as late. */
+  private scheduleRestart(worker: Worker, run: Restarts, delay: number): void {
+    run.timer = setTimeout(() => void this.fenced(worker, () => this.restartNow(worker.spec)).catch((err: unknown) => {
+      console.error(`redis-dts: task ${worker.spec.key}: its restart could not be done (${describeError(err)}); trying again in ${delay / 1000} s`);
+      if (this.restarts.get(worker.spec.key) === run && !this.shuttingDown) this.scheduleRestart(worker, run, delay);
+    }), delay);
+    run.timer.unref();
   }
 
   private async restartNow(spec: RunSpec): Promise<void> {
@@ -559,9 +592,14 @@ export class EngineManager {
     for (const w of this.runsOf(taskId)) w.engine.send({ type: 'resume' });
   }
 
-  /** The keys the task's stream wrote since its engine started (undefined: no engine here, or no answer in time). */
-  async changedKeys(taskId: string, timeoutMs = 10_000): Promise<{ keys: { db: number; key: Buffer }[]; overflow: boolean } | undefined> {
-    const worker = this.workers.get(taskId);
+  /**
+   * The keys the task's stream wrote since its engine started (undefined: no engine here, or no answer in
+   * time). `runKey` is the task's id, or `taskId shard` for one shard run of a worker; in distributed mode
+   * the workers running the task's shards answer.
+   */
+  async changedKeys(runKey: string, timeoutMs = 10_000): Promise<{ keys: { db: number; key: Buffer }[]; overflow: boolean } | undefined> {
+    if (this.dispatcher) return this.dispatcher.changedKeys(runKey, timeoutMs);
+    const worker = this.workers.get(runKey);
     if (!worker) return undefined;
     let resolver!: (r: { keys: { db: number; key: Buffer }[]; overflow: boolean }) => void;
     const answer = new Promise<{ keys: { db: number; key: Buffer }[]; overflow: boolean }>((resolve) => {

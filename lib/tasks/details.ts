@@ -65,6 +65,10 @@ export interface ShardView {
   offset: number | null;
   db: number;
   updatedAt: string;
+  /** Distributed mode: the worker running the shard, the shard's own status and why it stopped. */
+  workerId: string | null;
+  status: string | null;
+  message: string | null;
 }
 
 /** The parts of a task that change while it runs; pushed as `state` events. */
@@ -215,7 +219,7 @@ async function toState(t: TaskRow): Promise<TaskLiveState> {
     releasedAt: iso(t.releasedAt),
     shards: t.shards.map((s) => ({
       name: s.name, stage: s.stage, replid: s.replid, offset: s.offset === null ? null : Number(s.offset), db: s.db,
-      updatedAt: s.updatedAt.toISOString(),
+      updatedAt: s.updatedAt.toISOString(), workerId: s.workerId, status: s.status, message: s.message,
     })),
     precheck,
     precheckSummary: summarizePrecheck(precheck),

@@ -1,5 +1,6 @@
 /** Writing task records from the wizard: save settings (Not Started), purchase and start. */
 import crypto from 'node:crypto';
+import { clusterRelayRefusal } from '@/engine/relay/cluster-refusal';
 import { db } from '@/lib/db/client';
 import { endpointSchema, type Endpoint } from './endpoint';
 import { endpointToInput, resolveEndpoint } from './endpoint-input';
@@ -30,6 +31,8 @@ export async function saveTaskSettings(input: unknown): Promise<SaveResult> {
   const parsed = taskDraftSchema.safeParse(input);
   if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error) };
   const draft = parsed.data;
+  const noRelay = clusterRelayRefusal(draft.source.mode === 'cluster', draft.target.mode === 'cluster');
+  if (draft.advanced.writeMethod === 'relay' && noRelay) return { ok: false, errors: { 'advanced.writeMethod': `${noRelay.reason} Choose Commands.` } };
   let existing: { source: Endpoint; target: Endpoint } | undefined;
   if (draft.taskId) {
     const task = await db().task.findUnique({ where: { id: draft.taskId } });

@@ -103,6 +103,13 @@ describe('saving and prechecking a task', () => {
     }
   });
 
+  it('refuses Replication relay for a cluster destination, naming why (a cluster node refuses REPLICAOF)', async () => {
+    const d = draftFor();
+    d.target = { ...d.target, mode: 'cluster' };
+    d.advanced = { ...d.advanced, writeMethod: 'relay' };
+    expect(await saveTaskSettings(d)).toEqual({ ok: false, errors: { 'advanced.writeMethod': expect.stringMatching(/cluster mode.*REPLICAOF not allowed in cluster mode.*Choose Commands/) } });
+  });
+
   it('runs the precheck: Precheck Failed on an occupied destination, Precheck Passed once the item is ignored', async () => {
     const saved = await saveTaskSettings(draftFor());
     if (!saved.ok) throw new Error('save failed');

@@ -1,11 +1,13 @@
 import Link from 'next/link';
 import { LiveTaskList } from '@/components/tasks/LiveTaskList';
 import { TaskFilters } from '@/components/tasks/TaskFilters';
+import { WorkerPool } from '@/components/tasks/WorkerPool';
 import { requirePageUser } from '@/lib/auth/guard';
 import { can } from '@/lib/auth/roles';
 import { regionById } from '@/lib/catalog/regions';
 import { firstParam, type SearchParams } from '@/lib/http/search-params';
 import { listTasks } from '@/lib/tasks/queries';
+import { workerPool } from '@/lib/tasks/workers';
 
 export const dynamic = 'force-dynamic';
 
@@ -15,7 +17,7 @@ export default async function SyncTasksPage({ searchParams }: { searchParams: Pr
   const region = regionById(firstParam(params, 'region'));
   const status = firstParam(params, 'status');
   const search = firstParam(params, 'q');
-  const tasks = await listTasks({ region: region.id, status, search });
+  const [tasks, pool] = await Promise.all([listTasks({ region: region.id, status, search }), workerPool()]);
   const readAt = Date.now();
   const createHref = `/sync-tasks/new?region=${encodeURIComponent(region.id)}`;
 
@@ -36,6 +38,7 @@ export default async function SyncTasksPage({ searchParams }: { searchParams: Pr
       </div>
       <TaskFilters />
       <LiveTaskList region={region.id} status={status} search={search} initialTasks={tasks} initialAt={readAt} />
+      <WorkerPool initial={pool} />
     </div>
   );
 }

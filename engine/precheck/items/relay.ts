@@ -15,7 +15,9 @@ export const relayPossible: PrecheckItemDef = {
     const finding = relayFinding(source.seed.info.fields, target.seed.info.fields, ctx.options.conflictMode === 'ignore', ctx.options.dbs.map((d) => d.db));
     const details = [...finding.details];
     const obstacles = [...finding.obstacles];
-    if (ctx.options.relayRefusal) obstacles.unshift({ reason: `${ctx.options.relayRefusal}.`, fix: 'use the Commands write method, or remove the setting' });
+    // The task's own settings first; a cluster side is both a setting and a fact of the servers: said once.
+    const refusal = ctx.options.relayRefusal ? `${ctx.options.relayRefusal}.` : undefined;
+    if (refusal && !obstacles.some((o) => o.reason === refusal)) obstacles.unshift({ reason: refusal, fix: 'use the Commands write method, or remove the setting' });
     if (mapped.length > 0) {
       obstacles.push({ reason: 'Replication relay copies every DB as it is: it cannot map DBs.', fix: 'use the Commands write method' });
     }

@@ -6,6 +6,7 @@
  * live progress comes back over the events channel, is added up per task (engine/sync/progress.ts)
  * and fed to the console's live view and history. The task's record is the workers' to write.
  */
+import crypto from 'node:crypto';
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { endpointAddress } from '@/engine/endpoint';
@@ -17,8 +18,8 @@ import { db } from '@/lib/db/client';
 import { syncOptionsFor } from '../task-options';
 import * as records from '../task-records';
 import {
-  CONTROL_CHANNEL, EVENTS_CHANNEL, QUEUE_NAME, listWorkers, queueConnection, shardJobId,
-  type ControlMessage, type ShardEvent, type ShardJob,
+  CONTROL_CHANNEL, EVENTS_CHANNEL, QUEUE_NAME, REPLIES_CHANNEL, listWorkers, queueConnection, shardJobId,
+  type ChangedKeysReply, type ControlMessage, type ShardEvent, type ShardJob, type WorkerView,
 } from './queue';
 import { planShards, rollUpTask } from './shard-records';
 
@@ -27,22 +28,33 @@ const LIVE_MS = 10_000;
 /** The console records a task's sample at most this often (its shards report one each per second). */
 const SAMPLE_MS = 900;
 const FINISHED = ['Ended', 'Completed', 'Failed', 'Released'];
+/** How long one command to the queue Redis may take before an action gives up with the reason. */
+const QUEUE_TIMEOUT_MS = 10_000;
 
 export class QueueDispatcher {
   private readonly connection: Redis;
+  /** The queue Redis as errors name it (no password). */
+  private readonly address: string;
   private readonly events: Redis;
   private readonly queue: Queue;
   /** Per task, per shard: the latest progress and when it came. */
   private readonly live = new Map<string, Map<string, { progress: SyncProgress; at: number }>>();
   private readonly sampledAt = new Map<string, number>();
+  /** Changed-keys requests waiting for their shards' replies, by request id. */
+  private readonly requests = new Map<string, (reply: ChangedKeysReply) => void>();
 
   constructor(url: string, private readonly onSample: (taskId: string, progress: SyncProgress) => void) {
-    this.connection = queueConnection(url);
+    // Commands fail in time when the queue Redis is down or frozen, so an action says so instead of hanging.
+    this.connection = queueConnection(url, { commandTimeout: QUEUE_TIMEOUT_MS, maxRetriesPerRequest: 2 });
+    this.address = url.replace(/\/\/[^@/]*@/, '//');
     this.events = queueConnection(url);
     this.queue = new Queue(QUEUE_NAME, { connection: this.connection });
     this.queue.on('error', (err) => console.error('redis-dts: the task queue:', describeError(err)));
-    void this.events.subscribe(EVENTS_CHANNEL).catch((err: unknown) => console.error('redis-dts: the workers\' events:', describeError(err)));
-    this.events.on('message', (_channel: string, message: string) => this.onEvent(JSON.parse(message) as ShardEvent));
+    void this.events.subscribe(EVENTS_CHANNEL, REPLIES_CHANNEL).catch((err: unknown) => console.error('redis-dts: the workers\' events:', describeError(err)));
+    this.events.on('message', (channel: string, message: string) => {
+      if (channel === REPLIES_CHANNEL) this.onReply(JSON.parse(message) as ChangedKeysReply);
+      else this.onEvent(JSON.parse(message) as ShardEvent);
+    });
   }
 
   private onEvent(e: ShardEvent): void {
@@ -55,6 +67,38 @@ export class QueueDispatcher {
     if (!p) return;
     this.sampledAt.set(e.taskId, now);
     this.onSample(e.taskId, p);
+  }
+
+  private onReply(reply: ChangedKeysReply): void {
+    this.requests.get(reply.requestId)?.(reply);
+  }
+
+  /**
+   * Cut over: the keys each shard's stream wrote since its engine started, from the workers running
+   * them. A shard that does not answer in `timeoutMs` counts as overflowed (its keys unknown: fewer checked).
+   */
+  async changedKeys(taskId: string, timeoutMs: number): Promise<{ keys: { db: number; key: Buffer }[]; overflow: boolean } | undefined> {
+    const shards = await db().taskShard.count({ where: { taskId, status: { not: null } } });
+    if (shards === 0) return undefined;
+    const requestId = crypto.randomUUID();
+    const replies = new Map<string, ChangedKeysReply>();
+    const all = new Promise<void>((resolve) => {
+      this.requests.set(requestId, (reply) => {
+        replies.set(reply.shard, reply);
+        if (replies.size >= shards) resolve();
+      });
+    });
+    try {
+      await this.reaching(() => this.control(taskId, 'changed-keys', requestId));
+      await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    } finally {
+      this.requests.delete(requestId);
+    }
+    if (replies.size === 0) return undefined;
+    return {
+      keys: [...replies.values()].flatMap((r) => r.keys.map((k) => ({ db: k.db, key: Buffer.from(k.key, 'base64') }))),
+      overflow: replies.size < shards || [...replies.values()].some((r) => r.overflow),
+    };
   }
 
   /** The task's progress added up from its shards' live reports, while any worker reports it. */
@@ -72,8 +116,29 @@ export class QueueDispatcher {
     return jobs.filter((j): j is Job => j !== undefined);
   }
 
+  /** The workers in the registry and their health, for the console's pages. */
+  workers(): Promise<WorkerView[]> {
+    return this.reaching(() => listWorkers(this.connection));
+  }
+
+  /** Runs an action that needs the queue Redis; its failure to answer is named as such. */
+  private async reaching<T>(action: () => Promise<T>): Promise<T> {
+    try {
+      // Asked first, so that an action whose queue does not answer sends nothing that could take effect later.
+      await this.connection.ping();
+      return await action();
+    } catch (err) {
+      if (!queueUnreachable(err)) throw err;
+      throw new Error(`the queue Redis (DTS_QUEUE_URL ${this.address}) did not answer (${describeError(err)}); the workers cannot be reached until it does`);
+    }
+  }
+
   /** Start: a paused task's workers write again; else the task is planned and its shards queued. */
   async start(taskId: string): Promise<void> {
+    return this.reaching(() => this.startNow(taskId));
+  }
+
+  private async startNow(taskId: string): Promise<void> {
     const task = await records.findTask(taskId);
     if (!task) throw new Error('This task no longer exists.');
     if (task.status === 'Paused' && (await this.jobsOf(taskId)).length > 0) {
@@ -106,13 +171,17 @@ export class QueueDispatcher {
     }));
   }
 
-  async control(taskId: string, action: ControlMessage['action']): Promise<boolean> {
-    const message: ControlMessage = { taskId, action };
+  async control(taskId: string, action: ControlMessage['action'], requestId?: string): Promise<boolean> {
+    const message = (action === 'changed-keys' ? { taskId, action, requestId: requestId ?? '' } : { taskId, action }) as ControlMessage;
     return (await this.connection.publish(CONTROL_CHANNEL, JSON.stringify(message))) > 0;
   }
 
   /** Pause: the workers park each shard; Paused once every shard says so (or after `ackMs`, as in one-machine mode). */
   async pause(taskId: string, ackMs: number): Promise<void> {
+    return this.reaching(() => this.pauseNow(taskId, ackMs));
+  }
+
+  private async pauseNow(taskId: string, ackMs: number): Promise<void> {
     await this.control(taskId, 'pause');
     const paused = await this.waitStatus(taskId, (s) => s === 'Paused' || FINISHED.includes(s), ackMs);
     if (!paused) await records.setStatus(taskId, 'Paused');
@@ -124,6 +193,10 @@ export class QueueDispatcher {
    * `graceMs`, does not hold the task up: it ends with it (a worker that takes it later finds it Ended).
    */
   async end(taskId: string, graceMs: number): Promise<void> {
+    return this.reaching(() => this.endNow(taskId, graceMs));
+  }
+
+  private async endNow(taskId: string, graceMs: number): Promise<void> {
     for (const job of await this.jobsOf(taskId)) {
       const state = await job.getState();
       if (state === 'waiting' || state === 'delayed' || state === 'prioritized') {
@@ -186,4 +259,12 @@ export class QueueDispatcher {
     this.events.disconnect();
     this.connection.disconnect();
   }
+}
+
+/** An error of the connection to the queue Redis, not of the task: refused, closed, timed out, retries spent. */
+function queueUnreachable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as NodeJS.ErrnoException).code;
+  return err.name === 'MaxRetriesPerRequestError' || /Command timed out|Connection is closed|Stream isn't writeable/.test(err.message)
+    || (code !== undefined && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE'].includes(code));
 }

@@ -27,6 +27,7 @@ const STALL_MS = 4_000;
 
 const { db, migrateDatabase } = await import('@/lib/db/client');
 const { EngineManager } = await import('../manager');
+const { cutOver, cutoverInputSchema } = await import('../cutover');
 await migrateDatabase();
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
@@ -50,7 +51,7 @@ const workers = new Map<string, ChildProcess>();
 function startWorker(name: string): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'worker-main.ts')], {
     cwd: process.cwd(),
-    env: { ...process.env, DTS_QUEUE_URL: queueUrl, DTS_WORKER_NAME: name, DTS_WORKER_SLOTS: '2', DTS_WORKER_STALL_MS: String(STALL_MS),
+    env: { ...process.env, DATABASE_URL: `${database.url}${database.url.includes('?') ? '&' : '?'}application_name=dts-${name}`, DTS_QUEUE_URL: queueUrl, DTS_WORKER_NAME: name, DTS_WORKER_SLOTS: '2', DTS_WORKER_STALL_MS: String(STALL_MS),
       DTS_DATA_DIR: path.join(dir, name) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -203,7 +204,7 @@ describe('distributed mode: PostgreSQL, a queue Redis, three workers', () => {
         return shards.every((s) => s.status === 'Running' && s.workerId !== victim) && (await statusOf(id)) === 'Running';
       });
       await new Promise((r) => setTimeout(r, 1_500));
-      const sent = await load.stop();
+      let sent = await load.stop();
       expect(sent).toBeGreaterThan(1_000);
       await settleEqual();
       // Resumed by partial resync: no second full sync anywhere, and the lost shards' masters accepted a PSYNC.
@@ -211,15 +212,222 @@ describe('distributed mode: PostgreSQL, a queue Redis, three workers', () => {
       const logs = (await db().taskLog.findMany({ where: { taskId: id }, orderBy: { id: 'asc' } })).map((l) => l.message).join('\n');
       for (const name of lost) expect(logs).toContain(`[${name}] worker `);
       expect(logs).toMatch(/starting from checkpoint offset \d+ \(partial resync\)|resuming there/);
-      expect(source.nodes.some((n) => /Partial resynchronization request .* accepted/.test(n.log()))).toBe(true);
-      expect(logs).not.toMatch(/may now differ from the source/);
-      await consoleManager.perform(id, 'end');
+      const resumed = source.nodes.filter((n) => /Partial resynchronization request .* accepted/.test(n.log())).length;
+      expect(resumed).toBeGreaterThanOrEqual(lost.length);
+      console.log(`distributed: shards on ${[...holders].join(', ')}; ${victim} killed holding ${lost.join('; ')}; taken over in ${taken} ms `
+        + `(stall interval ${STALL_MS} ms); ${resumed} master(s) accepted a partial resync; full syncs ${(await fullSyncs()).join(',')}; ${sent} commands; equal`);
+      expect(logs).not.toMatch(/may now differ from the source|runs again/);
+
+      // Upgrade Instance Class reaches every shard's worker; the task's limit is shared by all its shards.
+      // The mean of the task's live records/s (the limiter allows a second's burst; a sample may hold one).
+      const rpsNow = async (ms: number) => {
+        const seen: number[] = [];
+        for (const end = Date.now() + ms; Date.now() < end;) {
+          seen.push(consoleManager.liveProgress(id)?.rps ?? 0);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        return Math.round(seen.reduce((a, b) => a + b, 0) / seen.length);
+      };
+      const load2 = clusterLoad(4);
+      try {
+        await db().task.update({ where: { id }, data: { instanceClass: 'micro' } }); // 200 records/s
+        expect(await consoleManager.applyLimits(id)).toBe(true);
+        await new Promise((r) => setTimeout(r, 2_000));
+        const limited = await rpsNow(5_000);
+        expect(limited).toBeGreaterThan(0);
+        expect(limited).toBeLessThanOrEqual(300); // each shard with the whole limit: 600
+        await db().task.update({ where: { id }, data: { instanceClass: 'unlimited' } });
+        await consoleManager.applyLimits(id);
+        // Pause and Start reach them too.
+        await consoleManager.perform(id, 'pause');
+        expect(await statusOf(id)).toBe('Paused');
+        const pausedAt = Number(/total_commands_processed:(\d+)/.exec(String(await dst.info('stats')))?.[1]);
+        await new Promise((r) => setTimeout(r, 1_500));
+        expect(Number(/total_commands_processed:(\d+)/.exec(String(await dst.info('stats')))?.[1]) - pausedAt).toBeLessThanOrEqual(3);
+        await consoleManager.perform(id, 'start');
+        await waitFor('Running again', async () => (await statusOf(id)) === 'Running');
+        console.log(`distributed: micro class: ${limited} records/s on average for the 3 shards together (limit 200); paused: the destination still; started again`);
+      } finally {
+        sent += await load2.stop();
+      }
+      await settleEqual();
+      // Cut over: every master's offset acknowledged, the keys each shard's stream wrote checked (asked of
+      // the workers running them), then End reaches every shard.
+      await db().task.update({ where: { id }, data: { instanceClass: 'unlimited' } });
+      const report = await cutOver(consoleManager, id, cutoverInputSchema.parse({ sampleKeys: 200 }));
+      expect(report.shards).toHaveLength(3);
+      expect(report.changedKeysVerified).toBeGreaterThan(100);
+      expect(report.statement).toMatch(/every key the stream wrote \(\d+\)/);
+      console.log(`distributed: cut over: ${report.statement}`);
       expect(await statusOf(id)).toBe('Ended');
       expect((await shardsOf(id)).map((s) => s.status)).toEqual(['Ended', 'Ended', 'Ended']);
     } catch (err) {
       await dump(id);
       throw err;
     } finally {
+      await consoleManager.shutdown();
+    }
+  }, 180_000);
+
+  it('the console killed -9: the task keeps running on the workers; a console started again shows it live', async () => {
+    const id = 'dtsdist2';
+    const flush = source.client();
+    await Promise.all(source.nodes.map(async (n) => {
+      const c = n.client();
+      await c.flushall();
+      c.disconnect();
+    }));
+    flush.disconnect();
+    await dst.flushall();
+    await createTask(id);
+    startWorker('w4'); // room for the shards a worker hands back below
+    const first = startConsole('start', id);
+    const load = clusterLoad(2);
+    let second: ReturnType<typeof startConsole> | undefined;
+    const consoleManager = new EngineManager({ queueUrl });
+    try {
+      await waitFor('Running on the workers', async () => (await statusOf(id)) === 'Running'
+        && (await shardsOf(id)).every((s) => s.status === 'Running'));
+      const syncsAtStart = await fullSyncs();
+      await new Promise((r) => setTimeout(r, 1_000));
+      await killed(first.child);
+      // Nobody dispatches now: the workers keep applying the stream and recording it.
+      const before = (await shardsOf(id)).map((s) => s.updatedAt.getTime());
+      const applied = async () => Number(/total_commands_processed:(\d+)/.exec(String(await dst.info('stats')))?.[1]);
+      const appliedBefore = await applied();
+      await new Promise((r) => setTimeout(r, 3_000));
+      const appliedAfter = await applied();
+      expect(appliedAfter - appliedBefore).toBeGreaterThan(1_000);
+      expect(await statusOf(id)).toBe('Running');
+      const after = (await shardsOf(id)).map((s) => s.updatedAt.getTime());
+      expect(after.every((t, i) => t > before[i]!)).toBe(true);
+      second = startConsole('watch', id);
+      const live = await waitFor('a live sample in the new console', async () => second!.lines.find((l) => l.startsWith('sample ')), 20_000);
+      const sample = JSON.parse(live.slice('sample '.length)) as { stage: string; keysDone: number; rps: number };
+      expect(sample.stage).toBe('incremental');
+      // A worker stopped normally hands its shards back at once: no stall interval to wait.
+      const shards = await shardsOf(id);
+      const leaving = shards[0]!.workerId!;
+      const handed = shards.filter((s) => s.workerId === leaving).map((s) => s.name);
+      const termAt = Date.now();
+      const exit = new Promise((r) => workers.get(leaving)!.once('exit', r));
+      workers.get(leaving)!.kill('SIGTERM');
+      await exit;
+      const exitedIn = Date.now() - termAt;
+      // Taken = another worker holds the shard's lease; the stall interval plays no part in it.
+      const handedIn = await waitFor('the handed-back shard(s) taken', async () => {
+        const now = await shardsOf(id);
+        return now.filter((s) => handed.includes(s.name)).every((s) => s.workerId && s.workerId !== leaving) && Date.now() - termAt;
+      }, 30_000);
+      const runningIn = await waitFor('the handed-back shard(s) running', async () => {
+        const now = await shardsOf(id);
+        return now.filter((s) => handed.includes(s.name)).every((s) => s.status === 'Running') && Date.now() - termAt;
+      }, 30_000);
+      expect(handedIn - exitedIn).toBeLessThan(STALL_MS / 2);
+      const handback = (await db().taskLog.findMany({ where: { taskId: id } })).map((l) => l.message).filter((m) => m.includes(`worker ${leaving} is stopping`));
+      expect(handback.length).toBe(handed.length);
+      // PostgreSQL drops every connection (a restart, a fail-over): the workers reconnect and go on.
+      const running = () => [...workers].filter(([, c]) => c.exitCode === null && c.signalCode === null).map(([name]) => name);
+      const runningBefore = running();
+      const dropped = await db().$queryRawUnsafe<{ pid: number }[]>(
+        "SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'dts-w%' AND pg_terminate_backend(pid)");
+      expect(dropped.length).toBeGreaterThan(0);
+      const droppedAt = Date.now();
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect(running()).toEqual(runningBefore);
+      const alive = runningBefore.length;
+      await waitFor('checkpoints saved again', async () => (await shardsOf(id)).every((s) => s.status === 'Running' && s.updatedAt.getTime() > droppedAt + 1_000), 20_000);
+      const sent = await load.stop();
+      await settleEqual();
+      expect(await fullSyncs()).toEqual(syncsAtStart);
+      const logs = (await db().taskLog.findMany({ where: { taskId: id } })).map((l) => l.message).join('\n');
+      expect(logs).not.toMatch(/runs again|may now differ/);
+      console.log(`distributed: PostgreSQL dropped the workers' ${dropped.length} connection(s); ${alive} worker(s) went on, checkpoints saved again`);
+      console.log(`distributed: console killed -9; the workers went on (the destination applied ${appliedAfter - appliedBefore} commands in 3 s without a console); `
+        + `the new console's first live sample: ${live}; ${leaving} stopped with SIGTERM handed ${handed.join('; ')} back (exited in ${exitedIn} ms, taken at ${handedIn} ms, running at ${runningIn} ms); ${sent} commands; equal`);
+      await consoleManager.perform(id, 'end');
+      expect(await statusOf(id)).toBe('Ended');
+    } catch (err) {
+      await dump(id);
+      throw err;
+    } finally {
+      await load.stop().catch(() => undefined);
+      await killed(first.child);
+      if (second) await killed(second.child);
+      await consoleManager.shutdown();
+    }
+  }, 180_000);
+  it('the queue Redis stops answering: each worker stops its engines before its locks lapse; once it answers, the shards resume by partial resync; equal', async () => {
+    const id = 'dtsdist3';
+    await Promise.all(source.nodes.map(async (n) => {
+      const c = n.client();
+      await c.flushall();
+      c.disconnect();
+    }));
+    await dst.flushall();
+    await createTask(id);
+    const consoleManager = new EngineManager({ queueUrl });
+    const load = clusterLoad(3);
+    let frozen = false;
+    try {
+      await consoleManager.perform(id, 'start');
+      await waitFor('Running on the workers', async () => (await statusOf(id)) === 'Running'
+        && (await shardsOf(id)).every((s) => s.status === 'Running' && s.workerId));
+      const syncsAtStart = await fullSyncs();
+      const resyncsAtStart = source.nodes.map((n) => n.log().match(/Partial resynchronization request .* accepted/g)?.length ?? 0);
+      await new Promise((r) => setTimeout(r, 1_000));
+      const applied = async () => Number(/total_commands_processed:(\d+)/.exec(String(await dst.info('stats')))?.[1]);
+      // A silent partition of the control plane: the queue Redis is frozen, its connections stay open.
+      process.kill(control.pid, 'SIGSTOP');
+      frozen = true;
+      const frozenAt = Date.now();
+      let last = await applied();
+      const quiet = await waitFor('every engine stopped', async () => {
+        await new Promise((r) => setTimeout(r, 500));
+        const now = await applied();
+        const still = now - last <= 2; // our own INFO calls
+        last = now;
+        return still && Date.now() - frozenAt;
+      }, 20_000);
+      expect(quiet).toBeLessThan(STALL_MS + 1_000);
+      // An action meanwhile says why it cannot be done, and does nothing later.
+      await createTask(`${id}b`);
+      await expect(consoleManager.perform(`${id}b`, 'start')).rejects.toThrow(/the queue Redis \(DTS_QUEUE_URL redis:\/\/127\.0\.0\.1:\d+\) did not answer \(.*timed out/i);
+      expect(await applied() - last).toBeLessThanOrEqual(4);
+      process.kill(control.pid, 'SIGCONT');
+      frozen = false;
+      const back = Date.now();
+      const before = await applied();
+      await waitFor('the destination applying again', async () => (await applied()) - before > 1_000, 60_000);
+      const resumedIn = Date.now() - back;
+      const sent = await load.stop();
+      await settleEqual();
+      expect(await fullSyncs()).toEqual(syncsAtStart);
+      const resyncs = source.nodes.map((n, i) => (n.log().match(/Partial resynchronization request .* accepted/g)?.length ?? 0) - resyncsAtStart[i]!);
+      expect(resyncs.every((n) => n >= 1), `partial resyncs per master ${resyncs.join(',')}`).toBe(true);
+      const logs = (await db().taskLog.findMany({ where: { taskId: id } })).map((l) => l.message);
+      const fenced = logs.filter((m) => /could not renew its hold|lost its lock/.test(m));
+      expect(fenced.length).toBeGreaterThanOrEqual(3);
+      expect(logs.join('\n')).not.toMatch(/runs again|may now differ/);
+      expect(await statusOf(id)).toBe('Running');
+      expect(await statusOf(`${id}b`)).toBe('PrecheckPassed');
+      expect(await db().taskShard.count({ where: { taskId: `${id}b` } })).toBe(0);
+      console.log(`distributed: queue Redis frozen; every engine stopped ${quiet} ms later (lock ${STALL_MS / 2} ms); `
+        + `${fenced.length} shard(s) fenced; the queue back: applying again in ${resumedIn} ms; partial resyncs ${resyncs.join(',')}; `
+        + `full syncs ${(await fullSyncs()).join(',')}; ${sent} commands; equal`);
+      await consoleManager.perform(id, 'end');
+      expect(await statusOf(id)).toBe('Ended');
+      // Release: the task's records on the destination go, whoever ran its shards.
+      expect((await dst.keys('*DTS*')).length).toBeGreaterThan(0);
+      await consoleManager.perform(id, 'release');
+      expect(await statusOf(id)).toBe('Released');
+      expect(await dst.keys('*DTS*')).toEqual([]);
+    } catch (err) {
+      if (frozen) process.kill(control.pid, 'SIGCONT');
+      await dump(id);
+      throw err;
+    } finally {
+      await load.stop().catch(() => undefined);
       await consoleManager.shutdown();
     }
   }, 180_000);

@@ -15,6 +15,8 @@ export const QUEUE_NAME = 'dts-shards';
 export const EVENTS_CHANNEL = 'dts:shard-events';
 /** The console publishes task actions here (ControlMessage). */
 export const CONTROL_CHANNEL = 'dts:task-control';
+/** Workers answer the console's requests here (ChangedKeysReply). */
+export const REPLIES_CHANNEL = 'dts:shard-replies';
 /** A hash: worker id → WorkerHealth JSON, refreshed every HEALTH_INTERVAL_MS. */
 export const WORKERS_KEY = 'dts:workers';
 export const HEALTH_INTERVAL_MS = 2_000;
@@ -62,7 +64,18 @@ export interface ShardEvent {
 }
 
 export type ControlMessage =
-  | { taskId: string; action: 'pause' | 'resume' | 'stop' | 'limits' };
+  | { taskId: string; action: 'pause' | 'resume' | 'stop' | 'limits' }
+  /** Cut over: each shard's engine answers on REPLIES_CHANNEL with the keys its stream wrote (ChangedKeysReply). */
+  | { taskId: string; action: 'changed-keys'; requestId: string };
+
+/** A shard's answer to a `changed-keys` request; keys in base64 (they are binary). */
+export interface ChangedKeysReply {
+  requestId: string;
+  taskId: string;
+  shard: string;
+  keys: { db: number; key: string }[];
+  overflow: boolean;
+}
 
 /** What a worker says of itself in the registry. */
 export interface WorkerHealth {
@@ -72,9 +85,20 @@ export interface WorkerHealth {
   slots: number;
   /** The shards it runs: `taskId shard`. */
   running: { taskId: string; shard: string }[];
+  /** When it started (ms since the epoch). */
+  startedAt: number;
+  /** Its host's load average over the last minute, and the host's cores: a worker's host that is overloaded shows here. */
+  load1: number;
+  cores: number;
   /** When it last wrote this (ms since the epoch). */
   at: number;
 }
+
+/** A worker as the console shows it: alive while it wrote within three health intervals. */
+export type WorkerView = WorkerHealth & { alive: boolean };
+
+/** A worker that stopped writing is shown as not responding for this long, then forgotten. */
+const FORGET_AFTER_MS = 60 * 60_000;
 
 /** This worker's name: `DTS_WORKER_NAME`, else host:pid. */
 export function workerName(env: NodeJS.ProcessEnv = process.env): string {
@@ -87,10 +111,13 @@ export function workerSlots(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isInteger(v) && v >= 1 ? v : Math.max(1, os.availableParallelism());
 }
 
-/** The workers in the registry, with whether each is alive (wrote within three health intervals). */
-export async function listWorkers(redis: Redis, now = Date.now()): Promise<(WorkerHealth & { alive: boolean })[]> {
+/** The workers in the registry, with whether each is alive; those silent for an hour are removed. */
+export async function listWorkers(redis: Redis, now = Date.now()): Promise<WorkerView[]> {
   const all = await redis.hgetall(WORKERS_KEY);
-  return Object.values(all).map((json) => JSON.parse(json) as WorkerHealth)
+  const workers = Object.values(all).map((json) => JSON.parse(json) as WorkerHealth);
+  const forgotten = workers.filter((w) => now - w.at > FORGET_AFTER_MS).map((w) => w.id);
+  if (forgotten.length > 0) await redis.hdel(WORKERS_KEY, ...forgotten);
+  return workers.filter((w) => !forgotten.includes(w.id))
     .map((w) => ({ ...w, alive: now - w.at < 3 * HEALTH_INTERVAL_MS }))
     .sort((a, b) => a.id.localeCompare(b.id));
 }

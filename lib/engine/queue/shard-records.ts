@@ -18,8 +18,8 @@ import * as records from '../task-records';
 
 /** The shard's lease went to another worker: this run must stop writing at once. */
 export class LeaseLostError extends Error {
-  constructor(readonly taskId: string, readonly shard: string) {
-    super(`shard ${shard} of task ${taskId} was taken over by another worker`);
+  constructor(readonly taskId: string, readonly shard: string, why = 'was taken over by another worker') {
+    super(`shard ${shard} of task ${taskId} ${why}`);
   }
 }
 

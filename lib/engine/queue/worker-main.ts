@@ -16,9 +16,10 @@ import { describeError } from '@/engine/errors';
 import { db, migrateDatabase } from '@/lib/db/client';
 import { EngineManager, type ShardRun } from '../manager';
 import {
-  CONTROL_CHANNEL, EVENTS_CHANNEL, HEALTH_INTERVAL_MS, QUEUE_NAME, WORKERS_KEY, queueConnection, queueUrl, shardJobSchema,
-  stallIntervalMs, workerName, workerSlots, type ControlMessage, type ShardEvent, type WorkerHealth,
+  CONTROL_CHANNEL, EVENTS_CHANNEL, HEALTH_INTERVAL_MS, QUEUE_NAME, REPLIES_CHANNEL, WORKERS_KEY, queueConnection, queueUrl, shardJobSchema,
+  stallIntervalMs, workerName, workerSlots, type ChangedKeysReply, type ControlMessage, type ShardEvent, type WorkerHealth,
 } from './queue';
+import * as records from '../task-records';
 import { takeShard } from './shard-records';
 
 const url = queueUrl();
@@ -28,8 +29,12 @@ if (!url) {
 }
 
 const id = workerName();
+// A worker outlives a failed write (the database restarting, a dropped connection): what it must not do
+// twice is fenced by the lease, and its shards go on.
+process.on('unhandledRejection', (err) => console.error(`redis-dts worker ${id}: an operation failed:`, describeError(err)));
 const slots = workerSlots();
 const stallMs = stallIntervalMs();
+const startedAt = Date.now();
 await migrateDatabase();
 await db().$connect();
 
@@ -60,40 +65,90 @@ control.on('message', (_channel: string, raw: string) => {
       case 'resume': return Promise.resolve(manager.resumeRuns(msg.taskId));
       case 'stop': return manager.endRuns(msg.taskId);
       case 'limits': return manager.applyLimits(msg.taskId);
+      case 'changed-keys': return answerChangedKeys(msg.taskId, msg.requestId);
     }
   })();
   void done.catch((err: unknown) => console.error(`redis-dts worker ${id}: ${msg.action} of task ${msg.taskId}:`, describeError(err)));
 });
 
+/**
+ * Self-fencing: a worker cut off from the queue Redis cannot renew its locks, and once a lock lapses
+ * another worker may take the shard. So a shard whose lock was not renewed for 90 % of the lock's
+ * duration (or whose renewal was refused) has its engine stopped here first; the lease check on every
+ * checkpoint write (shard-records.ts) is the second fence.
+ */
+const lockMs = Math.floor(stallMs / 2);
+const renewedAt = new Map<string, number>();
+async function dropShard(jobId: string, why: string): Promise<void> {
+  const run = running.get(jobId);
+  if (!run || !renewedAt.has(jobId)) return;
+  renewedAt.delete(jobId);
+  await records.log(run.taskId, 'warn', `[${run.shard}] worker ${id} ${why}: its engine stopped so that no two workers run the shard; `
+    + 'the worker that takes the job over resumes it from its checkpoint').catch(() => undefined);
+  await manager.dropShard(run.taskId, run.shard);
+}
+const fenceTimer = setInterval(() => {
+  const now = Date.now();
+  for (const [jobId, at] of renewedAt) {
+    if (now - at > lockMs * 0.9) void dropShard(jobId, `could not renew its hold on the shard's job for ${((now - at) / 1000).toFixed(1)} s (the queue Redis unreachable?)`);
+  }
+}, Math.max(100, Math.floor(lockMs / 10)));
+
+/** Cut over asks each shard of the task for the keys its stream wrote; this worker answers for its own. */
+async function answerChangedKeys(taskId: string, requestId: string): Promise<void> {
+  await Promise.all([...running.values()].filter((r) => r.taskId === taskId).map(async ({ shard }) => {
+    const changed = await manager.changedKeys(`${taskId} ${shard}`);
+    if (!changed) return;
+    const reply: ChangedKeysReply = {
+      requestId, taskId, shard, overflow: changed.overflow, keys: changed.keys.map((k) => ({ db: k.db, key: k.key.toString('base64') })),
+    };
+    await publisher.publish(REPLIES_CHANNEL, JSON.stringify(reply));
+  }));
+}
+
 const worker = new Worker(QUEUE_NAME, async (job, token) => {
   const data = shardJobSchema.parse(job.data);
   const lease = await takeShard(data.taskId, data.shard, id);
   running.set(job.id!, { taskId: data.taskId, shard: data.shard });
+  renewedAt.set(job.id!, Date.now());
   await reportHealth();
   try {
     const outcome = await manager.runShard({ job: data, lease, workerId: id });
     if (outcome === 'handed-back' && token) {
       await job.moveToWait(token);
+      await records.log(data.taskId, 'info', `[${data.shard}] worker ${id} is stopping: the shard is back on the queue for another worker, from its checkpoint`);
       throw new WaitingError();
     }
     return outcome;
   } finally {
+    renewedAt.delete(job.id!);
     running.delete(job.id!);
     void reportHealth();
   }
 }, {
   connection: queueConnection(url),
   concurrency: slots,
-  // The lock lapses half a stall interval after the last renewal; the stalled check runs every half.
-  lockDuration: Math.floor(stallMs / 2),
-  stalledInterval: Math.floor(stallMs / 2),
+  // The lock is renewed every quarter of the stall interval and lapses half an interval after the last
+  // renewal; the stalled check runs every quarter: a dead worker's jobs are free within 3/4 of the interval.
+  lockDuration: lockMs,
+  stalledInterval: Math.floor(stallMs / 4),
   // Every take-over counts as a stall: a shard is never given up for having moved often.
   maxStalledCount: Number.MAX_SAFE_INTEGER,
 });
 worker.on('error', (err) => console.error(`redis-dts worker ${id}: the queue:`, describeError(err)));
+worker.on('locksRenewed', ({ jobIds }) => {
+  const now = Date.now();
+  for (const jobId of jobIds) if (renewedAt.has(jobId)) renewedAt.set(jobId, now);
+});
+worker.on('lockRenewalFailed', (jobIds) => {
+  for (const jobId of jobIds) void dropShard(jobId, 'lost its lock on the shard\'s job (another worker may hold it now)');
+});
 
 async function reportHealth(): Promise<void> {
-  const health: WorkerHealth = { id, host: os.hostname(), pid: process.pid, slots, running: [...running.values()], at: Date.now() };
+  const health: WorkerHealth = {
+    id, host: os.hostname(), pid: process.pid, slots, running: [...running.values()], startedAt,
+    load1: os.loadavg()[0]!, cores: os.availableParallelism(), at: Date.now(),
+  };
   await publisher.hset(WORKERS_KEY, id, JSON.stringify(health)).catch(() => undefined);
 }
 const healthTimer = setInterval(() => void reportHealth(), HEALTH_INTERVAL_MS);
@@ -110,6 +165,7 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
       await manager.shutdown(); // each engine writes what it read; its job goes back to the queue
       await worker.close();
       clearInterval(healthTimer);
+      clearInterval(fenceTimer);
       await publisher.hdel(WORKERS_KEY, id).catch(() => undefined);
       control.disconnect();
       publisher.disconnect();
