@@ -373,14 +373,16 @@ export class ScanReader implements SourceReader {
       if (!expiry) plain++;
       // While notifications are followed a read need not be atomic: a write in between is an event, and the key is read again.
       const how = { big: true, strings: true, atomic: !this.following, expiry };
-      for await (const got of new ReadAhead(reads, db, (k) => pipeline.filter.acceptsKey(k), READS_IN_FLIGHT, how)) {
-        if (!headerDone) yield header(got.find((r) => r.payload)?.payload);
+      const accepts = (buf: Buffer, start: number, len: number) => pipeline.filter.acceptsKeyAt(buf, start, len);
+      for await (const got of new ReadAhead(reads, db, accepts, READS_IN_FLIGHT, how)) {
+        if (!headerDone) yield header(got.reads.find((r) => r.payload)?.payload);
         if (!selected) {
           selected = true;
           yield selectDbRecord(db);
         }
-        for (const r of got) if (r.big) this.bigKeys.push({ db, key: r.key });
-        yield keyRecords(got);
+        for (const r of got.reads) if (r.big) this.bigKeys.push({ db, key: r.key });
+        if (got.records && got.records.length > 0) yield got.records;
+        yield keyRecords(got.reads);
         if (pipeline.stopping) break;
       }
     }
