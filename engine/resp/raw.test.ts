@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RespParser } from './parser';
-import { arrayHeader, bulkSpans, rawError, rawNeed, rawValueEnd } from './raw';
+import { arrayHeader, bulkSpans, RawScan, rawError, rawNeed, rawValueEnd } from './raw';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 
@@ -18,6 +18,15 @@ describe('rawValueEnd', () => {
       expect(rawValueEnd(full.subarray(0, cut), 0)).toBe(-1);
       expect(rawNeed).toBeGreaterThan(cut);
       expect(rawNeed).toBeLessThanOrEqual(wire.length);
+    }
+  });
+  it('goes on from where it stopped when given more of the value', () => {
+    const full = b(`xx${wire}`);
+    for (let cut = 2; cut < full.length; cut++) {
+      const scan = new RawScan();
+      expect(rawValueEnd(full.subarray(0, cut), 2, scan)).toBe(-1);
+      for (let more = cut + 1; more < full.length; more++) expect(rawValueEnd(full.subarray(0, more), 2, scan)).toBe(-1);
+      expect(rawValueEnd(full, 2, scan)).toBe(full.length);
     }
   });
   it('reads an error, an empty and a null array, from an offset', () => {

@@ -42,37 +42,48 @@ function lengthAt(buf: Buffer, pos: number): [number, number] | undefined {
 }
 
 /**
- * Where the RESP value starting at `pos` ends (the position after it), or -1 when `buf` does not
- * hold all of it yet (then `rawNeed` is a lower bound of the bytes it needs from `pos`). Knows the
- * RESP2 types (`$ * : + -`) and RESP3's null (`_`): what SCAN, MGET and their errors answer.
+ * How far rawValueEnd got through a value that had not all arrived: it goes on from there when
+ * called again with more of the value's bytes (the same first byte at the same `pos`).
  */
-export function rawValueEnd(buf: Buffer, pos: number): number {
-  let p = pos;
-  let open = 1; // values still to read
-  const stack: number[] = [];
+export class RawScan {
+  /** Bytes from the value's start read so far (whole elements only). */
+  at = 0;
+  /** Values still to read at the current depth. */
+  open = 1;
+  /** The enclosing arrays' values still to read. */
+  readonly stack: number[] = [];
+}
+
+/**
+ * Where the RESP value starting at `pos` ends (the position after it), or -1 when `buf` does not
+ * hold all of it yet (then `rawNeed` is a lower bound of the bytes it needs from `pos`, and `scan`
+ * remembers how far it got). Knows the RESP2 types (`$ * : + -`) and RESP3's null (`_`): what
+ * SCAN, MGET and their errors answer.
+ */
+export function rawValueEnd(buf: Buffer, pos: number, scan: RawScan = new RawScan()): number {
+  let p = pos + scan.at;
+  let open = scan.open;
+  const stack = scan.stack;
   const len = buf.length;
+  const incomplete = (need: number): number => {
+    scan.at = p - pos;
+    scan.open = open;
+    rawNeed = need;
+    return -1;
+  };
   while (open > 0) {
-    if (p >= len) {
-      rawNeed = p - pos + 1;
-      return -1;
-    }
+    if (p >= len) return incomplete(p - pos + 1);
     const t = buf[p]!;
     if (t === 0x24 || t === 0x2a) { // $ or *
       const l = lengthAt(buf, p);
-      if (!l) {
-        rawNeed = len - pos + 1;
-        return -1;
-      }
+      if (!l) return incomplete(len - pos + 1);
       const [n, after] = l;
       if (t === 0x24) {
         if (n < 0) {
           p = after;
         } else {
           const end = after + n;
-          if (end + 2 > len) {
-            rawNeed = end + 2 - pos;
-            return -1;
-          }
+          if (end + 2 > len) return incomplete(end + 2 - pos);
           if (buf[end] !== 13 || buf[end + 1] !== 10) throw protocolError('bulk string not followed by CRLF');
           p = end + 2;
         }
@@ -85,10 +96,7 @@ export function rawValueEnd(buf: Buffer, pos: number): number {
       }
     } else if (t === 0x3a || t === 0x2b || t === 0x2d || t === 0x5f) { // : + - _
       const nl = buf.indexOf(10, p + 1);
-      if (nl < 0) {
-        rawNeed = len - pos + 1;
-        return -1;
-      }
+      if (nl < 0) return incomplete(len - pos + 1);
       p = nl + 1;
     } else {
       throw protocolError(`unexpected byte 0x${t.toString(16)} where a RESP type was expected (a raw reply)`);

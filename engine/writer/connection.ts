@@ -6,7 +6,7 @@
  */
 import type net from 'node:net';
 import { EncodedArgs, encodeCommands, RespErrorReply, RespParser, type RespArg, type RespValue } from '../resp';
-import { rawNeed, rawValueEnd } from '../resp/raw';
+import { RawScan, rawNeed, rawValueEnd } from '../resp/raw';
 import { closedFailure } from '../net/failure';
 import { authenticate, NetError, openSocket, type Role } from '../net/socket';
 import type { RedisEndpoint } from '../endpoint';
@@ -77,6 +77,8 @@ export class PipelinedConnection<T> {
   private rawLen = 0;
   /** Bytes the raw reply needs at least before it is scanned again. */
   private rawWant = 0;
+  /** How far the raw reply was scanned (it goes on from there). */
+  private rawScan = new RawScan();
 
   constructor(
     readonly endpoint: RedisEndpoint,
@@ -246,7 +248,7 @@ export class PipelinedConnection<T> {
       buf = Buffer.concat(this.rawParts, this.rawLen);
       from = 0;
     }
-    const end = rawValueEnd(buf, from);
+    const end = rawValueEnd(buf, from, this.rawScan);
     if (end < 0) {
       if (!this.rawParts) {
         // A view: a socket's chunks are never reused (the parser keeps views of them too).
@@ -261,6 +263,7 @@ export class PipelinedConnection<T> {
     this.rawParts = null;
     this.rawLen = 0;
     this.rawWant = 0;
+    this.rawScan = new RawScan();
     this.deliver(buf.subarray(from, end));
     // In `chunk`'s own coordinates: `buf` began `joined` bytes before chunk[pos].
     return buf === chunk ? end : pos + end - joined;
