@@ -9,7 +9,8 @@
  *   before 7.0) — atomically for a full-only task (a Lua script per batch where the source
  *   runs scripts, else MULTI/EXEC per key), not atomically while notifications are followed
  *   (a write between a key's reads is an event: the key is read again), and without
- *   PEXPIRETIME for a DB that held no volatile key when the scan began. Pipelined over
+ *   PEXPIRETIME for a DB that held no volatile key when the scan began (then SCAN's and MGET's
+ *   replies are read raw: keys and values stay offsets into the reply bytes, ScanKeys). Pipelined over
  *   several connections at the task's rate, framed as an RDB stream and written by the
  *   same snapshot loader as a replication snapshot (RESTORE … ABSTTL, commands where the
  *   destination cannot load the payload); functions from FUNCTION DUMP. Keys over the
