@@ -37,8 +37,11 @@ export interface RespParserOptions {
   inline?: boolean;
 }
 
-/** Called once per complete top-level value with the raw bytes it occupied. */
-export type ValueCallback = (value: RespValue, bytes: number) => void;
+/**
+ * Called once per complete top-level value with the raw bytes it occupied. Returning `true`
+ * (exactly true) halts the parser right after that value: `execute` returns the bytes it consumed.
+ */
+export type ValueCallback = (value: RespValue, bytes: number) => unknown;
 
 // Aggregate kinds.
 const ARRAY = 0;
@@ -101,6 +104,8 @@ export class RespParser {
   private crlfLeft = 0;
 
   private failure: unknown = null;
+  /** The callback asked to halt after the value it was just given. */
+  private halt = false;
 
   constructor(opts: RespParserOptions = {}) {
     this.maxBulk = Math.min(opts.maxBulkLength ?? MAX_BULK_LENGTH, MAX_BULK_LENGTH);
@@ -129,13 +134,15 @@ export class RespParser {
 
   /**
    * Parses `chunk`, calling `onValue` for every top-level value it completes. If `onValue`
-   * throws, the error propagates and the parser is unusable until `reset()`.
+   * throws, the error propagates and the parser is unusable until `reset()`. Returns the bytes
+   * of `chunk` consumed: all of them, unless `onValue` returned true (halt after that value).
    */
-  execute(chunk: Buffer, onValue: ValueCallback): void {
+  execute(chunk: Buffer, onValue: ValueCallback): number {
     if (this.failure !== null) throw this.failure;
     this.cb = onValue;
+    this.halt = false;
     try {
-      this.run(chunk);
+      return this.run(chunk);
     } catch (err) {
       this.failure = err;
       throw err;
@@ -144,7 +151,7 @@ export class RespParser {
     }
   }
 
-  private run(chunk: Buffer): void {
+  private run(chunk: Buffer): number {
     const len = chunk.length;
     let pos = 0;
     this.start = 0;
@@ -154,7 +161,7 @@ export class RespParser {
       if (nl < 0) {
         this.addLinePart(chunk, 0);
         this.carry += len;
-        return;
+        return len;
       }
       // Join the line and parse it in its own coordinates: `start` is placed so that a value
       // completing at the line's end counts exactly the nl+1 bytes this chunk contributes.
@@ -168,21 +175,25 @@ export class RespParser {
       if (this.parseItem(line, 0) < 0) throw protocolError('line without CRLF terminator');
       this.start -= partsLen;
       pos = nl + 1;
+      if (this.halt) return pos;
     }
 
     while (pos < len) {
       if (this.bulkLen >= 0) {
         pos = this.continueBulk(chunk, pos);
-        continue;
+      } else {
+        const next = this.parseItem(chunk, pos);
+        if (next < 0) {
+          this.addLinePart(chunk, pos);
+          break;
+        }
+        pos = next;
       }
-      const next = this.parseItem(chunk, pos);
-      if (next < 0) {
-        this.addLinePart(chunk, pos);
-        break;
-      }
-      pos = next;
+      // Halted right after a top-level value: `start` is `pos`, nothing of the rest is counted.
+      if (this.halt) return pos;
     }
     this.carry += len - this.start;
+    return len;
   }
 
   private addLinePart(chunk: Buffer, pos: number): void {
@@ -489,7 +500,7 @@ export class RespParser {
         const bytes = this.carry + end - this.start;
         this.carry = 0;
         this.start = end;
-        this.cb(v, bytes);
+        if (this.cb(v, bytes) === true) this.halt = true;
         return end;
       }
       const top = stack[stack.length - 1]!;

@@ -6,7 +6,16 @@
 import { EncodedArgs, writeDecimal } from '../resp/encoder';
 
 /** Below this many bytes a JS loop copies faster than a call into Buffer.copy. */
-const LOOP_COPY_MAX = 48;
+export const LOOP_COPY_MAX = 48;
+
+/** src[start, start+len) copied to out at `at` (a loop for short spans); returns the offset after it. */
+export function copySpan(src: Buffer, start: number, len: number, out: Buffer, at: number): number {
+  if (len <= LOOP_COPY_MAX) {
+    for (let i = 0; i < len; i++) out[at + i] = src[start + i]!;
+    return at + len;
+  }
+  return at + src.copy(out, at, start, start + len);
+}
 /** Room for `$<len>\r\n` and the closing `\r\n` of one bulk string. */
 const FRAMING = 16;
 
@@ -27,12 +36,7 @@ export class BulkBuilder {
   /** The bulk string src[start, start+len). */
   span(src: Buffer, start: number, len: number): this {
     const pos = this.open(len);
-    if (len <= LOOP_COPY_MAX) {
-      for (let i = 0; i < len; i++) this.scratch[pos + i] = src[start + i]!;
-    } else {
-      src.copy(this.scratch, pos, start, start + len);
-    }
-    return this.close(pos + len);
+    return this.close(copySpan(src, start, len, this.scratch, pos));
   }
 
   /** The arguments written so far; the builder starts empty again. */

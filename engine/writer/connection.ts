@@ -6,6 +6,7 @@
  */
 import type net from 'node:net';
 import { EncodedArgs, encodeCommands, RespErrorReply, RespParser, type RespArg, type RespValue } from '../resp';
+import { RawScan, rawNeed, rawValueEnd } from '../resp/raw';
 import { closedFailure } from '../net/failure';
 import { authenticate, NetError, openSocket, type Role } from '../net/socket';
 import type { RedisEndpoint } from '../endpoint';
@@ -41,6 +42,9 @@ class CallReply {
   ) {}
 }
 
+/** The tag of a `callRaw()`: its reply's bytes, unparsed, go to the promise. */
+class RawCall extends CallReply {}
+
 interface Waiter {
   resolve: () => void;
   reject: (err: Error) => void;
@@ -68,6 +72,13 @@ export class PipelinedConnection<T> {
   /** Since when the connection has been waiting without hearing from the server. */
   private quietSince = 0;
   private watchdog?: NodeJS.Timeout;
+  /** A raw reply's bytes so far (views of the chunks), while it spans chunks; null when none. */
+  private rawParts: Buffer[] | null = null;
+  private rawLen = 0;
+  /** Bytes the raw reply needs at least before it is scanned again. */
+  private rawWant = 0;
+  /** How far the raw reply was scanned (it goes on from there). */
+  private rawScan = new RawScan();
 
   constructor(
     readonly endpoint: RedisEndpoint,
@@ -147,6 +158,21 @@ export class PipelinedConnection<T> {
     });
   }
 
+  /**
+   * One command whose reply is awaited as its raw RESP bytes (resp/raw.ts reads them), in order
+   * with the others: for replies of many bulk strings, read without a Buffer per element. Only
+   * the RESP2 types and RESP3's null are understood (what SCAN and MGET answer).
+   */
+  callRaw(argv: RespArg[]): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      try {
+        this.enqueue(argv, new RawCall(resolve as (reply: RespValue) => void, reject), estimateBytes(argv));
+      } catch (err) {
+        reject(err as Error);
+      }
+    });
+  }
+
   private enqueue(argv: RespArg[], tag: T | CallReply, bytes: number): void {
     if (this.failure) throw this.failure;
     this.outbox.push(argv);
@@ -203,33 +229,83 @@ export class PipelinedConnection<T> {
     else this.onReply(value, tag);
   };
 
+  /** The parser's callback: halts it before a raw reply, which the connection takes itself. */
+  private readonly deliverParsed = (value: RespValue): boolean => {
+    this.deliver(value);
+    return this.pendingTags[this.pendingHead] instanceof RawCall;
+  };
+
+  /** Takes a raw reply from `pos`; returns where it ended, or chunk.length when it goes on in the next chunk. */
+  private takeRaw(chunk: Buffer, pos: number): number {
+    let buf = chunk;
+    let from = pos;
+    let joined = 0; // bytes of earlier chunks before `chunk` in `buf`
+    if (this.rawParts) {
+      this.rawParts.push(pos === 0 ? chunk : chunk.subarray(pos));
+      this.rawLen += chunk.length - pos;
+      if (this.rawLen < this.rawWant) return chunk.length;
+      joined = this.rawLen - (chunk.length - pos);
+      buf = Buffer.concat(this.rawParts, this.rawLen);
+      from = 0;
+    }
+    const end = rawValueEnd(buf, from, this.rawScan);
+    if (end < 0) {
+      if (!this.rawParts) {
+        // A view: a socket's chunks are never reused (the parser keeps views of them too).
+        this.rawParts = [chunk.subarray(pos)];
+        this.rawLen = chunk.length - pos;
+      } else {
+        this.rawParts = [buf];
+      }
+      this.rawWant = rawNeed;
+      return chunk.length;
+    }
+    this.rawParts = null;
+    this.rawLen = 0;
+    this.rawWant = 0;
+    this.rawScan = new RawScan();
+    this.deliver(buf.subarray(from, end));
+    // In `chunk`'s own coordinates: `buf` began `joined` bytes before chunk[pos].
+    return buf === chunk ? end : pos + end - joined;
+  }
+
   private onData(chunk: Buffer): void {
     this.quietSince = Date.now();
     try {
-      // Most replies of a migration are "+OK" (and "+QUEUED" in a transaction): take a run of
-      // them without the general parser.
       let pos = 0;
-      if (!this.parser.pending) {
-        for (;;) {
+      while (pos < chunk.length) {
+        if (this.rawParts || (!this.parser.pending && this.pendingTags[this.pendingHead] instanceof RawCall)) {
+          pos = this.takeRaw(chunk, pos);
+          continue;
+        }
+        // Most replies of a migration are "+OK" (and "+QUEUED" in a transaction): take a run of
+        // them without the general parser.
+        if (!this.parser.pending) {
           if (pos + 5 <= chunk.length && chunk[pos] === 0x2b && chunk[pos + 1] === 0x4f && chunk[pos + 2] === 0x4b
             && chunk[pos + 3] === 0x0d && chunk[pos + 4] === 0x0a) {
             this.deliver('OK');
             pos += 5;
-          } else if (pos + 9 <= chunk.length && chunk[pos] === 0x2b && chunk[pos + 1] === 0x51 && chunk[pos + 2] === 0x55
+            continue;
+          }
+          if (pos + 9 <= chunk.length && chunk[pos] === 0x2b && chunk[pos + 1] === 0x51 && chunk[pos + 2] === 0x55
             && chunk[pos + 3] === 0x45 && chunk[pos + 4] === 0x55 && chunk[pos + 5] === 0x45 && chunk[pos + 6] === 0x44
             && chunk[pos + 7] === 0x0d && chunk[pos + 8] === 0x0a) {
             this.deliver('QUEUED');
             pos += 9;
-          } else if (chunk[pos] === 0x2a && !(this.pendingTags[this.pendingHead] instanceof CallReply)) {
+            continue;
+          }
+          if (chunk[pos] === 0x2a && !(this.pendingTags[this.pendingHead] instanceof CallReply)) {
             // An array of simple replies (an EXEC's answers): only whether one is an error matters to a writer.
             const end = simpleArrayEnd(chunk, pos);
-            if (end < 0) break;
-            this.deliver(SIMPLE_ARRAY);
-            pos = end;
-          } else break;
+            if (end >= 0) {
+              this.deliver(SIMPLE_ARRAY);
+              pos = end;
+              continue;
+            }
+          }
         }
+        pos += this.parser.execute(pos === 0 ? chunk : chunk.subarray(pos), this.deliverParsed);
       }
-      if (pos < chunk.length) this.parser.execute(pos === 0 ? chunk : chunk.subarray(pos), this.deliver);
     } catch (err) {
       this.fail(err instanceof Error ? err : new Error(String(err)));
       return;

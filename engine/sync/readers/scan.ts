@@ -9,7 +9,8 @@
  *   before 7.0) — atomically for a full-only task (a Lua script per batch where the source
  *   runs scripts, else MULTI/EXEC per key), not atomically while notifications are followed
  *   (a write between a key's reads is an event: the key is read again), and without
- *   PEXPIRETIME for a DB that held no volatile key when the scan began. Pipelined over
+ *   PEXPIRETIME for a DB that held no volatile key when the scan began (then SCAN's and MGET's
+ *   replies are read raw: keys and values stay offsets into the reply bytes, ScanKeys). Pipelined over
  *   several connections at the task's rate, framed as an RDB stream and written by the
  *   same snapshot loader as a replication snapshot (RESTORE … ABSTTL, commands where the
  *   destination cannot load the payload); functions from FUNCTION DUMP. Keys over the
@@ -373,14 +374,16 @@ export class ScanReader implements SourceReader {
       if (!expiry) plain++;
       // While notifications are followed a read need not be atomic: a write in between is an event, and the key is read again.
       const how = { big: true, strings: true, atomic: !this.following, expiry };
-      for await (const got of new ReadAhead(reads, db, (k) => pipeline.filter.acceptsKey(k), READS_IN_FLIGHT, how)) {
-        if (!headerDone) yield header(got.find((r) => r.payload)?.payload);
+      const accepts = (buf: Buffer, start: number, len: number) => pipeline.filter.acceptsKeyAt(buf, start, len);
+      for await (const got of new ReadAhead(reads, db, accepts, READS_IN_FLIGHT, how)) {
+        if (!headerDone) yield header(got.reads.find((r) => r.payload)?.payload);
         if (!selected) {
           selected = true;
           yield selectDbRecord(db);
         }
-        for (const r of got) if (r.big) this.bigKeys.push({ db, key: r.key });
-        yield keyRecords(got);
+        for (const r of got.reads) if (r.big) this.bigKeys.push({ db, key: r.key });
+        if (got.records && got.records.length > 0) yield got.records;
+        yield keyRecords(got.reads);
         if (pipeline.stopping) break;
       }
     }

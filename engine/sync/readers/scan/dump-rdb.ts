@@ -8,6 +8,7 @@
  */
 import type { RdbMagic } from '../../../rdb/types';
 import { RDB_OPCODE } from '../../../rdb/opcodes';
+import { copySpan } from '../../../writer/bulk-builder';
 
 /** A key as read from the source: its DUMP payload (null: it no longer exists) and absolute expiry. */
 export interface KeyRead {
@@ -59,14 +60,40 @@ export function keyRecords(reads: readonly KeyRead[]): Buffer {
       at += 9;
     }
     out[at++] = v ? 0 : p![0]!; // the type: 0 a plain string
-    at = writeLength(out, at, r.key.length);
-    at += r.key.copy(out, at);
+    at = copySpan(r.key, 0, r.key.length, out, writeLength(out, at, r.key.length));
     if (v) {
-      at = writeLength(out, at, v.length);
-      at += v.copy(out, at);
+      at = copySpan(v, 0, v.length, out, writeLength(out, at, v.length));
     } else {
       at += p!.copy(out, at, 1, p!.length - 10);
     }
+  }
+  return out;
+}
+
+/**
+ * Plain strings' records straight from the raw replies (resp/raw.ts bulkSpans offsets): key i at
+ * `keySpans[i*3+1]` of `keys` (a SCAN reply), its value at `valueSpans[i*3+1]` of `values` (the MGET
+ * reply); a null value (not a string, or gone) and a value over `limit` (> 0) are left out.
+ */
+export function stringRecords(keys: Buffer, keySpans: Int32Array, values: Buffer, valueSpans: Int32Array, n: number, limit: number): Buffer {
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    const vl = valueSpans[i * 3 + 2]!;
+    if (vl < 0 || (limit > 0 && vl > limit)) continue;
+    const kl = keySpans[i * 3 + 2]!;
+    size += 1 + lengthSize(kl) + kl + lengthSize(vl) + vl;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const vl = valueSpans[i * 3 + 2]!;
+    if (vl < 0 || (limit > 0 && vl > limit)) continue;
+    const ks = keySpans[i * 3 + 1]!;
+    const kl = keySpans[i * 3 + 2]!;
+    const vs = valueSpans[i * 3 + 1]!;
+    out[at++] = 0; // a plain string
+    at = copySpan(keys, ks, kl, out, writeLength(out, at, kl));
+    at = copySpan(values, vs, vl, out, writeLength(out, at, vl));
   }
   return out;
 }

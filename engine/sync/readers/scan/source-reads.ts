@@ -24,9 +24,10 @@ import { RateLimiter } from '../../../writer/rate-limiter';
 import { SyncError } from '../../errors';
 import type { RdbEvent } from '../../../rdb/types';
 import { parseRdbBuffer } from '../../../rdb';
-import type { RespArg } from '../../../resp';
+import { EncodedArgs, type RespArg } from '../../../resp';
+import { arrayHeader, bulkSpans, rawError } from '../../../resp/raw';
 import type { BigKeySource } from './big-keys';
-import { keyRecords, magicOfVersion, payloadVersion, rdbEof, rdbHeader, selectDbRecord, type KeyRead } from './dump-rdb';
+import { keyRecords, magicOfVersion, payloadVersion, rdbEof, rdbHeader, selectDbRecord, stringRecords, type KeyRead } from './dump-rdb';
 
 export interface SourceReadsOptions {
   source: RedisEndpoint;
@@ -55,6 +56,22 @@ export interface ReadHow {
   atomic?: boolean;
   /** Plain strings read by MGET and handed over as `value` (the full migration; its loader frames them). */
   strings?: boolean;
+}
+
+/**
+ * Keys of a SCAN reply kept as its raw bytes: for key i, `spans[i*3]` where its `$` header
+ * starts in `raw`, `spans[i*3+1]` where its bytes start, `spans[i*3+2]` their length.
+ */
+export interface ScanKeys {
+  raw: Buffer;
+  spans: Int32Array;
+  count: number;
+}
+
+/** A batch read: plain strings already framed as RDB records (`records`), the other keys as reads. */
+export interface KeyBatch {
+  records?: Buffer;
+  reads: KeyRead[];
 }
 
 interface Reader {
@@ -168,6 +185,67 @@ export class SourceReads {
     if (reply instanceof RespErrorReply) throw this.refused('SCAN', reply);
     if (!Array.isArray(reply) || !Array.isArray(reply[1])) throw new SyncError('SCAN_REPLY', `the source ${this.address} answered SCAN with something else than a cursor and keys`);
     return { cursor: String(reply[0]), keys: (reply[1] as RespValue[]).filter((k): k is Buffer => Buffer.isBuffer(k)) };
+  }
+
+  /** One SCAN step of `db` with its keys left in the reply's bytes (ScanKeys). */
+  async scanRaw(db: number, cursor: string, count = SCAN_COUNT): Promise<{ cursor: string; keys: ScanKeys }> {
+    const s = this.scanner;
+    if (!s) throw new Error('SourceReads is not open');
+    this.select(s, db);
+    const raw = await s.conn.callRaw(['SCAN', cursor, 'COUNT', count]);
+    const error = rawError(raw);
+    if (error) throw this.refused('SCAN', error);
+    const [parts, at] = arrayHeader(raw, 0);
+    if (parts !== 2 || raw[at] !== 0x24) throw new SyncError('SCAN_REPLY', `the source ${this.address} answered SCAN with something else than a cursor and keys`);
+    const head = new Int32Array(3);
+    const keysAt = bulkSpans(raw, at, 1, head);
+    const [n, first] = arrayHeader(raw, keysAt);
+    const spans = new Int32Array(Math.max(0, n) * 3);
+    if (n > 0) bulkSpans(raw, first, n, spans);
+    return { cursor: raw.toString('latin1', head[1]!, head[1]! + head[2]!), keys: { raw, spans, count: Math.max(0, n) } };
+  }
+
+  /** Whether `how` reads by `readRaw` (ScanKeys, strings framed from MGET's raw reply): while following, no expiry to read, not a cluster node. */
+  readsRaw(how: ReadHow): boolean {
+    return how.strings === true && how.atomic === false && how.expiry === false && !this.opts.cluster;
+  }
+
+  /**
+   * `read` for ScanKeys (only where `readsRaw(how)`): one MGET whose arguments are the SCAN
+   * reply's own bulk strings (the same encoding), its reply's values framed as RDB string records
+   * without a Buffer per key or value; the keys MGET found no string for read as `read` does.
+   */
+  async readRaw(db: number, keys: ScanKeys, how: ReadHow): Promise<KeyBatch> {
+    const n = keys.count;
+    await this.throttle(n);
+    const r = this.readers[this.next++ % this.readers.length];
+    if (!r) throw new Error('SourceReads is not open');
+    if (r.conn.full) await r.conn.waitForRoom();
+    this.select(r, db);
+    const limit = how.big && this.sizes ? this.opts.bigKeyBytes : 0;
+    const raw = await r.conn.callRaw(['MGET', encodedKeys(keys)]);
+    const error = rawError(raw);
+    if (error) throw this.refused('MGET', error);
+    const [count, first] = arrayHeader(raw, 0);
+    if (count !== n) throw new SyncError('SCAN_REPLY', `the source ${this.address} answered MGET with something else than a value per key`);
+    const values = new Int32Array(n * 3);
+    bulkSpans(raw, first, n, values);
+    const { raw: kraw, spans } = keys;
+    const rest: Buffer[] = [];
+    const big: KeyRead[] = [];
+    for (let i = 0; i < n; i++) {
+      const vl = values[i * 3 + 2]!;
+      if (vl >= 0 && (limit === 0 || vl <= limit)) continue;
+      const key = Buffer.from(kraw.subarray(spans[i * 3 + 1]!, spans[i * 3 + 1]! + spans[i * 3 + 2]!));
+      // Over the threshold: already read, but written in pieces on the destination, like the other big keys.
+      if (vl >= 0) big.push({ key, payload: null, expireAt: undefined, big: true });
+      else rest.push(key);
+    }
+    const others = rest.length > 0 ? this.readSome(r, rest, limit, false, false) : Promise.resolve([]);
+    others.catch(() => undefined); // awaited below; a failure meanwhile must not go unhandled
+    const records = stringRecords(kraw, spans, raw, values, n, limit);
+    const reads = await others;
+    return { records, reads: big.length > 0 ? [...big, ...reads] : reads };
   }
 
   /**
@@ -432,4 +510,27 @@ export class SourceReads {
     return new SyncError('SCAN_READ_REFUSED', `the source ${this.address} refused ${command}: ${reply.message}`,
       noperm ? 'scan mode needs SCAN, DUMP, MGET, PEXPIRETIME (PTTL before Redis 7.0), MULTI/EXEC, SELECT and EXISTS on the source account (and MEMORY USAGE to find big keys)' : undefined);
   }
+}
+
+/** ScanKeys as MGET's arguments: their bulk strings copied from the SCAN reply in contiguous runs (none where it is one run). */
+function encodedKeys(keys: ScanKeys): EncodedArgs {
+  const { raw, spans, count } = keys;
+  if (count === 0) return new EncodedArgs(Buffer.alloc(0), 0);
+  const end = (i: number) => spans[i * 3 + 1]! + spans[i * 3 + 2]! + 2;
+  let size = 0;
+  let contiguous = true;
+  for (let i = 0; i < count; i++) {
+    size += end(i) - spans[i * 3]!;
+    if (i > 0 && spans[i * 3] !== end(i - 1)) contiguous = false;
+  }
+  if (contiguous) return new EncodedArgs(raw.subarray(spans[0]!, end(count - 1)), count);
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  let runStart = spans[0]!;
+  for (let i = 1; i <= count; i++) {
+    if (i < count && spans[i * 3] === end(i - 1)) continue;
+    at += raw.copy(out, at, runStart, end(i - 1));
+    if (i < count) runStart = spans[i * 3]!;
+  }
+  return new EncodedArgs(out, count);
 }
