@@ -463,6 +463,63 @@ describe('scan mode: reads that are not atomic while notifications are followed'
   });
 });
 
+describe('scan mode: a full-only task on a source with key events on', () => {
+  // CONFIG readable here (the stand-in refuses it): the task can tell key events are on, and follows them.
+  const pair = useScanPair(() => RedisServer.start({ config: { 'notify-keyspace-events': 'KEA' } }));
+
+  it('reads without atomicity, reads again the keys changed during its scan, and completes equal to the source as it was then', async () => {
+    const { source, target, src, dst } = pair();
+    await src.flushall();
+    await dst.flushall();
+    for (let from = 0; from < 20_000; from += 2000) {
+      const p = src.pipeline();
+      for (let i = from; i < from + 2000; i++) {
+        p.set(`k:${i}`, `v${i}`);
+        if (i % 4 === 0) p.hset(`h:${i}`, 'f', `${i}`);
+        if (i % 10 === 0) p.pexpire(`k:${i}`, 3_600_000 + i);
+      }
+      await p.exec();
+    }
+    const writes = source.client();
+    let stop = false;
+    let rounds = 0;
+    let started!: () => void;
+    const go = new Promise<void>((r) => { started = r; });
+    const load = (async () => {
+      await go;
+      while (!stop) {
+        const r = rounds++;
+        const k = (r * 7919) % 20_000;
+        await writes.pipeline().set(`k:${k}`, `changed-${r}`, 'KEEPTTL').hincrby(`h:${(k * 4) % 20_000}`, 'n', 1)
+          .pexpire(`k:${(k + 1) % 20_000}`, 1_800_000 + r).del(`k:${(k + 2) % 20_000}`).exec();
+        await sleep(2);
+      }
+    })();
+    try {
+      // A slow scan (the rate limit): writes land before, between and after the keys' reads; they stop before it ends.
+      const run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan', type: 'full', rps: 8000 });
+      await waitStage(run, 'full', 30_000);
+      started();
+      await sleep(1_000);
+      stop = true;
+      await load;
+      expect(rounds).toBeGreaterThan(50);
+      await run.done;
+      expect(run.error()).toBeUndefined();
+      expect(run.logText()).toMatch(/the keys changed during the scan were read again \(\d+ waiting when it ended\)/);
+      expect(run.logText()).not.toMatch(/MULTI\/EXEC|in a script/);
+      // No waiting: what the task wrote when it completed is the source.
+      await expectEqual(src, dst, { dbs: [0] });
+      expect(await dst.dbsize()).toBe(await src.dbsize()); // no record of the task is left
+    } finally {
+      stop = true;
+      started();
+      await load;
+      writes.disconnect();
+    }
+  });
+});
+
 describe('scan mode: raw SCAN and MGET replies (following, a DB without volatile keys)', () => {
   const pair = useScanPair(() => startManagedSource());
 

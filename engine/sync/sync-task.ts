@@ -277,6 +277,12 @@ export class SyncTask extends EventEmitter<SyncTaskEvents> implements SyncRunner
     return this.writer.flush();
   }
 
+  async forgetRecord(): Promise<void> {
+    await this.writer.flush();
+    await this.writer.setKey(this.recordDb, this.recordKey, null);
+    await this.writer.flush();
+  }
+
   async fullMigration(snapshot: Snapshot, type: SyncType): Promise<number> {
     const p = this.state;
     p.fullSyncs++;

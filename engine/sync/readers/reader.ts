@@ -92,6 +92,8 @@ export interface SyncPipeline {
   readonly streamResumePoint: StreamPosition | undefined;
   /** Writes what was read, then resolves (the end of a reader's run). */
   flush(): Promise<void>;
+  /** Writes what was read, then deletes the task's record on the destination (a full-only task has nothing to resume). */
+  forgetRecord(): Promise<void>;
   /** After the destination lost acknowledged writes: a new writer, and the position its record still holds. */
   reopenWriter(): Promise<ResumePosition | undefined>;
 }

@@ -145,7 +145,9 @@ export class ScanReader implements SourceReader {
     this.reads = this.newReads();
     await this.reads.open();
     pipeline.log('info', `keys are read with ${this.reads.how}`);
-    if (type !== 'full') {
+    // A full-only task follows key events too where the source has them on: its reads need not be atomic
+    // (cheaper for the source), and the keys changed during the scan are read again before it completes.
+    if (type !== 'full' || facts.notifications) {
       await this.subscribe();
       this.following = true;
       await this.watchFlushes();
@@ -154,6 +156,8 @@ export class ScanReader implements SourceReader {
       await pipeline.fullMigration({ chunks: this.snapshot(facts.version), size: () => null, replid: null, offset: 0, after: () => this.bigKeyReads(), noChecksum: true }, type);
       if (pipeline.stopping) return this.end();
       if (type === 'full') {
+        if (this.following) await this.drainChanges();
+        if (pipeline.stopping) return this.end();
         pipeline.setStage('completed');
         return;
       }
@@ -202,7 +206,7 @@ export class ScanReader implements SourceReader {
 
   // ---- the source's facts and settings -------------------------------------------------
 
-  private async sourceFacts(): Promise<{ version: ServerVersion; keys: number; databases: number; cluster: boolean }> {
+  private async sourceFacts(): Promise<{ version: ServerVersion; keys: number; databases: number; cluster: boolean; notifications: boolean }> {
     const client = await new ControlClient(this.source, 'source').open();
     try {
       const server = await client.call(['INFO', 'server']);
@@ -224,8 +228,11 @@ export class ScanReader implements SourceReader {
       // A cluster node has DB 0 only (SELECT is refused there).
       const cluster = /^redis_mode:cluster/m.test(String(server)) || /^server_mode:cluster/m.test(String(server));
       const databases = cluster ? 1 : Math.max(Number.isInteger(configured) && configured > 0 ? configured : 16, highest + 1);
-      if (this.pipeline.options.type !== 'full') await this.checkNotifications(client);
-      return { version, keys, databases, cluster };
+      // A full-only task does not change the source's settings: it follows key events only where they are on.
+      const notifications = this.pipeline.options.type !== 'full'
+        ? (await this.checkNotifications(client), true)
+        : (await checkNotifySetting(client)).state === 'ok';
+      return { version, keys, databases, cluster, notifications };
     } finally {
       client.close();
     }
@@ -406,15 +413,38 @@ export class ScanReader implements SourceReader {
     }
   }
 
+  /**
+   * A full-only task that followed key events: the keys changed during its scan (and any re-scan due) are
+   * read and written again, once, until nothing waits; then the subscription ends.
+   */
+  private async drainChanges(): Promise<void> {
+    await this.subscriber?.caughtUp();
+    const waiting = this.queue.size + this.rescans.size;
+    await this.pipeline.applyStream(this.changes(true), { offset: 0, db: 0 }, {
+      sourceDatabases: this.databases,
+      heartbeatKey: heartbeatKeyFor(this.pipeline.options.taskId),
+      onHeartbeat: () => undefined,
+    });
+    if (this.pipeline.writer.failed) throw this.pipeline.writer.failed;
+    await this.pipeline.forgetRecord(); // written again by the units of the re-reads
+    this.pipeline.log('info', `the keys changed during the scan were read again (${waiting} waiting when it ended): the full migration is complete`);
+    await this.close();
+  }
+
   // ---- incremental ---------------------------------------------------------------------
 
-  /** Batches of commands: the changed keys read again, and the re-scans due. */
-  private async *changes(): AsyncGenerator<StreamCommand[]> {
+  /**
+   * Batches of commands: the changed keys read again, and the re-scans due. `untilDrained`: only the keys
+   * and re-scans waiting now (a source written without pause would otherwise never let it end).
+   */
+  private async *changes(untilDrained = false): AsyncGenerator<StreamCommand[]> {
     const writer = new ChangeWriter(this.pipeline.writer.destination, this.pipeline.writer.masters !== undefined);
+    let left = untilDrained ? this.queue.size : Infinity;
     while (!this.pipeline.stopping && !this.closed) {
       if (this.failure) throw this.failure;
+      if (untilDrained && left <= 0 && this.rescans.size === 0) return;
       try {
-        yield* this.nextChanges(writer);
+        left -= yield* this.nextChanges(writer, left);
       } catch (err) {
         // A broken source connection: opened again, and every selected DB re-scanned (the keys being read are among them).
         if (!(err instanceof NetError) || this.pipeline.writer.failed || this.closed || this.pipeline.stopping) throw err;
@@ -424,18 +454,18 @@ export class ScanReader implements SourceReader {
     }
   }
 
-  /** One step: the re-scans due, or a batch of changed keys, or (nothing waiting) an empty batch. */
-  private async *nextChanges(writer: ChangeWriter): AsyncGenerator<StreamCommand[]> {
+  /** One step: the re-scans due, or a batch of at most `limit` changed keys, or (nothing waiting) an empty batch; returns the keys taken. */
+  private async *nextChanges(writer: ChangeWriter, limit = Infinity): AsyncGenerator<StreamCommand[], number> {
     if (this.rescans.size > 0) {
       yield* this.runRescan(writer);
-      return;
+      return 0;
     }
-    const batch = this.queue.take(CHANGE_BATCH);
+    const batch = this.queue.take(Math.max(1, Math.min(CHANGE_BATCH, limit)));
     if (batch.length === 0) {
       // Nothing waits: an empty batch lets the applier close its unit and see End.
       await this.queue.wait(250);
       yield [];
-      return;
+      return 0;
     }
     const byDb = new Map<number, Buffer[]>();
     for (const k of batch) {
@@ -452,6 +482,7 @@ export class ScanReader implements SourceReader {
     }
     yield out;
     this.working = 0;
+    return batch.length;
   }
 
   /** The key reads' connections again, backing off within the retry time for failed connections; then a re-scan of every selected DB. */

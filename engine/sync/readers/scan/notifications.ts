@@ -43,6 +43,8 @@ export class KeyeventSubscriber {
   private started = false;
   private timer?: NodeJS.Timeout;
   private heardAt = Date.now();
+  /** Waiting for the answer to a PING of caughtUp() (pongs come back in order). */
+  private readonly pongWaiters: (() => void)[] = [];
   /** Events received so far. */
   events = 0;
 
@@ -124,7 +126,24 @@ export class KeyeventSubscriber {
     this.timer.unref();
   }
 
+  /**
+   * Resolves once every event of a write the source ran before now has been delivered: the source answers
+   * this connection's PING after the events already queued on it. (The periodic PINGs' pongs may answer
+   * first; that only resolves it a little early for an older PING, so two are sent.)
+   */
+  async caughtUp(timeoutMs = 5000): Promise<void> {
+    if (!this.socket || this.closed || this.lost) return;
+    const pongs = [0, 1].map(() => new Promise<void>((resolve) => this.pongWaiters.push(resolve)));
+    this.socket.write(encodeCommand(['PING']));
+    this.socket.write(encodeCommand(['PING']));
+    await Promise.race([Promise.all(pongs), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+
   private onMessage(value: RespValue): void {
+    if (isArray(value, 'pong')) {
+      this.pongWaiters.shift()?.();
+      return;
+    }
     if (!Array.isArray(value) || value.length < 4 || !isArray(value, 'pmessage')) return;
     const channel = value[2];
     const key = value[3];
