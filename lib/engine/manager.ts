@@ -34,6 +34,7 @@ import * as records from './task-records';
 import { incrementalVerifyOptions, VerificationError, Verifications, verificationSettingsOf } from './verification';
 import { WorkerProcess } from './worker-process';
 import { taskRunRecords, type RunRecords } from './run-records';
+import { databaseUnreachable } from '@/lib/db/errors';
 import { QueueDispatcher } from './queue/dispatcher';
 import type { WorkerView } from './queue/queue';
 import { queueUrl, type ShardJob } from './queue/queue';
@@ -50,6 +51,8 @@ const PERSIST_INTERVAL_MS = 1000;
 const STABLE_RUN_MS = 60_000;
 const RESTART_FIRST_MS = 1_000;
 const RESTART_LONGEST_MS = 30_000;
+/** A shard run whose start the database prevented goes back on the queue after this long. */
+const DATABASE_RETRY_MS = 1_000;
 const DEFAULT_OTHER_RETRY_MS = 10 * 60_000;
 
 /** A run of engine restarts after unexpected exits. */
@@ -255,6 +258,12 @@ export class EngineManager {
       };
       this.launch(spec).catch(async (err: unknown) => {
         if (err instanceof LeaseLostError) return resolve('lease-lost');
+        if (databaseUnreachable(err)) {
+          // Not the shard's fault: its job goes back on the queue and is taken again in a moment.
+          console.error(`redis-dts worker: shard ${key}: the database did not answer (${describeError(err)}); handing the shard back`);
+          await new Promise((r) => setTimeout(r, DATABASE_RETRY_MS));
+          return resolve('handed-back');
+        }
         await spec.records.markFailed(`the engine could not be started: ${describeError(err)}`).catch(() => undefined);
         resolve('finished');
       });
@@ -520,7 +529,8 @@ export class EngineManager {
     if (this.workers.has(spec.key)) return;
     if ((await spec.records.status()) !== 'Retrying') return spec.finished?.('finished'); // ended or released meanwhile
     await this.launch(spec).catch(async (err: unknown) => {
-      if (err instanceof LeaseLostError) throw err;
+      // Tried again later (scheduleRestart), not a reason to fail the task.
+      if (err instanceof LeaseLostError || databaseUnreachable(err)) throw err;
       await spec.records.markFailed(`the engine could not be started again: ${describeError(err)}`);
       spec.finished?.('finished');
     });

@@ -41,6 +41,8 @@ await db().$connect();
 const publisher = queueConnection(url);
 const control = queueConnection(url);
 const running = new Map<string, { taskId: string; shard: string }>();
+/** SIGTERM or SIGINT came: the shards are being handed back. */
+let stopping = false;
 
 const manager = new EngineManager({
   role: 'worker',
@@ -116,7 +118,9 @@ const worker = new Worker(QUEUE_NAME, async (job, token) => {
     const outcome = await manager.runShard({ job: data, lease, workerId: id });
     if (outcome === 'handed-back' && token) {
       await job.moveToWait(token);
-      await records.log(data.taskId, 'info', `[${data.shard}] worker ${id} is stopping: the shard is back on the queue for another worker, from its checkpoint`);
+      await records.log(data.taskId, 'info', stopping
+        ? `[${data.shard}] worker ${id} is stopping: the shard is back on the queue for another worker, from its checkpoint`
+        : `[${data.shard}] worker ${id} could not start the shard (the database did not answer): it is back on the queue`).catch(() => undefined);
       throw new WaitingError();
     }
     return outcome;
@@ -155,7 +159,6 @@ const healthTimer = setInterval(() => void reportHealth(), HEALTH_INTERVAL_MS);
 await reportHealth();
 process.stdout.write(`redis-dts worker ${id}: ${slots} slot(s), take-over after ${stallMs / 1000} s without a lock renewal; waiting for shards\n`);
 
-let stopping = false;
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.once(sig, () => {
     if (stopping) return;
