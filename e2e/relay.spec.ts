@@ -5,7 +5,7 @@
  * (the configuration says so), writes arrive, End makes the destination a master again, equal. With
  * a cluster destination the wizard does not offer it, saying why (a cluster node refuses REPLICAOF).
  */
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { compareKeyByKey } from '../engine/testing/compare';
 import { infoReplication } from '../engine/testing/redis-info';
 import { RedisCluster, RedisServer } from '../engine/testing/redis-server';
@@ -13,6 +13,22 @@ import { shot } from './testing/journey';
 
 let source: RedisServer;
 let target: RedisServer;
+
+/** Wizard steps 1 and 2: each side a self-managed database on 127.0.0.1 (with its instance mode when given), then DB 0 selected. */
+async function endpointsAndDb0(page: Page, sides: (readonly [string, number, string?])[]): Promise<void> {
+  for (const [legend, port, mode] of sides) {
+    const side = page.getByRole('group', { name: legend });
+    await side.getByLabel('Access Method').selectOption({ label: 'Self-managed Database' });
+    if (mode) await side.getByLabel('Instance Mode').selectOption({ label: mode });
+    await side.getByLabel('Host').fill('127.0.0.1');
+    await side.getByLabel('Port').fill(String(port));
+  }
+  await page.getByRole('button', { name: 'Test Connection And Proceed' }).click();
+  await expect(page.getByRole('heading', { name: '2. Configure Objects' })).toBeVisible({ timeout: 15_000 });
+  await page.getByRole('listbox', { name: 'Source Objects' }).getByRole('option', { name: /^DB 0 / }).click();
+  await page.getByRole('button', { name: 'Move to Selected Objects' }).click();
+  await page.getByRole('button', { name: 'Next: Advanced Configurations' }).click();
+}
 
 test.beforeAll(async () => {
   [source, target] = await Promise.all([RedisServer.start({ config: { 'repl-diskless-sync-delay': 0 } }), RedisServer.start()]);
@@ -33,17 +49,7 @@ test('the wizard offers Replication relay; the task relays, says the destination
   const name = 'e2e-relay-journey';
   await page.goto('/sync-tasks/new?region=local');
   await page.getByLabel('Task Name').fill(name);
-  for (const [legend, port] of [['Source Database', source.port], ['Destination Database', target.port]] as const) {
-    const side = page.getByRole('group', { name: legend });
-    await side.getByLabel('Access Method').selectOption({ label: 'Self-managed Database' });
-    await side.getByLabel('Host').fill('127.0.0.1');
-    await side.getByLabel('Port').fill(String(port));
-  }
-  await page.getByRole('button', { name: 'Test Connection And Proceed' }).click();
-  await expect(page.getByRole('heading', { name: '2. Configure Objects' })).toBeVisible({ timeout: 15_000 });
-  await page.getByRole('listbox', { name: 'Source Objects' }).getByRole('option', { name: /^DB 0 / }).click();
-  await page.getByRole('button', { name: 'Move to Selected Objects' }).click();
-  await page.getByRole('button', { name: 'Next: Advanced Configurations' }).click();
+  await endpointsAndDb0(page, [['Source Database', source.port], ['Destination Database', target.port]]);
 
   await expect(page.getByRole('heading', { name: '3. Advanced Settings' })).toBeVisible();
   const method = page.getByRole('group', { name: 'Write Method' });
@@ -97,18 +103,7 @@ test('a cluster destination: the wizard does not offer Replication relay, and sa
   try {
     await page.goto('/sync-tasks/new?region=local');
     await page.getByLabel('Task Name').fill('e2e-relay-cluster');
-    for (const [legend, port, mode] of [['Source Database', source.port, 'Standalone'], ['Destination Database', cluster.nodes[0]!.port, 'Cluster']] as const) {
-      const side = page.getByRole('group', { name: legend });
-      await side.getByLabel('Access Method').selectOption({ label: 'Self-managed Database' });
-      await side.getByLabel('Instance Mode').selectOption({ label: mode });
-      await side.getByLabel('Host').fill('127.0.0.1');
-      await side.getByLabel('Port').fill(String(port));
-    }
-    await page.getByRole('button', { name: 'Test Connection And Proceed' }).click();
-    await expect(page.getByRole('heading', { name: '2. Configure Objects' })).toBeVisible({ timeout: 15_000 });
-    await page.getByRole('listbox', { name: 'Source Objects' }).getByRole('option', { name: /^DB 0 / }).click();
-    await page.getByRole('button', { name: 'Move to Selected Objects' }).click();
-    await page.getByRole('button', { name: 'Next: Advanced Configurations' }).click();
+    await endpointsAndDb0(page, [['Source Database', source.port, 'Standalone'], ['Destination Database', cluster.nodes[0]!.port, 'Cluster']]);
 
     await expect(page.getByRole('heading', { name: '3. Advanced Settings' })).toBeVisible();
     const method = page.getByRole('group', { name: 'Write Method' });

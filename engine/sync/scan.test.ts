@@ -44,11 +44,12 @@ async function expectEventuallyEqual(run: RunningTask, src: Redis, dst: Redis, d
   await expectEqual(src, dst, { dbs });
 }
 
-/** A source (started by `startSource`) and a destination for one describe block, with a client on each. */
-function useScanPair(startSource: () => Promise<RedisServer>): () => { source: RedisServer; target: RedisServer; src: Redis; dst: Redis } {
+/** A source (started by `startSource`) and a destination (default: Redis 7.0) for one describe block, with a client on each. */
+function useScanPair(startSource: () => Promise<RedisServer>, startTarget: () => Promise<RedisServer> = () => RedisServer.start()):
+  () => { source: RedisServer; target: RedisServer; src: Redis; dst: Redis } {
   let pair: { source: RedisServer; target: RedisServer; src: Redis; dst: Redis } | undefined;
   beforeAll(async () => {
-    const [source, target] = await Promise.all([startSource(), RedisServer.start()]);
+    const [source, target] = await Promise.all([startSource(), startTarget()]);
     pair = { source, target, src: source.client(), dst: target.client() };
   });
   afterAll(async () => {
@@ -59,6 +60,33 @@ function useScanPair(startSource: () => Promise<RedisServer>): () => { source: R
   return () => {
     if (!pair) throw new Error('the servers are not started (useScanPair runs in beforeAll)');
     return pair;
+  };
+}
+
+/**
+ * A write load of `round(r)` calls (r = 0, 1, …, a pause of `pauseMs` between them), from `start()` (at once
+ * unless `gated`) until `stop()`, which resolves with the rounds run.
+ */
+function roundsLoad(round: (r: number) => Promise<unknown>, opts: { gated?: boolean; pauseMs?: number } = {}): { start(): void; stop(): Promise<number> } {
+  let stopping = false;
+  let started!: () => void;
+  const go = opts.gated ? new Promise<void>((r) => { started = r; }) : Promise.resolve();
+  const loop = (async () => {
+    await go;
+    let r = 0;
+    while (!stopping) {
+      await round(r++);
+      await sleep(opts.pauseMs ?? 2);
+    }
+    return r;
+  })();
+  return {
+    start: () => started?.(),
+    stop: async () => {
+      stopping = true;
+      started?.();
+      return loop;
+    },
   };
 }
 
@@ -367,39 +395,28 @@ describe('scan mode: big keys read in windows of their type\'s own commands', ()
     const expireAt = Date.now() + 3_600_000;
     await seedBigKeys(src, expireAt);
     const writer = source.client();
-    let stop = false;
-    let rounds = 0;
-    const load = (async () => {
-      while (!stop) {
-        const r = rounds++;
-        await writer.pipeline()
-          .hset('big:hash', `field-${r % 30_000}`, `changed-${r}`).hdel('big:hash', `field-${(r * 7) % BIG_MEMBERS}`)
-          .sadd('big:set', `new-${r}`).srem('big:set', `member-${(r * 3) % BIG_MEMBERS}`)
-          .zadd('big:zset', r, `member-${(r * 5) % BIG_MEMBERS}`)
-          .lpush('big:list', `head-${r}`).rpop('big:list')
-          .xadd('big:stream', '*', 'f', `later-${r}`)
-          .xack('big:stream', 'g', `${1000 + (r % 1500)}-${(r % 1500) % 3}`)
-          .append('big:string', 'y')
-          .exec();
-        await sleep(1);
-      }
-    })();
+    const load = roundsLoad((r) => writer.pipeline()
+      .hset('big:hash', `field-${r % 30_000}`, `changed-${r}`).hdel('big:hash', `field-${(r * 7) % BIG_MEMBERS}`)
+      .sadd('big:set', `new-${r}`).srem('big:set', `member-${(r * 3) % BIG_MEMBERS}`)
+      .zadd('big:zset', r, `member-${(r * 5) % BIG_MEMBERS}`)
+      .lpush('big:list', `head-${r}`).rpop('big:list')
+      .xadd('big:stream', '*', 'f', `later-${r}`)
+      .xack('big:stream', 'g', `${1000 + (r % 1500)}-${(r % 1500) % 3}`)
+      .append('big:string', 'y')
+      .exec(), { pauseMs: 1 });
     try {
       const run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan', hooks: { bigKeyThreshold: BIG_BYTES, scan: { flushWatchMs: 200 } } });
       await waitStage(run, 'incremental', 60_000);
       expect(run.logText()).toMatch(/6 key\(s\) over the big-key threshold/);
       await sleep(300);
-      stop = true;
-      await load;
-      expect(rounds).toBeGreaterThan(20);
+      expect(await load.stop()).toBeGreaterThan(20);
       await expectEventuallyEqual(run, src, dst, [0], 40_000);
       await expectEqualExceptSeenTime(src, dst, { dbs: [0] });
       for (const k of ['big:hash', 'big:set', 'big:zset', 'big:list']) expect(await dst.pexpiretime(k)).toBe(expireAt);
       // The writes during the scan came back as key events and were read again.
       expect((await endTask(run)).commandsApplied).toBeGreaterThan(0);
     } finally {
-      stop = true;
-      await load;
+      await load.stop();
       writer.disconnect();
     }
   });
@@ -425,39 +442,26 @@ describe('scan mode: reads that are not atomic while notifications are followed'
     const writes = source.client();
     const writes1 = source.client();
     await writes1.select(1);
-    let stop = false;
-    let rounds = 0;
-    let started!: () => void;
-    const go = new Promise<void>((r) => { started = r; });
-    const load = (async () => {
-      await go;
-      while (!stop) {
-        const r = rounds++;
-        const k = (r * 37) % 20_000;
-        await writes.pipeline().pexpireat(`plain:${k}`, later + r).set(`plain:${(k + 1) % 20_000}`, `changed-${r}`, 'KEEPTTL')
-          .del(`plain:${(k + 2) % 20_000}`).hset(`plain:${(k + 2) % 20_000}`, 'now', 'a hash').exec();
-        await writes1.pipeline().persist(`ttl:${r % 5000}`).set(`ttl:${(r + 1) % 5000}`, `changed-${r}`, 'PX', 1_800_000 + r).exec();
-        await sleep(2);
-      }
-    })();
+    const load = roundsLoad(async (r) => {
+      const k = (r * 37) % 20_000;
+      await writes.pipeline().pexpireat(`plain:${k}`, later + r).set(`plain:${(k + 1) % 20_000}`, `changed-${r}`, 'KEEPTTL')
+        .del(`plain:${(k + 2) % 20_000}`).hset(`plain:${(k + 2) % 20_000}`, 'now', 'a hash').exec();
+      await writes1.pipeline().persist(`ttl:${r % 5000}`).set(`ttl:${(r + 1) % 5000}`, `changed-${r}`, 'PX', 1_800_000 + r).exec();
+    }, { gated: true });
     try {
       // A slow scan (the rate limit): the writes land before, between and after the keys' reads.
       const run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan', rps: 8000, hooks: { scan: { flushWatchMs: 200 } } });
       // The load starts once the scan has (DB 0 held no volatile key when it began).
       await waitStage(run, 'full', 30_000);
-      started();
+      load.start();
       await waitStage(run, 'incremental', 60_000);
       expect(run.logText()).toMatch(/1 DB\(s\) held no key with an expiry when the scan began: read without PEXPIRETIME/);
-      stop = true;
-      await load;
-      expect(rounds).toBeGreaterThan(50);
+      expect(await load.stop()).toBeGreaterThan(50);
       await expectEventuallyEqual(run, src, dst, [0, 1]);
       expect(Number(await dst.pexpiretime(`plain:${37 % 20_000}`))).toBeGreaterThan(later - 1);
       await endTask(run);
     } finally {
-      stop = true;
-      started();
-      await load;
+      await load.stop();
       for (const c of [one, writes, writes1]) c.disconnect();
     }
   });
@@ -481,29 +485,18 @@ describe('scan mode: a full-only task on a source with key events on', () => {
       await p.exec();
     }
     const writes = source.client();
-    let stop = false;
-    let rounds = 0;
-    let started!: () => void;
-    const go = new Promise<void>((r) => { started = r; });
-    const load = (async () => {
-      await go;
-      while (!stop) {
-        const r = rounds++;
-        const k = (r * 7919) % 20_000;
-        await writes.pipeline().set(`k:${k}`, `changed-${r}`, 'KEEPTTL').hincrby(`h:${(k * 4) % 20_000}`, 'n', 1)
-          .pexpire(`k:${(k + 1) % 20_000}`, 1_800_000 + r).del(`k:${(k + 2) % 20_000}`).exec();
-        await sleep(2);
-      }
-    })();
+    const load = roundsLoad((r) => {
+      const k = (r * 7919) % 20_000;
+      return writes.pipeline().set(`k:${k}`, `changed-${r}`, 'KEEPTTL').hincrby(`h:${(k * 4) % 20_000}`, 'n', 1)
+        .pexpire(`k:${(k + 1) % 20_000}`, 1_800_000 + r).del(`k:${(k + 2) % 20_000}`).exec();
+    }, { gated: true });
     try {
       // A slow scan (the rate limit): writes land before, between and after the keys' reads; they stop before it ends.
       const run = runTask({ source: endpointOf(source), target: endpointOf(target), read: 'scan', type: 'full', rps: 8000 });
       await waitStage(run, 'full', 30_000);
-      started();
+      load.start();
       await sleep(1_000);
-      stop = true;
-      await load;
-      expect(rounds).toBeGreaterThan(50);
+      expect(await load.stop()).toBeGreaterThan(50);
       await run.done;
       expect(run.error()).toBeUndefined();
       expect(run.logText()).toMatch(/the keys changed during the scan were read again \(\d+ waiting when it ended\)/);
@@ -512,9 +505,7 @@ describe('scan mode: a full-only task on a source with key events on', () => {
       await expectEqual(src, dst, { dbs: [0] });
       expect(await dst.dbsize()).toBe(await src.dbsize()); // no record of the task is left
     } finally {
-      stop = true;
-      started();
-      await load;
+      await load.stop();
       writes.disconnect();
     }
   });
@@ -562,22 +553,10 @@ describe('scan mode: raw SCAN and MGET replies (following, a DB without volatile
 });
 
 describe('scan mode: a big hash with field TTLs (Redis 8.0 to Redis 8.0)', () => {
-  let source: RedisServer;
-  let target: RedisServer;
-  let src: Redis;
-  let dst: Redis;
-  beforeAll(async () => {
-    [source, target] = await Promise.all([startManagedSource({ server: 'redis-8.0' }), RedisServer.start({ server: 'redis-8.0' })]);
-    src = source.client();
-    dst = target.client();
-  });
-  afterAll(async () => {
-    src?.disconnect();
-    dst?.disconnect();
-    await Promise.all([source?.stop(), target?.stop()]);
-  });
+  const pair = useScanPair(() => startManagedSource({ server: 'redis-8.0' }), () => RedisServer.start({ server: 'redis-8.0' }));
 
   it('is read in HSCAN windows with each field\'s absolute expiry (HPEXPIRETIME), and written equal', async () => {
+    const { source, target, src, dst } = pair();
     const at = Date.now() + 3_600_000;
     for (let from = 0; from < BIG_MEMBERS; from += 2000) {
       const idx = Array.from({ length: 2000 }, (_, i) => from + i);
