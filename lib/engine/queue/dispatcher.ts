@@ -118,14 +118,14 @@ export class QueueDispatcher {
 
   /** The workers in the registry and their health, for the console's pages. */
   workers(): Promise<WorkerView[]> {
-    return this.reaching(() => listWorkers(this.connection));
+    return this.reaching(() => listWorkers(this.connection), false); // read only: nothing to take effect later
   }
 
   /** Runs an action that needs the queue Redis; its failure to answer is named as such. */
-  private async reaching<T>(action: () => Promise<T>): Promise<T> {
+  private async reaching<T>(action: () => Promise<T>, askFirst = true): Promise<T> {
     try {
       // Asked first, so that an action whose queue does not answer sends nothing that could take effect later.
-      await this.connection.ping();
+      if (askFirst) await this.connection.ping();
       return await action();
     } catch (err) {
       if (!queueUnreachable(err)) throw err;
