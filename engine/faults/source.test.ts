@@ -37,8 +37,11 @@ describe('faults between the source and the engine', () => {
     await waitStage(run, 'incremental');
     for (let i = 0; i < 6; i++) {
       await sleep(300);
+      const resumed = run.task.progress.partialResyncs;
       rig.sourceProxy.cut();
       rig.targetProxy.cut();
+      // The next cut once this one was healed (on a loaded machine two cuts could otherwise meet one reconnection).
+      if (i < 3) await waitFor(() => run.task.progress.partialResyncs > resumed, 20_000, `the partial resync after cut ${i + 1}`);
     }
     const diffs = await settleAndCompare(rig, run, load);
     expectExact(diffs, run);
