@@ -9,15 +9,17 @@
  *   checkpoint catches up. Reported as commands applied per second.
  * - The same two through the Replication relay write method (engine/relay/, docs/relay.md): the
  *   destination replicates through the engine; its link up, its offset caught up (BENCH_RELAY=0 skips it).
- *   Measured right after native in each round (the same load on the machine for the pair), with each
- *   round's ratio printed beside the medians', and the CPU per million commands of the engine (user +
- *   system; the bench's own polling and spawning of the burst included, some 0.01 s) and of the destination
- *   (beside the native replica's: the destination does the same work).
+ *   Measured beside native in each round (the same load on the machine for the pair; which goes first
+ *   alternates), with each round's ratio printed beside the medians', and the CPU per million commands of
+ *   the engine (user + system; the bench's own polling and spawning of the burst included, some 0.01 s)
+ *   and of the destination (beside the native replica's: the destination does the same work). The relay
+ *   makes an empty destination load the snapshot as it arrives (repl-diskless-load on-empty-db), so the
+ *   full sync is also timed for a native replica with that setting: the like-for-like figure, the
+ *   engine's own cost.
  * - Engine memory: peak RSS of this process during each phase.
  *
- * Each side is measured BENCH_RUNS times (default 3), native and ours in turn so
- * that drift in the machine's speed hits both, and the medians are compared: on a
- * 2-core machine one run of either varies by ±15 %.
+ * Each side is measured BENCH_RUNS times (default 5), in turn so that drift in the machine's speed hits
+ * both, and the medians are compared: on a 2-core machine one run of either varies by ±15 %.
  *
  * Sizes can be lowered for a quick run: BENCH_KEYS, BENCH_HASHES, BENCH_BURST. BENCH_BURST_TEST picks
  * the burst's redis-benchmark test (default set; incr and lpush show the stream's other commands).
@@ -28,12 +30,14 @@ import { SyncTask } from '../sync/sync-task';
 import type { ReadMethod } from '../sync/types';
 import { RedisServer } from '../testing/redis-server';
 import {
-  BURST, BURST_TEST, HASHES, KEYS, MASTER_CONFIG, RUNS, RssSampler, burst, engineCpu, info, list, mb, median, nativeApplyRate,
+  BURST, BURST_TEST, DISKLESS_LOAD, HASHES, KEYS, MASTER_CONFIG, RssSampler, benchRuns, burst, engineCpu, info, list, mb, median, nativeApplyRate,
   nativeFullSync, populate, serverCpu, waitUntil,
 } from './harness';
 import { relayApplyRate, relayFullSync } from './relay';
 
 const RELAY = process.env.BENCH_RELAY !== '0';
+/** Five rounds by default here: a pair's ratio varies ±15 % from one round to the next on a 2-core machine. */
+const RUNS = benchRuns(5);
 
 /** The machine's load when a section starts: a shared 2-core machine's ratios mean little above 2. */
 function loadAverage(): string {
@@ -129,18 +133,23 @@ export async function run(log: (line: string) => void): Promise<void> {
   try {
     await populate(master);
     const native: number[] = [];
+    const nativeDiskless: number[] = [];
     const ours: number[] = [];
     const relayed: number[] = [];
     let rss = 0;
     let relayRss = 0;
     for (let i = 0; i < RUNS; i++) {
-      native.push(await nativeFullSync(master));
-      // The relay right after native, so that the pair of each round meets the same load on the machine.
-      if (RELAY) {
+      // The relay beside native, so that the pair of each round meets the same load on the machine; which
+      // of them goes first alternates, so that neither always meets what the other left (dirty pages, a warm CPU).
+      const relayRound = async () => {
         const relay = await relayFullSync(master, log);
         relayed.push(relay.seconds);
         relayRss = Math.max(relayRss, relay.rss);
-      }
+        nativeDiskless.push(await nativeFullSync(master, DISKLESS_LOAD));
+      };
+      if (RELAY && i % 2 === 1) await relayRound();
+      native.push(await nativeFullSync(master));
+      if (RELAY && i % 2 === 0) await relayRound();
       const run = await ourFullSync(master, log);
       ours.push(run.seconds);
       rss = Math.max(rss, run.rss);
@@ -152,8 +161,11 @@ export async function run(log: (line: string) => void): Promise<void> {
     log(`  ratio (ours / native):      ${(oursS / nativeS).toFixed(2)}x  (goal: within 1.5x)`);
     if (RELAY) {
       const relayS = median(relayed);
-      log(`  through the relay:          ${relayS.toFixed(2)} s (runs: ${list(relayed, 2)}), engine peak RSS ${mb(relayRss)}`);
+      const disklessS = median(nativeDiskless);
+      log(`  through the relay:          ${relayS.toFixed(2)} s (runs: ${list(relayed, 2)}), engine peak RSS ${mb(relayRss)}; the destination loads the snapshot as it arrives (the relay sets repl-diskless-load on-empty-db)`);
       log(`  ratio (relay / native):     ${(relayS / nativeS).toFixed(2)}x  (goal: within 1.05x; each round's: ${list(relayed.map((r, i) => r / native[i]!), 2)})`);
+      log(`  native, replica with repl-diskless-load on-empty-db: ${disklessS.toFixed(2)} s (runs: ${list(nativeDiskless, 2)})`);
+      log(`  ratio (relay / that native): ${(relayS / disklessS).toFixed(2)}x  (the engine's own cost, like for like; each round's: ${list(relayed.map((r, i) => r / nativeDiskless[i]!), 2)})`);
     }
   } finally {
     await master.stop();
@@ -171,16 +183,19 @@ export async function run(log: (line: string) => void): Promise<void> {
   const relayDestinationCpu: number[] = [];
   let rss = 0;
   for (let i = 0; i < RUNS; i++) {
-    const native = await nativeApplyRate();
-    nativeRates.push(native.rate);
-    replicaCpu.push(native.applierCpu);
-    if (RELAY) {
+    const relayRound = async () => {
       const relay = await relayApplyRate();
       relayRates.push(relay.rate);
       relayCpu.push(relay.engineCpu);
       relaySysCpu.push(relay.engineSysCpu);
       relayDestinationCpu.push(relay.destinationCpu);
-    }
+    };
+    // Native and the relay in turn, which goes first alternating (as for the full sync).
+    if (RELAY && i % 2 === 1) await relayRound();
+    const native = await nativeApplyRate();
+    nativeRates.push(native.rate);
+    replicaCpu.push(native.applierCpu);
+    if (RELAY && i % 2 === 0) await relayRound();
     const run = await ourApplyRate();
     ourRates.push(run.rate);
     destinationCpu.push(run.destinationCpu);

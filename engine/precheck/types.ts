@@ -28,7 +28,7 @@ export interface PrecheckOptions {
   readMethod?: ReadMethod;
   /** Default commands; relay adds the Replication relay item. */
   writeMethod?: WriteMethod;
-  /** Why the task's own settings (filters, throttles) keep it from relaying (relay-task.ts relayRefusal), if they do. */
+  /** Why the task's own settings (filters, throttles) keep it from relaying (relay-possible.ts relayRefusal), if they do. */
   relayRefusal?: string;
 }
 

@@ -5,8 +5,7 @@
 import { describeError } from '../errors';
 import { ControlClient } from '../net/socket';
 import type { SyncOptions, WriteMethod } from '../sync/types';
-import { relayCommandObstacles, relayFindingFor } from './relay-possible';
-import { relayRefusal } from './relay-task';
+import { relayCommandObstacles, relayFindingFor, relayRefusal } from './relay-possible';
 
 export interface WriteMethodChoice {
   method: WriteMethod;

@@ -1,13 +1,12 @@
 /**
  * A destination a relayed task left pointing at the engine (the engine died; the task is released
- * without running again) is made a master again, with its own masterauth/masteruser, which the
- * relay's password carries (relay-task.ts wrapRelayPassword). A destination that is not ours is
- * left alone.
+ * without running again) is made a master again, with its own settings, which the relay's password
+ * carries (destination-settings.ts). A destination that is not ours is left alone.
  */
 import { ControlClient } from '../net/socket';
 import type { RedisEndpoint } from '../endpoint';
 import { RespErrorReply } from '../resp';
-import { unwrapRelayPassword } from './relay-task';
+import { restoreDestination, unwrapRelayPassword } from './destination-settings';
 
 /** Whether it was detached (it was a replica of a relay of this engine's). */
 export async function detachRelayedDestination(target: RedisEndpoint): Promise<boolean> {
@@ -17,10 +16,7 @@ export async function detachRelayedDestination(target: RedisEndpoint): Promise<b
     if (reply instanceof RespErrorReply || !Array.isArray(reply)) return false;
     const saved = unwrapRelayPassword(String(reply[1] ?? ''));
     if (!saved) return false;
-    await client.call(['REPLICAOF', 'NO', 'ONE']);
-    await client.call(['CONFIG', 'SET', 'masterauth', saved.masterauth]);
-    if (saved.masteruser) await client.call(['CONFIG', 'SET', 'masteruser', saved.masteruser]);
-    if (saved.tlsReplication) await client.call(['CONFIG', 'SET', 'tls-replication', saved.tlsReplication]);
+    await restoreDestination((argv) => client.call(argv), saved);
     return true;
   } finally {
     client.close();

@@ -97,3 +97,17 @@ export async function relayFindingFor(source: ControlClient, destination: Contro
   const info = async (c: ControlClient): Promise<InfoFields> => parseInfo(String(await c.call(['INFO', 'everything'])));
   return relayFinding(await info(source), await info(destination), opts.conflict === 'overwrite', opts.filter?.dbs);
 }
+
+/** Why a task cannot relay, in words a person can act on; undefined when nothing in its options stands in the way. */
+export function relayRefusal(opts: SyncOptions): string | undefined {
+  const f = opts.filter;
+  if (!opts.source) return 'Replication relay needs a source to replicate (an RDB file is written with commands)';
+  if (opts.read === 'scan') return 'Replication relay replicates the source: it cannot read it by scan';
+  if (f?.dbMap && [...f.dbMap].some(([from, to]) => from !== to)) return 'Replication relay copies every DB as it is: it cannot map DBs';
+  if (f?.includePrefixes?.length || f?.excludePrefixes?.length) return 'Replication relay copies every key: it cannot filter by prefix';
+  if (opts.ttlExtendSeconds) return 'Replication relay copies expiries as they are: it cannot extend them';
+  const cluster = clusterRelayRefusal(Boolean(opts.sourceCluster), Boolean(opts.targetCluster));
+  if (cluster) return cluster.reason.replace(/\.$/, '');
+  if (opts.rps || opts.throttle?.full || opts.throttle?.incremental) return 'Replication relay does not throttle: the destination reads as fast as a replica does';
+  return undefined;
+}

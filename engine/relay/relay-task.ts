@@ -15,7 +15,6 @@
  * died finds the destination still following this source's history and takes it over (the
  * destination asks `PSYNC <replid> <offset>`; the source answers +CONTINUE).
  */
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { DtsError } from '../errors';
 import { endpointAddress } from '../endpoint';
@@ -23,8 +22,8 @@ import { ControlClient } from '../net/socket';
 import { parseInfo, type InfoFields } from '../precheck/info';
 import { RespErrorReply, type RespValue } from '../resp';
 import type { SyncOptions, SyncProgress, SyncRunner, SyncStage, SyncTaskEvents } from '../sync/types';
-import { clusterRelayRefusal } from './cluster-refusal';
-import { relayFindingFor } from './relay-possible';
+import { applyRelaySettings, restoreDestination, unwrapRelayPassword, wrapRelayPassword, type DestinationSettings } from './destination-settings';
+import { relayFindingFor, relayRefusal } from './relay-possible';
 import { ReplicationRelay } from './relay-server';
 
 const POLL_MS = 500;
@@ -32,45 +31,6 @@ const POLL_MS = 500;
 const DRAIN_MS = 10_000;
 
 export class RelayError extends DtsError {}
-
-interface ReplicationAuth {
-  masterauth: string;
-  masteruser: string | undefined;
-  /** The destination's tls-replication, when the task changed it (a relay listening with TLS). */
-  tlsReplication?: string;
-}
-
-const RELAY_PASSWORD = /^dts-relay\.([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)\.(yes|no|)\.[A-Za-z0-9_-]+$/;
-
-/**
- * The masterauth the destination gets while it relays: a fresh secret, carrying the destination's own
- * masterauth and masteruser, so that a later run (after the engine died) can still give them back.
- */
-export function wrapRelayPassword(auth: ReplicationAuth): string {
-  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
-  return `dts-relay.${b64(auth.masterauth)}.${b64(auth.masteruser ?? '')}.${auth.tlsReplication ?? ''}.${randomBytes(18).toString('base64url')}`;
-}
-
-export function unwrapRelayPassword(masterauth: string): ReplicationAuth | undefined {
-  const m = RELAY_PASSWORD.exec(masterauth);
-  if (!m) return undefined;
-  const text = (s: string) => Buffer.from(s, 'base64url').toString('utf8');
-  return { masterauth: text(m[1]!), masteruser: text(m[2]!) || undefined, tlsReplication: m[3] || undefined };
-}
-
-/** Why a task cannot relay, in words a person can act on; undefined when nothing in its options stands in the way. */
-export function relayRefusal(opts: SyncOptions): string | undefined {
-  const f = opts.filter;
-  if (!opts.source) return 'Replication relay needs a source to replicate (an RDB file is written with commands)';
-  if (opts.read === 'scan') return 'Replication relay replicates the source: it cannot read it by scan';
-  if (f?.dbMap && [...f.dbMap].some(([from, to]) => from !== to)) return 'Replication relay copies every DB as it is: it cannot map DBs';
-  if (f?.includePrefixes?.length || f?.excludePrefixes?.length) return 'Replication relay copies every key: it cannot filter by prefix';
-  if (opts.ttlExtendSeconds) return 'Replication relay copies expiries as they are: it cannot extend them';
-  const cluster = clusterRelayRefusal(Boolean(opts.sourceCluster), Boolean(opts.targetCluster));
-  if (cluster) return cluster.reason.replace(/\.$/, '');
-  if (opts.rps || opts.throttle?.full || opts.throttle?.incremental) return 'Replication relay does not throttle: the destination reads as fast as a replica does';
-  return undefined;
-}
 
 export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunner {
   private readonly relay: ReplicationRelay;
@@ -80,7 +40,7 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
   private source?: ControlClient;
   private destination?: ControlClient;
   /** The destination's masterauth and masteruser before the task, given back on detach. */
-  private saved?: ReplicationAuth;
+  private saved?: DestinationSettings;
   private keysTotal = 0;
   private lastProgress: SyncProgress;
   private failingSince?: number;
@@ -179,9 +139,11 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
       const reply = await config(['CONFIG', 'GET', name]);
       return Array.isArray(reply) && reply.length >= 2 ? String(reply[1]) : undefined;
     };
-    const current: ReplicationAuth = { masterauth: (await get('masterauth')) ?? '', masteruser: (await get('masteruser')) || undefined };
+    const current = {
+      masterauth: (await get('masterauth')) ?? '', masteruser: (await get('masteruser')) || undefined, disklessLoad: await get('repl-diskless-load'),
+    };
     // A run of this task that died left its own password there, with the user's settings inside it.
-    const saved = unwrapRelayPassword(current.masterauth) ?? current;
+    const saved: DestinationSettings = unwrapRelayPassword(current.masterauth) ?? { masterauth: current.masterauth, masteruser: current.masteruser };
     if (this.opts.relay?.tls && saved.tlsReplication === undefined) {
       const tlsReplication = await get('tls-replication');
       if (tlsReplication === undefined) {
@@ -190,21 +152,18 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
       }
       saved.tlsReplication = tlsReplication;
     }
+    // Loading the snapshot as it arrives (destination-settings.ts); a server without the setting (before 6.0) loads from disk.
+    if (saved.disklessLoad === undefined && current.disklessLoad === 'disabled') saved.disklessLoad = current.disklessLoad;
     this.saved = saved;
     this.relay.password = wrapRelayPassword(saved);
-    await config(['CONFIG', 'SET', 'masterauth', this.relay.password]);
-    if (current.masteruser) await config(['CONFIG', 'SET', 'masteruser', '']);
-    if (this.opts.relay?.tls) await config(['CONFIG', 'SET', 'tls-replication', 'yes']);
+    await applyRelaySettings(config, saved, current, this.relay.password, Boolean(this.opts.relay?.tls));
     await config(['REPLICAOF', host, String(port)]);
   }
 
   /** REPLICAOF NO ONE and the destination's own settings back: it never stays pointed at the engine. */
   private async detach(destination: ControlClient): Promise<void> {
     if (!this.saved) return;
-    await destination.call(['REPLICAOF', 'NO', 'ONE']);
-    await destination.call(['CONFIG', 'SET', 'masterauth', this.saved.masterauth]);
-    if (this.saved.masteruser) await destination.call(['CONFIG', 'SET', 'masteruser', this.saved.masteruser]);
-    if (this.saved.tlsReplication) await destination.call(['CONFIG', 'SET', 'tls-replication', this.saved.tlsReplication]);
+    await restoreDestination((argv) => destination.call(argv), this.saved);
     this.saved = undefined;
     this.emit('log', 'info', 'the destination is a master again (REPLICAOF NO ONE)');
   }

@@ -3,10 +3,10 @@
  * through the CLI's engine. Full + incremental under a write load, a broken source link healed by
  * partial resync (the source counts it), the CLI killed -9 and started again (the destination's
  * own offset is the checkpoint: partial resync, no second full sync), End detaches the
- * destination (a master again, its masterauth given back); a full-only task ends by itself; what
- * cannot be relayed is refused before anything changes (a real cluster destination among it: its
- * nodes refuse REPLICAOF); a stalled destination under small writes stays equal (the relay's reused
- * read buffer).
+ * destination (a master again, its masterauth and repl-diskless-load given back; it loaded the
+ * snapshot as it arrived); a full-only task ends by itself; what cannot be relayed is refused before
+ * anything changes (a real cluster destination among it: its nodes refuse REPLICAOF); a stalled
+ * destination under small writes stays equal (the relay's reused read buffer).
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -73,6 +73,9 @@ describe('npm run sync -- --write relay', () => {
     await waitFor(async () => (await infoReplication(dst)).master_link_status === 'up', 30_000, () => `the destination never linked up:\n${cli.stderr()}`);
     expect((await infoReplication(dst)).role).toBe('slave');
     expect(await stats(src)).toMatchObject({ full: 1 });
+    // The empty destination loaded the snapshot as it arrived, not from a copy on its disk.
+    expect(await dst.config('GET', 'repl-diskless-load')).toEqual(['repl-diskless-load', 'on-empty-db']);
+    expect(target.log()).toMatch(/MASTER <-> REPLICA sync: receiving .*from master (with EOF )?to parser/);
 
     // The source drops the relay's connection: the destination asks again, through the engine, from its offset.
     await src.client('KILL', 'TYPE', 'replica');
@@ -99,6 +102,7 @@ describe('npm run sync -- --write relay', () => {
     const repl = await infoReplication(dst);
     expect(repl.role).toBe('master');
     expect(await dst.config('GET', 'masterauth')).toEqual(['masterauth', 'kept-by-the-user']);
+    expect(await dst.config('GET', 'repl-diskless-load')).toEqual(['repl-diskless-load', 'disabled']);
     // As a native replica holds them: stream groups' entries-read, lag and seen-time are the replica's own.
     expect(await compareKeyByKey(src, dst, [0, 3], { replicaMetadata: true })).toEqual([]);
     expect(await dst.dbsize()).toBeGreaterThan(20_000);
@@ -277,7 +281,7 @@ describe('npm run sync -- --write relay', () => {
     }
   });
 
-  it('a destination left pointing at a dead engine is detached on release: a master again, with its own masterauth', async () => {
+  it('a destination left pointing at a dead engine is detached on release: a master again, with its own masterauth and repl-diskless-load', async () => {
     const { s: source, c: src } = await server();
     const { s: target, c: dst } = await server();
     await src.set('a', '1');
@@ -290,6 +294,7 @@ describe('npm run sync -- --write relay', () => {
     expect(await detachRelayedDestination(parseRedisUrl(target.url))).toBe(true);
     expect((await infoReplication(dst)).role).toBe('master');
     expect(await dst.config('GET', 'masterauth')).toEqual(['masterauth', 'the-users-own']);
+    expect(await dst.config('GET', 'repl-diskless-load')).toEqual(['repl-diskless-load', 'disabled']);
     expect(await dst.get('a')).toBe('1');
     // Not ours (any more): left alone.
     expect(await detachRelayedDestination(parseRedisUrl(target.url))).toBe(false);

@@ -10,8 +10,10 @@
  * comparing the last 40 bytes received with it, so it may span reads; the 40 most recent
  * bytes are held back until more arrive, so a mark is never delivered as RDB data.
  *
- * Pure: no I/O. RDB and stream chunks are zero-copy views of the pushed chunks. Handlers may
- * switch the mode from inside a callback (the pump continues in the new mode).
+ * Pure: no I/O. RDB and stream chunks are zero-copy views of the pushed chunks, valid during the
+ * callback; what the framer keeps between pushes (a partial line, a diskless RDB's last 40 bytes) it
+ * copies, so a caller may reuse a chunk's memory once push() returns (the relay reads into one buffer).
+ * Handlers may switch the mode from inside a callback (the pump continues in the new mode).
  */
 import { RespError } from '../resp/values';
 
@@ -80,6 +82,8 @@ export class ReplicationFramer {
     if (chunk.length === 0) return;
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
     this.pump();
+    // Kept for the next push: a copy (line modes only; the data modes leave nothing).
+    if (this.buf.length > 0 && this.buf.buffer === chunk.buffer) this.buf = Buffer.from(this.buf);
   }
 
   private setMode(mode: Mode): void {
@@ -193,7 +197,7 @@ export class ReplicationFramer {
     if (chunk.length >= MARK_LEN) {
       if (this.tail.length > 0) this.h.rdbData(this.tail);
       if (chunk.length > MARK_LEN) this.h.rdbData(chunk.subarray(0, chunk.length - MARK_LEN));
-      this.tail = chunk.subarray(chunk.length - MARK_LEN);
+      this.tail = Buffer.from(chunk.subarray(chunk.length - MARK_LEN));
     } else {
       const joined = Buffer.concat([this.tail, chunk]);
       const cut = Math.max(0, joined.length - MARK_LEN);

@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { precheckItemInfo, runPrechecks } from '@/engine/precheck';
-import { relayRefusal } from '@/engine/relay/relay-task';
+import { relayRefusal } from '@/engine/relay/relay-possible';
 import { syncOptionsFor } from '@/lib/engine/task-options';
 import { db } from '@/lib/db/client';
 import { endpointSchema } from './endpoint';
