@@ -23,12 +23,15 @@ export interface CounterEvents {
 
 export class SnapshotKeyCounter {
   private parser?: RdbParser;
-  private staging = Buffer.allocUnsafeSlow(STAGE_BYTES);
+  private staging: Buffer;
   private used = 0;
   private stagedAt = 0;
   private keys = 0;
 
-  constructor(private readonly on: CounterEvents) {}
+  /** `stageBytes`: how much is parsed at once (tests make it small, to parse across many stagings). */
+  constructor(private readonly on: CounterEvents, private readonly stageBytes = STAGE_BYTES) {
+    this.staging = Buffer.allocUnsafeSlow(stageBytes);
+  }
 
   /** A new snapshot begins: the previous one's count, if any, is forgotten. */
   start(): void {
@@ -46,7 +49,7 @@ export class SnapshotKeyCounter {
       const n = chunk.copy(this.staging, this.used, at);
       this.used += n;
       at += n;
-      if (this.used === STAGE_BYTES && !this.parse()) return;
+      if (this.used === this.stageBytes && !this.parse()) return;
     }
     if (this.used > 0 && Date.now() - this.stagedAt >= STAGE_MS) this.parse();
   }
@@ -63,7 +66,7 @@ export class SnapshotKeyCounter {
     if (!parser || this.used === 0) return true;
     // The parser may keep slices of what it is given: each staged megabyte is a buffer of its own.
     const bytes = this.staging.subarray(0, this.used);
-    this.staging = Buffer.allocUnsafeSlow(STAGE_BYTES);
+    this.staging = Buffer.allocUnsafeSlow(this.stageBytes);
     this.used = 0;
     this.stagedAt = Date.now();
     try {

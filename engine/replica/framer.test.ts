@@ -13,8 +13,11 @@ interface Record {
   stream: Buffer;
 }
 
-/** Drives a framer as the link does: three handshake replies, then the PSYNC status. */
-function frame(parts: Buffer[], replies = 3): Record {
+/**
+ * Drives a framer as the link does: three handshake replies, then the PSYNC status. With `through`,
+ * each part is pushed as a view of that one buffer, overwritten after the push (as the relay reads).
+ */
+function frame(parts: Buffer[], replies = 3, through?: Buffer): Record {
   const lines: string[] = [];
   const events: string[] = [];
   const rdb: Buffer[] = [];
@@ -30,7 +33,14 @@ function frame(parts: Buffer[], replies = 3): Record {
     rdbError: (l) => events.push(`error:${l}`),
     stream: (c) => stream.push(Buffer.from(c)),
   });
-  for (const p of parts) framer.push(p);
+  for (const p of parts) {
+    if (!through) {
+      framer.push(p);
+      continue;
+    }
+    framer.push(through.subarray(0, p.copy(through)));
+    through.fill(0x24); // '$': the next read
+  }
   return { lines, events, rdb: Buffer.concat(rdb), stream: Buffer.concat(stream) };
 }
 
@@ -173,5 +183,19 @@ describe('GetackWatch', () => {
   it('asks once per read that completes GETACKs, and not for other commands', () => {
     expect(acksAt([Buffer.concat([GETACK, SET, GETACK]), SET])).toEqual([GETACK.length * 2 + SET.length]);
     expect(acksAt([SET, SET, b('*1\r\n$4\r\nPING\r\n')])).toEqual([]);
+  });
+});
+
+describe('what the framer keeps between pushes', () => {
+  it('is its own copy: parts pushed as views of one buffer, overwritten after each push, frame the same', () => {
+    // The snapshot's end mark ends a read (a master sends nothing after it until the stream).
+    const snapshot = Buffer.concat([HANDSHAKE, b(`+FULLRESYNC ${REPLID} 100\r\n`), b(`$EOF:${MARK}\r\n`), RDB, b(MARK)]);
+    const expected = frame([snapshot, STREAM]);
+    expect(expected.events).toEqual([`start:diskless:${MARK}`, 'end']);
+    const split = (bytes: Buffer, size: number) => Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+    for (const size of [1, 3, 7, 39, 41, 64]) {
+      const parts = [...split(snapshot, size), ...split(STREAM, size)];
+      expect(frame(parts, 3, Buffer.alloc(size)), `parts of ${size} bytes`).toEqual(expected);
+    }
   });
 });
