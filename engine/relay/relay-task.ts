@@ -71,7 +71,8 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
       const port = await this.relay.listen();
       const host = this.opts.relay?.announceHost ?? this.opts.relay?.host ?? '127.0.0.1';
       await this.attach(destination, host, port);
-      this.emit('log', 'info', `the destination ${endpointAddress(this.opts.target)} replicates the source ${endpointAddress(this.opts.source!)} through the engine at ${host}:${port}; it is read-only until the task ends`);
+      this.emit('log', 'info', `the destination ${endpointAddress(this.opts.target)} replicates the source ${endpointAddress(this.opts.source!)} through the engine at ${host}:${port}; it is read-only until the task ends`
+        + (this.saved?.disklessLoad ? ', and loads the snapshot as it arrives (repl-diskless-load on-empty-db until then)' : ''));
       await this.follow(source, destination);
       if (this.stopping) await this.drain(source);
       await this.detach(destination);

@@ -76,6 +76,7 @@ describe('npm run sync -- --write relay', () => {
     // The empty destination loaded the snapshot as it arrived, not from a copy on its disk.
     expect(await dst.config('GET', 'repl-diskless-load')).toEqual(['repl-diskless-load', 'on-empty-db']);
     expect(target.log()).toMatch(/MASTER <-> REPLICA sync: receiving .*from master (with EOF )?to parser/);
+    expect(cli.stdout()).toContain('loads the snapshot as it arrives (repl-diskless-load on-empty-db until then)');
 
     // The source drops the relay's connection: the destination asks again, through the engine, from its offset.
     await src.client('KILL', 'TYPE', 'replica');

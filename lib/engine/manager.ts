@@ -686,7 +686,7 @@ export class EngineManager {
     if (parseStored(advancedSchema, task.advanced, DEFAULT_ADVANCED).writeMethod === 'relay') {
       // A relayed task keeps no record; a destination its dead engine left as a replica is detached.
       try {
-        if (await detachRelayedDestination(syncOptionsFor(task).target)) await records.log(taskId, 'info', 'the destination is a master again (REPLICAOF NO ONE), with its own masterauth');
+        if (await detachRelayedDestination(syncOptionsFor(task).target)) await records.log(taskId, 'info', 'the destination is a master again (REPLICAOF NO ONE), with its own replication settings (masterauth, masteruser, tls-replication, repl-diskless-load)');
       } catch (err) {
         await records.log(taskId, 'warn', `could not make the destination a master again: ${describeError(err)}; run REPLICAOF NO ONE on it`);
       }

@@ -27,6 +27,6 @@ export const relayPossible: PrecheckItemDef = {
     if (obstacles.length > 0) return failed(obstacles[0]!.reason, [...details, ...obstacles.slice(1).map((o) => o.reason)], obstacles[0]!.fix);
     if (finding.takeover) return passed('The destination already follows this source (an earlier run of the task): it is taken over by partial resync.', details);
     if (finding.warnings.length > 0) return warning(finding.warnings[0]!, details, 'Empty the destination first to keep nothing of its own.');
-    return passed('The destination can replicate the source through the engine, as a native replica: it is read-only until the task ends.', details);
+    return passed('The destination can replicate the source through the engine, as a native replica: it is read-only until the task ends, and an empty one loads the snapshot as it arrives (repl-diskless-load on-empty-db).', details);
   },
 };
