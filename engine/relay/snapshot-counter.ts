@@ -23,30 +23,30 @@ export interface CounterEvents {
 
 export class SnapshotKeyCounter {
   private parser?: RdbParser;
-  private staging: Buffer;
+  /** Allocated when a snapshot begins: a relay that only ever continues by partial resync needs none. */
+  private staging?: Buffer;
   private used = 0;
   private stagedAt = 0;
   private keys = 0;
 
   /** `stageBytes`: how much is parsed at once (tests make it small, to parse across many stagings). */
-  constructor(private readonly on: CounterEvents, private readonly stageBytes = STAGE_BYTES) {
-    this.staging = Buffer.allocUnsafeSlow(stageBytes);
-  }
+  constructor(private readonly on: CounterEvents, private readonly stageBytes = STAGE_BYTES) {}
 
   /** A new snapshot begins: the previous one's count, if any, is forgotten. */
   start(): void {
     this.parser = new RdbParser({ stringRuns: true, lazyValues: true, verifyChecksum: false });
+    this.staging ??= Buffer.allocUnsafeSlow(this.stageBytes);
     this.used = 0;
     this.keys = 0;
   }
 
   /** A chunk of the snapshot, which may be a view of a buffer the caller reuses (it is copied). */
   push(chunk: Buffer): void {
-    if (!this.parser) return;
+    if (!this.parser || !this.staging) return;
     if (this.used === 0) this.stagedAt = Date.now();
     let at = 0;
     while (at < chunk.length) {
-      const n = chunk.copy(this.staging, this.used, at);
+      const n = chunk.copy(this.staging!, this.used, at);
       this.used += n;
       at += n;
       if (this.used === this.stageBytes && !this.parse()) return;
@@ -58,17 +58,17 @@ export class SnapshotKeyCounter {
   end(): void {
     if (this.parser) this.parse();
     this.parser = undefined;
+    this.staging = undefined;
   }
 
   /** Counts the staged bytes; false when the snapshot could not be parsed (the count is then given up). */
   private parse(): boolean {
     const parser = this.parser;
-    if (!parser || this.used === 0) return true;
+    if (!parser || !this.staging || this.used === 0) return true;
     // The parser may keep slices of what it is given: each staged megabyte is a buffer of its own.
     const bytes = this.staging.subarray(0, this.used);
     this.staging = Buffer.allocUnsafeSlow(this.stageBytes);
     this.used = 0;
-    this.stagedAt = Date.now();
     try {
       for (const ev of parser.push(bytes)) {
         if (ev.type === 'string-run') this.keys += ev.count;
@@ -76,6 +76,7 @@ export class SnapshotKeyCounter {
       }
     } catch (err) {
       this.parser = undefined;
+      this.staging = undefined;
       this.on.lost((err as Error).message);
       return false;
     }
