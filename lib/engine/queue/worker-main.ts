@@ -110,6 +110,12 @@ async function answerChangedKeys(taskId: string, requestId: string): Promise<voi
 
 const worker = new Worker(QUEUE_NAME, async (job, token) => {
   const data = shardJobSchema.parse(job.data);
+  if (stopping && token) {
+    // A fetch already under way when the worker paused can bring back the very shard it just handed back
+    // (seen in CI: the shard then waited on a closing worker, fenced, instead of going to another one).
+    await job.moveToWait(token);
+    throw new WaitingError();
+  }
   const lease = await takeShard(data.taskId, data.shard, id);
   running.set(job.id!, { taskId: data.taskId, shard: data.shard });
   renewedAt.set(job.id!, Date.now());
