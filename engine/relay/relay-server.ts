@@ -89,15 +89,18 @@ const MAX_SAMPLES = 4096;
 /** The source's reads go into a buffer of this size (Node's own are 64 KB): what gathered (below) in one read. */
 const READ_BUFFER = 512 * 1024;
 /**
- * After a read shorter than this the source's socket is left unread for GATHER_MS, so the next read takes
- * what arrived meanwhile: a source writes its snapshot 16 KB at a time and its stream once per event loop,
- * and each read and write on this path costs about as much as the bytes it moves. Measured on 2 cores
- * (`npm run bench -- sync`, medians of 5): 10 ms took the engine's CPU per million commands relayed from
- * 0.23 to 0.15 s and the full sync from 1.27x to 1.15x a native replica loading the same way, for at most
- * 10 ms more delay; 2 ms gained little, and 20 ms stalled the source's snapshot (its socket buffers fill).
+ * After a read shorter than this the source's socket is left unread for a moment, so the next read takes
+ * what arrived meanwhile: a source writes its snapshot 16 KB at a time and its stream once per event loop.
+ * How long depends on what the bytes cost here. The snapshot's are parsed (its keys counted): each read
+ * and write costs about as much as the bytes it moves, and 10 ms took the full sync from 1.27x to 1.15x a
+ * native replica loading the same way (20 ms stalled the source: its socket buffers fill). The stream's
+ * are only passed on, and what it needs is a destination fed evenly, not in lumps: 2 ms. Measured
+ * on 2 cores, relay / native stream rate, means of 8-round A/Bs (2026-12-03 evening): no gathering 0.94,
+ * 1 ms 0.99, 2 ms 1.01, 5 ms 0.96, 10 ms 0.92 (docs/relay.md, Speed).
  */
 const GATHER_BELOW = 256 * 1024;
-const GATHER_MS = 10;
+const SNAPSHOT_GATHER_MS = 10;
+const STREAM_GATHER_MS = 2;
 
 /**
  * Whether the source's socket is read, from the reasons not to: the task paused, the destination's socket
@@ -117,14 +120,14 @@ class ReadGate {
     else if (before > 0 && this.reasons.size === 0) this.socket.resume();
   }
 
-  /** A read of `bytes` was taken: a short one is followed by a moment without reading. */
-  read(bytes: number): void {
+  /** A read of `bytes` was taken: a short one is followed by `ms` without reading. */
+  read(bytes: number, ms: number): void {
     if (bytes >= GATHER_BELOW || this.gatherTimer) return;
     this.set('gathering', true);
     this.gatherTimer = setTimeout(() => {
       this.gatherTimer = undefined;
       this.set('gathering', false);
-    }, GATHER_MS);
+    }, ms);
   }
 
   close(): void {
@@ -460,7 +463,7 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
         gate.set('backpressure', true);
         destination.once('drain', () => gate.set('backpressure', false));
       }
-      gate.read(chunk.length);
+      gate.read(chunk.length, stats.stage === 'stream' ? STREAM_GATHER_MS : SNAPSHOT_GATHER_MS);
     };
     if (reader) {
       reader.onChunk = (chunk) => {
