@@ -72,10 +72,10 @@ export function AdvancedStep({ value, onChange, errors, sourceIsCluster, targetI
         <RadioGroupField legend="Write Method" name="writeMethod" value={noRelay ? 'commands' : value.writeMethod} layout="column" onChange={(v) => set('writeMethod', v)}
           error={e('writeMethod')}
           options={[
-            { value: 'commands', label: 'Commands', description: 'The engine writes the destination as a client. Filters, DB mapping, throttling and older destinations all work. Default.' },
+            { value: 'commands', label: 'Commands', description: 'The engine writes the destination as a client. Filters, DB mapping and older destinations all work. Default.' },
             { value: 'relay', label: 'Replication relay', disabled: Boolean(noRelay), description: noRelay
               ? `Not available: ${noRelay.reason}`
-              : 'The destination replicates the source through the engine, as fast as a native replica. Standalone only, every DB as it is, no filters or throttling; the destination is read-only until the task ends.' },
+              : 'The destination replicates the source through the engine, as fast as a native replica. Standalone only, every DB as it is, no filters (throttling applies); the destination is read-only until the task ends.' },
           ]}
           hint="The precheck says whether relaying is possible for this pair (docs/relay.md)." />
       </Section>

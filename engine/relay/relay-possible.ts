@@ -108,6 +108,5 @@ export function relayRefusal(opts: SyncOptions): string | undefined {
   if (opts.ttlExtendSeconds) return 'Replication relay copies expiries as they are: it cannot extend them';
   const cluster = clusterRelayRefusal(Boolean(opts.sourceCluster), Boolean(opts.targetCluster));
   if (cluster) return cluster.reason.replace(/\.$/, '');
-  if (opts.rps || opts.throttle?.full || opts.throttle?.incremental) return 'Replication relay does not throttle: the destination reads as fast as a replica does';
   return undefined;
 }

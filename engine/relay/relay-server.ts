@@ -30,6 +30,7 @@ import { authenticate, openSocket, request } from '../net/socket';
 import { encodeCommand, RespParser, type RespValue } from '../resp';
 import { ReplicationFramer } from '../replica/framer';
 import { SnapshotKeyCounter } from './snapshot-counter';
+import { byteRate, PacedWriter, StreamCommandCounter, UNLIMITED, type RelayLimits } from './relay-throttle';
 
 export type RelayStage = 'idle' | 'handshake' | 'waiting-snapshot' | 'snapshot' | 'stream';
 
@@ -104,15 +105,18 @@ const STREAM_GATHER_MS = 2;
 
 /**
  * Whether the source's socket is read, from the reasons not to: the task paused, the destination's socket
- * full (backpressure), a short read just taken (gathering). It is read again once no reason is left.
+ * full (backpressure), a short read just taken (gathering), bytes still held back by the task's throttle.
+ * It is read again once no reason is left.
  */
+type GateReason = 'paused' | 'backpressure' | 'gathering' | 'throttle';
+
 class ReadGate {
-  private readonly reasons = new Set<'paused' | 'backpressure' | 'gathering'>();
+  private readonly reasons = new Set<GateReason>();
   private gatherTimer?: NodeJS.Timeout;
 
   constructor(private readonly socket: net.Socket) {}
 
-  set(reason: 'paused' | 'backpressure' | 'gathering', on: boolean): void {
+  set(reason: GateReason, on: boolean): void {
     const before = this.reasons.size;
     if (on) this.reasons.add(reason);
     else this.reasons.delete(reason);
@@ -174,6 +178,7 @@ interface Session {
   destination: net.Socket;
   source?: net.Socket;
   gate?: ReadGate;
+  paced?: PacedWriter;
 }
 
 export class ReplicationRelay extends EventEmitter<RelayEvents> {
@@ -197,6 +202,10 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
       this.stats.snapshotKeys = null;
     },
   });
+  /** The task's throttle, by stage; unlimited unless set (setLimits). */
+  private limits: RelayLimits = UNLIMITED;
+  /** The stream's commands, counted only while the stream is limited in commands per second. */
+  private streamCommands?: StreamCommandCounter;
   /** The source connection failed this many times in a row (reset by a session that reached the stream). */
   consecutiveSourceFailures = 0;
   lastSourceError: unknown;
@@ -249,11 +258,27 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
     this.session?.gate?.set('paused', false);
   }
 
+  /** The task's throttle from now on (the current stage's at once, the next stage's when it begins). */
+  setLimits(limits: RelayLimits): void {
+    this.limits = limits;
+    if (!(limits.stream.rps > 0)) this.streamCommands = undefined;
+    else this.streamCommands ??= new StreamCommandCounter();
+  }
+
+  /** Bytes per second the destination may be sent now; 0 = unlimited. */
+  private currentRate(): number {
+    const { snapshot, stream } = this.limits;
+    if (this.stats.stage === 'stream') return byteRate(stream, this.streamCommands?.bytesPerCommand);
+    if (snapshot.rps > 0) this.counter.countNow();
+    return byteRate(snapshot, this.counter.bytesPerKey);
+  }
+
   /** Ends the current session (the destination will reconnect and ask again). */
   dropSession(): void {
     const s = this.session;
     this.session = undefined;
     s?.gate?.close();
+    s?.paced?.close();
     s?.destination.destroy();
     s?.source?.destroy();
     this.stats.stage = 'idle';
@@ -389,6 +414,7 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
   private splice(session: Session, source: net.Socket, psync: Buffer[], reader?: SourceReader): void {
     const { destination } = session;
     const gate = (session.gate = new ReadGate(source));
+    const paced = (session.paced = new PacedWriter(destination, () => this.currentRate(), () => gate.set('throttle', false)));
     const stats = this.stats;
     let base = 0;
     let streamBytes = 0;
@@ -440,6 +466,7 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
       stream: (chunk) => {
         streamBytes += chunk.length;
         stats.sentOffset = base + streamBytes;
+        this.streamCommands?.push(chunk);
       },
     });
     let streamMode = false;
@@ -449,6 +476,7 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
       if (streamMode) {
         streamBytes += chunk.length;
         stats.sentOffset = base + streamBytes;
+        this.streamCommands?.push(chunk);
       } else {
         try {
           framer.push(chunk);
@@ -459,7 +487,10 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
         if (stats.stage === 'stream' && framer.currentMode === 'stream') streamMode = true;
       }
       if (stats.stage === 'stream') this.noteSent(stats.sentOffset);
-      if (!destination.write(chunk)) {
+      if (paced.active || this.currentRate() > 0) {
+        gate.set('throttle', true);
+        paced.write(chunk);
+      } else if (!destination.write(chunk)) {
         gate.set('backpressure', true);
         destination.once('drain', () => gate.set('backpressure', false));
       }

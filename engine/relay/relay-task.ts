@@ -25,6 +25,7 @@ import type { SyncOptions, SyncProgress, SyncRunner, SyncStage, SyncTaskEvents }
 import { applyRelaySettings, restoreDestination, unwrapRelayPassword, wrapRelayPassword, type DestinationSettings } from './destination-settings';
 import { relayFindingFor, relayRefusal } from './relay-possible';
 import { ReplicationRelay } from './relay-server';
+import { describeLimits, isUnlimited, relayLimits, type RelayLimits } from './relay-throttle';
 
 const POLL_MS = 500;
 /** How long End waits for the destination to acknowledge the source's last offset. */
@@ -44,6 +45,7 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
   private keysTotal = 0;
   private lastProgress: SyncProgress;
   private failingSince?: number;
+  private readonly limits: RelayLimits;
 
   constructor(private readonly opts: SyncOptions) {
     super();
@@ -51,6 +53,8 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
     if (refusal) throw new RelayError('RELAY_NOT_POSSIBLE', refusal, 'use the Commands write method (--write commands)');
     this.relay = new ReplicationRelay({ source: opts.source!, listenHost: opts.relay?.host, listenPort: opts.relay?.port, tls: opts.relay?.tls });
     this.relay.on('log', (level, message) => this.emit('log', level, message));
+    this.limits = relayLimits(opts.rps, opts.throttle);
+    this.relay.setLimits(this.limits);
     this.relay.on('session', (s) => {
       this.emit('log', 'info', s.kind === 'full'
         ? `the source sends the destination a full snapshot (replication id ${s.replid}, offset ${s.offset})`
@@ -73,6 +77,7 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
       await this.attach(destination, host, port);
       this.emit('log', 'info', `the destination ${endpointAddress(this.opts.target)} replicates the source ${endpointAddress(this.opts.source!)} through the engine at ${host}:${port}; it is read-only until the task ends`
         + (this.saved?.disklessLoad ? ', and loads the snapshot as it arrives (repl-diskless-load on-empty-db until then)' : ''));
+      if (!isUnlimited(this.limits)) this.emit('log', 'info', `throttled: ${describeLimits(this.limits)}; the source holds what waits, as it does for a slow replica`);
       await this.follow(source, destination);
       if (this.stopping) await this.drain(source);
       await this.detach(destination);
@@ -112,8 +117,11 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
     this.emit('log', 'info', 'resumed');
   }
 
-  setLimits(): void {
-    this.emit('log', 'warn', 'a relayed task is not throttled: the new limits are not applied');
+  /** New limits while running: the current stage's apply to the next bytes read. */
+  setLimits(limits: Pick<SyncOptions, 'rps' | 'throttle'>): void {
+    const next = relayLimits(limits.rps, limits.throttle);
+    this.relay.setLimits(next);
+    this.emit('log', 'info', `new limits: ${describeLimits(next)}`);
   }
 
   private async check(source: ControlClient, destination: ControlClient): Promise<void> {

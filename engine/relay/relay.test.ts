@@ -6,7 +6,8 @@
  * destination (a master again, its masterauth and repl-diskless-load given back; it loaded the
  * snapshot as it arrived); a full-only task ends by itself; what cannot be relayed is refused before
  * anything changes (a real cluster destination among it: its nodes refuse REPLICAOF); a stalled
- * destination under small writes stays equal (the relay's reused read buffer).
+ * destination under small writes stays equal (the relay's reused read buffer); a throttled task's
+ * snapshot and stream go no faster than its limits, which can be changed while it runs.
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -343,6 +344,48 @@ describe('npm run sync -- --write relay', () => {
       expect(await compareKeyByKey(src, dst)).toEqual([]);
       expect(await dst.dbsize()).toBe(2_501);
       expect(await dst.get('one-by-one')).toBe('300');
+    } finally {
+      await task.stop();
+      await running;
+    }
+  });
+
+  it('a throttled task: the snapshot goes at its keys per second, the stream at its bytes per second, new limits apply at once; equal', async () => {
+    const { s: source, c: src } = await server();
+    const { s: target, c: dst } = await server();
+    const seed = src.pipeline();
+    for (let i = 0; i < 20_000; i++) seed.set(`seed:${i}`, `v${i}`);
+    await seed.exec();
+    const task = new RelayTask({
+      taskId: 'throttled', source: parseRedisUrl(source.url), target: parseRedisUrl(target.url), writeMethod: 'relay',
+      throttle: { full: { rps: 5_000 }, incremental: { bytesPerSecond: 100_000 } },
+    });
+    const logs: string[] = [];
+    task.on('log', (_level, message) => logs.push(message));
+    const running = task.run();
+    try {
+      await waitFor(() => logs.some((l) => l.includes('sends the destination a full snapshot')), 30_000, 'the snapshot begins');
+      const snapshotStart = Date.now();
+      await waitFor(async () => (await infoReplication(dst)).master_link_status === 'up', 30_000, 'linked up');
+      // 20,000 keys at 5,000 a second, a second's worth at once: 3 s (unthrottled, this snapshot takes some 50 ms).
+      expect(Date.now() - snapshotStart).toBeGreaterThanOrEqual(2_200);
+      expect(logs).toContain('throttled: the snapshot 5000 keys/s, the stream 0.1 MB/s; the source holds what waits, as it does for a slow replica');
+
+      // 1 MB of writes at 100 KB a second: after a second the destination is still well behind.
+      const value = 'x'.repeat(8_192);
+      const writes = src.pipeline();
+      for (let i = 0; i < 125; i++) writes.set(`big:${i}`, value);
+      await writes.exec();
+      const target1 = Number((await infoReplication(src)).master_repl_offset);
+      await sleep(1_000);
+      expect(target1 - Number((await infoReplication(dst)).slave_repl_offset)).toBeGreaterThan(500_000);
+      expect(task.progress.stage).toBe('incremental');
+
+      task.setLimits({});
+      expect(logs).toContain('new limits: the snapshot unlimited, the stream unlimited');
+      await waitFor(() => inSync(src, dst), 30_000, 'the destination catches up once unlimited');
+      expect(await compareKeyByKey(src, dst)).toEqual([]);
+      expect(await dst.dbsize()).toBe(20_125);
     } finally {
       await task.stop();
       await running;

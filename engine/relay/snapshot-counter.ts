@@ -28,6 +28,8 @@ export class SnapshotKeyCounter {
   private used = 0;
   private stagedAt = 0;
   private keys = 0;
+  /** The bytes those keys took (what has been parsed of the staged bytes). */
+  private bytes = 0;
 
   /** `stageBytes`: how much is parsed at once (tests make it small, to parse across many stagings). */
   constructor(private readonly on: CounterEvents, private readonly stageBytes = STAGE_BYTES) {}
@@ -38,6 +40,12 @@ export class SnapshotKeyCounter {
     this.staging ??= Buffer.allocUnsafeSlow(this.stageBytes);
     this.used = 0;
     this.keys = 0;
+    this.bytes = 0;
+  }
+
+  /** Bytes per key of the current snapshot so far; undefined before its first key is counted. */
+  get bytesPerKey(): number | undefined {
+    return this.parser && this.keys > 0 ? this.bytes / this.keys : undefined;
   }
 
   /** A chunk of the snapshot, which may be a view of a buffer the caller reuses (it is copied). */
@@ -52,6 +60,11 @@ export class SnapshotKeyCounter {
       if (this.used === this.stageBytes && !this.parse()) return;
     }
     if (this.used > 0 && Date.now() - this.stagedAt >= STAGE_MS) this.parse();
+  }
+
+  /** Counts what is staged now, not a megabyte later (a throttle in keys per second needs the count as it goes). */
+  countNow(): void {
+    if (this.parser) this.parse();
   }
 
   /** The snapshot ended: what is staged is counted. */
@@ -69,6 +82,7 @@ export class SnapshotKeyCounter {
     const bytes = this.staging.subarray(0, this.used);
     this.staging = Buffer.allocUnsafeSlow(this.stageBytes);
     this.used = 0;
+    this.bytes += bytes.length;
     try {
       for (const ev of parser.push(bytes)) {
         if (ev.type === 'string-run') this.keys += ev.count;

@@ -97,7 +97,7 @@ export function syncOptionsFor(task: TaskRecord): SyncOptions {
       includePrefixes: objects.keyPrefixes.include,
       excludePrefixes: objects.keyPrefixes.exclude,
     },
-    // A relayed stream is not throttled (the destination reads as a replica): the link spec does not apply.
+    // A relayed task is held to its throttles only: the link spec bounds a client's writes, not a replica's.
     rps: advanced.writeMethod === 'relay' ? undefined : linkSpecRps(task.instanceClass),
     throttle: stageThrottles(advanced),
     writeMethod: advanced.writeMethod,
