@@ -232,9 +232,15 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
   private async drain(source: ControlClient): Promise<void> {
     if (!this.relay.connected || this.relay.progress.stage !== 'stream') return;
     const target = Number(parseInfo(String(await source.call(['INFO', 'replication']))).master_repl_offset ?? 0);
-    const deadline = Date.now() + DRAIN_MS;
+    // Waited for as long as its acknowledgements advance (a throttled stream drains at its rate), else DRAIN_MS.
+    let deadline = Date.now() + DRAIN_MS;
+    let acked = this.relay.progress.ackedOffset;
     while (this.relay.progress.ackedOffset < target && this.relay.connected && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
+      if (this.relay.progress.ackedOffset > acked) {
+        acked = this.relay.progress.ackedOffset;
+        deadline = Date.now() + DRAIN_MS;
+      }
     }
     const left = target - this.relay.progress.ackedOffset;
     if (left > 0) this.emit('log', 'warn', `ended with ${left} bytes of the source's stream not acknowledged by the destination`);

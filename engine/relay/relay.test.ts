@@ -350,7 +350,7 @@ describe('npm run sync -- --write relay', () => {
     }
   });
 
-  it('a throttled task: the snapshot goes at its keys per second, the stream at its bytes per second, new limits apply at once; equal', async () => {
+  it('a throttled task: the snapshot goes at its keys per second, the stream at its bytes per second, new limits apply at once, End waits for what the throttle holds; equal', async () => {
     const { s: source, c: src } = await server();
     const { s: target, c: dst } = await server();
     const seed = src.pipeline();
@@ -384,12 +384,21 @@ describe('npm run sync -- --write relay', () => {
       task.setLimits({});
       expect(logs).toContain('new limits: the snapshot unlimited, the stream unlimited');
       await waitFor(() => inSync(src, dst), 30_000, 'the destination catches up once unlimited');
-      expect(await compareKeyByKey(src, dst)).toEqual([]);
-      expect(await dst.dbsize()).toBe(20_125);
+
+      // End while 1.2 MB wait at 100 KB a second: longer than End waits for a destination whose
+      // acknowledgements stand still (10 s), and it holds everything all the same.
+      task.setLimits({ throttle: { incremental: { bytesPerSecond: 100_000 } } });
+      const more = src.pipeline();
+      for (let i = 0; i < 150; i++) more.set(`more:${i}`, value);
+      await more.exec();
     } finally {
       await task.stop();
       await running;
     }
+    expect(logs.find((l) => l.startsWith('ended with') || l.includes('it holds every write made before the End'))).toMatch(/it holds every write made before the End/);
+    expect((await infoReplication(dst)).role).toBe('master');
+    expect(await compareKeyByKey(src, dst)).toEqual([]);
+    expect(await dst.dbsize()).toBe(20_275);
   });
 
   it('TLS on the destination side only: the relay listens with TLS and the destination replicates over it; its tls-replication is given back', async () => {
