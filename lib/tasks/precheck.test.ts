@@ -47,7 +47,7 @@ async function silentTargetTask(): Promise<string> {
 }
 
 describe('the console precheck runner', () => {
-  it('a task whose write method is Replication relay gets the Replication relay item: passed for a plain pair, failed naming a prefix filter', async () => {
+  it('a task whose write method is Replication relay gets the Replication relay item: passed for a plain pair and a throttled one, failed naming a prefix filter', async () => {
     const target = await RedisServer.start();
     try {
       const draft = () => {
@@ -70,6 +70,10 @@ describe('the console precheck runner', () => {
       const filtered = draft();
       filtered.objects = { dbs: [{ db: 0, targetDb: 0 }], keyPrefixes: { include: ['orders:'], exclude: [] } };
       expect(await relayItem(filtered)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/cannot filter by prefix/) });
+      // A throttle stands in no relay's way: the relay holds to it (docs/relay.md, Throttling).
+      const throttled = draft();
+      throttled.advanced = { ...throttled.advanced, fullThrottle: { enabled: true, rps: 5_000, mbps: 10 }, incrementalThrottle: { enabled: true, rps: 1_000, mbps: 1 } };
+      expect(await relayItem(throttled)).toMatchObject({ status: 'passed' });
     } finally {
       await target.stop();
     }
