@@ -143,3 +143,44 @@ describe('cut over of a cluster source', () => {
   });
 });
 
+
+describe('cut over of a relayed task', () => {
+  it('waits for the offset the destination acknowledged, verifies a sample, ends the task and leaves the destination a master', { timeout: 120_000 }, async () => {
+    const src = await RedisServer.start({ config: { 'repl-diskless-sync-delay': 0 } });
+    const dest = await RedisServer.start();
+    const { EngineManager } = await import('./manager');
+    const { cutOver } = await import('./cutover');
+    const manager = new EngineManager();
+    const app = src.client();
+    const d = dest.client();
+    try {
+      await db().task.create({
+        data: { id: 'dtscutrelay', name: 'cut relay', region: 'local', status: 'PrecheckPassed', instanceClass: 'unlimited',
+          source: JSON.stringify({ host: '127.0.0.1', port: src.port, authMethod: 'password-free' }),
+          target: JSON.stringify({ host: '127.0.0.1', port: dest.port, authMethod: 'password-free' }),
+          objects: JSON.stringify({ dbs: [{ db: 0, targetDb: 0 }] }), advanced: JSON.stringify({ writeMethod: 'relay' }) },
+      });
+      for (let i = 0; i < 300; i++) await app.set(`k:${i}`, `v${i}`);
+      await manager.perform('dtscutrelay', 'start');
+      await expect.poll(async () => (await db().task.findUniqueOrThrow({ where: { id: 'dtscutrelay' } })).status, { timeout: 90_000 }).toBe('Running');
+      expect(String(await d.info('replication'))).toMatch(/role:slave/);
+      for (let i = 300; i < 400; i++) await app.set(`k:${i}`, `v${i}`);
+      await expect.poll(() => manager.liveProgress('dtscutrelay')?.delayMs ?? null, { timeout: 30_000 }).not.toBeNull();
+
+      const report = await cutOver(manager, 'dtscutrelay', { maxLagSeconds: 30, pauseWrites: true, pauseLimitMs: 20_000, waitMs: 30_000, sampleKeys: 50 });
+      expect(report.shards).toHaveLength(1);
+      expect(report.keysVerified).toBe(50);
+      expect(report.changedKeysVerified).toBe(0);
+      expect(report.statement).toMatch(/verified 50 key\(s\): a sample of 50 of the 400 the selected DBs hold \(a relayed destination applies the source's own stream as a replica/);
+      expect(report.statement).not.toMatch(/every key the stream wrote/);
+      expect((await db().task.findUniqueOrThrow({ where: { id: 'dtscutrelay' } })).status).toBe('Ended');
+      expect(String(await d.info('replication'))).toMatch(/role:master/);
+      for (const i of [0, 299, 300, 399]) expect(await d.get(`k:${i}`)).toBe(`v${i}`);
+    } finally {
+      app.disconnect();
+      d.disconnect();
+      await manager.shutdown();
+      await Promise.all([src.stop(), dest.stop()]);
+    }
+  });
+});

@@ -9,7 +9,9 @@
  * 3. Each master's replication id and offset are read; the cut over waits until every
  *    shard's checkpoint (what the destination acknowledged) has reached that offset.
  * 4. A final verification, key by key: every key the stream wrote since the engine started
- *    (up to 50,000: engine/worker/changed-keys.ts) plus a sample of the selected keys.
+ *    (up to 50,000: engine/worker/changed-keys.ts) plus a sample of the selected keys. A relayed
+ *    task's engine does not read the stream's keys (the destination applies the source's own
+ *    stream as a replica, exact by its offset): its verification is the sample, and says so.
  * 5. The result is recorded on the task and in its log — "the destination held every
  *    write up to offset X of replication id R at T — verified N keys" — and the task ends.
  *
@@ -116,7 +118,8 @@ export async function cutOver(manager: EngineManager, taskId: string, input: Cut
     }
     const at = new Date();
     const verification = verificationSettingsOf(task);
-    const changed = await manager.changedKeys(taskId);
+    const relayed = options.writeMethod === 'relay';
+    const changed = relayed ? undefined : await manager.changedKeys(taskId);
     const check = await checkSample({
       source: options.source, target: options.target, filter: options.filter ?? {}, sample: input.sampleKeys, changed: changed?.keys,
       dbs: [...(options.filter?.dbs ?? [0])],
@@ -131,8 +134,10 @@ export async function cutOver(manager: EngineManager, taskId: string, input: Cut
     const streamed = changed && !changed.overflow
       ? `every key the stream wrote (${check.changedChecked})`
       : `${check.changedChecked} of the keys the stream wrote (more were written than the engine keeps)`;
-    const statement = `The destination held every write up to ${formatOffsets(positions)} at ${at.toISOString()} — verified ${check.keysChecked} key(s):`
-      + ` ${streamed} and ${check.keysChecked - check.changedChecked} more of the ${check.keysInScope} the selected DBs hold; no differences.`;
+    const verified = relayed
+      ? ` a sample of ${check.keysChecked} of the ${check.keysInScope} the selected DBs hold (a relayed destination applies the source's own stream as a replica, up to the offset it acknowledged)`
+      : ` ${streamed} and ${check.keysChecked - check.changedChecked} more of the ${check.keysInScope} the selected DBs hold`;
+    const statement = `The destination held every write up to ${formatOffsets(positions)} at ${at.toISOString()} — verified ${check.keysChecked} key(s):${verified}; no differences.`;
     const report: CutoverReport = {
       at: at.toISOString(), shards: positions, keysVerified: check.keysChecked, changedKeysVerified: check.changedChecked, keysInScope: check.keysInScope,
       writesPaused: Boolean(pause), pausedMs, statement,
