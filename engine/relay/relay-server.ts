@@ -47,8 +47,10 @@ export interface RelayStats {
   snapshotTotal: number | null;
   fullSyncs: number;
   partialResyncs: number;
-  /** Bytes relayed from the source since the relay started. */
+  /** Bytes read from the source since the relay started. */
   bytesRelayed: number;
+  /** Of them, bytes written to the destination (fewer while a throttle holds some back). */
+  bytesSent: number;
   /** Sessions the destination's side ended (its link broke, or it closed it). */
   sessionsLost: number;
   /** Keys of the current snapshot seen so far (its copy parsed as it passes); null when it could not be followed. */
@@ -188,7 +190,7 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
   private session?: Session;
   private readonly stats: RelayStats = {
     stage: 'idle', replid: null, sentOffset: 0, ackedOffset: 0, snapshotBytes: 0, snapshotTotal: null,
-    fullSyncs: 0, partialResyncs: 0, bytesRelayed: 0, sessionsLost: 0, snapshotKeys: 0, delayMs: null,
+    fullSyncs: 0, partialResyncs: 0, bytesRelayed: 0, bytesSent: 0, sessionsLost: 0, snapshotKeys: 0, delayMs: null,
   };
   /** (offset, time sent) of stream bytes not yet acknowledged, at most one per SAMPLE_MS. */
   private sent: { offset: number; at: number }[] = [];
@@ -414,7 +416,9 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
   private splice(session: Session, source: net.Socket, psync: Buffer[], reader?: SourceReader): void {
     const { destination } = session;
     const gate = (session.gate = new ReadGate(source));
-    const paced = (session.paced = new PacedWriter(destination, () => this.currentRate(), () => gate.set('throttle', false)));
+    const paced = (session.paced = new PacedWriter(destination, () => this.currentRate(), () => gate.set('throttle', false), (n) => {
+      stats.bytesSent += n;
+    }));
     const stats = this.stats;
     let base = 0;
     let streamBytes = 0;
@@ -490,9 +494,12 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
       if (paced.active || this.currentRate() > 0) {
         gate.set('throttle', true);
         paced.write(chunk);
-      } else if (!destination.write(chunk)) {
-        gate.set('backpressure', true);
-        destination.once('drain', () => gate.set('backpressure', false));
+      } else {
+        stats.bytesSent += chunk.length;
+        if (!destination.write(chunk)) {
+          gate.set('backpressure', true);
+          destination.once('drain', () => gate.set('backpressure', false));
+        }
       }
       gate.read(chunk.length, stats.stage === 'stream' ? STREAM_GATHER_MS : SNAPSHOT_GATHER_MS);
     };

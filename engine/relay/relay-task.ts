@@ -45,6 +45,10 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
   private keysTotal = 0;
   private lastProgress: SyncProgress;
   private failingSince?: number;
+  /** What the rates are measured from: the last poll's time, bytes relayed and records (keys counted, commands applied). */
+  private rateBase?: { at: number; bytes: number; keys: number; commands: number | null };
+  private rates = { rps: 0, bytesPerSecond: 0 };
+  private commandsApplied = 0;
   private readonly limits: RelayLimits;
 
   constructor(private readonly opts: SyncOptions) {
@@ -210,6 +214,7 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
             'check the source, then start the task again: the destination continues by partial resync where its offset allows');
         }
       }
+      await this.measureRates(destination);
       this.lastProgress = this.snapshot(dst);
       this.emit('progress', this.lastProgress);
       if (relay.replid && relay.ackedOffset > 0) {
@@ -247,6 +252,31 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
     else this.emit('log', 'info', `the destination acknowledged the source's offset ${target}: it holds every write made before the End`);
   }
 
+  /**
+   * Rates over the last poll: bytes sent to the destination per second; records per second — the snapshot's keys as counted,
+   * then the commands the destination processed (INFO stats, less this task's own two INFO calls a poll):
+   * the engine does not parse a relayed stream, the destination counts what it applies.
+   */
+  private async measureRates(destination: ControlClient): Promise<void> {
+    const r = this.relay.progress;
+    const streaming = r.stage === 'stream';
+    const processed = streaming
+      ? Number(parseInfo(String(await destination.call(['INFO', 'stats']))).total_commands_processed ?? NaN)
+      : NaN;
+    const now = Date.now();
+    const base = this.rateBase;
+    const next = { at: now, bytes: r.bytesSent, keys: r.snapshotKeys ?? 0, commands: Number.isFinite(processed) ? processed : null };
+    this.rateBase = next;
+    if (!base || now <= base.at) return;
+    const seconds = (now - base.at) / 1000;
+    let records = 0;
+    if (streaming && next.commands !== null && base.commands !== null) {
+      records = Math.max(0, next.commands - base.commands - 2);
+      this.commandsApplied += records;
+    } else if (!streaming) records = Math.max(0, next.keys - base.keys);
+    this.rates = { rps: records / seconds, bytesPerSecond: Math.max(0, next.bytes - base.bytes) / seconds };
+  }
+
   private setStage(stage: SyncStage): void {
     if (this.stage === stage) return;
     this.stage = stage;
@@ -270,9 +300,9 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
       checkpoint: r.replid && r.ackedOffset > 0 ? { offset: r.ackedOffset, db: 0 } : null,
       // From offsets and ACK times (a relayed stream carries no heartbeat of the engine's).
       delayMs: this.relay.refreshDelay(),
-      rps: 0,
-      bytesPerSecond: 0,
-      commandsApplied: 0,
+      rps: this.rates.rps,
+      bytesPerSecond: this.rates.bytesPerSecond,
+      commandsApplied: this.commandsApplied,
       bytesRead: r.bytesRelayed,
       // The destination's side: sessions it lost, and the sessions it asked for again after the first.
       destinationErrors: r.sessionsLost,

@@ -107,6 +107,8 @@ export class PacedWriter {
     /** The rate now (bytes per second; 0 = unlimited): it follows the stage and the estimates. */
     private readonly rate: () => number,
     private readonly onIdle: () => void,
+    /** Bytes handed to the destination's socket. */
+    private readonly onSent: (bytes: number) => void = () => {},
   ) {}
 
   /** Whether bytes are queued (what arrives meanwhile must queue behind them, in order). */
@@ -151,6 +153,7 @@ export class PacedWriter {
   /** Writes one slice; false when the destination's socket is full (the pump goes on once it drains). */
   private send(piece: Buffer, thenPump = true): boolean {
     if (this.closed) return false;
+    this.onSent(piece.length);
     if (!this.destination.write(piece)) {
       this.waitingDrain = true;
       this.destination.once('drain', () => {

@@ -380,6 +380,10 @@ describe('npm run sync -- --write relay', () => {
       await sleep(1_000);
       expect(target1 - Number((await infoReplication(dst)).slave_repl_offset)).toBeGreaterThan(500_000);
       expect(task.progress.stage).toBe('incremental');
+      // The console's rates: bytes relayed and commands the destination applied per second, held to the throttle.
+      expect(task.progress.bytesPerSecond).toBeGreaterThan(0);
+      expect(task.progress.bytesPerSecond).toBeLessThan(400_000);
+      expect(task.progress.rps).toBeGreaterThan(0);
 
       task.setLimits({});
       expect(logs).toContain('new limits: the snapshot unlimited, the stream unlimited');
