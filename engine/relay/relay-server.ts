@@ -200,7 +200,9 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
     },
     lost: (why) => {
       // The destination reads what the engine's parser may not (a module's values): only the count is lost.
-      this.emit('log', 'info', `the snapshot's keys are not counted (${why}); it is relayed all the same`);
+      const limit = this.limits.snapshot;
+      const held = limit.rps > 0 ? (limit.bytesPerSecond > 0 ? '; its keys-per-second limit gives way to its MB/s one' : '; its keys-per-second limit cannot hold, so it goes unthrottled') : '';
+      this.emit('log', limit.rps > 0 ? 'warn' : 'info', `the snapshot's keys are not counted (${why}); it is relayed all the same${held}`);
       this.stats.snapshotKeys = null;
     },
   });
