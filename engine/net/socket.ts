@@ -229,7 +229,7 @@ export class ControlClient {
     return this;
   }
 
-  /** One command; calls are serialized. Error replies are returned, not thrown. */
+  /** One command; calls are serialized. Error replies are returned, not thrown — but NOAUTH, which ends every call. */
   call(argv: RespArg[], timeoutMs = this.timeoutMs): Promise<RespValue> {
     const run = async () => {
       if (!this.socket || this.socket.destroyed) {
@@ -238,6 +238,8 @@ export class ControlClient {
       }
       const reply = await request(this.socket, argv, { endpoint: this.endpoint, role: this.role }, { timeoutMs, answered: this.answered });
       this.answered = true;
+      // A server that wants a password none was given for answers every command so: no call can go on.
+      if (reply instanceof RespErrorReply && /^NOAUTH/i.test(reply.message)) throw NetError.of({ kind: 'password-required' }, this.endpoint, this.role);
       return reply;
     };
     const result = this.queue.then(run, run);

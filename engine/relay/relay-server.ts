@@ -236,9 +236,19 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
         : net.createServer((socket) => this.accept(socket));
       // A failed TLS handshake (a client that does not trust the certificate) closes that client only.
       server.on('tlsClientError', (err) => this.emit('log', 'warn', `a TLS handshake on the relay's port failed: ${err.message}`));
-      server.once('error', reject);
-      server.listen(this.opts.listenPort ?? 0, this.opts.listenHost ?? '127.0.0.1', () => {
-        server.off('error', reject);
+      const host = this.opts.listenHost ?? '127.0.0.1';
+      const port = this.opts.listenPort ?? 0;
+      const failed = (err: NodeJS.ErrnoException) => {
+        const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+        const why = err.code === 'EADDRINUSE' ? 'another program already listens on that port'
+          : err.code === 'EADDRNOTAVAIL' ? 'that address is not one of this machine\'s'
+            : err.code === 'EACCES' ? 'this process may not listen on that port' : err.message;
+        reject(new DtsError('RELAY_LISTEN', `the relay cannot listen on ${where}: ${why}`,
+          'choose another address or port with --relay-listen host:port (the console: DTS_RELAY_LISTEN), or leave the port out for a free one', { cause: err }));
+      };
+      server.once('error', failed);
+      server.listen(port, host, () => {
+        server.off('error', failed);
         this.server = server;
         resolve((server.address() as net.AddressInfo).port);
       });

@@ -17,7 +17,7 @@ import { ReplicationRelay } from './relay-server';
 import { RelayTask } from './relay-task';
 import type Redis from 'ioredis';
 import { clusterSide, closeSide, compareKeyByKey } from '../testing/compare';
-import { jsonEvents, runCli, spawnCli, type CliProcess } from '../cli/testing/run-cli';
+import { errorLine, jsonEvents, runCli, spawnCli, type CliProcess } from '../cli/testing/run-cli';
 import { infoReplication } from '../testing/redis-info';
 import { freePort, RedisCluster, RedisServer } from '../testing/redis-server';
 import { makeTlsFiles, tlsServerConfig } from '../testing/tls-certificates';
@@ -126,7 +126,7 @@ describe('npm run sync -- --write relay', () => {
     expect(await compareKeyByKey(src, dst)).toEqual([]);
   });
 
-  it('refuses what it cannot relay before anything changes: a filter, a destination holding keys, a destination that refuses REPLICAOF', async () => {
+  it('refuses what it cannot relay before anything changes: a filter, a destination holding keys, a destination that refuses REPLICAOF, a port taken, a password missing', async () => {
     const { s: source, c: src } = await server();
     const { s: target, c: dst } = await server();
     await src.set('a', '1');
@@ -149,6 +149,32 @@ describe('npm run sync -- --write relay', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/the destination refused REPLICAOF/);
     expect((await infoReplication(dst)).role).toBe('master');
+    await dst.call('ACL', 'SETUSER', 'default', '+replicaof');
+
+    // The relay's port taken by another program: said so, and the destination untouched.
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const takenPort = (taken.address() as net.AddressInfo).port;
+    try {
+      const busy = await runCli([...args, '--relay-listen', `127.0.0.1:${takenPort}`]);
+      expect(busy.code).toBe(1);
+      expect(errorLine(busy)).toBe(`error: the relay cannot listen on 127.0.0.1:${takenPort}: another program already listens on that port `
+        + '(choose another address or port with --relay-listen host:port (the console: DTS_RELAY_LISTEN), or leave the port out for a free one)');
+      expect((await infoReplication(dst)).role).toBe('master');
+    } finally {
+      taken.close();
+    }
+
+    // A destination that wants a password none was given for: said so (not "INFO server has no redis_version line").
+    await dst.config('SET', 'requirepass', 'secret-of-the-destination');
+    try {
+      const noPassword = await runCli(args);
+      expect(noPassword.code).toBe(1);
+      expect(errorLine(noPassword)).toMatch(new RegExp(`^error: the destination 127\\.0\\.0\\.1:${target.port} requires a password and none was given`));
+    } finally {
+      await dst.call('AUTH', 'secret-of-the-destination');
+      await dst.config('SET', 'requirepass', '');
+    }
   });
 
   it('--precheck --write relay adds the Replication relay item: passed for an empty destination, failed naming CONFIG where it is refused', async () => {
