@@ -18,7 +18,7 @@
 import { EventEmitter } from 'node:events';
 import { DtsError } from '../errors';
 import { endpointAddress } from '../endpoint';
-import { ControlClient } from '../net/socket';
+import { ControlClient, NetError } from '../net/socket';
 import { parseInfo, type InfoFields } from '../precheck/info';
 import { RespErrorReply, type RespValue } from '../resp';
 import type { SyncOptions, SyncProgress, SyncRunner, SyncStage, SyncTaskEvents } from '../sync/types';
@@ -40,6 +40,8 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
   private stopped?: () => void;
   private source?: ControlClient;
   private destination?: ControlClient;
+  /** Where the destination is pointed (REPLICAOF host port). */
+  private listenAt?: { host: string; port: number };
   /** The destination's masterauth and masteruser before the task, given back on detach. */
   private saved?: DestinationSettings;
   private keysTotal = 0;
@@ -73,27 +75,30 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
 
   async run(): Promise<void> {
     const source = (this.source = await new ControlClient(this.opts.source!, 'source').open());
-    const destination = (this.destination = await new ControlClient(this.opts.target, 'destination').open());
+    this.destination = await new ControlClient(this.opts.target, 'destination').open();
+    // The destination's connection is replaced when it breaks (reconnectDestination): always the current one.
+    const destination = () => this.destination!;
     try {
-      await this.check(source, destination);
+      await this.check(source, destination());
       const port = await this.relay.listen();
       const host = this.opts.relay?.announceHost ?? this.opts.relay?.host ?? '127.0.0.1';
-      await this.attach(destination, host, port);
+      this.listenAt = { host, port };
+      await this.attach(destination(), host, port);
       this.emit('log', 'info', `the destination ${endpointAddress(this.opts.target)} replicates the source ${endpointAddress(this.opts.source!)} through the engine at ${host}:${port}; it is read-only until the task ends`
         + (this.saved?.disklessLoad ? ', and loads the snapshot as it arrives (repl-diskless-load on-empty-db until then)' : ''));
       if (!isUnlimited(this.limits)) this.emit('log', 'info', `throttled: ${describeLimits(this.limits)}; the source holds what waits, as it does for a slow replica`);
-      await this.follow(source, destination);
+      await this.follow(source);
       if (this.stopping) await this.drain(source);
-      await this.detach(destination);
+      await this.detach(destination());
       this.setStage(this.stopping ? 'ended' : 'completed');
     } catch (err) {
-      await this.detach(destination).catch(() => undefined);
+      await this.detach(destination()).catch(() => undefined);
       this.setStage('failed');
       throw err;
     } finally {
       await this.relay.close();
       source.close();
-      destination.close();
+      destination().close();
       this.lastProgress = this.snapshot();
       this.emit('progress', this.lastProgress);
     }
@@ -182,11 +187,13 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
   }
 
   /** Reports progress until the task ends: on stop(), for a full-only task once the snapshot is loaded and acknowledged. */
-  private async follow(source: ControlClient, destination: ControlClient): Promise<void> {
+  private async follow(source: ControlClient): Promise<void> {
     const retryMs = this.opts.connectionRetryMs ?? 600_000;
     let snapshotLoadedAt: number | undefined;
     while (!this.stopping) {
-      const dst = parseInfo(String(await destination.call(['INFO', 'replication'])));
+      const dst = await this.destinationReplication();
+      if (!dst) continue;
+      const destination = this.destination!;
       const linkUp = dst.master_link_status === 'up';
       const relay = this.relay.progress;
       if (this.paused) {
@@ -252,6 +259,65 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
     else this.emit('log', 'info', `the destination acknowledged the source's offset ${target}: it holds every write made before the End`);
   }
 
+  /** The destination's INFO replication; undefined after its connection broke and was made again (the loop looks afresh). */
+  private async destinationReplication(): Promise<InfoFields | undefined> {
+    try {
+      return parseInfo(String(await this.destination!.call(['INFO', 'replication'])));
+    } catch (err) {
+      if (!(err instanceof NetError)) throw err;
+      await this.reconnectDestination(err);
+      return undefined;
+    }
+  }
+
+  /**
+   * The destination's connection broke: it is made again, every second, for as long as the task retries
+   * a broken link. A destination back as a replica of the engine (the link broke, the server did not) goes
+   * on; one back as a master (it restarted and forgot REPLICAOF) is pointed at the engine again and asks
+   * the source, through it, for what it lacks — a partial resync when its own copy kept the offset, else a
+   * full one. One that replicates something else now was taken by someone: the task fails saying so.
+   */
+  private async reconnectDestination(cause: NetError): Promise<void> {
+    const retryMs = this.opts.connectionRetryMs ?? 600_000;
+    const address = endpointAddress(this.opts.target);
+    const since = Date.now();
+    this.destination?.close();
+    this.setStage('retrying');
+    this.emit('log', 'warn', `the connection to the destination ${address} broke (${cause.message}): reconnecting every second for up to ${Math.round(retryMs / 60_000)} min; the source holds its stream meanwhile`);
+    for (;;) {
+      try {
+        const client = await new ControlClient(this.opts.target, 'destination').open();
+        this.destination = client;
+        const repl = parseInfo(String(await client.call(['INFO', 'replication'])));
+        const at = this.listenAt!;
+        if (repl.role === 'master') {
+          await this.attach(client, at.host, at.port);
+          this.emit('log', 'info', `the destination ${address} is back as a master (it restarted and forgot REPLICAOF): it replicates through the engine again and asks the source for what it lacks`);
+        } else if (repl.master_port !== String(at.port)) {
+          throw new RelayError('DESTINATION_TAKEN', `the destination ${address} now replicates ${repl.master_host}:${repl.master_port}, not the engine (${at.host}:${at.port}): something else pointed it there`,
+            'find out what changed it; start the task again to take it back (its data is replaced or continued from its offset)');
+        } else {
+          this.emit('log', 'info', `the destination ${address} is reachable again; it still replicates through the engine`);
+        }
+        return;
+      } catch (err) {
+        if (!(err instanceof NetError)) throw err;
+        if (this.stopping) throw err;
+        if (Date.now() - since > retryMs) {
+          throw new RelayError('DESTINATION_UNREACHABLE', `the destination ${address} could not be reached for ${Math.round(retryMs / 1000)} s: ${err.message}`,
+            'check the destination, then start the task again: it continues by partial resync where its offset allows');
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 1_000);
+          this.stopped = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
+  }
+
   /**
    * Rates over the last poll: bytes sent to the destination per second; records per second — the snapshot's keys as counted,
    * then the commands the destination processed (INFO stats, less this task's own two INFO calls a poll):
@@ -260,8 +326,9 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
   private async measureRates(destination: ControlClient): Promise<void> {
     const r = this.relay.progress;
     const streaming = r.stage === 'stream';
+    // A broken connection is the next INFO replication's to handle: no rate this time.
     const processed = streaming
-      ? Number(parseInfo(String(await destination.call(['INFO', 'stats']))).total_commands_processed ?? NaN)
+      ? await destination.call(['INFO', 'stats']).then((r) => Number(parseInfo(String(r)).total_commands_processed ?? NaN), () => NaN)
       : NaN;
     const now = Date.now();
     const base = this.rateBase;

@@ -431,6 +431,50 @@ describe('npm run sync -- --write relay', () => {
     expect(await dst.dbsize()).toBe(20_275);
   });
 
+  it('the destination\'s connection dropped: made again; the destination killed and restarted empty: pointed at the engine again and copied afresh; equal', async () => {
+    const { s: source, c: src } = await server();
+    const { s: target, c: dst } = await server();
+    const seed = src.pipeline();
+    for (let i = 0; i < 5_000; i++) seed.set(`seed:${i}`, `v${i}`);
+    await seed.exec();
+    const task = new RelayTask({ taskId: 'restarted', source: parseRedisUrl(source.url), target: parseRedisUrl(target.url), writeMethod: 'relay', connectionRetryMs: 60_000 });
+    const logs: string[] = [];
+    task.on('log', (_level, message) => logs.push(message));
+    const running = task.run();
+    let failure: unknown;
+    running.catch((err: unknown) => {
+      failure = err;
+    });
+    try {
+      await waitFor(async () => (await infoReplication(dst)).master_link_status === 'up' && task.progress.stage === 'incremental', 30_000, 'linked up');
+      dst.on('error', () => undefined); // the test's own client, while the destination is down
+      // Its connections dropped, the server alive: the task makes its own again and goes on.
+      await dst.call('CLIENT', 'KILL', 'TYPE', 'normal').catch(() => undefined);
+      await waitFor(() => logs.some((l) => l.includes('is reachable again; it still replicates through the engine')), 10_000, 'the control connection made again');
+      await target.kill();
+      await src.set('written-while-the-destination-was-down', '1');
+      await waitFor(() => task.progress.stage === 'retrying', 10_000, () => `the task retrying, it is ${task.progress.stage}`);
+      expect(logs.some((l) => /^the connection to the destination 127\.0\.0\.1:\d+ broke .*reconnecting every second for up to 1 min/.test(l))).toBe(true);
+      await sleep(1_500);
+      expect(failure).toBeUndefined();
+
+      // Back empty, a master (it forgot REPLICAOF): pointed at the engine again, it gets a new full sync.
+      await target.restart();
+      await waitFor(async () => failure !== undefined || await inSync(src, dst).catch(() => false), 60_000, 'the restarted destination in sync again');
+      expect(failure).toBeUndefined();
+      expect(logs.some((l) => l.includes('is back as a master (it restarted and forgot REPLICAOF)'))).toBe(true);
+      expect((await stats(src)).full).toBe(2);
+      await waitFor(() => task.progress.stage === 'incremental', 10_000, () => `the task incremental again, it is ${task.progress.stage}`);
+      expect(await dst.get('written-while-the-destination-was-down')).toBe('1');
+      expect(await compareKeyByKey(src, dst)).toEqual([]);
+    } finally {
+      await task.stop();
+      await running.catch(() => undefined);
+    }
+    expect(failure).toBeUndefined();
+    expect((await infoReplication(dst)).role).toBe('master');
+  });
+
   it('TLS on the destination side only: the relay listens with TLS and the destination replicates over it; its tls-replication is given back', async () => {
     const files = makeTlsFiles();
     try {
