@@ -34,7 +34,7 @@ function progressLine(p: SyncProgress): string {
       parts.push('caught up: safe to cut over');
     }
   }
-  parts.push(`${p.rps} cmd/s`);
+  parts.push(`${Math.round(p.rps)} cmd/s`);
   if (p.evictedKeys > 0) parts.push(`EVICTED ${p.evictedKeys} keys on the destination`);
   return parts.join('  ');
 }
