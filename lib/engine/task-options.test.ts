@@ -86,8 +86,10 @@ describe('syncOptionsFor', () => {
     const options = syncOptionsFor(task({ tls: true, tlsCa: files.pem, tlsCert: client.cert, tlsKeyEnc: encryptSecret(client.key) }, mtlsPort));
     expect(options.target.tls).toEqual({ ca: Buffer.from(files.pem), cert: Buffer.from(client.cert), key: Buffer.from(client.key), insecure: false });
     expect(await ping({ ...options, target: { ...options.target, password: 'pw' } })).toBe('PONG');
-    // Without a password to send first, the refusal would otherwise surface only on the first command.
-    expect(await ping({ ...options, target: { ...options.target, password: undefined } })).toMatch(/NOAUTH/);
+    // Without a password to send first, the TLS handshake (the client certificate) still passes: the first command meets NOAUTH.
+    const noPassword = await ping({ ...options, target: { ...options.target, password: undefined } }).catch((e: unknown) => e);
+    expect(noPassword).toBeInstanceOf(NetError);
+    expect((noPassword as NetError).message).toBe(`the destination 127.0.0.1:${mtlsPort} requires a password and none was given`);
   });
 
   it('the engine says when a destination requires a client certificate, before and after logging in', async () => {
