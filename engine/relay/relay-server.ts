@@ -30,7 +30,7 @@ import { authenticate, openSocket, request } from '../net/socket';
 import { encodeCommand, RespParser, type RespValue } from '../resp';
 import { ReplicationFramer } from '../replica/framer';
 import { SnapshotKeyCounter } from './snapshot-counter';
-import { byteRate, PacedWriter, StreamCommandCounter, UNLIMITED, type RelayLimits } from './relay-throttle';
+import { byteRate, isUnlimited, PacedWriter, StreamCommandCounter, UNLIMITED, type RelayLimits } from './relay-throttle';
 
 export type RelayStage = 'idle' | 'handshake' | 'waiting-snapshot' | 'snapshot' | 'stream';
 
@@ -208,6 +208,8 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
   });
   /** The task's throttle, by stage; unlimited unless set (setLimits). */
   private limits: RelayLimits = UNLIMITED;
+  /** Whether any limit is set: an unlimited relay asks nothing more of a read. */
+  private limited = false;
   /** The stream's commands, counted only while the stream is limited in commands per second. */
   private streamCommands?: StreamCommandCounter;
   /** The source connection failed this many times in a row (reset by a session that reached the stream). */
@@ -275,6 +277,7 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
   /** The task's throttle from now on (the current stage's at once, the next stage's when it begins). */
   setLimits(limits: RelayLimits): void {
     this.limits = limits;
+    this.limited = !isUnlimited(limits);
     if (!(limits.stream.rps > 0)) this.streamCommands = undefined;
     else this.streamCommands ??= new StreamCommandCounter();
   }
@@ -503,7 +506,7 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
         if (stats.stage === 'stream' && framer.currentMode === 'stream') streamMode = true;
       }
       if (stats.stage === 'stream') this.noteSent(stats.sentOffset);
-      if (paced.active || this.currentRate() > 0) {
+      if (paced.active || (this.limited && this.currentRate() > 0)) {
         gate.set('throttle', true);
         paced.write(chunk);
       } else {

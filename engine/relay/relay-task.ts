@@ -19,6 +19,7 @@ import { EventEmitter } from 'node:events';
 import { DtsError } from '../errors';
 import { endpointAddress } from '../endpoint';
 import { ControlClient, NetError } from '../net/socket';
+import { RetryPolicy } from '../writer/retry';
 import { parseInfo, type InfoFields } from '../precheck/info';
 import { RespErrorReply, type RespValue } from '../resp';
 import type { SyncOptions, SyncProgress, SyncRunner, SyncStage, SyncTaskEvents } from '../sync/types';
@@ -28,6 +29,8 @@ import { ReplicationRelay } from './relay-server';
 import { describeLimits, isUnlimited, relayLimits, type RelayLimits } from './relay-throttle';
 
 const POLL_MS = 500;
+/** The destination commands a poll of a streaming task makes itself (INFO replication, INFO stats): not the stream's. */
+const OWN_CALLS_PER_POLL = 2;
 /** How long End waits for the destination to acknowledge the source's last offset. */
 const DRAIN_MS = 10_000;
 
@@ -271,19 +274,20 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
   }
 
   /**
-   * The destination's connection broke: it is made again, every second, for as long as the task retries
-   * a broken link. A destination back as a replica of the engine (the link broke, the server did not) goes
+   * The destination's connection broke: it is made again for as long as the task retries a broken link,
+   * with the writers' retry policy (engine/writer/retry.ts: waits from 200 ms doubling to 5 s). A destination back as a replica of the engine (the link broke, the server did not) goes
    * on; one back as a master (it restarted and forgot REPLICAOF) is pointed at the engine again and asks
    * the source, through it, for what it lacks — a partial resync when its own copy kept the offset, else a
    * full one. One that replicates something else now was taken by someone: the task fails saying so.
    */
   private async reconnectDestination(cause: NetError): Promise<void> {
-    const retryMs = this.opts.connectionRetryMs ?? 600_000;
+    const policy = new RetryPolicy(this.opts);
+    const retryMs = policy.budgetMs('connection');
+    const attempt = policy.attempt('connection');
     const address = endpointAddress(this.opts.target);
-    const since = Date.now();
     this.destination?.close();
     this.setStage('retrying');
-    this.emit('log', 'warn', `the connection to the destination ${address} broke (${cause.message}): reconnecting every second for up to ${Math.round(retryMs / 60_000)} min; the source holds its stream meanwhile`);
+    this.emit('log', 'warn', `the connection to the destination ${address} broke (${cause.message}): reconnecting for up to ${Math.round(retryMs / 60_000)} min; the source holds its stream meanwhile`);
     for (;;) {
       try {
         const client = await new ControlClient(this.opts.target, 'destination').open();
@@ -303,24 +307,18 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
       } catch (err) {
         if (!(err instanceof NetError)) throw err;
         if (this.stopping) throw err;
-        if (Date.now() - since > retryMs) {
+        if (attempt.expired) {
           throw new RelayError('DESTINATION_UNREACHABLE', `the destination ${address} could not be reached for ${Math.round(retryMs / 1000)} s: ${err.message}`,
             'check the destination, then start the task again: it continues by partial resync where its offset allows');
         }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 1_000);
-          this.stopped = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        await attempt.pause();
       }
     }
   }
 
   /**
    * Rates over the last poll: bytes sent to the destination per second; records per second — the snapshot's keys as counted,
-   * then the commands the destination processed (INFO stats, less this task's own two INFO calls a poll):
+   * then the commands the destination processed (INFO stats, less this task's own INFO calls of a poll):
    * the engine does not parse a relayed stream, the destination counts what it applies.
    */
   private async measureRates(destination: ControlClient): Promise<void> {
@@ -328,7 +326,7 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
     const streaming = r.stage === 'stream';
     // A broken connection is the next INFO replication's to handle: no rate this time.
     const processed = streaming
-      ? await destination.call(['INFO', 'stats']).then((r) => Number(parseInfo(String(r)).total_commands_processed ?? NaN), () => NaN)
+      ? await destination.call(['INFO', 'stats']).then((reply) => Number(parseInfo(String(reply)).total_commands_processed ?? NaN), () => NaN)
       : NaN;
     const now = Date.now();
     const base = this.rateBase;
@@ -338,7 +336,7 @@ export class RelayTask extends EventEmitter<SyncTaskEvents> implements SyncRunne
     const seconds = (now - base.at) / 1000;
     let records = 0;
     if (streaming && next.commands !== null && base.commands !== null) {
-      records = Math.max(0, next.commands - base.commands - 2);
+      records = Math.max(0, next.commands - base.commands - OWN_CALLS_PER_POLL);
       this.commandsApplied += records;
     } else if (!streaming) records = Math.max(0, next.keys - base.keys);
     this.rates = { rps: records / seconds, bytesPerSecond: Math.max(0, next.bytes - base.bytes) / seconds };
