@@ -54,7 +54,7 @@ export class SnapshotKeyCounter {
     if (this.used === 0) this.stagedAt = Date.now();
     let at = 0;
     while (at < chunk.length) {
-      const n = chunk.copy(this.staging!, this.used, at);
+      const n = chunk.copy(this.staging, this.used, at);
       this.used += n;
       at += n;
       if (this.used === this.stageBytes && !this.parse()) return;
@@ -78,9 +78,11 @@ export class SnapshotKeyCounter {
   private parse(): boolean {
     const parser = this.parser;
     if (!parser || !this.staging || this.used === 0) return true;
-    // The parser may keep slices of what it is given: each staged megabyte is a buffer of its own.
-    const bytes = this.staging.subarray(0, this.used);
-    this.staging = Buffer.allocUnsafeSlow(this.stageBytes);
+    // The parser may keep slices of what it is given: each staged megabyte is a buffer of its own, and a
+    // part of one (counted early: a pause, a throttle, the end) a copy of its own size.
+    const full = this.used === this.stageBytes;
+    const bytes = full ? this.staging : Buffer.from(this.staging.subarray(0, this.used));
+    if (full) this.staging = Buffer.allocUnsafeSlow(this.stageBytes);
     this.used = 0;
     this.bytes += bytes.length;
     try {
