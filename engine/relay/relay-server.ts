@@ -431,10 +431,10 @@ export class ReplicationRelay extends EventEmitter<RelayEvents> {
   private splice(session: Session, source: net.Socket, psync: Buffer[], reader?: SourceReader): void {
     const { destination } = session;
     const gate = (session.gate = new ReadGate(source));
+    const stats = this.stats;
     const paced = (session.paced = new PacedWriter(destination, () => this.currentRate(), () => gate.set('throttle', false), (n) => {
       stats.bytesSent += n;
     }));
-    const stats = this.stats;
     let base = 0;
     let streamBytes = 0;
     const counter = this.counter;
